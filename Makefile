@@ -1,0 +1,41 @@
+# Windsor's single entry point. `make run` and `make test` are the two set-up commands.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench lint format worker deps dev-deps
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Installs the pinned dependencies from pyproject.toml (no build step: the project is not a package).
+deps: $(VENV)/bin/python
+	@$(PY) scripts/install_deps.py
+
+dev-deps: $(VENV)/bin/python
+	@$(PY) scripts/install_deps.py --dev
+
+run: deps
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py dev_setup --base-url http://$(HOST):$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: dev-deps
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: dev-deps
+	$(PY) -m bench $(BENCH_ARGS)
+
+worker: deps
+	$(VENV)/bin/celery -A windsor worker -B --loglevel=INFO
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: dev-deps
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .

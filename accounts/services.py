@@ -1,0 +1,89 @@
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Source, Workspace
+from accounts.tokens import token_generate, token_hash, token_matches, token_prefix
+
+User = get_user_model()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    source: Source
+    token: str
+
+
+@transaction.atomic
+def workspace_create(*, name: str, owner: AbstractBaseUser) -> Workspace:
+    workspace = Workspace.objects.create(name=name)
+    Membership.objects.create(user=owner, workspace=workspace, role=Membership.Role.OWNER)
+    return workspace
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, workspace_name: str) -> AbstractBaseUser:
+    user = User.objects.create_user(username=email, email=email, password=password)
+    workspace_create(name=workspace_name, owner=user)
+    return user
+
+
+def source_create(
+    *,
+    workspace: Workspace,
+    name: str,
+    kind: str = Source.Kind.SEGMENT,
+    created_by: AbstractBaseUser | None = None,
+) -> IssuedToken:
+    token = token_generate()
+    source = Source.objects.create(
+        workspace=workspace,
+        name=name,
+        kind=kind,
+        token_hash=token_hash(token),
+        token_prefix=token_prefix(token),
+        created_by=created_by,
+    )
+    return IssuedToken(source=source, token=token)
+
+
+def source_rotate(*, source: Source) -> IssuedToken:
+    """A new token for the same source; the old one stops working at once."""
+    token = token_generate()
+    source.token_hash = token_hash(token)
+    source.token_prefix = token_prefix(token)
+    source.revoked_at = None
+    source.save(update_fields=["token_hash", "token_prefix", "revoked_at"])
+    return IssuedToken(source=source, token=token)
+
+
+def source_revoke(*, source: Source) -> Source:
+    if source.revoked_at is None:
+        source.revoked_at = timezone.now()
+        source.save(update_fields=["revoked_at"])
+    return source
+
+
+def source_for_token(token: str) -> Source | None:
+    """The active source a token belongs to, or None for unknown and revoked tokens."""
+    if not token or len(token) > 200:
+        return None
+    digest = token_hash(token)
+    source = Source.objects.select_related("workspace").filter(token_hash=digest).first()
+    if source is None or not token_matches(token, source.token_hash) or not source.is_active:
+        return None
+    return source
+
+
+def workspace_for_user(user: AbstractBaseUser) -> Workspace | None:
+    membership = (
+        Membership.objects.select_related("workspace").filter(user=user).order_by("id").first()
+    )
+    return membership.workspace if membership else None
+
+
+def membership_for(*, user: AbstractBaseUser, workspace: Workspace) -> Membership | None:
+    return Membership.objects.filter(user=user, workspace=workspace).first()

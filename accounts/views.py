@@ -1,0 +1,102 @@
+from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import workspace_required
+from accounts.forms import SignupForm, SourceForm
+from accounts.models import Membership, RejectedMessage, Source
+from accounts.services import (
+    IssuedToken,
+    membership_for,
+    source_create,
+    source_revoke,
+    source_rotate,
+    user_signup,
+)
+
+RECENT_REJECTIONS = 5
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_signup(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            workspace_name=form.cleaned_data["workspace_name"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("sources:list")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def _manager_membership(request: HttpRequest) -> Membership:
+    membership = membership_for(user=request.user, workspace=request.workspace)
+    if membership is None or not membership.can_manage_sources:
+        raise PermissionDenied("Only owners and admins manage sources.")
+    return membership
+
+
+def _render_sources(
+    request: HttpRequest, *, issued: IssuedToken | None = None, form: SourceForm | None = None
+) -> HttpResponse:
+    sources = Source.objects.for_workspace(request.workspace).prefetch_related(
+        Prefetch(
+            "rejections",
+            queryset=RejectedMessage.objects.order_by("-received_at", "-id"),
+            to_attr="all_rejections",
+        )
+    )
+    membership = membership_for(user=request.user, workspace=request.workspace)
+    context = {
+        "sources": sources,
+        "issued": issued,
+        "form": form or SourceForm(),
+        "can_manage": bool(membership and membership.can_manage_sources),
+        "recent_rejections": RECENT_REJECTIONS,
+        "ingest_url": request.build_absolute_uri("/v1/batch"),
+        "base_url": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "accounts/sources.html", context)
+
+
+@workspace_required
+def source_list(request: HttpRequest) -> HttpResponse:
+    return _render_sources(request)
+
+
+@workspace_required
+@require_POST
+def source_add(request: HttpRequest) -> HttpResponse:
+    _manager_membership(request)
+    form = SourceForm(request.POST)
+    if not form.is_valid():
+        return _render_sources(request, form=form)
+    issued = source_create(
+        workspace=request.workspace,
+        name=form.cleaned_data["name"],
+        kind=form.cleaned_data["kind"],
+        created_by=request.user,
+    )
+    # The token is rendered in this response only; it is never stored in clear.
+    return _render_sources(request, issued=issued)
+
+
+@workspace_required
+@require_POST
+def source_rotate_view(request: HttpRequest, source_id: int) -> HttpResponse:
+    _manager_membership(request)
+    source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
+    return _render_sources(request, issued=source_rotate(source=source))
+
+
+@workspace_required
+@require_POST
+def source_revoke_view(request: HttpRequest, source_id: int) -> HttpResponse:
+    _manager_membership(request)
+    source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
+    source_revoke(source=source)
+    return redirect("sources:list")

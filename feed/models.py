@@ -1,0 +1,71 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Source, Workspace
+from people.models import Identity, Person
+
+
+class EventQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "EventQuerySet":
+        return self.filter(workspace=workspace)
+
+    def visible(self) -> "EventQuerySet":
+        """Without the events hidden by default (page views)."""
+        return self.filter(hidden=False)
+
+    def for_person(self, person: Person) -> "EventQuerySet":
+        return self.filter(identity__person=person)
+
+    def newest_first(self) -> "EventQuerySet":
+        return self.order_by("-timestamp", "-id")
+
+
+class Event(models.Model):
+    """One message as a sender posted it: append-only, unique by messageId per workspace."""
+
+    class Type(models.TextChoices):
+        IDENTIFY = "identify", "Identify"
+        TRACK = "track", "Track"
+        PAGE = "page", "Page"
+        SCREEN = "screen", "Screen"
+        GROUP = "group", "Group"
+        ALIAS = "alias", "Alias"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events")
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    identity = models.ForeignKey(
+        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
+    type = models.CharField(max_length=10, choices=Type.choices)
+    # Track: the event name; page and screen: their name; else empty.
+    name = models.CharField(max_length=255, blank=True)
+    properties = models.JSONField(default=dict)
+    message_id = models.CharField(max_length=100)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    # Page views are hidden until someone asks for them (Show Hidden Events).
+    hidden = models.BooleanField(default=False)
+    raw = models.JSONField()
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "message_id"], name="event_unique_message")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "-timestamp", "-id"], name="event_recent"),
+            models.Index(
+                fields=["workspace", "-timestamp", "-id"],
+                name="event_recent_visible",
+                condition=Q(hidden=False),
+            ),
+            models.Index(fields=["workspace", "type", "-timestamp", "-id"], name="event_type"),
+            models.Index(fields=["workspace", "name", "-timestamp", "-id"], name="event_name"),
+            models.Index(fields=["identity", "-timestamp", "-id"], name="event_identity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.name}".strip()

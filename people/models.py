@@ -1,0 +1,138 @@
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import Workspace
+
+
+class GroupQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "GroupQuerySet":
+        return self.filter(workspace=workspace)
+
+
+class Group(models.Model):
+    """A company or account a person belongs to (Segment `group` calls)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="groups")
+    group_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=500, blank=True)
+    traits = models.JSONField(default=dict)
+    # Per trait: [value, timestamp ISO, messageId] so that the newest message wins in any order.
+    trait_versions = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "group_id"], name="group_unique_id")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.group_id
+
+
+class PersonQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "PersonQuerySet":
+        return self.filter(workspace=workspace)
+
+    def current(self) -> "PersonQuerySet":
+        """People not merged into someone else."""
+        return self.filter(merged_into__isnull=True)
+
+
+class Person(models.Model):
+    """A customer, as the stream of calls describes them.
+
+    The reserved traits are columns (indexed, searchable); every other trait stays in `traits`.
+    The columns and `traits` are derived from the person's identities (see people/identity.py).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
+    email = models.CharField(max_length=320, null=True, blank=True)
+    name = models.CharField(max_length=500, null=True, blank=True)
+    phone = models.CharField(max_length=100, null=True, blank=True)
+    avatar = models.CharField(max_length=2000, null=True, blank=True)
+    traits = models.JSONField(default=dict)
+    # Audience name -> membership, from boolean traits (Engage audiences).
+    audiences = models.JSONField(default=dict)
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
+    )
+    # True once any user id (not only anonymous ids) points at this person.
+    is_identified = models.BooleanField(default=False)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    event_count = models.BigIntegerField(default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "people"
+        indexes = [
+            models.Index(
+                fields=["workspace", "-last_seen", "-id"],
+                name="person_recent",
+                condition=Q(merged_into__isnull=True),
+            ),
+            models.Index(fields=["workspace", "email"], name="person_email"),
+            models.Index(fields=["workspace", "group"], name="person_group"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or f"Person {self.pk}"
+
+    @property
+    def has_email(self) -> bool:
+        return bool(self.email)
+
+
+class IdentityQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "IdentityQuerySet":
+        return self.filter(workspace=workspace)
+
+
+class Identity(models.Model):
+    """One id a sender used for a person: a userId or an anonymousId. Unique per workspace.
+
+    Events point at the identity they were sent with, not at the person, so a merge re-points a
+    handful of identities instead of rewriting the person's whole history.
+    """
+
+    class Kind(models.TextChoices):
+        USER = "user", "User id"
+        ANONYMOUS = "anonymous", "Anonymous id"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identities")
+    value = models.CharField(max_length=255)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
+    # Per trait: [value, timestamp ISO, messageId], from the messages sent with this id.
+    trait_versions = models.JSONField(default=dict)
+    # [groupId, timestamp ISO, messageId] of the newest group call sent with this id.
+    group_version = models.JSONField(null=True, blank=True)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    event_count = models.BigIntegerField(default=0)
+    # When and by which message this id was joined to its current person (alias or identify).
+    linked_at = models.DateTimeField(null=True, blank=True)
+    linked_by_message_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = IdentityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "identities"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "value"], name="identity_unique_value")
+        ]
+        indexes = [models.Index(fields=["person"], name="identity_person")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

@@ -1,0 +1,71 @@
+from django.urls import reverse
+
+from accounts.models import Source
+from accounts.services import source_for_token, source_revoke, source_rotate
+from accounts.tokens import token_hash
+
+
+def test_source_keeps_only_a_hash_and_prefix_of_its_token(issued):
+    source = Source.objects.get(pk=issued.source.pk)
+    assert source.token_hash == token_hash(issued.token)
+    assert issued.token not in {source.token_hash, source.token_prefix, source.name}
+    assert issued.token.startswith(source.token_prefix)
+
+
+def test_token_finds_its_source_until_revoked(issued):
+    assert source_for_token(issued.token) == issued.source
+    source_revoke(source=issued.source)
+    assert source_for_token(issued.token) is None
+
+
+def test_rotate_replaces_the_token(issued):
+    rotated = source_rotate(source=issued.source)
+    assert source_for_token(issued.token) is None
+    assert source_for_token(rotated.token) == issued.source
+
+
+def test_unknown_and_empty_tokens_find_nothing(db):
+    assert source_for_token("") is None
+    assert source_for_token("wsr_nope") is None
+    assert source_for_token("x" * 10_000) is None
+
+
+def test_sources_page_shows_the_new_token_once(owner_client, workspace):
+    response = owner_client.post(reverse("sources:add"), {"name": "Segment", "kind": "segment"})
+    assert response.status_code == 200
+    source = Source.objects.get(workspace=workspace)
+    token = response.context["issued"].token
+    assert token.encode() in response.content
+    again = owner_client.get(reverse("sources:list"))
+    assert token.encode() not in again.content
+    assert source.token_prefix.encode() in again.content
+
+
+def test_members_see_only_their_workspace_sources(client, django_user_model, issued):
+    from accounts.services import workspace_create
+
+    other = django_user_model.objects.create_user(username="other@example.com", password="x" * 12)
+    workspace_create(name="Other", owner=other)
+    client.force_login(other)
+    response = client.get(reverse("sources:list"))
+    assert issued.source.token_prefix.encode() not in response.content
+    revoke = client.post(reverse("sources:revoke", args=[issued.source.pk]))
+    assert revoke.status_code == 404
+
+
+def test_plain_members_cannot_generate_tokens(client, django_user_model, workspace):
+    from accounts.models import Membership
+
+    member = django_user_model.objects.create_user(username="m@example.com", password="x" * 12)
+    Membership.objects.create(user=member, workspace=workspace, role=Membership.Role.MEMBER)
+    client.force_login(member)
+    assert client.post(reverse("sources:add"), {"name": "S", "kind": "segment"}).status_code == 403
+
+
+def test_signup_creates_a_workspace_and_logs_in(client, db):
+    response = client.post(
+        reverse("signup"),
+        {"email": "New@Example.com", "password": "a-long-pass-phrase", "workspace_name": "Newco"},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("sources:list")).context["request"].workspace.name == "Newco"
