@@ -21,6 +21,8 @@ class Membership(models.Model):
     )
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    # The Feed's and timelines' "Show Hidden Events" choice, remembered across visits.
+    show_hidden_events = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -25,7 +25,15 @@ def main() -> None:
         return
     print(f"Installing {len(requirements)} pinned packages…", flush=True)
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *requirements,
+        ],
         check=True,
     )
     for old in Path(sys.prefix).glob(".windsor-deps-*"):

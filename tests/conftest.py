@@ -119,21 +119,40 @@ def celery_worker(django_db_setup, django_db_blocker):
     log_dir.mkdir(exist_ok=True)
     log = open(log_dir / "celery-worker.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "windsor", "worker", "-B", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h",
-         "--schedule", str(log_dir / f"celerybeat-{os.getpid()}")],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "windsor",
+            "worker",
+            "-B",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}@%h",
+            "--schedule",
+            str(log_dir / f"celerybeat-{os.getpid()}"),
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     from windsor.celery import app
 
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(f"Celery worker exited with {proc.returncode}; see artifacts/celery-worker.log")
+            pytest.fail(
+                f"Celery worker exited with {proc.returncode}; see artifacts/celery-worker.log"
+            )
         try:
             if app.control.ping(timeout=1.0):
                 break
-        except Exception:  # noqa: BLE001 - broker still starting
+        except Exception:  # the broker may still be starting
             time.sleep(0.5)
     else:
         proc.terminate()

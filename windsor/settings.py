@@ -1,4 +1,4 @@
-"""Windsor settings: one module, everything that differs between machines comes from the environment.
+"""Windsor settings: one module; what differs between machines comes from the environment.
 
 With nothing set this is the embedded default: SQLite and a generated secret key in ``var/``,
 Celery tasks run in-process, no Redis. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` turn it into the
@@ -166,7 +166,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Ingest -----------------------------------------------------------------------------------
 # The ingest queue lives in Redis next to the broker unless told otherwise; empty = embedded.
-INGEST_REDIS_URL = os.environ.get("INGEST_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+INGEST_REDIS_URL = os.environ.get(
+    "INGEST_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+)
 INGEST_MAX_MESSAGE_BYTES = 32 * 1024
 INGEST_MAX_REQUEST_BYTES = 500 * 1024
 INGEST_MAX_BATCH_MESSAGES = 2500

@@ -1,4 +1,4 @@
-"""Browser fixtures: Playwright driving the machine's Chromium against pytest-django's live server."""
+"""Browser fixtures: Playwright drives the machine's Chromium against the live server."""
 
 from pathlib import Path
 
