@@ -20,7 +20,7 @@ Which ids make one person
 - alias(previousId, userId) is a hard link: the two ids are one person forever, with everything
   already linked to either (hard links form a union-find; persons only ever grow by them).
   Aliasing an id to itself, twice, in chains, or before either side exists is safe and final.
-- A non-alias call carrying both a userId U and an anonymousId A is a soft link A -> U. A soft link
+- Any call carrying both a userId U and an anonymousId A is a soft link A -> U. A soft link
   never joins two ids that are (or are hard-linked to) user ids, because two real users sharing a
   device must not become one person. Only a *free* anonymous id (never a userId, never named in an
   alias) follows a soft link, and it follows its EARLIEST one by (timestamp, messageId): if an
@@ -139,7 +139,8 @@ def versions_join(many: list[dict]) -> dict:
 
 
 def _column(value: Any, limit: int) -> str | None:
-    if value is None or isinstance(value, dict | list):
+    # A column holds text: booleans and structures are not an email, phone or name.
+    if value is None or isinstance(value, bool | dict | list):
         return None
     text = str(value).strip()
     return text[:limit] or None
@@ -391,11 +392,11 @@ class IdentityBatch:
         mid = message["message_id"]
         if user_id:
             self._ensure_user(user_id)
+        if user_id and anonymous_id and anonymous_id != user_id:
+            self._soft_link(anonymous_id, user_id, moment, mid)
         kind = message["type"]
         if kind == "alias":
             return self.alias(message, user_id, anonymous_id, moment, warnings)
-        if user_id and anonymous_id and anonymous_id != user_id:
-            self._soft_link(anonymous_id, user_id, moment, mid)
         if kind == "identify":
             return self.identify(message, user_id or anonymous_id, moment, warnings)
         if kind == "group":
@@ -450,6 +451,9 @@ class IdentityBatch:
     ) -> Applied:
         """Merge previousId's person into userId's (hard link), creating either as needed."""
         previous_id = self._usable(message, "previous_id", warnings)
+        if previous_id:
+            # Every usable id gets an identity, even when the alias cannot apply.
+            self._ensure(previous_id, ANONYMOUS)
         if previous_id and user_id and previous_id != user_id:
             target = self.identities[user_id]
             if not target.aliased:
