@@ -21,6 +21,7 @@ from datetime import datetime
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from feed.models import Event
+from people.bulk import bulk_insert
 from people.identity import IdentityBatch, parse_timestamp
 
 logger = logging.getLogger(__name__)
@@ -79,9 +80,11 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     batch.load()
     applied = [batch.apply(m) for m in new]
     batch.save()
-    Event.objects.bulk_create(
+    # Only messages not stored yet reach here, under the lock: a plain COPY/INSERT is safe.
+    bulk_insert(
+        Event,
         [_event(m, a.identity, a.warnings) for m, a in zip(new, applied, strict=True)],
-        ignore_conflicts=True,
+        with_ids=False,
     )
     return len(new)
 

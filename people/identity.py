@@ -64,6 +64,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from people.bulk import bulk_insert, bulk_update
 from people.models import Group, Identity, Person
 
 logger = logging.getLogger(__name__)
@@ -515,8 +516,8 @@ class IdentityBatch:
             group.updated_at = now
         new_groups = [self.groups[g] for g in self.dirty_groups if self.groups[g].pk is None]
         old_groups = [self.groups[g] for g in self.dirty_groups if self.groups[g].pk is not None]
-        Group.objects.bulk_create(new_groups)
-        Group.objects.bulk_update(old_groups, ["traits", "trait_versions", "name", "updated_at"])
+        bulk_insert(Group, new_groups, with_ids=True)
+        bulk_update(Group, old_groups, ["traits", "trait_versions", "name", "updated_at"])
 
         new_people: list[tuple[PersonState, Person]] = []
         old_people: list[Person] = []
@@ -529,10 +530,10 @@ class IdentityBatch:
                 new_people.append((state, person))
             else:
                 old_people.append(person)
-        Person.objects.bulk_create([person for _, person in new_people])
+        bulk_insert(Person, [person for _, person in new_people], with_ids=True)
         for state, person in new_people:
             state.pk = person.pk
-        Person.objects.bulk_update(old_people, PERSON_FIELDS)
+        bulk_update(Person, old_people, PERSON_FIELDS)
 
         new_identities: list[Identity] = []
         old_identities: list[Identity] = []
@@ -540,8 +541,8 @@ class IdentityBatch:
             identity = self.identities[value]
             identity.person_id = self.person_of[value].pk
             (new_identities if identity.pk is None else old_identities).append(identity)
-        Identity.objects.bulk_create(new_identities)
-        Identity.objects.bulk_update(old_identities, IDENTITY_FIELDS)
+        bulk_insert(Identity, new_identities, with_ids=True)
+        bulk_update(Identity, old_identities, IDENTITY_FIELDS)
 
         self._save_merges(now)
 

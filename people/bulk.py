@@ -1,0 +1,91 @@
+"""Bulk writes for the worker: COPY on PostgreSQL, the ORM's bulk statements elsewhere.
+
+Measured on this machine: one INSERT per row reaches about 1k rows/s, Django's bulk_create and
+bulk_update a few thousand (the statement itself is large and slow to build and plan), COPY well
+over 20k. So on PostgreSQL new rows are COPYed (with ids drawn from the table's sequence first,
+since COPY returns nothing) and updates COPY the new values into a temporary table and apply them
+with one UPDATE .. FROM. COPY has no ON CONFLICT: callers insert only rows they know are new,
+under the workspace lock (ingest.services); a conflict anyway raises IntegrityError and the batch
+is retried.
+"""
+
+import json
+from collections.abc import Sequence
+
+from django.db import connection, models
+
+
+def _db_value(field: models.Field, obj: models.Model) -> object:
+    value = getattr(obj, field.attname)
+    if isinstance(field, models.JSONField):
+        # Text straight into COPY: an order of magnitude cheaper than the ORM's Jsonb adapter.
+        return None if value is None else json.dumps(value, cls=field.encoder)
+    return field.get_db_prep_save(value, connection)
+
+
+def _columns(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
+    return [model._meta.get_field(name) for name in names]
+
+
+def _insert_fields(model: type[models.Model]) -> list[models.Field]:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def bulk_insert(model: type[models.Model], objs: list[models.Model], *, with_ids: bool) -> None:
+    """Insert new rows; with_ids sets each object's pk (needed when other rows point at them)."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs)
+        return
+    table = model._meta.db_table
+    fields = _insert_fields(model)
+    for obj in objs:
+        for field in fields:
+            # auto_now / auto_now_add, as save() and bulk_create() would.
+            field.pre_save(obj, add=True)
+    with connection.cursor() as cursor:
+        if with_ids:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+            fields = [model._meta.pk, *fields]
+        names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        with cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN"
+        ) as copy:
+            for obj in objs:
+                copy.write_row([_db_value(f, obj) for f in fields])
+
+
+def bulk_update(model: type[models.Model], objs: list[models.Model], names: list[str]) -> None:
+    """Write the given fields of existing rows in a fixed number of statements."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(objs, names, batch_size=500)
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    fields = [model._meta.pk, *_columns(model, names)]
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    scratch = connection.ops.quote_name(f"bulk_{model._meta.db_table}")
+    for obj in objs:
+        for field in fields:
+            field.pre_save(obj, add=False)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS"  # noqa: S608 (names, not values)
+            f" SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY {scratch} ({', '.join(columns)}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([_db_value(f, obj) for f in fields])
+        assignments = ", ".join(f"{c} = s.{c}" for c in columns[1:])
+        cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s"  # noqa: S608
+            f" WHERE t.{columns[0]} = s.{columns[0]}"
+        )
+        cursor.execute(f"DROP TABLE {scratch}")
