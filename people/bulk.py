@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
+# Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
+COPY_FROM = 50
+
 
 def _db_value(field: models.Field, obj: models.Model) -> object:
     value = getattr(obj, field.attname)
@@ -35,7 +38,7 @@ def bulk_insert(model: type[models.Model], objs: list[models.Model], *, with_ids
     """Insert new rows; with_ids sets each object's pk (needed when other rows point at them)."""
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
         model.objects.bulk_create(objs)
         return
     table = model._meta.db_table
@@ -65,7 +68,7 @@ def bulk_update(model: type[models.Model], objs: list[models.Model], names: list
     """Write the given fields of existing rows in a fixed number of statements."""
     if not objs:
         return
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
         model.objects.bulk_update(objs, names, batch_size=500)
         return
     table = connection.ops.quote_name(model._meta.db_table)
