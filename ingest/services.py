@@ -22,7 +22,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from feed.models import Event
 from people.bulk import bulk_insert
-from people.identity import IdentityBatch, parse_timestamp
+from people.identity import IdentityBatch, message_time, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ def _event(message: dict, identity: object, warnings: list[str]) -> Event:
         properties=message.get("properties") or {},
         context=message.get("context") or {},
         message_id=message["message_id"],
-        timestamp=parse_timestamp(message["timestamp"]),
+        timestamp=message_time(message),
         received_at=_received(message),
         hidden=kind == "page",
         raw=message.get("raw") or {},
@@ -115,4 +115,8 @@ def _event(message: dict, identity: object, warnings: list[str]) -> Event:
 
 
 def _received(message: dict) -> datetime:
-    return parse_timestamp(message.get("received_at") or message["timestamp"])
+    return (
+        parse_timestamp(message["received_at"])
+        if message.get("received_at")
+        else message_time(message)
+    )
