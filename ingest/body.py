@@ -33,17 +33,22 @@ def body_inflate(body: bytes, content_encoding: str, *, limit: int) -> bytes:
         raise IngestError(
             415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not supported."
         )
-    inflater = zlib.decompressobj(_GZIP_WBITS)
-    try:
-        # max_length bounds the output: we never hold more than limit + 1 inflated bytes.
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as exc:
-        raise IngestError(400, "malformed_gzip", "The gzip body cannot be inflated.") from exc
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise too_large(limit)
-    if not inflater.eof:
-        raise IngestError(400, "malformed_gzip", "The gzip body is truncated.")
-    return out
+    out = bytearray()
+    data = body
+    # A gzip body may hold several members back to back (`cat a.gz b.gz`); all are read.
+    while data:
+        inflater = zlib.decompressobj(_GZIP_WBITS)
+        try:
+            # max_length bounds the output: we never hold more than limit + 1 inflated bytes.
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise IngestError(400, "malformed_gzip", "The gzip body cannot be inflated.") from exc
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise too_large(limit)
+        if not inflater.eof:
+            raise IngestError(400, "malformed_gzip", "The gzip body is truncated.")
+        data = inflater.unused_data
+    return bytes(out)
 
 
 def _refuse_constant(name: str) -> None:

@@ -21,11 +21,11 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from accounts.models import RejectedMessage, Source
+from accounts.models import RejectedMessage, Source, Workspace
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
@@ -63,6 +63,8 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
 def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
     per_source: dict[int, list[Any]] = {}
     for m in messages:
+        if m["source_id"] is None:
+            continue
         entry = per_source.setdefault(m["source_id"], [0, m["received_at"]])
         entry[0] += 1
         entry[1] = max(entry[1], m["received_at"])
@@ -75,10 +77,45 @@ def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
         )
 
 
+def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages whose workspace still exists; a deleted source's messages lose the source.
+
+    Without this, a workspace or source deleted while its messages waited in the queue would
+    make the whole batch fail on a foreign key.
+    """
+    workspaces = set(
+        Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
+            "pk", flat=True
+        )
+    )
+    sources = set(
+        Source.objects.filter(pk__in={m["source_id"] for m in messages}).values_list(
+            "pk", flat=True
+        )
+    )
+    kept = []
+    for m in messages:
+        if m["workspace_id"] not in workspaces:
+            continue
+        if m["source_id"] not in sources:
+            m = {**m, "source_id": None}
+        kept.append(m)
+    if len(kept) < len(messages):
+        logger.warning("ingest: %d messages of deleted workspaces", len(messages) - len(kept))
+    return kept
+
+
 def _store(messages: list[dict[str, Any]]) -> None:
     with transaction.atomic():
+        messages = _still_owned(messages)
+        if not messages:
+            return
         batch_process(messages)
         sources_count_accepted(messages)
+        if connection.vendor == "postgresql":
+            # Foreign keys are checked at COMMIT; checked here, a violation fails this batch
+            # (and its savepoint) rather than the enclosing inbox transaction.
+            connection.check_constraints()
 
 
 def records_store(records: Records) -> None:

@@ -34,11 +34,8 @@ from ingest.models import InboxBatch
 
 logger = logging.getLogger(__name__)
 
-STREAM = "windsor:ingest"
 GROUP = "workers"
-DRAIN_FLAG = "windsor:ingest:drain-pending"
 DRAIN_FLAG_SECONDS = 10
-RATE_KEY = "windsor:ingest:rate:{source_id}:{second}"
 # After Redis failed, requests go straight to the inbox for this long instead of waiting on it.
 REDIS_BACKOFF_SECONDS = 1.0
 
@@ -62,6 +59,14 @@ class Records:
 
     def __len__(self) -> int:
         return len(self.messages) + len(self.rejections)
+
+
+def stream_key() -> str:
+    return settings.INGEST_STREAM
+
+
+def drain_flag_key() -> str:
+    return f"{settings.INGEST_STREAM}:drain-pending"
 
 
 def redis_client() -> redis.Redis | None:
@@ -117,12 +122,13 @@ def enqueue(records: Records) -> bool:
 
 
 def _stream_add(client: redis.Redis, records: Records) -> bool:
+    stream = stream_key()
     pipe = client.pipeline(transaction=True)
     for message in records.messages:
-        pipe.xadd(STREAM, {"m": json.dumps(message, separators=(",", ":"))})
+        pipe.xadd(stream, {"m": json.dumps(message, separators=(",", ":"))})
     for rejection in records.rejections:
-        pipe.xadd(STREAM, {"r": json.dumps(rejection, separators=(",", ":"))})
-    pipe.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_SECONDS)
+        pipe.xadd(stream, {"r": json.dumps(rejection, separators=(",", ":"))})
+    pipe.set(drain_flag_key(), 1, nx=True, ex=DRAIN_FLAG_SECONDS)
     return bool(pipe.execute()[-1])
 
 
@@ -136,7 +142,7 @@ def rate_allowed(source_id: int, count: int) -> bool:
     client = _redis_usable()
     if not limit or client is None:
         return True
-    key = RATE_KEY.format(source_id=source_id, second=int(time.time()))
+    key = f"{settings.INGEST_STREAM}:rate:{source_id}:{int(time.time())}"
     try:
         pipe = client.pipeline(transaction=True)
         pipe.incrby(key, count)
@@ -156,7 +162,7 @@ def consumer_name() -> str:
 
 def group_ensure(client: redis.Redis) -> None:
     try:
-        client.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        client.xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
@@ -186,7 +192,7 @@ def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:
 
 def stream_read(client: redis.Redis, consumer: str, count: int, *, pending: bool) -> Batch:
     """Up to `count` entries: this consumer's own unacknowledged ones, or new ones."""
-    reply = client.xreadgroup(GROUP, consumer, {STREAM: "0" if pending else ">"}, count=count)
+    reply = client.xreadgroup(GROUP, consumer, {stream_key(): "0" if pending else ">"}, count=count)
     entries = [e for e in (reply[0][1] if reply else []) if e[1]]
     return _decode(entries)
 
@@ -194,12 +200,12 @@ def stream_read(client: redis.Redis, consumer: str, count: int, *, pending: bool
 def stream_claim(client: redis.Redis, consumer: str, count: int) -> Batch:
     """Entries another worker took but never acknowledged (it crashed or was killed)."""
     idle_ms = int(settings.INGEST_CLAIM_IDLE_SECONDS * 1000)
-    reply = client.xautoclaim(STREAM, GROUP, consumer, idle_ms, start_id="0-0", count=count)
+    reply = client.xautoclaim(stream_key(), GROUP, consumer, idle_ms, start_id="0-0", count=count)
     entries = [e for e in reply[1] if e[1]]
     batch = _decode(entries)
     if batch.ids:
         info = client.xpending_range(
-            STREAM, GROUP, min=batch.ids[0], max=batch.ids[-1], count=len(batch.ids) * 2
+            stream_key(), GROUP, min=batch.ids[0], max=batch.ids[-1], count=len(batch.ids) * 2
         )
         worst = max((p["times_delivered"] for p in info), default=0)
         batch.exhausted = worst >= settings.INGEST_MAX_DELIVERIES
@@ -210,13 +216,13 @@ def stream_ack(client: redis.Redis, ids: list[bytes]) -> None:
     if not ids:
         return
     pipe = client.pipeline(transaction=True)
-    pipe.xack(STREAM, GROUP, *ids)
-    pipe.xdel(STREAM, *ids)
+    pipe.xack(stream_key(), GROUP, *ids)
+    pipe.xdel(stream_key(), *ids)
     pipe.execute()
 
 
 def drain_flag_clear(client: redis.Redis) -> None:
-    client.delete(DRAIN_FLAG)
+    client.delete(drain_flag_key())
 
 
 @contextmanager

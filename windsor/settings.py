@@ -172,6 +172,8 @@ INGEST_REDIS_URL = os.environ.get(
 INGEST_MAX_MESSAGE_BYTES = 32 * 1024
 INGEST_MAX_REQUEST_BYTES = 500 * 1024
 INGEST_MAX_BATCH_MESSAGES = 2500
+# The Redis Stream (and prefix of the ingest keys): tests use their own so workers stay out.
+INGEST_STREAM = os.environ.get("INGEST_STREAM", "windsor:ingest")
 INGEST_BATCH_SIZE = int(os.environ.get("INGEST_BATCH_SIZE", "500"))
 # Per-source rate limit in messages per second; 0 turns it off (the default).
 INGEST_RATE_LIMIT_PER_SECOND = int(os.environ.get("INGEST_RATE_LIMIT_PER_SECOND", "0"))
