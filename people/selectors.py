@@ -327,7 +327,7 @@ def person_identities(workspace: Workspace, person: Person) -> list[IdentityRow]
         Identity.objects.for_workspace(workspace)
         .filter(person=person)
         .defer("trait_versions", "group_version")
-        .order_by("kind", "linked_at", "id")
+        .order_by("-kind", "linked_at", "id")  # user ids first
     )
     message_ids = {i.linked_by_message_id for i in identities if i.linked_by_message_id}
     types: dict[str, str] = {}

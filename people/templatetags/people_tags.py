@@ -2,10 +2,13 @@
 controls is returned as plain text and escaped by the template."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django import template
 from django.http import QueryDict
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from people.avatars import avatar_for
 
@@ -79,3 +82,13 @@ def true_audiences(audiences: Any) -> list[str]:
     if not isinstance(audiences, dict):
         return []
     return sorted(str(k) for k, v in audiences.items() if v is True)
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    """ "3 hours ago": one unit is enough to tell recent from old at a glance."""
+    if not moment:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"

@@ -39,6 +39,7 @@ class PeopleFactory:
         audiences: dict | None = None,
         group: Group | None = None,
         minutes_ago: int = 0,
+        event_count: int = 0,
     ) -> Person:
         seen = self.now - timedelta(minutes=minutes_ago)
         if user_id is None and anonymous_id is None:
@@ -58,6 +59,7 @@ class PeopleFactory:
             is_identified=user_id is not None,
             first_seen=seen - timedelta(days=3),
             last_seen=seen,
+            event_count=event_count,
         )
         for value, kind in ((user_id, "user"), (anonymous_id, "anonymous")):
             if value:
