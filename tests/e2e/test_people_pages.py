@@ -3,11 +3,18 @@
 import json
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.people.conftest import PeopleFactory, people  # noqa: F401  (the fixture)
+from tests.people.conftest import PeopleFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def people(workspace) -> PeopleFactory:
+    return PeopleFactory(workspace=workspace, now=timezone.now())
+
 
 TEAM = [
     ("Ada Lovelace", "ada@analytical.io", "+44 20 7946 0018", "analytical", ["power_users"]),
