@@ -272,15 +272,17 @@ def workspace_has_people(workspace: Workspace) -> bool:
     return Person.objects.for_workspace(workspace).exists()
 
 
-def group_choices(workspace: Workspace, *, selected: int | None) -> list[Group]:
-    """Groups for the filter menu, by name; the selected one always among them."""
-    groups = Group.objects.for_workspace(workspace).only("id", "name", "group_id")
+def group_choices(workspace: Workspace, *, selected: int | None) -> list[tuple[int, str]]:
+    """(id, label) of the groups for the filter menu, by name; the selected one always among
+    them. Plain tuples: a few hundred model instances would cost more than the page's query."""
+    groups = Group.objects.for_workspace(workspace)
     if selected:
         groups = groups.filter(
             Q(pk__in=groups.order_by("name", "id").values("pk")[:GROUP_CHOICES_LIMIT])
             | Q(pk=selected)
         )
-    return list(groups.order_by("name", "id")[: GROUP_CHOICES_LIMIT + 1])
+    rows = groups.order_by("name", "id").values_list("pk", "name", "group_id")
+    return [(pk, name or group_id) for pk, name, group_id in rows[: GROUP_CHOICES_LIMIT + 1]]
 
 
 def audiences_of(person: Person) -> list[tuple[str, bool]]:

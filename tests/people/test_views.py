@@ -3,13 +3,28 @@ import re
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import Membership
+from accounts.models import Membership, Workspace
+from accounts.services import workspace_create
 from people import selectors
 from people.models import Person
 from people.selectors import Cursor, PeopleFilters
+from tests.people.factories import PeopleFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(workspace: Workspace) -> PeopleFactory:
+    return PeopleFactory(workspace=workspace, now=timezone.now())
+
+
+@pytest.fixture
+def other_workspace(db, django_user_model) -> Workspace:
+    stranger = django_user_model.objects.create_user(username="stranger@example.com", password="x")
+    return workspace_create(name="Elsewhere", owner=stranger)
+
 
 LIST = reverse("people:list")
 
@@ -464,3 +479,16 @@ def test_sender_values_are_escaped_everywhere(owner_client, people):
         assert "<script>alert" not in html
         assert "<img src=x" not in html
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_group_menu_keeps_the_selected_group_beyond_its_limit(owner_client, people, monkeypatch):
+    monkeypatch.setattr(selectors, "GROUP_CHOICES_LIMIT", 2)
+    for name in ("Alpha", "Beta", "Gamma"):
+        people.group(group_id=name.lower(), name=name)
+    zeta = people.group(group_id="zeta", name="Zeta")
+
+    html = owner_client.get(LIST, {"group": zeta.pk}).content.decode()
+
+    assert f'<option value="{zeta.pk}" selected>Zeta</option>' in html
+    assert ">Alpha</option>" in html
+    assert ">Gamma</option>" not in html

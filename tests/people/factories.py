@@ -1,13 +1,10 @@
 """A small factory for people, identities and events, made with the ORM directly: the People pages
-read these rows whatever service wrote them."""
+read these rows whatever service wrote them. (Not a conftest.py: the identity tests own one.)"""
 
 import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-import pytest
-from django.utils import timezone
 
 from accounts.models import Workspace
 from feed.models import Event
@@ -107,16 +104,3 @@ class PeopleFactory:
         Person.objects.filter(pk=person.pk).update(event_count=person.event_count + 1)
         person.event_count += 1
         return event
-
-
-@pytest.fixture
-def people(workspace: Workspace) -> PeopleFactory:
-    return PeopleFactory(workspace=workspace, now=timezone.now())
-
-
-@pytest.fixture
-def other_workspace(db, django_user_model) -> Workspace:
-    from accounts.services import workspace_create
-
-    stranger = django_user_model.objects.create_user(username="stranger@example.com", password="x")
-    return workspace_create(name="Elsewhere", owner=stranger)
