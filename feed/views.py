@@ -52,7 +52,9 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         # "Older": the rows to append, and the next Older link swapped out of band.
         return render(request, "feed/_event_page.html", context)
     if request.htmx:
-        return render(request, "feed/_event_list.html", context)
+        # The canonical address of this view (no empty fields), for the address bar.
+        response = render(request, "feed/_event_list.html", context)
+        return push_url(response, f"{request.path}?{filters.querystring()}")
     return render(request, "feed/feed.html", context)
 
 

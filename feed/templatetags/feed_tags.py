@@ -10,9 +10,12 @@ group (group id and name), alias (previous id -> user id).
 """
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from feed.models import Event
 
@@ -168,3 +171,13 @@ def event_label(event: Event) -> str:
 def pretty_json(value: Any) -> str:
     """The raw message, indented; a plain str, so the template escapes it."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
+
+
+@register.filter
+def ago(when: datetime | None) -> str:
+    """ "3 hours ago"; "just now" under a minute, and for timestamps a skewed clock put ahead."""
+    if when is None:
+        return ""
+    if timezone.now() - when < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(when, depth=1)} ago"

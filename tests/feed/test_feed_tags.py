@@ -1,10 +1,11 @@
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from feed.models import Event
-from feed.templatetags.feed_tags import event_label, key_properties, pretty_json
+from feed.templatetags.feed_tags import ago, event_label, key_properties, pretty_json
 
 
 def event(type: str, name: str = "", properties: dict | None = None, raw: dict | None = None):
@@ -84,3 +85,10 @@ def test_pretty_json_is_indented_plain_text(raw):
     assert json.loads(text) == raw
     assert "\n  " in text
     assert not hasattr(text, "__html__")
+
+
+def test_relative_time_reads_naturally():
+    now = timezone.now()
+    assert ago(now) == "just now"
+    assert ago(now + timedelta(hours=2)) == "just now"
+    assert ago(now - timedelta(hours=3, minutes=5)) == "3\xa0hours ago"
