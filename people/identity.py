@@ -26,7 +26,10 @@ Which ids make one person
   alias) follows a soft link, and it follows its EARLIEST one by (timestamp, messageId): if an
   earlier link arrives late, the id (with its traits and events) moves to that user's person.
   Once an id becomes a userId or is named in an alias, its soft link stops applying and it leaves
-  the person it was following (it stays on `linked_to` for the record).
+  the person it was following.
+- `Identity.linked_at/linked_by_message_id/linked_to` say why an id is where it is: for a free
+  anonymous id its earliest soft link, for an aliased id the earliest alias naming it (and the
+  other id of that alias), for a plain user id nothing.
 - So a person is: one hard cluster (all user ids and aliased ids linked by aliases) plus the free
   anonymous ids whose earliest soft link points into it, or a single free anonymous id with no
   link yet (the placeholder person that a later identify or alias completes).
@@ -360,6 +363,7 @@ class IdentityBatch:
             # soft link. Alone on its placeholder it simply stays there.
             if self._is_free(identity) and identity.linked_to:
                 self._move(value, self._new_person())
+                self._set_link(identity, None)
             identity.kind = USER
             self.dirty_identities.add(value)
             self.person_of[value].touched = True
@@ -367,18 +371,40 @@ class IdentityBatch:
 
     def _soft_link(self, anonymous_id: str, user_id: str, moment: datetime, mid: str) -> None:
         identity = self._ensure(anonymous_id, ANONYMOUS)
-        link = (moment, mid, user_id)
-        current = (
-            (identity.linked_at, identity.linked_by_message_id, identity.linked_to)
-            if identity.linked_at
-            else None
-        )
-        if current is not None and current <= link:
-            return
-        identity.linked_at, identity.linked_by_message_id, identity.linked_to = link
-        self.dirty_identities.add(anonymous_id)
-        if self._is_free(identity):
+        # Only a free id follows (and records) its soft link; once it is a user id or aliased it
+        # never becomes free again, so ignoring later links keeps the result order-independent.
+        if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id)):
             self._move(anonymous_id, self.person_of[user_id])
+
+    def _alias_link(self, identity: Identity, moment: datetime, mid: str, other: str) -> None:
+        """Mark an id as named in an alias; its link becomes the earliest alias naming it."""
+        if not identity.aliased:
+            identity.aliased = True
+            self._set_link(identity, (moment, mid, other))
+        else:
+            self._earlier_link(identity, (moment, mid, other))
+
+    def _earlier_link(self, identity: Identity, link: tuple[datetime, str, str]) -> bool:
+        if (
+            identity.linked_at is not None
+            and (
+                identity.linked_at,
+                identity.linked_by_message_id,
+                identity.linked_to,
+            )
+            <= link
+        ):
+            return False
+        self._set_link(identity, link)
+        return True
+
+    def _set_link(self, identity: Identity, link: tuple[datetime, str, str] | None) -> None:
+        identity.linked_at, identity.linked_by_message_id, identity.linked_to = link or (
+            None,
+            "",
+            "",
+        )
+        self.dirty_identities.add(identity.value)
 
     def _seen(self, identity: Identity, moment: datetime) -> None:
         if identity.first_seen is None or moment < identity.first_seen:
@@ -463,15 +489,11 @@ class IdentityBatch:
             # Every usable id gets an identity, even when the alias cannot apply.
             self._ensure(previous_id, ANONYMOUS)
         if previous_id and user_id and previous_id != user_id:
-            target = self.identities[user_id]
-            if not target.aliased:
-                target.aliased = True
-                self.dirty_identities.add(user_id)
-            previous = self._ensure(previous_id, ANONYMOUS)
+            mid = message["message_id"]
+            self._alias_link(self.identities[user_id], moment, mid, previous_id)
+            previous = self.identities[previous_id]
             was_free = self._is_free(previous)
-            if not previous.aliased:
-                previous.aliased = True
-                self.dirty_identities.add(previous_id)
+            self._alias_link(previous, moment, mid, user_id)
             if was_free:
                 # A free id brings only itself: the user it was softly following stays apart.
                 self._move(previous_id, self.person_of[user_id])

@@ -120,9 +120,9 @@ class Identity(models.Model):
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     event_count = models.BigIntegerField(default=0)
-    # The earliest soft link (a call carrying this id as anonymousId next to a userId):
-    # when, by which message, and to which user id. Kept even when the link does not apply
-    # (see people/identity.py: only a free anonymous id follows its soft link).
+    # Why this id is on its person (see people/identity.py): for a free anonymous id its
+    # earliest soft link (a call with it as anonymousId next to a userId), for an aliased id the
+    # earliest alias naming it; when, by which message, and the other id of that link.
     linked_at = models.DateTimeField(null=True, blank=True)
     linked_by_message_id = models.CharField(max_length=100, blank=True)
     linked_to = models.CharField(max_length=255, blank=True)

@@ -83,7 +83,12 @@ def canonical_state(workspace: Workspace | int) -> dict[str, Any]:
             "first_seen": person.first_seen,
             "last_seen": person.last_seen,
             "event_count": person.event_count,
-            "kinds": sorted(person.identities.values_list("value", "kind")),
+            "identities": sorted(
+                person.identities.values_list(
+                    "value", "kind", "aliased", "linked_at", "linked_by_message_id", "linked_to"
+                ),
+                key=lambda row: row[0],
+            ),
         }
     person_ids = {
         p.pk: frozenset(p.identities.values_list("value", flat=True))

@@ -437,3 +437,24 @@ def test_segment_destination_examples_build_people_and_audiences(ws):
     assert ids_of(person_of(ws, "507f191e81")) == {"507f191e81", "39239-239239-239239-23923"}
     assert person_of(ws, "u123").audiences == {"order_completed_last_30days": True}
     assert Event.objects.for_workspace(ws).filter(type="page").get().hidden
+
+
+def test_identities_record_the_link_that_put_them_on_their_person(new_ws):
+    messages = [
+        message(0, "identify", user_id="u1", anonymous_id="visitor", minute=2, message_id="late"),
+        message(0, "track", user_id="u1", anonymous_id="visitor", minute=1, message_id="early"),
+        message(0, "identify", user_id="u2", anonymous_id="device", minute=1, message_id="soft"),
+        message(0, "alias", previous_id="device", user_id="u3", minute=3, message_id="alias"),
+    ]
+    forward, backward = both_orders(new_ws, messages)
+    assert forward == backward
+    links = {
+        value: (aliased, mid, to)
+        for person in forward["people"].values()
+        for value, _, aliased, _, mid, to in person["identities"]
+    }
+    assert links["visitor"] == (False, "early", "u1")
+    # Named in an alias, the device follows the alias, not its earlier soft link.
+    assert links["device"] == (True, "alias", "u3")
+    assert links["u3"] == (True, "alias", "device")
+    assert links["u1"] == (False, "", "")
