@@ -94,7 +94,7 @@ JUNK_IDS = frozenset(
 )
 USER = Identity.Kind.USER
 ANONYMOUS = Identity.Kind.ANONYMOUS
-RESERVED = {"email": 320, "phone": 100, "avatar": 2000, "name": 500}
+RESERVED = frozenset({"email", "phone", "avatar", "name"})
 FIRST_NAME = ("firstName", "first_name")
 LAST_NAME = ("lastName", "last_name")
 SNAKE_CASE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
@@ -244,7 +244,7 @@ class PersonState:
 
 @dataclass
 class Applied:
-    """What the batch decided for one message: the identity its event belongs to, and why not."""
+    """What the batch decided for one message: the identity its event belongs to, and warnings."""
 
     identity: Identity | None
     warnings: list[str]
