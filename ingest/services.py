@@ -16,6 +16,7 @@ properties, traits, context, timestamp (ISO), received_at (ISO), raw.
 
 import logging
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -63,10 +64,22 @@ def _retryable(error: DatabaseError) -> bool:
     return sqlstate in {"40001", "40P01"}
 
 
-def _process(workspace_id: int, messages: list[dict]) -> int:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def workspaces_lock(workspace_ids: Iterable[int]) -> None:
+    """Take the workspaces' batch locks until the end of the current transaction.
+
+    batch_process takes them itself; a caller that writes other rows those batches also write
+    (e.g. Source counters) before calling it should take them first, in this same sorted order,
+    so that two workers cannot each hold what the other waits for. Re-taking is free.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite serialises writers already.
+    with connection.cursor() as cursor:
+        for workspace_id in sorted(set(workspace_ids)):
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, workspace_id])
+
+
+def _process(workspace_id: int, messages: list[dict]) -> int:
+    workspaces_lock([workspace_id])
     unique: dict[str, dict] = {}
     for message in messages:
         unique.setdefault(message["message_id"], message)
