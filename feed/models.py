@@ -31,12 +31,21 @@ class Event(models.Model):
         GROUP = "group", "Group"
         ALIAS = "alias", "Alias"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="events")
+    # workspace and identity have no index of their own: the composite indexes below start with
+    # them, and every index is paid on each of the millions of inserts.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
     identity = models.ForeignKey(
-        Identity, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        Identity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        db_index=False,
     )
     type = models.CharField(max_length=10, choices=Type.choices)
     # Track: the event name; page and screen: their name; else empty.

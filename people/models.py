@@ -12,7 +12,10 @@ class GroupQuerySet(models.QuerySet):
 class Group(models.Model):
     """A company or account a person belongs to (Segment `group` calls)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="groups")
+    # No index of its own: the unique (workspace, group_id) index starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="groups", db_index=False
+    )
     group_id = models.CharField(max_length=255)
     name = models.CharField(max_length=500, blank=True)
     traits = models.JSONField(default=dict)
@@ -48,7 +51,10 @@ class Person(models.Model):
     The columns and `traits` are derived from the person's identities (see people/identity.py).
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
+    # No index of its own: every index below starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="people", db_index=False
+    )
     email = models.CharField(max_length=320, null=True, blank=True)
     name = models.CharField(max_length=500, null=True, blank=True)
     phone = models.CharField(max_length=100, null=True, blank=True)
@@ -109,10 +115,16 @@ class Identity(models.Model):
         USER = "user", "User id"
         ANONYMOUS = "anonymous", "Anonymous id"
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="identities")
+    # Covered by the unique (workspace, value) and identity_person indexes. A separate workspace
+    # index also misled PostgreSQL into scanning a whole workspace for a few ids.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="identities", db_index=False
+    )
     value = models.CharField(max_length=255)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identities")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="identities", db_index=False
+    )
     # Per trait: [value, timestamp ISO, messageId], from the messages sent with this id.
     trait_versions = models.JSONField(default=dict)
     # [groupId, timestamp ISO, messageId] of the newest group call sent with this id.
