@@ -238,13 +238,16 @@ def test_htmx_search_returns_only_the_results_fragment(owner_client, people):
     people.person(name="Ada Lovelace")
 
     response = owner_client.get(
-        LIST, {"q": "ada"}, headers={"HX-Request": "true", "HX-Target": "people-results"}
+        LIST,
+        {"q": "ada", "group": "", "audience": ""},
+        headers={"HX-Request": "true", "HX-Target": "people-results"},
     )
 
     html = response.content.decode()
     assert "Ada Lovelace" in html
     assert "<html" not in html
     assert "HX-Request" in response["Vary"]
+    assert response["HX-Push-Url"] == "/people/?q=ada"
 
 
 def test_empty_workspace_explains_how_to_send_the_first_identify(owner_client, workspace):
