@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Lower
 
@@ -31,6 +31,8 @@ PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
 GROUP_CHOICES_LIMIT = 300
 SEARCH_MAX_LENGTH = 200
+# Up to this many matches a search sorts them all; beyond, it walks the last-seen index.
+SEARCH_SORT_LIMIT = 1000
 # Traits nested deeper than this are shown as compact JSON rather than one row per leaf.
 TRAIT_MAX_DEPTH = 4
 # A cap on the merged_into chain followed on a redirect; merges never form cycles, this is a guard.
@@ -202,8 +204,12 @@ class PeopleFilters:
 def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QuerySet:
     """People whose email, name or one of whose ids starts with `q` (case-insensitive).
 
-    A UNION of three index range scans rather than one OR: PostgreSQL cannot combine an OR that
-    holds a subquery into index scans and would test every person of the workspace instead.
+    Two plans, picked by one cheap query: how many people match, up to SEARCH_SORT_LIMIT.
+    - Few matches (a typed email, a user id): a UNION of three index range scans, then sort those
+      few by last seen. One OR holding a subquery would make PostgreSQL test every person.
+    - Many matches (the first letters typed): walk the last-seen index newest first and keep the
+      matching rows; matches are dense, so 50 are found after a few thousand rows, where sorting
+      every match would read tens of thousands.
     """
     prefix = q.lower()
     people = Person.objects.for_workspace(workspace).current()
@@ -221,7 +227,20 @@ def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QueryS
         .filter(value_lower__startswith=prefix)
         .values("person_id")
     )
-    return queryset.filter(pk__in=by_email.union(by_name, by_id))
+    # UNION ALL streams, so the LIMIT stops the scans early; UNION would dedupe every match first.
+    matches = list(by_email.union(by_name, by_id, all=True)[: SEARCH_SORT_LIMIT + 1])
+    if len(matches) <= SEARCH_SORT_LIMIT:
+        return queryset.filter(pk__in={row["pk"] for row in matches})
+    id_matches = (
+        Identity.objects.for_workspace(workspace)
+        .filter(person=OuterRef("pk"))
+        .annotate(value_lower=Lower("value"))
+    )
+    return queryset.annotate(email_lower=Lower("email"), name_lower=Lower("name")).filter(
+        Q(email_lower__startswith=prefix)
+        | Q(name_lower__startswith=prefix)
+        | Exists(id_matches.filter(value_lower__startswith=prefix))
+    )
 
 
 def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:

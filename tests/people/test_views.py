@@ -105,6 +105,22 @@ def test_search_matches_a_prefix_of_email_name_or_any_id(owner_client, people, q
     assert listed_ids(owner_client.get(LIST, {"q": query})) == [ada.pk]
 
 
+@pytest.mark.parametrize("limit", [1000, 1])
+def test_broad_searches_walk_the_list_and_find_the_same_people(
+    owner_client, people, monkeypatch, limit
+):
+    # Past SEARCH_SORT_LIMIT matches the search walks the last-seen index instead of sorting.
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", limit)
+    by_email = people.person(email="sam@example.com", minutes_ago=3)
+    by_name = people.person(name="Samantha Carter", minutes_ago=1)
+    by_id = people.person(user_id="SAM-42", email="other@example.com", minutes_ago=2)
+    people.person(name="Daniel Jackson", email="daniel@example.com")
+
+    ids = listed_ids(owner_client.get(LIST, {"q": "Sam"}))
+
+    assert ids == [by_name.pk, by_id.pk, by_email.pk]
+
+
 def test_search_is_a_prefix_not_a_substring(owner_client, people):
     people.person(name="Ada Lovelace", email="ada@analytical.engine")
 
