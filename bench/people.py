@@ -99,10 +99,10 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
         "People page (first 50)": "/people/",
         "People page, Older from the middle (keyset)": f"/people/?after={deep_cursor}",
         # Searches chosen to show as many rows at both sizes: the page's cost is the same work.
-        f"Search, email prefix 'user{middle}@' (1 match)": f"/people/?q=user{middle}@",
+        "Search, one email 'user<n>@' (1 match)": f"/people/?q=user{middle}@",
         "Search, email prefix 'user1' (broad)": "/people/?q=user1",
         "Search, first letter 'g' (broadest)": "/people/?q=g",
-        f"Search, user id 'usr_{middle}' (1 match)": f"/people/?q=usr_{middle}",
+        "Search, user id 'usr_<n>' (1 match)": f"/people/?q=usr_{middle}",
         "Search, no match 'zzz'": "/people/?q=zzz",
         "Filter: audience 'beta'": "/people/?audience=beta",
         "Filter: missing email": "/people/?missing_email=1",
