@@ -1,11 +1,101 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""The Feed page: one URL, two renders (the page, or its htmx fragment), plus its fragments."""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
+from feed import selectors
 from feed.models import Event
+from feed.preferences import hidden_events_preference, hidden_events_preference_set
+from feed.selectors import Cursor, FeedFilters
 
 
+def _filters(request: HttpRequest, query=None) -> FeedFilters:
+    query = request.GET if query is None else query
+    # The saved preference is read only when the URL does not say; a link carries ?hidden=.
+    if query.get("hidden") in {"0", "1"}:
+        return FeedFilters.from_query(query, default_show_hidden=False)
+    shown = hidden_events_preference(user=request.user, workspace=request.workspace)
+    return FeedFilters.from_query(query, default_show_hidden=shown)
+
+
+def _list_context(request: HttpRequest, filters: FeedFilters, before: Cursor | None) -> dict:
+    page = selectors.feed_page(workspace=request.workspace, filters=filters, before=before)
+    return {
+        "filters": filters,
+        "events": page.events,
+        "page": page,
+        "older_query": page.older
+        and filters.querystring(before=page.older.encode(), upto=page.older.watermark),
+        "poll_query": filters.querystring(after=page.watermark),
+        "types": Event.Type.choices,
+        "event_names": selectors.feed_event_names(workspace=request.workspace),
+    }
+
+
+@require_GET
 @workspace_required
+@vary_on_headers("HX-Request")
 def feed_list(request: HttpRequest) -> HttpResponse:
-    events = Event.objects.for_workspace(request.workspace).visible().newest_first()[:50]
-    return render(request, "feed/feed.html", {"events": events})
+    filters = _filters(request)
+    if "hidden" not in request.GET and not request.htmx:
+        # Put the remembered choice in the URL, so that the address bar reproduces the view.
+        keep = {k: request.GET[k] for k in ("before", "upto") if k in request.GET}
+        return redirect(f"{request.path}?{filters.querystring(**keep)}")
+    before = Cursor.decode(request.GET.get("before"), watermark=request.GET.get("upto"))
+    context = _list_context(request, filters, before)
+    if request.htmx and before is not None:
+        # "Older": the rows to append, and the next Older link swapped out of band.
+        return render(request, "feed/_event_page.html", context)
+    if request.htmx:
+        # The canonical address of this view (no empty fields), for the address bar.
+        response = render(request, "feed/_event_list.html", context)
+        return push_url(response, f"{request.path}?{filters.querystring()}")
+    return render(request, "feed/feed.html", context)
+
+
+@require_POST
+@workspace_required
+def feed_hidden_toggle(request: HttpRequest) -> HttpResponse:
+    show = request.POST.get("show") == "1"
+    hidden_events_preference_set(user=request.user, workspace=request.workspace, show=show)
+    filters = FeedFilters.from_query(request.POST, default_show_hidden=show).with_hidden(show)
+    url = f"{reverse('feed:list')}?{filters.querystring()}"
+    if not request.htmx:
+        return redirect(url, permanent=False)
+    response = render(request, "feed/_event_list.html", _list_context(request, filters, None))
+    return push_url(response, url)
+
+
+@require_GET
+@workspace_required
+def feed_new(request: HttpRequest) -> HttpResponse:
+    """Polled by the page every few seconds: the rows stored since `after`, for the top."""
+    try:
+        after = max(int(request.GET.get("after", "")), 0)
+    except ValueError:
+        return HttpResponse("after must be an event id", status=400)
+    filters = _filters(request)
+    update = selectors.feed_updates(workspace=request.workspace, filters=filters, after=after)
+    context = {
+        "events": update.events,
+        "filters": filters,
+        "poll_query": filters.querystring(after=update.watermark),
+    }
+    return render(request, "feed/_event_new.html", context)
+
+
+@require_GET
+@workspace_required
+@vary_on_headers("HX-Request")
+def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The full raw message of one event: the expanded row, or a page of its own."""
+    event = selectors.feed_event(workspace=request.workspace, event_id=event_id)
+    if event is None:
+        raise Http404("No such event in this workspace.")
+    template = "feed/_event_raw.html" if request.htmx else "feed/event_detail.html"
+    return render(request, template, {"event": event})

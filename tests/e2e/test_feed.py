@@ -1,0 +1,169 @@
+"""The Feed in Chromium: hidden page events, the remembered toggle, live rows, filters, raw rows."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Membership
+from feed.models import Event
+from ingest.services import batch_process
+from tests.feed.conftest import message
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+XSS_EVENT = '<img src=x onerror="window.__xss=1">Signed Up'
+XSS_PROP = '"><script>window.__xss=2</script>'
+
+
+@pytest.fixture
+def send(workspace, issued):
+    def send_one(type: str, **fields) -> Event:
+        msg = message(workspace, issued.source.pk, type, **fields)
+        batch_process([msg])
+        return Event.objects.get(workspace=workspace, message_id=msg["message_id"])
+
+    return send_one
+
+
+def rows(page):
+    return page.locator("#feed-rows .event")
+
+
+def row(page, text: str):
+    return page.locator("#feed-rows .event", has_text=text)
+
+
+def test_page_events_stay_hidden_until_asked_and_the_choice_survives_a_reload(
+    logged_in_page, live_server, send, owner, screenshot
+):
+    page = logged_in_page
+    send("identify", user_id="user-123", traits={"name": "John Doe", "email": "john@example.com"})
+    send("track", user_id="user-123", event="Order Completed",
+         properties={"revenue": 42.5, "currency": "EUR"})  # fmt: skip
+    send("page", user_id="user-123", name="Pricing", properties={"title": "Pricing - Windsor"})
+    send("screen", user_id="user-123", name="Home")
+
+    page.click("text=Feed")
+    page.wait_for_url(re.compile(r"/feed/\?hidden=0$"))
+    expect(row(page, "Order Completed")).to_be_visible()
+    expect(row(page, "Order Completed")).to_contain_text("42.5 EUR")
+    expect(row(page, "Home")).to_be_visible()
+    expect(row(page, "Pricing")).to_have_count(0)
+    screenshot(page, "feed-default")
+
+    page.click("#toggle-hidden")
+    expect(page.locator("#toggle-hidden")).to_have_text("Hide Hidden Events")
+    expect(row(page, "Pricing")).to_be_visible()
+    expect(row(page, "Pricing")).to_contain_text("Pricing - Windsor")
+    page.wait_for_url(re.compile(r"/feed/\?hidden=1$"))
+    assert Membership.objects.get(user=owner).show_hidden_events
+    screenshot(page, "feed-hidden-shown")
+
+    page.reload()
+    expect(row(page, "Pricing")).to_be_visible()
+    # Coming back through the menu, the remembered choice is used.
+    page.goto(f"{live_server.url}/people/")
+    page.click("text=Feed")
+    page.wait_for_url(re.compile(r"/feed/\?hidden=1$"))
+    expect(row(page, "Pricing")).to_be_visible()
+
+    page.click("#toggle-hidden")
+    expect(page.locator("#toggle-hidden")).to_have_text("Show Hidden Events")
+    expect(row(page, "Pricing")).to_have_count(0)
+    expect(row(page, "Home")).to_be_visible()
+
+
+def test_a_new_event_appears_at_the_top_without_a_reload(logged_in_page, live_server, send,
+                                                         screenshot):  # fmt: skip
+    page = logged_in_page
+    send("track", event="Signed Up")
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    expect(rows(page)).to_have_count(1)
+    page.evaluate("window.__same_document = true")
+
+    late = send("track", event="Trial Started")
+    hidden = send("page", name="Docs")
+    expect(rows(page).first).to_contain_text("Trial Started")
+    # Two more polls go by; neither repeats a row nor brings the hidden page view.
+    for _ in range(2):
+        with page.expect_response(lambda r: "/feed/new/" in r.url):
+            pass
+    expect(page.locator(f"#event-{late.pk}")).to_have_count(1)
+    expect(page.locator(f"#event-{hidden.pk}")).to_have_count(0)
+    expect(rows(page)).to_have_count(2)
+    assert page.evaluate("window.__same_document") is True
+    screenshot(page, "feed-live-row")
+
+
+def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, send):
+    page = logged_in_page
+    send("track", event="Order Completed", properties={"revenue": 10, "currency": "USD"})
+    send("track", event="Clicked")
+    send("screen", name="Home")
+    send("identify", traits={"email": "ada@example.com", "name": "Ada"})
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    expect(rows(page)).to_have_count(4)
+
+    page.select_option("#filter-type", "track")
+    page.wait_for_url(re.compile(r"type=track"))
+    expect(rows(page)).to_have_count(2)
+    expect(row(page, "Home")).to_have_count(0)
+
+    page.fill("#filter-name", "Order Completed")
+    page.click("#apply-filters")
+    page.wait_for_url(re.compile(r"name=Order\+Completed"))
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("10 USD")
+
+    page.reload()
+    expect(rows(page)).to_have_count(1)
+    page.click("#clear-filters")
+    expect(rows(page)).to_have_count(4)
+    page.select_option("#filter-type", "identify")
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).first).to_contain_text("ada@example.com")
+
+
+def test_older_appends_the_next_page(logged_in_page, live_server, workspace, issued):
+    batch_process(
+        [message(workspace, issued.source.pk, "track", event=f"Step {i:03d}") for i in range(70)]
+    )
+    page = logged_in_page
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    expect(rows(page)).to_have_count(50)
+    page.click("#feed-older")
+    expect(rows(page)).to_have_count(70)
+    expect(page.locator("#feed-older")).to_have_count(0)
+    names = rows(page).locator(".event-name").all_inner_texts()
+    assert len(set(names)) == 70
+
+
+def test_a_row_expands_to_its_raw_message(logged_in_page, live_server, send, screenshot):
+    page = logged_in_page
+    event = send("track", event="Order Completed", properties={"order_id": "o-77", "revenue": 5})
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    row(page, "Order Completed").locator("summary").click()
+    raw = page.locator(f"#raw-{event.pk}")
+    expect(raw).to_be_visible()
+    expect(raw).to_contain_text(f'"messageId": "{event.message_id}"')
+    expect(raw).to_contain_text('"order_id": "o-77"')
+    screenshot(page, "feed-row-expanded")
+
+
+def test_script_in_event_names_and_properties_is_shown_as_text(logged_in_page, live_server, send,
+                                                                screenshot):  # fmt: skip
+    page = logged_in_page
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    event = send("track", event=XSS_EVENT, properties={"plan": XSS_PROP})
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    target = row(page, "Signed Up")
+    expect(target.locator(".event-name")).to_have_text(XSS_EVENT)
+    expect(target).to_contain_text(XSS_PROP)
+    target.locator("summary").click()
+    expect(page.locator(f"#raw-{event.pk}")).to_contain_text("window.__xss=2")
+    expect(page.locator("#feed-rows img[src=x]")).to_have_count(0)
+    assert page.evaluate("window.__xss") is None
+    assert dialogs == []
+    screenshot(page, "feed-xss-as-text")

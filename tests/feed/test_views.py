@@ -1,0 +1,184 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import Membership
+from accounts.services import workspace_create
+from feed.models import Event
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+XSS_NAME = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">'
+
+
+def row_names(html: str) -> list[str]:
+    return re.findall(r'<span class="event-name">(.*?)</span>', html)
+
+
+def test_feed_puts_the_remembered_hidden_choice_in_the_url(owner_client, owner, workspace):
+    assert owner_client.get("/feed/")["Location"] == "/feed/?hidden=0"
+    Membership.objects.filter(user=owner).update(show_hidden_events=True)
+    assert owner_client.get("/feed/?type=track")["Location"] == "/feed/?hidden=1&type=track"
+
+
+def test_feed_shows_visible_events_and_hides_page_views(owner_client, send):
+    send("track", event="Order Completed", properties={"revenue": 99.5, "currency": "EUR"})
+    send("page", name="Pricing", properties={"title": "Pricing page", "path": "/pricing"})
+    send("screen", name="Home")
+
+    html = owner_client.get("/feed/?hidden=0").content.decode()
+    assert row_names(html) == ["Home", "Order Completed"]
+    assert "99.5 EUR" in html
+    assert "Show Hidden Events" in html
+
+    html = owner_client.get("/feed/?hidden=1").content.decode()
+    assert row_names(html) == ["Home", "Pricing", "Order Completed"]
+    assert "Pricing page" in html
+    assert "Hide Hidden Events" in html
+
+
+def test_a_link_with_hidden_does_not_change_the_saved_choice(owner_client, owner, workspace):
+    owner_client.get("/feed/?hidden=1")
+    assert not Membership.objects.get(user=owner).show_hidden_events
+
+
+def test_toggle_saves_the_choice_and_keeps_the_filters(owner_client, owner, send):
+    send("page", name="Pricing")
+    response = owner_client.post("/feed/hidden/", {"show": "1", "type": "page"})
+    assert response.status_code == 302
+    assert response["Location"] == "/feed/?hidden=1&type=page"
+    assert Membership.objects.get(user=owner).show_hidden_events
+    # A later visit without the parameter comes back to the saved choice.
+    assert owner_client.get("/feed/")["Location"] == "/feed/?hidden=1"
+
+    response = owner_client.post("/feed/hidden/", {"show": "0"}, **HTMX)
+    assert response["HX-Push-Url"] == "/feed/?hidden=0"
+    assert "Show Hidden Events" in response.content.decode()
+    assert not Membership.objects.get(user=owner).show_hidden_events
+
+
+def test_toggle_needs_post(owner_client, workspace):
+    assert owner_client.get("/feed/hidden/").status_code == 405
+
+
+def test_one_url_two_renders(owner_client, send):
+    send("track", event="Clicked")
+    page = owner_client.get("/feed/?hidden=0")
+    fragment = owner_client.get("/feed/?hidden=0", **HTMX)
+    assert "<html" in page.content.decode()
+    assert "<html" not in fragment.content.decode()
+    assert 'id="feed-rows"' in fragment.content.decode()
+    assert "HX-Request" in page["Vary"]
+    assert "HX-Request" in fragment["Vary"]
+
+
+def test_older_appends_rows_and_replaces_the_older_link(owner_client, send_many):
+    send_many(60)
+    html = owner_client.get("/feed/?hidden=0").content.decode()
+    assert len(row_names(html)) == 50
+    older = re.search(r'id="feed-older"[^>]*hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+    fragment = owner_client.get(older, **HTMX).content.decode()
+    assert len(row_names(fragment)) == 10
+    assert 'id="feed-more" class="feed-more" hx-swap-oob="true"' in fragment
+    assert 'id="feed-older"' not in fragment
+
+    # Without htmx the same link is a full page starting there.
+    assert len(row_names(owner_client.get(older).content.decode())) == 10
+
+
+def test_poll_returns_new_rows_and_the_next_poller(owner_client, send):
+    send("track", event="First")
+    html = owner_client.get("/feed/?hidden=0").content.decode()
+    poll = re.search(r'id="feed-poller" hidden hx-get="([^"]+)"', html).group(1)
+    poll = poll.replace("&amp;", "&")
+
+    send("track", event="Arrived late", timestamp=timezone.now() - timedelta(days=2))
+    send("page", name="Hidden page")
+    fragment = owner_client.get(poll, **HTMX).content.decode()
+    assert row_names(fragment) == ["Arrived late"]
+    assert 'id="feed-poller" hidden hx-swap-oob="true"' in fragment
+    next_poll = re.search(r'hx-get="(/feed/new/[^"]+)"', fragment).group(1).replace("&amp;", "&")
+
+    # The next poll has nothing new: no row comes twice.
+    assert row_names(owner_client.get(next_poll, **HTMX).content.decode()) == []
+
+
+def test_poll_rejects_a_bad_cursor(owner_client, workspace):
+    assert owner_client.get("/feed/new/?after=abc").status_code == 400
+
+
+def test_filters_by_type_and_name(owner_client, send):
+    send("track", event="Order Completed")
+    send("track", event="Clicked")
+    send("screen", name="Home")
+    send("identify", traits={"email": "a@example.com"})
+    html = owner_client.get("/feed/?hidden=0&type=track").content.decode()
+    assert row_names(html) == ["Clicked", "Order Completed"]
+    html = owner_client.get("/feed/?hidden=0&name=Order+Completed").content.decode()
+    assert row_names(html) == ["Order Completed"]
+    html = owner_client.get("/feed/?hidden=0&type=identify").content.decode()
+    assert row_names(html) == ["Identify"]
+    html = owner_client.get("/feed/?hidden=0&type=page").content.decode()
+    assert row_names(html) == []
+    assert "Page events are hidden events" in html
+
+
+def test_row_expands_to_the_raw_message_escaped(owner_client, send):
+    msg = send("track", event=XSS_NAME, properties={"note": "</pre><script>alert(1)</script>"})
+    event = Event.objects.get(message_id=msg["message_id"])
+    fragment = owner_client.get(f"/feed/{event.pk}/", **HTMX).content.decode()
+    assert "<script>" not in fragment
+    assert "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in fragment
+    assert f"&quot;messageId&quot;: &quot;{msg['message_id']}&quot;" in fragment
+    assert "<html" not in fragment
+    assert "<html" in owner_client.get(f"/feed/{event.pk}/").content.decode()
+
+
+def test_names_and_properties_are_escaped_in_the_list(owner_client, send):
+    send("track", event=XSS_NAME, properties={"plan": '"><script>alert(1)</script>'})
+    html = owner_client.get("/feed/?hidden=0").content.decode()
+    assert "<script>window.__xss" not in html
+    assert "<img src=x" not in html
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
+    assert "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_another_workspaces_event_is_not_found(owner_client, send):
+    user = get_user_model().objects.create_user(username="o@example.com", password="x" * 12)
+    other = workspace_create(name="Other", owner=user)
+    msg = send("track", event="Secret", into=other, user_id="spy")
+    event = Event.objects.get(message_id=msg["message_id"])
+    assert owner_client.get(f"/feed/{event.pk}/").status_code == 404
+    assert "Secret" not in owner_client.get("/feed/?hidden=1").content.decode()
+    assert "Secret" not in owner_client.get("/feed/new/?hidden=1&after=0").content.decode()
+
+
+def test_feed_needs_a_login(client):
+    assert client.get("/feed/").status_code == 302
+    assert "/accounts/login/" in client.get("/feed/")["Location"]
+
+
+@pytest.mark.parametrize("n", [3, 80])
+def test_a_page_runs_a_fixed_number_of_queries(
+    owner_client, send_many, send, django_assert_max_num_queries, n
+):
+    send_many(n)
+    for i in range(3):
+        send("identify", user_id=f"user-{i}", traits={"name": f"Person {i}"})
+        send("group", user_id=f"user-{i}", group_id="g1", traits={"name": "Acme"})
+        send("alias", user_id=f"user-{i}", previous_id=f"anon-{i}")
+    # session, user, workspace, saved choice, watermark, events, names (+ savepoints in tests)
+    with django_assert_max_num_queries(8):
+        html = owner_client.get("/feed/?hidden=0").content.decode()
+    older = re.search(r'id="feed-older"[^>]*hx-get="([^"]+)"', html)
+    assert (older is not None) == (n + 9 > 50)
+    if older:
+        with django_assert_max_num_queries(8):
+            owner_client.get(older.group(1).replace("&amp;", "&"), **HTMX)
+    with django_assert_max_num_queries(6):
+        owner_client.get("/feed/new/?hidden=0&after=0", **HTMX)
