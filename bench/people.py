@@ -197,29 +197,29 @@ def _seed(workspace: Workspace, size: int) -> None:
 
         with cursor.copy(
             "COPY people_identity (id, workspace_id, value, kind, person_id, trait_versions,"
-            " first_seen, last_seen, event_count, linked_at, linked_by_message_id, created_at)"
-            " FROM STDIN"
+            " first_seen, last_seen, event_count, linked_at, linked_by_message_id, linked_to,"
+            " aliased, created_at) FROM STDIN"
         ) as copy:
             next_id = identity_start
             for i in range(size):
                 seen = _last_seen(i, size).isoformat()
                 copy.write_row(
                     (next_id, ws, f"usr_{i}", "user", person_start + i, "{}", seen, seen,
-                     _events_of(i), seen, f"msg-identify-{i}", now)
+                     _events_of(i), seen, f"msg-identify-{i}", "", False, now)
                 )  # fmt: skip
                 next_id += 1
                 if i % 10 == 0:
                     copy.write_row(
                         (next_id, ws, f"anon-{i:08x}", "anonymous", person_start + i, "{}", seen,
-                         seen, 0, seen, f"msg-identify-{i}", now)
+                         seen, 0, seen, f"msg-identify-{i}", f"usr_{i}", False, now)
                     )  # fmt: skip
                     next_id += 1
 
         identity_of = _identity_ids(identity_start, size)
 
         with cursor.copy(
-            "COPY feed_event (workspace_id, identity_id, type, name, properties, message_id,"
-            " timestamp, received_at, hidden, raw) FROM STDIN"
+            "COPY feed_event (workspace_id, identity_id, type, name, properties, context,"
+            " message_id, timestamp, received_at, hidden, raw, warnings) FROM STDIN"
         ) as copy:
             for i in range(0, size, EVENTS_EVERY):
                 for row in _event_rows(ws, i, identity_of(i), _last_seen(i, size)):
@@ -277,8 +277,8 @@ def _event_rows(ws: int, i: int, identity_id: int, last_seen: datetime) -> Itera
             "properties": properties,
         }
         yield (
-            ws, identity_id, kind, name, json.dumps(properties), message_id, moment, moment,
-            kind == "page", json.dumps(raw),
+            ws, identity_id, kind, name, json.dumps(properties), "{}", message_id, moment,
+            moment, kind == "page", json.dumps(raw), "[]",
         )  # fmt: skip
 
 
