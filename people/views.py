@@ -55,9 +55,10 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(f"{url}?{query}" if query else url)
     show_hidden = _show_hidden_events(request)
+    identities = selectors.person_identities(workspace, person)
     timeline = selectors.person_timeline(
         workspace=workspace,
-        person=person,
+        identity_ids=[row.identity.pk for row in identities],
         show_hidden=show_hidden,
         after=Cursor.decode(request.GET.get("after")),
         before=Cursor.decode(request.GET.get("before")),
@@ -66,7 +67,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "people/_timeline.html", context)
     context |= {
-        "identities": selectors.person_identities(workspace, person),
+        "identities": identities,
         "merged_people": selectors.merged_people(workspace, person),
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],

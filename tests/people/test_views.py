@@ -448,6 +448,40 @@ def test_timeline_pages_by_keyset(owner_client, people, monkeypatch):
     assert "<html" not in html
 
 
+def test_timeline_pages_interleave_the_events_of_several_identities(people):
+    person = people.person(user_id="u-1", anonymous_id="a-1", name="Ada")
+    other = people.person(user_id="u-2", name="Someone Else")
+    people.event(other, name="Not Ada", minutes_ago=5)
+    identities = list(person.identities.order_by("id"))
+    made = []
+    for minute in range(9):
+        event = people.event(person, name=f"Step {minute}", minutes_ago=minute)
+        event.identity = identities[minute % 2]
+        event.save()
+        made.append(event.pk)
+    ids = [i.pk for i in identities]
+
+    pages, after = [], None
+    while True:
+        page = selectors.person_timeline(
+            workspace=people.workspace, identity_ids=ids, show_hidden=False, after=after, size=4
+        )
+        pages.append([e.pk for e in page.rows])
+        if not page.older:
+            break
+        after = Cursor.decode(page.older)
+    assert pages == [made[0:4], made[4:8], made[8:9]]
+
+    back = selectors.person_timeline(
+        workspace=people.workspace,
+        identity_ids=ids,
+        show_hidden=False,
+        before=Cursor.decode(page.newer),
+        size=4,
+    )
+    assert [e.pk for e in back.rows] == made[4:8]
+
+
 def test_event_rows_carry_the_raw_message(owner_client, people):
     person = people.person(name="Ada")
     event = people.event(person, name="Order Completed", properties={"revenue": 42})
