@@ -152,6 +152,8 @@ def records_store(records: Records) -> None:
 
 
 def dead_letter(messages: list[dict[str, Any]], *, error: str, attempts: int) -> None:
+    if not messages:
+        return
     logger.error("ingest: %d messages dead-lettered: %s", len(messages), error.splitlines()[-1:])
     DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
 
@@ -172,37 +174,45 @@ def dead_letter_retry(letter: DeadLetter) -> bool:
 def stream_drain(client: redis.Redis, *, deadline: float) -> tuple[int, bool]:
     """Store stream entries until the stream is empty or the deadline passes.
 
-    Returns how many records were stored and whether entries may remain.
+    Returns how many messages and rejections were stored and whether entries may remain.
     """
     consumer = queue.consumer_name()
     size = settings.INGEST_BATCH_SIZE
     queue.group_ensure(client)
     total = 0
+    # Entries hold one request each (1 to 2,500 messages): start with a small read and size
+    # the next ones by what the entries held, so that a read is about `size` messages.
+    count = max(1, size // 100)
     # First what this worker already took (a retry after a database outage), then what a dead
     # worker left behind, then new entries.
-    batch = queue.stream_read(client, consumer, size, pending=True)
+    batch = queue.stream_read(client, consumer, count, pending=True)
     if not batch.ids:
-        batch = queue.stream_claim(client, consumer, size)
+        batch = queue.stream_claim(client, consumer, count)
     while True:
         if not batch.ids:
-            batch = queue.stream_read(client, consumer, size, pending=False)
+            batch = queue.stream_read(client, consumer, count, pending=False)
         if not batch.ids:
             queue.drain_flag_clear(client)
             # Closes the race with a request that added entries but saw the flag still set.
-            batch = queue.stream_read(client, consumer, size, pending=False)
+            batch = queue.stream_read(client, consumer, count, pending=False)
             if not batch.ids:
                 return total, False
+        records = batch.records
         if batch.exhausted:
-            records_store(Records(rejections=batch.records.rejections))
+            records_store(Records(rejections=records.rejections))
             dead_letter(
-                batch.records.messages,
+                records.messages,
                 error="Workers were lost repeatedly while storing these messages.",
                 attempts=settings.INGEST_MAX_DELIVERIES,
             )
         else:
-            records_store(batch.records)
+            for start in range(0, max(len(records.messages), 1), size):
+                chunk = records.messages[start : start + size]
+                records_store(Records(chunk, records.rejections if start == 0 else []))
         queue.stream_ack(client, batch.ids)
-        total += len(batch.ids)
+        total += len(records)
+        per_entry = max(1, len(records.messages) // len(batch.ids))
+        count = max(1, min(size, size // per_entry))
         batch = queue.Batch(ids=[], records=Records())
         if time.monotonic() > deadline:
             return total, True

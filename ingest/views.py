@@ -20,7 +20,7 @@ from ingest import queue
 from ingest.authentication import source_authenticate, token_from_headers
 from ingest.body import body_inflate, json_decode, too_large
 from ingest.errors import IngestError
-from ingest.queue import QueueUnavailable, Records
+from ingest.queue import QueueUnavailable
 from ingest.segment import Limits, Parsed, Payload, Rejection, messages_parse, payload_from_json
 
 logger = logging.getLogger(__name__)
@@ -110,10 +110,10 @@ def _rejection_record(source: Source, received_at: datetime, rejection: Rejectio
     }
 
 
-def _enqueue(records: Records) -> None:
+def _enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> None:
     """Hand records to the workers, waking a drainer when none is pending."""
     try:
-        wake = queue.enqueue(records)
+        wake = queue.enqueue(messages, rejections)
     except QueueUnavailable:
         raise IngestError(
             503, "unavailable", "Cannot keep messages right now; retry later.", retry_after=10
@@ -137,7 +137,7 @@ def _log_refused(source: Source, received_at: datetime, exc: IngestError) -> Non
     """Put a whole-request refusal in the source's ingest log (best effort: it is a 4xx)."""
     record = _rejection_record(source, received_at, Rejection(index=None, reason=exc.message))
     try:
-        _enqueue(Records(rejections=[record]))
+        _enqueue([], [record])
     except IngestError:
         logger.warning("ingest: could not log a refused request for source %s", source.pk)
 
@@ -167,12 +167,9 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         raise IngestError(
             429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
         )
-    records = Records(
-        messages=[m.as_dict() for m in parsed.messages],
-        rejections=[_rejection_record(source, received_at, r) for r in parsed.rejections],
-    )
-    if records:
-        _enqueue(records)
+    rejections = [_rejection_record(source, received_at, r) for r in parsed.rejections]
+    if parsed.encoded or rejections:
+        _enqueue(parsed.encoded, rejections)
     return _reply(payload, parsed)
 
 
