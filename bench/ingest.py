@@ -3,7 +3,9 @@
 Both run on the same gunicorn server in the same run (the bare view exists only with
 WINDSOR_BENCH_VIEWS=1), driven by the same load generator, so the ratio says what our work costs
 on top of Django and HTTP. Then a Celery worker drains a fixed number of queued events into
-PostgreSQL, end to end. Options: --seconds=N (per measurement), --clients=N, --e2e=0 (skip the worker part).
+PostgreSQL, end to end.
+
+Options: --seconds=N (per measurement), --clients=N, --e2e=0 (skip the worker part).
 """
 
 import http.client
