@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 from django.db import transaction
@@ -116,7 +117,7 @@ def enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> bool:
             logger.warning("ingest: Redis refused %d messages; using the inbox", len(messages))
             _mark_redis_down()
     try:
-        InboxBatch.objects.create(messages=[json.loads(m) for m in messages], rejections=rejections)
+        InboxBatch.objects.create(messages=[_loads(m) for m in messages], rejections=rejections)
     except Exception as exc:  # any database failure: the data was not kept
         logger.exception("ingest: the inbox refused %d messages", len(messages))
         raise QueueUnavailable from exc
@@ -184,13 +185,20 @@ class Batch:
     exhausted: bool = False
 
 
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # integers beyond 64 bits, written by the standard encoder
+        return json.loads(data)
+
+
 def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:
     records = Records()
     ids = []
     for entry_id, fields in entries:
         ids.append(entry_id)
         if b"m" in fields:
-            records.messages.extend(json.loads(fields[b"m"]))
+            records.messages.extend(_loads(fields[b"m"]))
         if b"r" in fields:
             records.rejections.extend(json.loads(fields[b"r"]))
     return Batch(ids=ids, records=records)

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from ingest.errors import IngestError
 
 TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
@@ -216,15 +218,23 @@ def messages_parse(
 
 
 def message_encode(message: Message) -> bytes:
-    """`as_dict()` as UTF-8 JSON: what the queue carries."""
-    return json.dumps(message.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+    """`as_dict()` as UTF-8 JSON: what the queue carries.
+
+    Raises UnicodeEncodeError for lone surrogates, which no database stores.
+    """
+    data = message.as_dict()
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which the standard encoder writes as they are.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _parse_encoded(raw: dict[str, Any], **kwargs: Any) -> tuple[Message, bytes]:
     message = message_parse(raw, **kwargs)
     try:
         data = message_encode(message)
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): valid JSON, not storable text
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): valid JSON, not storable text
         data = b"\\u0000"
     if b"\\u0000" in data:
         # NUL or a lone surrogate somewhere: PostgreSQL refuses both, so replace them.
@@ -234,9 +244,11 @@ def _parse_encoded(raw: dict[str, Any], **kwargs: Any) -> tuple[Message, bytes]:
 
 
 def _size(item: Any) -> int:
-    return len(
-        json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "replace")
-    )
+    try:
+        return len(orjson.dumps(item))
+    except orjson.JSONEncodeError:
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        return len(text.encode("utf-8", "replace"))
 
 
 def excerpt(item: Any) -> str:

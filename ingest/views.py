@@ -15,9 +15,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.models import Source
 from ingest import queue
-from ingest.authentication import source_authenticate, token_from_headers
+from ingest.authentication import Sender, source_authenticate, token_from_headers
 from ingest.body import body_inflate, json_decode, too_large
 from ingest.errors import IngestError
 from ingest.queue import QueueUnavailable
@@ -100,9 +99,9 @@ def _read_body(request: HttpRequest) -> bytes:
     return body_inflate(body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit=limit)
 
 
-def _rejection_record(source: Source, received_at: datetime, rejection: Rejection) -> dict:
+def _rejection_record(source: Sender, received_at: datetime, rejection: Rejection) -> dict:
     return {
-        "source_id": source.pk,
+        "source_id": source.source_id,
         "received_at": received_at.isoformat(),
         "index": rejection.index,
         "reason": rejection.reason,
@@ -133,13 +132,13 @@ def _enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> None:
         logger.exception("ingest: could not wake a drainer")
 
 
-def _log_refused(source: Source, received_at: datetime, exc: IngestError) -> None:
+def _log_refused(source: Sender, received_at: datetime, exc: IngestError) -> None:
     """Put a whole-request refusal in the source's ingest log (best effort: it is a 4xx)."""
     record = _rejection_record(source, received_at, Rejection(index=None, reason=exc.message))
     try:
         _enqueue([], [record])
     except IngestError:
-        logger.warning("ingest: could not log a refused request for source %s", source.pk)
+        logger.warning("ingest: could not log a refused request for source %s", source.source_id)
 
 
 def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | None) -> HttpResponse:
@@ -154,7 +153,7 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         parsed = messages_parse(
             payload,
             workspace_id=source.workspace_id,
-            source_id=source.pk,
+            source_id=source.source_id,
             received_at=received_at,
             default_type=call_type,
             limits=_limits(),
@@ -163,7 +162,7 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         if source is not None and exc.status in {400, 413, 415}:
             _log_refused(source, received_at, exc)
         raise
-    if parsed.messages and not queue.rate_allowed(source.pk, len(parsed.messages)):
+    if parsed.messages and not queue.rate_allowed(source.source_id, len(parsed.messages)):
         raise IngestError(
             429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
         )
