@@ -22,7 +22,7 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import RejectedMessage, Source, Workspace
@@ -58,6 +58,14 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
     RejectedMessage.objects.bulk_create([row for row in rows if row.source_id in existing])
     for source_id, count in counts.items():
         Source.objects.filter(pk=source_id).update(rejected_count=F("rejected_count") + count)
+        # The log keeps the newest rejections only: a sender stuck on bad data cannot fill the
+        # database with it.
+        oldest_kept = (
+            RejectedMessage.objects.filter(source_id=source_id)
+            .order_by("-id")
+            .values_list("id", flat=True)[settings.INGEST_REJECTIONS_KEPT - 1 :][:1]
+        )
+        RejectedMessage.objects.filter(source_id=source_id, id__lt=Subquery(oldest_kept)).delete()
 
 
 def sources_count_accepted(messages: list[dict[str, Any]]) -> None:

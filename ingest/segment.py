@@ -252,7 +252,12 @@ def _size(item: Any) -> int:
 
 
 def excerpt(item: Any) -> str:
-    """A short, printable view of what was sent, for the source's ingest log."""
+    """A short, printable view of what was sent, for the source's ingest log.
+
+    Without writeKey: the log is shown to every member, the token only to whoever created it.
+    """
+    if isinstance(item, dict) and "writeKey" in item:
+        item = {k: v for k, v in item.items() if k != "writeKey"}
     try:
         text = json.dumps(item, ensure_ascii=True, default=str)
     except (TypeError, ValueError, RecursionError):

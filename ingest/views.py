@@ -92,8 +92,12 @@ def _read_body(request: HttpRequest) -> bytes:
         raise IngestError(400, "malformed_request", "Content-Length is not a number.") from None
     if length > limit:
         raise too_large(limit)
-    # request.read, not request.body: we enforce our own cap on exactly what we read.
-    body = request.read(limit + 1)
+    if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # No Content-Length: Django would read nothing, so read the server's (de-chunked) input.
+        body = request.META["wsgi.input"].read(limit + 1)
+    else:
+        # request.read, not request.body: we enforce our own cap on exactly what we read.
+        body = request.read(limit + 1)
     if len(body) > limit:
         raise too_large(limit)
     return body_inflate(body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit=limit)

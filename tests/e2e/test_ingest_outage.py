@@ -1,9 +1,12 @@
-"""Outages: Redis gone (nothing lost), Redis and PostgreSQL gone (503, so senders retry).
+"""Outages: Redis gone (nothing lost), Redis and PostgreSQL gone (503, so senders retry); and
+what only a real WSGI server shows (chunked bodies).
 
 The machine's shared Redis and PostgreSQL are never stopped: these tests run their own
 redis-server, and a gunicorn server and a Celery worker pointed at it, as subprocesses.
 """
 
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -228,3 +231,21 @@ def test_with_redis_and_postgresql_down_the_endpoint_answers_503(issued):
             assert int(response.headers["Retry-After"]) > 0
     finally:
         server.stop()
+
+
+def test_a_chunked_body_without_content_length_is_read(stack, issued):
+    port = int(stack.rsplit(":", 1)[1])
+    body = json.dumps(
+        {"batch": [{"type": "track", "event": "E", "userId": "u", "messageId": "c1"}]}
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request(
+        "POST",
+        "/v1/batch",
+        body=iter([body[:20].encode(), body[20:].encode()]),
+        headers={"Authorization": f"Bearer {issued.token}", "Content-Type": "application/json"},
+        encode_chunked=True,
+    )
+    response = conn.getresponse()
+    assert (response.status, json.loads(response.read())) == (200, {"success": True})
+    wait_until(lambda: message_ids(issued.source.workspace) == ["c1"], "the chunked message")
