@@ -152,7 +152,15 @@ def _for_rows(events):
 
     return (
         events.select_related("identity__person")
-        .defer("raw")
+        # A row shows the person's name, email and avatar: their trait and audience blobs, and
+        # the identity's trait versions, stay in the database.
+        .defer(
+            "raw",
+            "identity__trait_versions",
+            "identity__group_version",
+            "identity__person__traits",
+            "identity__person__audiences",
+        )
         .annotate(
             raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
             raw_user_id=raw_key("userId", Event.Type.ALIAS),
