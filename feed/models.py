@@ -42,12 +42,15 @@ class Event(models.Model):
     # Track: the event name; page and screen: their name; else empty.
     name = models.CharField(max_length=255, blank=True)
     properties = models.JSONField(default=dict)
+    context = models.JSONField(default=dict)
     message_id = models.CharField(max_length=100)
     timestamp = models.DateTimeField()
     received_at = models.DateTimeField()
     # Page views are hidden until someone asks for them (Show Hidden Events).
     hidden = models.BooleanField(default=False)
     raw = models.JSONField()
+    # Why some part of the message was not used (e.g. a junk userId like "null"), for admins.
+    warnings = models.JSONField(default=list, blank=True)
 
     objects = EventQuerySet.as_manager()
 

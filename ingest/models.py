@@ -9,6 +9,8 @@ class InboxBatch(models.Model):
     """
 
     messages = models.JSONField()
+    # Rejected messages travel with the batch to the worker, which writes the source's log.
+    rejections = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,53 +1,115 @@
-"""Process a batch of validated messages: store events once, hand each call to people/.
+"""Process a batch of validated messages: store each message once, hand its call to people/.
 
-PLACEHOLDER: a naive per-message version so the ingest path works end to end; the real batch
-processor (bulk statements, identity rules) replaces it.
+A message is the JSON-safe dict produced by `ingest.segment` (see common contract): workspace_id,
+source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event, name,
+properties, traits, context, timestamp (ISO), received_at (ISO), raw.
 
-A message here is the JSON-safe dict produced by `ingest.segment` (see `Message.as_dict`):
-workspace_id, source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event,
-name, properties, traits, context, timestamp (ISO), received_at (ISO), raw.
+- One transaction per workspace in the batch, under a transaction-level advisory lock on that
+  workspace (PostgreSQL; SQLite serialises writers anyway): two workers given overlapping batches
+  take turns, so neither creates a duplicate person nor loses a merge. A unique-constraint or
+  serialization failure (e.g. a writer outside the lock) rolls back and retries the batch.
+- Inside, messages whose messageId is already stored (or repeated within the batch) are skipped:
+  a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
+  rules, bulk reads and writes) and their events are inserted in one statement.
+- The common case costs a fixed number of queries per batch, whatever its size.
 """
 
+import logging
+import time
 from datetime import datetime
 
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from feed.models import Event
-from people.models import Identity, Person
+from people.identity import IdentityBatch, parse_timestamp
+
+logger = logging.getLogger(__name__)
+
+ATTEMPTS = 5
+# First key of the advisory lock pair: a namespace so our locks never collide with others'.
+LOCK_NAMESPACE = 0x57494E44  # "WIND"
 
 
-@transaction.atomic
 def batch_process(messages: list[dict]) -> None:
+    by_workspace: dict[int, list[dict]] = {}
     for message in messages:
-        key = message.get("user_id") or message.get("anonymous_id")
-        identity = None
-        if key:
-            identity = Identity.objects.filter(
-                workspace_id=message["workspace_id"], value=key
-            ).first()
-            if identity is None:
-                person = Person.objects.create(workspace_id=message["workspace_id"])
-                identity = Identity.objects.create(
-                    workspace_id=message["workspace_id"],
-                    value=key,
-                    kind="user" if message.get("user_id") else "anonymous",
-                    person=person,
-                )
-        Event.objects.bulk_create(
-            [
-                Event(
-                    workspace_id=message["workspace_id"],
-                    source_id=message.get("source_id"),
-                    identity=identity,
-                    type=message["type"],
-                    name=message.get("event") or message.get("name") or "",
-                    properties=message.get("properties") or {},
-                    message_id=message["message_id"],
-                    timestamp=datetime.fromisoformat(message["timestamp"]),
-                    received_at=datetime.fromisoformat(message["received_at"]),
-                    hidden=message["type"] == "page",
-                    raw=message.get("raw") or {},
-                )
-            ],
-            ignore_conflicts=True,
+        by_workspace.setdefault(message["workspace_id"], []).append(message)
+    for workspace_id, group in sorted(by_workspace.items()):
+        workspace_batch_process(workspace_id=workspace_id, messages=group)
+
+
+def workspace_batch_process(*, workspace_id: int, messages: list[dict]) -> int:
+    """Store one workspace's messages; returns how many were new. Retries on write conflicts."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _process(workspace_id, messages)
+        except (IntegrityError, DatabaseError) as error:
+            if attempt == ATTEMPTS or not _retryable(error):
+                raise
+            logger.warning("batch for workspace %s conflicted (%s), retrying", workspace_id, error)
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _retryable(error: DatabaseError) -> bool:
+    if isinstance(error, IntegrityError):
+        return True
+    # PostgreSQL serialization_failure / deadlock_detected.
+    sqlstate = getattr(getattr(error, "__cause__", None), "sqlstate", None)
+    return sqlstate in {"40001", "40P01"}
+
+
+def _process(workspace_id: int, messages: list[dict]) -> int:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, workspace_id])
+    unique: dict[str, dict] = {}
+    for message in messages:
+        unique.setdefault(message["message_id"], message)
+    stored = set(
+        Event.objects.filter(workspace_id=workspace_id, message_id__in=list(unique)).values_list(
+            "message_id", flat=True
         )
+    )
+    new = [m for mid, m in unique.items() if mid not in stored]
+    if not new:
+        return 0
+    batch = IdentityBatch(workspace_id, new)
+    batch.load()
+    applied = [batch.apply(m) for m in new]
+    batch.save()
+    Event.objects.bulk_create(
+        [_event(m, a.identity, a.warnings) for m, a in zip(new, applied, strict=True)],
+        ignore_conflicts=True,
+    )
+    return len(new)
+
+
+def _event(message: dict, identity: object, warnings: list[str]) -> Event:
+    kind = message["type"]
+    if kind == "track":
+        name = message.get("event") or ""
+    elif kind in {"page", "screen"}:
+        name = message.get("name") or ""
+    else:
+        name = ""
+    return Event(
+        workspace_id=message["workspace_id"],
+        source_id=message.get("source_id"),
+        identity=identity,
+        type=kind,
+        name=name[:255],
+        properties=message.get("properties") or {},
+        context=message.get("context") or {},
+        message_id=message["message_id"],
+        timestamp=parse_timestamp(message["timestamp"]),
+        received_at=_received(message),
+        hidden=kind == "page",
+        raw=message.get("raw") or {},
+        warnings=warnings,
+    )
+
+
+def _received(message: dict) -> datetime:
+    return parse_timestamp(message.get("received_at") or message["timestamp"])

@@ -120,9 +120,14 @@ class Identity(models.Model):
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     event_count = models.BigIntegerField(default=0)
-    # When and by which message this id was joined to its current person (alias or identify).
+    # The earliest soft link (a non-alias call carrying this id as anonymousId next to a userId):
+    # when, by which message, and to which user id. Kept even when the link does not apply
+    # (see people/identity.py: only a free anonymous id follows its soft link).
     linked_at = models.DateTimeField(null=True, blank=True)
     linked_by_message_id = models.CharField(max_length=100, blank=True)
+    linked_to = models.CharField(max_length=255, blank=True)
+    # True once an alias named this id (as previousId or userId): a hard link, never undone.
+    aliased = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = IdentityQuerySet.as_manager()

@@ -1,17 +1,85 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import workspace_required
-from people.models import Person
+from accounts.models import Membership
+from accounts.services import membership_for
+from people import selectors
+from people.selectors import Cursor, PeopleFilters
+
+INGEST_PATH = "/v1/batch"
 
 
+@require_GET
 @workspace_required
+@vary_on_headers("HX-Request")
 def person_list(request: HttpRequest) -> HttpResponse:
-    people = Person.objects.for_workspace(request.workspace).current().order_by("-last_seen")[:50]
-    return render(request, "people/person_list.html", {"people": people})
+    workspace = request.workspace
+    filters = PeopleFilters.from_query(request.GET)
+    after = Cursor.decode(request.GET.get("after"))
+    before = Cursor.decode(request.GET.get("before"))
+    page = selectors.people_page(workspace=workspace, filters=filters, after=after, before=before)
+    first_visit = not page.rows and not filters.active and after is None and before is None
+    context = {
+        "page": page,
+        "filters": filters,
+        # Only asked when the page is empty: the one case where "no people at all" matters.
+        "no_people_yet": first_visit and not selectors.workspace_has_people(workspace),
+        "ingest_url": request.build_absolute_uri(INGEST_PATH),
+        "sources_url": reverse("sources:list"),
+    }
+    if request.htmx and request.htmx.target == "people-results":
+        return render(request, "people/_people_results.html", context)
+    context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
+    return render(request, "people/person_list.html", context)
 
 
+@require_GET
 @workspace_required
+@vary_on_headers("HX-Request")
 def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = get_object_or_404(Person.objects.for_workspace(request.workspace), pk=person_id)
-    return render(request, "people/person_detail.html", {"person": person})
+    workspace = request.workspace
+    person = selectors.person_for_page(workspace, person_id)
+    if person is None:
+        raise Http404("No such person in this workspace.")
+    if person.merged_into_id:
+        survivor_id = selectors.merge_survivor_id(workspace, person)
+        url = reverse("people:detail", args=[survivor_id])
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url)
+    show_hidden = _show_hidden_events(request)
+    timeline = selectors.person_timeline(
+        workspace=workspace,
+        person=person,
+        show_hidden=show_hidden,
+        after=Cursor.decode(request.GET.get("after")),
+        before=Cursor.decode(request.GET.get("before")),
+    )
+    context = {"person": person, "timeline": timeline, "show_hidden": show_hidden}
+    if request.htmx and request.htmx.target == "timeline":
+        return render(request, "people/_timeline.html", context)
+    context |= {
+        "identities": selectors.person_identities(workspace, person),
+        "merged_people": selectors.merged_people(workspace, person),
+        "traits": selectors.trait_rows(person.traits),
+        "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
+        "audiences": selectors.audiences_of(person),
+    }
+    return render(request, "people/person_detail.html", context)
+
+
+def _show_hidden_events(request: HttpRequest) -> bool:
+    """The member's Show Hidden Events choice, shared with the Feed: `?hidden=1|0` changes and
+    remembers it, no parameter means the remembered choice."""
+    membership = membership_for(user=request.user, workspace=request.workspace)
+    stored = bool(membership and membership.show_hidden_events)
+    asked = request.GET.get("hidden")
+    if asked not in {"0", "1"}:
+        return stored
+    wanted = asked == "1"
+    if membership is not None and wanted != stored:
+        Membership.objects.filter(pk=membership.pk).update(show_hidden_events=wanted)
+    return wanted

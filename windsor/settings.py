@@ -172,9 +172,21 @@ INGEST_REDIS_URL = os.environ.get(
 INGEST_MAX_MESSAGE_BYTES = 32 * 1024
 INGEST_MAX_REQUEST_BYTES = 500 * 1024
 INGEST_MAX_BATCH_MESSAGES = 2500
+# The Redis Stream (and prefix of the ingest keys): tests use their own so workers stay out.
+INGEST_STREAM = os.environ.get("INGEST_STREAM", "windsor:ingest")
 INGEST_BATCH_SIZE = int(os.environ.get("INGEST_BATCH_SIZE", "500"))
 # Per-source rate limit in messages per second; 0 turns it off (the default).
 INGEST_RATE_LIMIT_PER_SECOND = int(os.environ.get("INGEST_RATE_LIMIT_PER_SECOND", "0"))
+# A request falls back to the database inbox when Redis does not answer within this many seconds.
+INGEST_REDIS_TIMEOUT = float(os.environ.get("INGEST_REDIS_TIMEOUT", "1.0"))
+# Entries a worker took but did not acknowledge for this long are taken over by another worker;
+# after this many deliveries they go to the dead-letter table instead.
+INGEST_CLAIM_IDLE_SECONDS = float(os.environ.get("INGEST_CLAIM_IDLE_SECONDS", "60"))
+INGEST_MAX_DELIVERIES = int(os.environ.get("INGEST_MAX_DELIVERIES", "10"))
+# One drain task stops after this long and hands over to a fresh one.
+INGEST_DRAIN_SECONDS = float(os.environ.get("INGEST_DRAIN_SECONDS", "30"))
+# `make bench` only: exposes /bench/bare, a do-nothing view to compare the ingest path with.
+INGEST_BENCH_VIEWS = _env_bool("WINDSOR_BENCH_VIEWS", default=False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

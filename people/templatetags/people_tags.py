@@ -1,12 +1,27 @@
+"""Template helpers for the People pages. None of them marks anything safe: every value a sender
+controls is returned as plain text and escaped by the template."""
+
+import json
+from datetime import timedelta
+from typing import Any
+
 from django import template
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from people.avatars import avatar_for
 
 register = template.Library()
 
+# Properties shown inline on a timeline row, in this order when present; the rest stay in the raw.
+KEY_PROPERTIES = ("url", "path", "title", "plan", "revenue", "value", "currency", "button")
+INLINE_PROPERTIES = 3
+INLINE_VALUE_LENGTH = 60
+
 
 @register.inclusion_tag("people/_avatar.html")
-def avatar(person, size: str = "") -> dict:
+def avatar(person: Any, size: str = "") -> dict:
     """`{% avatar person %}` or `{% avatar person "lg" %}`; works with any object carrying
     pk, name, email and avatar (a Person, or a row annotated with those)."""
     if person is None:
@@ -21,3 +36,59 @@ def avatar(person, size: str = "") -> dict:
         "size": size,
         "label": getattr(person, "name", None) or getattr(person, "email", None) or "",
     }
+
+
+@register.simple_tag
+def query_with(params: QueryDict, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None or "" drops them)."""
+    query = params.copy()
+    for key, value in changes.items():
+        if value is None or value == "":
+            query.pop(key, None)
+        else:
+            query[key] = str(value)
+    encoded = query.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@register.filter
+def key_properties(properties: Any) -> list[tuple[str, str]]:
+    """A few properties worth showing on a timeline row, as short text."""
+    if not isinstance(properties, dict):
+        return []
+    keys = [k for k in KEY_PROPERTIES if k in properties]
+    keys += [k for k in properties if k not in keys]
+    shown: list[tuple[str, str]] = []
+    for key in keys:
+        value = properties[key]
+        if isinstance(value, dict | list) or value is None or value == "":
+            continue
+        text = value if isinstance(value, str) else json.dumps(value)
+        if len(text) > INLINE_VALUE_LENGTH:
+            text = text[: INLINE_VALUE_LENGTH - 1] + "…"
+        shown.append((str(key), text))
+        if len(shown) == INLINE_PROPERTIES:
+            break
+    return shown
+
+
+@register.filter
+def true_audiences(audiences: Any) -> list[str]:
+    if not isinstance(audiences, dict):
+        return []
+    return sorted(str(k) for k, v in audiences.items() if v is True)
+
+
+@register.filter
+def ago(moment: Any) -> str:
+    """ "3 hours ago": one unit is enough to tell recent from old at a glance."""
+    if not moment:
+        return ""
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(moment, depth=1)} ago"

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from accounts.services import source_create, source_for_token
@@ -58,7 +57,6 @@ class Command(BaseCommand):
             {
                 "userId": "user-123",
                 "traits": {"name": "John Doe", "email": "john@example.com"},
-                "timestamp": timezone.now().isoformat(),
             }
         )
         curl = (

@@ -1,0 +1,295 @@
+"""People pages at 1M people next to the same pages at 1k: the goal is that size barely matters.
+
+Seeds one workspace per size with PostgreSQL COPY (people, identities, groups, and 20 events for
+one person in a hundred), then times the real views through Django's test Client, logged in as a
+member of that workspace: the median of several runs after a warm-up. Seeded workspaces are kept
+and reused by the next run (`--people-reseed` seeds again, `--people-clean` deletes them after).
+`--people-sizes=1000,100000` changes the sizes (the first one is the baseline).
+"""
+
+import json
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import Client
+
+from accounts.models import Membership, Workspace
+from people.models import Person
+
+SIZES = (1_000, 1_000_000)
+REPETITIONS = 9
+GROUPS = 1_000
+EVENTS_EVERY = 100  # one person in a hundred has a timeline
+EVENTS_PER_PERSON = 20
+FIRST = "ada alan barbara claude dennis edsger frances grace hedy ivan joan ken linus margaret"
+LAST = "lovelace turing liskov shannon ritchie dijkstra allen hopper lamarr sutherland clarke"
+FIRST_NAMES = [n.title() for n in FIRST.split()]
+LAST_NAMES = [n.title() for n in LAST.split()]
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def run(argv: list[str]) -> list[str]:
+    if connection.vendor != "postgresql":
+        return ["skipped: needs PostgreSQL (set DATABASE_URL)"]
+    sizes = _sizes(argv)
+    call_command("migrate", verbosity=0)
+    lines: list[str] = []
+    results: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        workspace, seeded_in = _workspace(size, reseed="--people-reseed" in argv)
+        lines.append(
+            f"{size:>9,} people: "
+            + (f"seeded in {seeded_in:.1f} s" if seeded_in else "reused the seeded workspace")
+        )
+        results[size] = _time_pages(workspace, size)
+    base, big = sizes[0], sizes[-1]
+    lines.append(
+        f"{f'page (median of {REPETITIONS})':<44}{_label(base):>10}{_label(big):>10}  ratio"
+    )
+    for page in results[base]:
+        a, b = results[base][page], results[big][page]
+        lines.append(f"{page:<44}{a:>8.1f}ms{b:>8.1f}ms  {b / a:>5.2f}")
+    if "--people-clean" in argv:
+        for size in sizes:
+            _delete(Workspace.objects.get(name=_workspace_name(size)))
+        lines.append("deleted the seeded workspaces")
+    return lines
+
+
+def _sizes(argv: list[str]) -> tuple[int, ...]:
+    for arg in argv:
+        if arg.startswith("--people-sizes="):
+            return tuple(int(s) for s in arg.split("=", 1)[1].split(","))
+    return SIZES
+
+
+def _label(size: int) -> str:
+    return f"{size // 1_000_000}M" if size >= 1_000_000 else f"{size // 1_000}k"
+
+
+# --- Timing the pages -------------------------------------------------------------------------
+
+
+def _time_pages(workspace: Workspace, size: int) -> dict[str, float]:
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(_member(workspace, size))
+    people = Person.objects.for_workspace(workspace).current()
+    # A person in the middle of the list with a timeline, found once, outside the timings.
+    middle = size // 2 - (size // 2) % EVENTS_EVERY
+    person = people.filter(email=_email(middle)).values_list("pk", flat=True).get()
+    deep = people.order_by("-last_seen", "-id").values_list("last_seen", "id")[size // 2]
+    deep_cursor = f"{_micros(deep[0])}.{deep[1]}"
+    pages: dict[str, str] = {
+        "People page (first 50)": "/people/",
+        "People page, Older from the middle (keyset)": f"/people/?after={deep_cursor}",
+        "Search, email prefix 'user4242'": "/people/?q=user4242",
+        "Search, email prefix 'user42' (broad)": "/people/?q=user42",
+        "Search, user id 'usr_31337'": "/people/?q=usr_31337",
+        "Search, no match 'zzz'": "/people/?q=zzz",
+        "Filter: audience 'beta'": "/people/?audience=beta",
+        "Filter: missing email": "/people/?missing_email=1",
+        f"Person page ({EVENTS_PER_PERSON} events)": f"/people/{person}/",
+        "Person page with hidden events": f"/people/{person}/?hidden=1",
+    }
+    return {name: _median_ms(lambda url=url: _get(client, url)) for name, url in pages.items()}
+
+
+def _get(client: Client, url: str) -> None:
+    response = client.get(url)
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} answered {response.status_code}")
+
+
+def _median_ms(call: Callable[[], None]) -> float:
+    call()  # warm-up: caches, the session, the plan
+    times = []
+    for _ in range(REPETITIONS):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def _micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+# --- Seeding with COPY ------------------------------------------------------------------------
+
+
+def _workspace_name(size: int) -> str:
+    return f"Bench people {size}"
+
+
+def _member(workspace: Workspace, size: int):
+    user, _ = get_user_model().objects.get_or_create(username=f"bench-people-{size}@example.com")
+    Membership.objects.get_or_create(
+        user=user, workspace=workspace, defaults={"role": Membership.Role.OWNER}
+    )
+    # workspace_for_user picks the user's first membership: keep this user in this one only.
+    return user
+
+
+def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
+    existing = Workspace.objects.filter(name=_workspace_name(size)).first()
+    if existing and not reseed and Person.objects.for_workspace(existing).count() == size:
+        return existing, None
+    if existing:
+        _delete(existing)
+    start = time.perf_counter()
+    with transaction.atomic():
+        workspace = Workspace.objects.create(name=_workspace_name(size))
+        _seed(workspace, size)
+    with connection.cursor() as cursor:
+        for table in ("people_person", "people_identity", "people_group", "feed_event"):
+            cursor.execute(f"ANALYZE {table}")
+    return workspace, time.perf_counter() - start
+
+
+def _reserve_ids(cursor, table: str, count: int) -> int:
+    """The first of `count` consecutive ids taken from the table's sequence."""
+    cursor.execute(
+        "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+        "nextval(pg_get_serial_sequence(%s, 'id')) + %s) - %s",
+        [table, table, count - 1, count - 1],
+    )
+    return cursor.fetchone()[0]
+
+
+def _email(i: int) -> str:
+    return f"user{i}@example{i % 97}.com"
+
+
+def _seed(workspace: Workspace, size: int) -> None:
+    ws = workspace.pk
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg cursor, for COPY
+        group_start = _reserve_ids(cursor, "people_group", GROUPS)
+        person_start = _reserve_ids(cursor, "people_person", size)
+        identity_count = size + size // 10
+        identity_start = _reserve_ids(cursor, "people_identity", identity_count)
+        now = NOW.isoformat()
+
+        with cursor.copy(
+            "COPY people_group (id, workspace_id, group_id, name, traits, trait_versions,"
+            " created_at, updated_at) FROM STDIN"
+        ) as copy:
+            for g in range(GROUPS):
+                name = f"Company {g}"
+                traits = json.dumps({"name": name, "plan": ("free", "pro", "enterprise")[g % 3]})
+                copy.write_row((group_start + g, ws, f"grp_{g}", name, traits, "{}", now, now))
+
+        with cursor.copy(
+            "COPY people_person (id, workspace_id, email, name, phone, avatar, traits, audiences,"
+            " group_id, is_identified, first_seen, last_seen, event_count, created_at,"
+            " updated_at) FROM STDIN"
+        ) as copy:
+            for row in _people_rows(ws, size, person_start, group_start):
+                copy.write_row(row)
+
+        with cursor.copy(
+            "COPY people_identity (id, workspace_id, value, kind, person_id, trait_versions,"
+            " first_seen, last_seen, event_count, linked_at, linked_by_message_id, created_at)"
+            " FROM STDIN"
+        ) as copy:
+            next_id = identity_start
+            for i in range(size):
+                seen = _last_seen(i, size).isoformat()
+                copy.write_row(
+                    (next_id, ws, f"usr_{i}", "user", person_start + i, "{}", seen, seen,
+                     _events_of(i), seen, f"msg-identify-{i}", now)
+                )  # fmt: skip
+                next_id += 1
+                if i % 10 == 0:
+                    copy.write_row(
+                        (next_id, ws, f"anon-{i:08x}", "anonymous", person_start + i, "{}", seen,
+                         seen, 0, seen, f"msg-identify-{i}", now)
+                    )  # fmt: skip
+                    next_id += 1
+
+        identity_of = _identity_ids(identity_start, size)
+
+        with cursor.copy(
+            "COPY feed_event (workspace_id, identity_id, type, name, properties, message_id,"
+            " timestamp, received_at, hidden, raw) FROM STDIN"
+        ) as copy:
+            for i in range(0, size, EVENTS_EVERY):
+                for row in _event_rows(ws, i, identity_of(i), _last_seen(i, size)):
+                    copy.write_row(row)
+
+
+def _events_of(i: int) -> int:
+    return EVENTS_PER_PERSON if i % EVENTS_EVERY == 0 else 0
+
+
+def _last_seen(i: int, size: int) -> datetime:
+    # Spread over 90 days and shuffled against the id order, as real traffic would be.
+    return NOW - timedelta(seconds=(i * 7919) % size * (90 * 86_400 // size or 1))
+
+
+def _identity_ids(start: int, size: int) -> Callable[[int], int]:
+    # Person i's user id comes after i // 10 + (1 if i % 10 else 0) earlier anonymous ids.
+    def identity_of(i: int) -> int:
+        return start + i + (i + 9) // 10
+
+    return identity_of
+
+
+def _people_rows(ws: int, size: int, person_start: int, group_start: int) -> Iterator[tuple]:
+    now = NOW.isoformat()
+    for i in range(size):
+        first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i // 7) % len(LAST_NAMES)]
+        name = f"{first} {last}"
+        # One in twenty has no email: the "missing email" filter has something to find.
+        email = None if i % 20 == 7 else _email(i)
+        audiences = {"beta": i % 7 == 0, "big_spenders": i % 31 == 0}
+        traits = {"name": name, "plan": ("free", "pro")[i % 2], "logins": i % 50}
+        if email:
+            traits["email"] = email
+        seen = _last_seen(i, size)
+        yield (
+            person_start + i, ws, email, name, f"+1 555 {i % 10_000:04d}", None,
+            json.dumps(traits), json.dumps(audiences),
+            group_start + i % GROUPS if i % 3 else None, True,
+            (seen - timedelta(days=30)).isoformat(), seen.isoformat(), _events_of(i), now, now,
+        )  # fmt: skip
+
+
+def _event_rows(ws: int, i: int, identity_id: int, last_seen: datetime) -> Iterator[tuple]:
+    for n in range(EVENTS_PER_PERSON):
+        kind = "page" if n % 3 == 0 else "track"
+        name = "Pricing" if kind == "page" else ("Signed Up", "Order Completed", "Invited")[n % 3]
+        moment = (last_seen - timedelta(hours=n)).isoformat()
+        message_id = f"bench-{ws}-{i}-{n}"
+        properties = {"plan": "pro", "revenue": n * 10} if kind == "track" else {"path": "/p"}
+        raw = {
+            "type": kind,
+            "messageId": message_id,
+            "userId": f"usr_{i}",
+            "properties": properties,
+        }
+        yield (
+            ws, identity_id, kind, name, json.dumps(properties), message_id, moment, moment,
+            kind == "page", json.dumps(raw),
+        )  # fmt: skip
+
+
+def _delete(workspace: Workspace) -> None:
+    """Raw deletes: the ORM's cascade would load a million rows first."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("feed_event", "people_identity"):
+            cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s", [workspace.pk])
+        cursor.execute(
+            "UPDATE people_person SET merged_into_id = NULL, group_id = NULL "
+            "WHERE workspace_id = %s",
+            [workspace.pk],
+        )
+        for table in ("people_person", "people_group"):
+            cursor.execute(f"DELETE FROM {table} WHERE workspace_id = %s", [workspace.pk])
+        workspace.delete()

@@ -1,0 +1,236 @@
+"""The worker's side of ingest: store queued records, keep the sources' counters, drain.
+
+Storing is `ingest.services.batch_process` (one transaction for many events). Around it:
+
+- A batch that fails on a database *operational* error (unreachable, deadlock) is retried as is:
+  its records stay unacknowledged in the stream or locked in the inbox.
+- A batch that fails for any other reason is retried one message at a time, so one poison message
+  does not take the others down; a message that still fails goes to ingest.DeadLetter with its
+  error, for admins. Nothing is dropped silently.
+- Rejected messages (validated away in the request) become accounts.RejectedMessage rows and
+  bump Source.rejected_count; stored batches bump accepted_count and last_received_at with one
+  UPDATE per source per batch. The request path never writes these.
+"""
+
+import logging
+import time
+import traceback
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Greatest
+
+from accounts.models import RejectedMessage, Source, Workspace
+from ingest import queue
+from ingest.models import DeadLetter, InboxBatch
+from ingest.queue import Records
+from ingest.services import batch_process
+
+logger = logging.getLogger(__name__)
+
+# Errors worth retrying the same batch for later: the database, not the data, is the problem.
+RETRYABLE = (OperationalError, InterfaceError)
+INBOX_ROWS_PER_BATCH = 50
+
+
+def rejections_record(rejections: list[dict[str, Any]]) -> None:
+    if not rejections:
+        return
+    counts: dict[int, int] = defaultdict(int)
+    rows = []
+    for r in rejections:
+        counts[r["source_id"]] += 1
+        rows.append(
+            RejectedMessage(
+                source_id=r["source_id"],
+                received_at=datetime.fromisoformat(r["received_at"]),
+                index=r.get("index"),
+                reason=r["reason"][:1000],
+                excerpt=r.get("excerpt", ""),
+            )
+        )
+    existing = set(Source.objects.filter(pk__in=counts).values_list("pk", flat=True))
+    RejectedMessage.objects.bulk_create([row for row in rows if row.source_id in existing])
+    for source_id, count in counts.items():
+        Source.objects.filter(pk=source_id).update(rejected_count=F("rejected_count") + count)
+
+
+def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
+    per_source: dict[int, list[Any]] = {}
+    for m in messages:
+        if m["source_id"] is None:
+            continue
+        entry = per_source.setdefault(m["source_id"], [0, m["received_at"]])
+        entry[0] += 1
+        entry[1] = max(entry[1], m["received_at"])
+    for source_id, (count, last) in per_source.items():
+        received = datetime.fromisoformat(last)
+        Source.objects.filter(pk=source_id).update(
+            accepted_count=F("accepted_count") + count,
+            # Batches can be stored out of order; the newest receipt wins.
+            last_received_at=Greatest(Coalesce("last_received_at", Value(received)), received),
+        )
+
+
+def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages whose workspace still exists; a deleted source's messages lose the source.
+
+    Without this, a workspace or source deleted while its messages waited in the queue would
+    make the whole batch fail on a foreign key.
+    """
+    workspaces = set(
+        Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
+            "pk", flat=True
+        )
+    )
+    sources = set(
+        Source.objects.filter(pk__in={m["source_id"] for m in messages}).values_list(
+            "pk", flat=True
+        )
+    )
+    kept = []
+    for m in messages:
+        if m["workspace_id"] not in workspaces:
+            continue
+        if m["source_id"] not in sources:
+            m = {**m, "source_id": None}
+        kept.append(m)
+    if len(kept) < len(messages):
+        logger.warning("ingest: %d messages of deleted workspaces", len(messages) - len(kept))
+    return kept
+
+
+def _store(messages: list[dict[str, Any]]) -> None:
+    with transaction.atomic():
+        messages = _still_owned(messages)
+        if not messages:
+            return
+        batch_process(messages)
+        sources_count_accepted(messages)
+        if connection.vendor == "postgresql":
+            # Foreign keys are checked at COMMIT; checked here, a violation fails this batch
+            # (and its savepoint) rather than the enclosing inbox transaction.
+            connection.check_constraints()
+
+
+def records_store(records: Records) -> None:
+    """Store a batch of queued records; only retryable database errors escape."""
+    try:
+        with transaction.atomic():
+            rejections_record(records.rejections)
+            if records.messages:
+                _store(records.messages)
+        return
+    except RETRYABLE:
+        raise
+    except Exception:
+        first_error = traceback.format_exc()
+        logger.exception("ingest: batch of %d records failed; retrying one by one", len(records))
+    try:
+        with transaction.atomic():
+            rejections_record(records.rejections)
+    except RETRYABLE:
+        raise
+    except DatabaseError:
+        # The log of refused messages is a courtesy; the messages themselves are what matter.
+        logger.exception("ingest: could not log %d rejections", len(records.rejections))
+    if len(records.messages) == 1:
+        dead_letter(records.messages, error=first_error, attempts=1)
+        return
+    for message in records.messages:
+        try:
+            _store([message])
+        except RETRYABLE:
+            raise
+        except Exception:
+            dead_letter([message], error=traceback.format_exc(), attempts=2)
+
+
+def dead_letter(messages: list[dict[str, Any]], *, error: str, attempts: int) -> None:
+    logger.error("ingest: %d messages dead-lettered: %s", len(messages), error.splitlines()[-1:])
+    DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
+
+
+def dead_letter_retry(letter: DeadLetter) -> bool:
+    """Try a dead letter's messages again (admin action); True when they are now stored."""
+    try:
+        _store(letter.messages)
+    except Exception:
+        letter.attempts += 1
+        letter.error = traceback.format_exc()
+        letter.save(update_fields=["attempts", "error"])
+        return False
+    letter.delete()
+    return True
+
+
+def stream_drain(client: redis.Redis, *, deadline: float) -> tuple[int, bool]:
+    """Store stream entries until the stream is empty or the deadline passes.
+
+    Returns how many records were stored and whether entries may remain.
+    """
+    consumer = queue.consumer_name()
+    size = settings.INGEST_BATCH_SIZE
+    queue.group_ensure(client)
+    total = 0
+    # First what this worker already took (a retry after a database outage), then what a dead
+    # worker left behind, then new entries.
+    batch = queue.stream_read(client, consumer, size, pending=True)
+    if not batch.ids:
+        batch = queue.stream_claim(client, consumer, size)
+    while True:
+        if not batch.ids:
+            batch = queue.stream_read(client, consumer, size, pending=False)
+        if not batch.ids:
+            queue.drain_flag_clear(client)
+            # Closes the race with a request that added entries but saw the flag still set.
+            batch = queue.stream_read(client, consumer, size, pending=False)
+            if not batch.ids:
+                return total, False
+        if batch.exhausted:
+            records_store(Records(rejections=batch.records.rejections))
+            dead_letter(
+                batch.records.messages,
+                error="Workers were lost repeatedly while storing these messages.",
+                attempts=settings.INGEST_MAX_DELIVERIES,
+            )
+        else:
+            records_store(batch.records)
+        queue.stream_ack(client, batch.ids)
+        total += len(batch.ids)
+        batch = queue.Batch(ids=[], records=Records())
+        if time.monotonic() > deadline:
+            return total, True
+
+
+def inbox_drain(*, deadline: float) -> tuple[int, bool]:
+    """Store what requests wrote to the inbox while Redis was away."""
+    total = 0
+    while True:
+        with queue.inbox_locked(INBOX_ROWS_PER_BATCH) as (ids, records):
+            if not ids:
+                return total, False
+            records_store(records)
+            InboxBatch.objects.filter(pk__in=ids).delete()
+            total += len(records)
+        if time.monotonic() > deadline:
+            return total, True
+
+
+def drain() -> tuple[int, bool]:
+    """One drain run: the stream, then the inbox. Returns (records stored, more left)."""
+    deadline = time.monotonic() + settings.INGEST_DRAIN_SECONDS
+    total, more = 0, False
+    client = queue.redis_client()
+    if client is not None:
+        try:
+            total, more = stream_drain(client, deadline=deadline)
+        except redis.RedisError:
+            logger.warning("ingest: Redis unavailable; draining only the inbox")
+    stored, inbox_more = inbox_drain(deadline=deadline)
+    return total + stored, more or inbox_more

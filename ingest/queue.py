@@ -1,0 +1,240 @@
+"""The ingest queue: a Redis Stream read by a consumer group, with a PostgreSQL inbox behind it.
+
+Why a stream and not one Celery task per request: analytics.js and Segment's destination send one
+message per request, and one task per message stores a few hundred events a second, while a
+worker that takes hundreds of messages at a time stores them in one transaction. So a request
+appends its messages in one round trip, and a drain task reads them in batches.
+
+Records on the queue are JSON: a message (`Message.as_dict()`) under field ``m``, or a rejection
+(for the source's ingest log) under field ``r``.
+
+Waking the workers: the request does ``SET drain-pending 1 NX EX`` in the same MULTI as its XADD
+and sends the drain task only when it set the flag. The drain task deletes the flag when it finds
+the stream empty and then reads once more, so a message added between its last read and the
+delete is never left without a drainer. Celery beat also runs the drain every few seconds.
+"""
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ingest.models import InboxBatch
+
+logger = logging.getLogger(__name__)
+
+GROUP = "workers"
+DRAIN_FLAG_SECONDS = 10
+# After Redis failed, requests go straight to the inbox for this long instead of waiting on it.
+REDIS_BACKOFF_SECONDS = 1.0
+
+_clients: dict[str, redis.Redis] = {}
+_redis_down_until = 0.0
+
+
+class QueueUnavailable(Exception):
+    """Neither Redis nor the database could take the records."""
+
+
+@dataclass
+class Records:
+    """What a request hands to the workers: validated messages and rejections to log."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages or self.rejections)
+
+    def __len__(self) -> int:
+        return len(self.messages) + len(self.rejections)
+
+
+def stream_key() -> str:
+    return settings.INGEST_STREAM
+
+
+def drain_flag_key() -> str:
+    return f"{settings.INGEST_STREAM}:drain-pending"
+
+
+def redis_client() -> redis.Redis | None:
+    """The ingest Redis, or None in the embedded default (no Redis configured)."""
+    url = settings.INGEST_REDIS_URL
+    if not url:
+        return None
+    client = _clients.get(url)
+    if client is None:
+        # Short timeouts and no retries: a request must fall back to the inbox well within
+        # Segment's 5 s timeout when Redis is down or hung.
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=settings.INGEST_REDIS_TIMEOUT,
+            socket_timeout=settings.INGEST_REDIS_TIMEOUT,
+            retry=Retry(NoBackoff(), 0),
+            health_check_interval=30,
+        )
+        _clients[url] = client
+    return client
+
+
+def _redis_usable() -> redis.Redis | None:
+    if time.monotonic() < _redis_down_until:
+        return None
+    return redis_client()
+
+
+def _mark_redis_down() -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
+
+
+def enqueue(records: Records) -> bool:
+    """Keep the records (Redis, else the inbox); True when the caller should wake a drainer.
+
+    Raises QueueUnavailable only when neither could take them.
+    """
+    client = _redis_usable()
+    if client is not None:
+        try:
+            return _stream_add(client, records)
+        except redis.RedisError:
+            logger.warning("ingest: Redis refused %d records; using the inbox", len(records))
+            _mark_redis_down()
+    try:
+        InboxBatch.objects.create(messages=records.messages, rejections=records.rejections)
+    except Exception as exc:  # any database failure: the data was not kept
+        logger.exception("ingest: the inbox refused %d records", len(records))
+        raise QueueUnavailable from exc
+    # With Redis configured the broker is down too; beat drains the inbox once it is back.
+    return client is None and settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def _stream_add(client: redis.Redis, records: Records) -> bool:
+    stream = stream_key()
+    pipe = client.pipeline(transaction=True)
+    for message in records.messages:
+        pipe.xadd(stream, {"m": json.dumps(message, separators=(",", ":"))})
+    for rejection in records.rejections:
+        pipe.xadd(stream, {"r": json.dumps(rejection, separators=(",", ":"))})
+    pipe.set(drain_flag_key(), 1, nx=True, ex=DRAIN_FLAG_SECONDS)
+    return bool(pipe.execute()[-1])
+
+
+def rate_allowed(source_id: int, count: int) -> bool:
+    """Whether a source may send `count` more messages this second (atomic Redis counter).
+
+    Off when settings.INGEST_RATE_LIMIT_PER_SECOND is 0, and open when Redis is unreachable
+    (the inbox then takes the data; refusing it would lose nothing but help nobody).
+    """
+    limit = settings.INGEST_RATE_LIMIT_PER_SECOND
+    client = _redis_usable()
+    if not limit or client is None:
+        return True
+    key = f"{settings.INGEST_STREAM}:rate:{source_id}:{int(time.time())}"
+    try:
+        pipe = client.pipeline(transaction=True)
+        pipe.incrby(key, count)
+        pipe.expire(key, 2)
+        used = pipe.execute()[0]
+    except redis.RedisError:
+        return True
+    return used <= limit
+
+
+# --- The worker's side ------------------------------------------------------------------------
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def group_ensure(client: redis.Redis) -> None:
+    try:
+        client.xgroup_create(stream_key(), GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+@dataclass
+class Batch:
+    """Records read from the stream, with the ids to acknowledge once they are stored."""
+
+    ids: list[bytes]
+    records: Records
+    # Entries that were delivered too often without being acknowledged (a worker died on them).
+    exhausted: bool = False
+
+
+def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:
+    records = Records()
+    ids = []
+    for entry_id, fields in entries:
+        ids.append(entry_id)
+        if b"m" in fields:
+            records.messages.append(json.loads(fields[b"m"]))
+        elif b"r" in fields:
+            records.rejections.append(json.loads(fields[b"r"]))
+    return Batch(ids=ids, records=records)
+
+
+def stream_read(client: redis.Redis, consumer: str, count: int, *, pending: bool) -> Batch:
+    """Up to `count` entries: this consumer's own unacknowledged ones, or new ones."""
+    reply = client.xreadgroup(GROUP, consumer, {stream_key(): "0" if pending else ">"}, count=count)
+    entries = [e for e in (reply[0][1] if reply else []) if e[1]]
+    return _decode(entries)
+
+
+def stream_claim(client: redis.Redis, consumer: str, count: int) -> Batch:
+    """Entries another worker took but never acknowledged (it crashed or was killed)."""
+    idle_ms = int(settings.INGEST_CLAIM_IDLE_SECONDS * 1000)
+    reply = client.xautoclaim(stream_key(), GROUP, consumer, idle_ms, start_id="0-0", count=count)
+    entries = [e for e in reply[1] if e[1]]
+    batch = _decode(entries)
+    if batch.ids:
+        info = client.xpending_range(
+            stream_key(), GROUP, min=batch.ids[0], max=batch.ids[-1], count=len(batch.ids) * 2
+        )
+        worst = max((p["times_delivered"] for p in info), default=0)
+        batch.exhausted = worst >= settings.INGEST_MAX_DELIVERIES
+    return batch
+
+
+def stream_ack(client: redis.Redis, ids: list[bytes]) -> None:
+    if not ids:
+        return
+    pipe = client.pipeline(transaction=True)
+    pipe.xack(stream_key(), GROUP, *ids)
+    pipe.xdel(stream_key(), *ids)
+    pipe.execute()
+
+
+def drain_flag_clear(client: redis.Redis) -> None:
+    client.delete(drain_flag_key())
+
+
+@contextmanager
+def inbox_locked(limit: int) -> Iterator[tuple[list[int], Records]]:
+    """The oldest inbox rows nobody else is draining, locked until the block ends.
+
+    Yields their ids and records; the caller deletes the rows inside the block once stored.
+    """
+    with transaction.atomic():
+        rows = list(InboxBatch.objects.select_for_update(skip_locked=True).order_by("id")[:limit])
+        records = Records()
+        for row in rows:
+            records.messages.extend(row.messages or [])
+            records.rejections.extend(row.rejections or [])
+        yield [row.pk for row in rows], records

@@ -1,0 +1,430 @@
+"""Segment calls: untrusted JSON in, validated `Message` values out. Pure: no ORM, no I/O.
+
+The rules, once:
+
+- A request body is one message, a bare JSON array of messages, or ``{"batch": [...]}`` (every
+  sender in tests/fixtures does one of these, on every path). The batch's ``context`` and
+  ``integrations`` are merged under each message's own, and its ``sentAt`` fills a message's
+  missing one. ``writeKey`` is a credential: it is read for authentication and never stored.
+- ``type`` is identify, track, page, screen, group or alias (``windsor-node`` says ``user`` for
+  identify and ``event`` for track). A single-call path (``/v1/track``) supplies a missing type.
+- identify/track/page/screen need ``userId`` or ``anonymousId``; alias needs ``previousId`` and
+  ``userId``; group needs ``groupId``; track needs ``event``.
+- Ids are strings or numbers (numbers become strings), at most 255 characters; ``null`` and ""
+  mean absent. ``messageId`` is at most 100 characters; a missing one is generated (from the
+  content when the message has its own timestamp, so that a re-send is still the same message).
+- ``properties``, ``traits``, ``context`` and ``integrations`` are objects or null.
+- Time: the sender's clock is ``timestamp`` (else ``originalTimestamp``); it is corrected for
+  clock skew with ``sentAt``: ``timestamp = receivedAt - (sentAt - originalTimestamp)``. A message
+  relayed by Segment (it carries Segment's own ``receivedAt``) already has a corrected
+  ``timestamp``, which is kept as is. ISO-8601 with ``Z`` or an offset; no offset means UTC.
+- A message is at most 32 KB of JSON. NUL characters and lone surrogates, which PostgreSQL cannot
+  store, are replaced by U+FFFD rather than losing the message.
+- One bad message never sinks the others: each is kept or rejected with its index and reason.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ingest.errors import IngestError
+
+TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+# The original Windsor SDK (windsor-node) names two of them differently.
+TYPE_ALIASES = {"user": "identify", "event": "track"}
+MAX_ID_LENGTH = 255
+MAX_MESSAGE_ID_LENGTH = 100
+MAX_NAME_LENGTH = 255
+EXCERPT_LENGTH = 500
+REPLACEMENT = "\ufffd"
+
+
+@dataclass(frozen=True)
+class Limits:
+    message_bytes: int = 32 * 1024
+    batch_messages: int = 2500
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One validated call, ready for the worker (see `as_dict` for the queue's contract)."""
+
+    workspace_id: int
+    source_id: int
+    type: str
+    message_id: str
+    user_id: str | None
+    anonymous_id: str | None
+    previous_id: str | None
+    group_id: str | None
+    event: str | None
+    name: str | None
+    properties: dict[str, Any]
+    traits: dict[str, Any]
+    context: dict[str, Any]
+    timestamp: datetime
+    received_at: datetime
+    raw: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "workspace_id": self.workspace_id,
+            "source_id": self.source_id,
+            "type": self.type,
+            "message_id": self.message_id,
+            "user_id": self.user_id,
+            "anonymous_id": self.anonymous_id,
+            "previous_id": self.previous_id,
+            "group_id": self.group_id,
+            "event": self.event,
+            "name": self.name,
+            "properties": self.properties,
+            "traits": self.traits,
+            "context": self.context,
+            "timestamp": self.timestamp.isoformat(),
+            "received_at": self.received_at.isoformat(),
+            "raw": self.raw,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A message we refused: its place in the request (None for the whole request) and why."""
+
+    index: int | None
+    reason: str
+    excerpt: str = ""
+    code: str = "invalid_message"
+
+    def as_reply(self) -> dict[str, Any]:
+        return {"index": self.index, "code": self.code, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A request body in its common shape: the raw items and the write key it carried."""
+
+    items: list[Any]
+    batch: dict[str, Any] = field(default_factory=dict)
+    write_key: str | None = None
+    # A single raw message (not a batch): its rejection is the request's error.
+    single: bool = False
+
+
+@dataclass(frozen=True)
+class Parsed:
+    messages: list[Message]
+    rejections: list[Rejection]
+
+
+class InvalidMessage(Exception):
+    """Why one message is refused; caught per message, never escapes `messages_parse`."""
+
+    def __init__(self, reason: str, *, code: str = "invalid_message") -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def payload_from_json(data: Any, *, limits: Limits = Limits()) -> Payload:
+    """Bring the three request shapes (message, array, batch object) to one."""
+    if isinstance(data, list):
+        items, batch, single = data, {}, False
+    elif isinstance(data, dict) and "batch" in data:
+        if not isinstance(data["batch"], list):
+            raise IngestError(400, "malformed_batch", '"batch" must be a JSON array.')
+        items, batch, single = data["batch"], data, False
+    elif isinstance(data, dict):
+        items, batch, single = [data], {}, True
+    else:
+        raise IngestError(
+            400, "malformed_body", "The body must be a message, an array or a batch object."
+        )
+    if len(items) > limits.batch_messages:
+        raise IngestError(
+            413,
+            "too_many_messages",
+            f"A request holds at most {limits.batch_messages} messages; this one has {len(items)}.",
+        )
+    return Payload(items=items, batch=batch, write_key=_write_key(batch, items), single=single)
+
+
+def _write_key(batch: dict[str, Any], items: list[Any]) -> str | None:
+    # analytics.js puts writeKey in every message; server SDKs put it on the batch.
+    for holder in (batch, items[0] if items else None):
+        if isinstance(holder, dict):
+            key = holder.get("writeKey")
+            if isinstance(key, str) and key:
+                return key
+    return None
+
+
+def messages_parse(
+    payload: Payload,
+    *,
+    workspace_id: int,
+    source_id: int,
+    received_at: datetime,
+    default_type: str | None = None,
+    limits: Limits = Limits(),
+) -> Parsed:
+    """Validate every item of a payload: the good ones as `Message`, the others as `Rejection`."""
+    messages: list[Message] = []
+    rejections: list[Rejection] = []
+    context = _optional_object(payload.batch, "context", where="batch") if payload.batch else {}
+    integrations = (
+        _optional_object(payload.batch, "integrations", where="batch") if payload.batch else {}
+    )
+    sent_at = payload.batch.get("sentAt") if payload.batch else None
+    for index, item in enumerate(payload.items):
+        try:
+            raw = _raw_message(item, limits=limits)
+            raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
+            messages.append(
+                message_parse(
+                    raw,
+                    workspace_id=workspace_id,
+                    source_id=source_id,
+                    received_at=received_at,
+                    default_type=default_type,
+                )
+            )
+        except InvalidMessage as exc:
+            rejections.append(
+                Rejection(index=index, reason=str(exc), excerpt=excerpt(item), code=exc.code)
+            )
+    return Parsed(messages=messages, rejections=rejections)
+
+
+def excerpt(item: Any) -> str:
+    """A short, printable view of what was sent, for the source's ingest log."""
+    try:
+        text = json.dumps(item, ensure_ascii=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(type(item))
+    return text[:EXCERPT_LENGTH]
+
+
+def _raw_message(item: Any, *, limits: Limits) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise InvalidMessage("a message must be a JSON object")
+    try:
+        encoded = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate ("\ud800"): valid JSON, but not storable text.
+        item = _storable(item)
+        encoded = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(encoded) > limits.message_bytes:
+        raise InvalidMessage(
+            f"message is larger than {limits.message_bytes // 1024} KB", code="message_too_large"
+        )
+    if b"\\u0000" in encoded:
+        item = _storable(item)
+    return {k: v for k, v in item.items() if k != "writeKey"}
+
+
+def _storable(value: Any) -> Any:
+    """The value with NULs and lone surrogates replaced: PostgreSQL text and jsonb refuse them."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", REPLACEMENT)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            value = "".join(REPLACEMENT if "\ud800" <= c <= "\udfff" else c for c in value)
+        return value
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _with_batch(
+    raw: dict[str, Any],
+    *,
+    context: dict[str, Any],
+    integrations: dict[str, Any],
+    sent_at: Any,
+) -> dict[str, Any]:
+    if not (context or integrations or sent_at is not None):
+        return raw
+    raw = dict(raw)
+    if context:
+        own = raw.get("context")
+        raw["context"] = {**context, **own} if isinstance(own, dict) else own or context
+    if integrations:
+        own = raw.get("integrations")
+        raw["integrations"] = (
+            {**integrations, **own} if isinstance(own, dict) else own or integrations
+        )
+    if sent_at is not None and raw.get("sentAt") is None:
+        raw["sentAt"] = sent_at
+    return raw
+
+
+def message_parse(
+    raw: dict[str, Any],
+    *,
+    workspace_id: int,
+    source_id: int,
+    received_at: datetime,
+    default_type: str | None = None,
+) -> Message:
+    """Validate one raw message (batch-level fields already applied) or raise InvalidMessage."""
+    call_type = _type(raw, default_type)
+    user_id = _id(raw, "userId")
+    anonymous_id = _id(raw, "anonymousId")
+    previous_id = _id(raw, "previousId")
+    group_id = _id(raw, "groupId")
+    if call_type == "alias":
+        if previous_id is None or user_id is None:
+            raise InvalidMessage("alias needs previousId and userId")
+    elif user_id is None and anonymous_id is None:
+        raise InvalidMessage(f"{call_type} needs userId or anonymousId")
+    if call_type == "group" and group_id is None:
+        raise InvalidMessage("group needs groupId")
+    event = _text(raw, "event")
+    if call_type == "track" and not event:
+        raise InvalidMessage("track needs an event name")
+    name = _text(raw, "name")
+    properties = _optional_object(raw, "properties")
+    traits = _optional_object(raw, "traits")
+    context = _optional_object(raw, "context")
+    _optional_object(raw, "integrations")
+    if call_type == "identify" and "traits" not in raw and isinstance(context.get("traits"), dict):
+        # Some SDKs (RudderStack, older analytics.js) put identify traits only in context.traits.
+        traits = context["traits"]
+    if call_type not in {"identify", "group"}:
+        traits = {}
+    timestamp = _corrected_timestamp(raw, received_at)
+    message_id = _message_id(raw)
+    if call_type in {"page", "screen"} and name is None and isinstance(properties.get("name"), str):
+        name = properties["name"]
+    return Message(
+        workspace_id=workspace_id,
+        source_id=source_id,
+        type=call_type,
+        message_id=message_id,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        previous_id=previous_id if call_type == "alias" else None,
+        group_id=group_id if call_type == "group" else None,
+        event=event[:MAX_NAME_LENGTH] if call_type == "track" and event else None,
+        name=name[:MAX_NAME_LENGTH] if name and call_type in {"page", "screen"} else None,
+        properties=properties,
+        traits=traits,
+        context=context,
+        timestamp=timestamp,
+        received_at=received_at,
+        raw=raw,
+    )
+
+
+def _type(raw: dict[str, Any], default_type: str | None) -> str:
+    value = raw.get("type")
+    if value is None:
+        if default_type is None:
+            raise InvalidMessage("type is required")
+        return default_type
+    if not isinstance(value, str):
+        raise InvalidMessage("type must be a string")
+    value = TYPE_ALIASES.get(value, value)
+    if value not in TYPES:
+        raise InvalidMessage(f"unknown type {value[:40]!r}")
+    return value
+
+
+def _id(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    # bool is an int in Python, but `true` is not an id.
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidMessage(f"{key} must be a string or a number")
+    text = value if isinstance(value, str) else str(value)
+    if not text:
+        return None
+    if len(text) > MAX_ID_LENGTH:
+        raise InvalidMessage(f"{key} is longer than {MAX_ID_LENGTH} characters")
+    return text
+
+
+def _text(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidMessage(f"{key} must be a string")
+    return value or None
+
+
+def _optional_object(raw: dict[str, Any], key: str, *, where: str = "") -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        label = f"{where} {key}".strip()
+        if where:
+            raise IngestError(400, "malformed_batch", f"{label} must be a JSON object.")
+        raise InvalidMessage(f"{label} must be a JSON object")
+    return value
+
+
+def _message_id(raw: dict[str, Any]) -> str:
+    value = raw.get("messageId")
+    if value is None or value == "":
+        if raw.get("timestamp") is None and raw.get("originalTimestamp") is None:
+            return f"windsor-{uuid.uuid4()}"
+        # Same content (including the sender's own timestamp) = same message, so a re-sent
+        # message without an id is still stored once.
+        canonical = json.dumps(
+            {k: v for k, v in raw.items() if k not in {"sentAt", "receivedAt"}},
+            sort_keys=True,
+            ensure_ascii=True,
+            separators=(",", ":"),
+        )
+        return "windsor-" + hashlib.sha256(canonical.encode()).hexdigest()[:40]
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidMessage("messageId must be a string")
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > MAX_MESSAGE_ID_LENGTH:
+        raise InvalidMessage(f"messageId is longer than {MAX_MESSAGE_ID_LENGTH} characters")
+    return text
+
+
+def timestamp_parse(value: Any, key: str) -> datetime | None:
+    """An ISO-8601 string (Z, offset, or none meaning UTC) as an aware datetime."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidMessage(f"{key} must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise InvalidMessage(f"{key} is not an ISO-8601 date") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime:
+    timestamp = timestamp_parse(raw.get("timestamp"), "timestamp")
+    original = timestamp_parse(raw.get("originalTimestamp"), "originalTimestamp")
+    sent_at = timestamp_parse(raw.get("sentAt"), "sentAt")
+    relayed = timestamp_parse(raw.get("receivedAt"), "receivedAt")
+    try:
+        if relayed is not None and timestamp is not None:
+            # Segment already corrected it against its own receivedAt when it relayed it.
+            return timestamp.astimezone(UTC)
+        clock = timestamp or original
+        if clock is None:
+            return received_at
+        if sent_at is None:
+            return clock.astimezone(UTC)
+        skew: timedelta = sent_at - clock
+        return (received_at - skew).astimezone(UTC)
+    except OverflowError as exc:
+        raise InvalidMessage("timestamps are out of range") from exc

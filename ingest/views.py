@@ -1,0 +1,212 @@
+"""Ingest endpoints: authenticate, parse, enqueue, answer. Nothing else happens in the request.
+
+Plain Django views rather than DRF: we read and inflate the body ourselves (DRF's request.data
+would bypass the upload limit), we answer only JSON, and the errors map from one exception type
+in one place (`_endpoint`). That keeps the hot path short.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from accounts.models import Source
+from ingest import queue
+from ingest.authentication import source_authenticate, token_from_headers
+from ingest.body import body_inflate, json_decode, too_large
+from ingest.errors import IngestError
+from ingest.queue import QueueUnavailable, Records
+from ingest.segment import Limits, Parsed, Payload, Rejection, messages_parse, payload_from_json
+
+logger = logging.getLogger(__name__)
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "Authorization, Content-Type, Content-Encoding, X-Retry-Count, X-Requested-With"
+    ),
+    "Access-Control-Max-Age": "86400",
+}
+
+
+def _limits() -> Limits:
+    return Limits(
+        message_bytes=settings.INGEST_MAX_MESSAGE_BYTES,
+        batch_messages=settings.INGEST_MAX_BATCH_MESSAGES,
+    )
+
+
+def _cors(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    # Browsers on any site may post (analytics.js); no cookies are involved, so echoing the
+    # origin grants nothing beyond what the token in the request already does.
+    response["Access-Control-Allow-Origin"] = request.META.get("HTTP_ORIGIN") or "*"
+    response["Vary"] = "Origin"
+    for name, value in CORS_HEADERS.items():
+        response[name] = value
+    return response
+
+
+def _error(exc: IngestError) -> JsonResponse:
+    response = JsonResponse(exc.as_dict(), status=exc.status)
+    if exc.retry_after is not None:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _endpoint(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """CORS, preflight, POST only, and the one place errors become responses."""
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method == "OPTIONS":
+            return _cors(request, HttpResponse(status=204))
+        try:
+            if request.method != "POST":
+                raise IngestError(405, "method_not_allowed", "Send messages with POST.")
+            response = view(request, *args, **kwargs)
+        except IngestError as exc:
+            response = _error(exc)
+        except Exception:
+            # A bug, not the sender's fault: 503 so that senders keep the data and retry.
+            logger.exception("ingest: unexpected error")
+            response = _error(
+                IngestError(503, "internal_error", "Try again later.", retry_after=30)
+            )
+        return _cors(request, response)
+
+    return wrapper
+
+
+def _read_body(request: HttpRequest) -> bytes:
+    limit = settings.INGEST_MAX_REQUEST_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise IngestError(400, "malformed_request", "Content-Length is not a number.") from None
+    if length > limit:
+        raise too_large(limit)
+    # request.read, not request.body: we enforce our own cap on exactly what we read.
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise too_large(limit)
+    return body_inflate(body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit=limit)
+
+
+def _rejection_record(source: Source, received_at: datetime, rejection: Rejection) -> dict:
+    return {
+        "source_id": source.pk,
+        "received_at": received_at.isoformat(),
+        "index": rejection.index,
+        "reason": rejection.reason,
+        "excerpt": rejection.excerpt,
+    }
+
+
+def _enqueue(records: Records) -> None:
+    """Hand records to the workers, waking a drainer when none is pending."""
+    try:
+        wake = queue.enqueue(records)
+    except QueueUnavailable:
+        raise IngestError(
+            503, "unavailable", "Cannot keep messages right now; retry later.", retry_after=10
+        ) from None
+    if not wake:
+        return
+    from ingest import processing, tasks  # the worker's code, only needed when waking it
+
+    try:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            # The embedded default: no worker, so drain here; the inbox already holds the data.
+            processing.drain()
+        else:
+            tasks.drain_ingest.apply_async(retry=False)
+    except Exception:
+        # The records are kept either way; beat's periodic drain picks them up.
+        logger.exception("ingest: could not wake a drainer")
+
+
+def _log_refused(source: Source, received_at: datetime, exc: IngestError) -> None:
+    """Put a whole-request refusal in the source's ingest log (best effort: it is a 4xx)."""
+    record = _rejection_record(source, received_at, Rejection(index=None, reason=exc.message))
+    try:
+        _enqueue(Records(rejections=[record]))
+    except IngestError:
+        logger.warning("ingest: could not log a refused request for source %s", source.pk)
+
+
+def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | None) -> HttpResponse:
+    received_at = datetime.now(UTC)
+    header_token = path_token or token_from_headers(request)
+    # A token in the header is checked before the body is read: refusals stay cheap.
+    source = source_authenticate(header_token) if header_token else None
+    try:
+        payload = payload_from_json(json_decode(_read_body(request)), limits=_limits())
+        if source is None:
+            source = source_authenticate(payload.write_key)
+        parsed = messages_parse(
+            payload,
+            workspace_id=source.workspace_id,
+            source_id=source.pk,
+            received_at=received_at,
+            default_type=call_type,
+            limits=_limits(),
+        )
+    except IngestError as exc:
+        if source is not None and exc.status in {400, 413, 415}:
+            _log_refused(source, received_at, exc)
+        raise
+    if parsed.messages and not queue.rate_allowed(source.pk, len(parsed.messages)):
+        raise IngestError(
+            429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
+        )
+    records = Records(
+        messages=[m.as_dict() for m in parsed.messages],
+        rejections=[_rejection_record(source, received_at, r) for r in parsed.rejections],
+    )
+    if records:
+        _enqueue(records)
+    return _reply(payload, parsed)
+
+
+def _reply(payload: Payload, parsed: Parsed) -> HttpResponse:
+    rejected = [r.as_reply() for r in parsed.rejections]
+    if parsed.messages or not rejected:
+        body: dict[str, Any] = {"success": True}
+        if rejected:
+            body["rejected"] = rejected
+        return JsonResponse(body)
+    # Nothing to keep: a 4xx tells the sender not to retry the same bytes.
+    first = parsed.rejections[0]
+    if payload.single:
+        status = 413 if first.code == "message_too_large" else 400
+        raise IngestError(status, first.code, first.reason, extra={"rejected": rejected})
+    raise IngestError(
+        400, "invalid_messages", "No message in the batch is valid.", extra={"rejected": rejected}
+    )
+
+
+@_endpoint
+def ingest(request: HttpRequest, call_type: str | None = None) -> HttpResponse:
+    """/v1/batch, /v1/import, /v1/b and the single-call paths (/v1/track, /v1/t, ...)."""
+    return _ingest(request, call_type=call_type, path_token=None)
+
+
+@_endpoint
+def hook(request: HttpRequest, token: str) -> HttpResponse:
+    """The original Windsor SDK: POST /hook/<token> with a batch of `user` and `event` calls."""
+    return _ingest(request, call_type=None, path_token=token)
+
+
+@csrf_exempt
+def bench_bare(request: HttpRequest) -> HttpResponse:
+    """The benchmark's baseline: reads the body and answers like ingest, doing nothing else."""
+    request.read(settings.INGEST_MAX_REQUEST_BYTES + 1)
+    return JsonResponse({"success": True})

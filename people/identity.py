@@ -1,0 +1,562 @@
+"""Who is who: the identity rules, applied to a batch of messages in a fixed number of queries.
+
+Senders deliver in no particular order and re-send at will, so every rule below is written as a
+*join* (commutative, associative, idempotent): the people, identities, traits, groups and event
+attribution after a set of messages are the same for any order and any number of repeats.
+
+Ids
+- An id is a userId, anonymousId or previousId value; it is one `Identity` per workspace whatever
+  role it played (so an alias previousId resolves without guessing its kind). Its kind is `user`
+  once the value was ever sent as a userId (or as an alias userId), else `anonymous`.
+- Junk ids ("", "null", "undefined", "0", "-1", "anonymous", "none", "nil", "nan", "unknown",
+  "[object Object]", case-insensitive, stripped) are treated as absent: they never link or merge
+  anything. The message is still kept (on whichever id is usable, else on no identity) and the
+  reason is recorded in the event's `warnings` and logged.
+- An event belongs to the identity it was sent with: the userId if usable, else the anonymousId
+  (alias: else the previousId). A person's events are the events of its identities, so a merge
+  re-points a handful of identities and never rewrites the person's history.
+
+Which ids make one person
+- alias(previousId, userId) is a hard link: the two ids are one person forever, with everything
+  already linked to either (hard links form a union-find; persons only ever grow by them).
+  Aliasing an id to itself, twice, in chains, or before either side exists is safe and final.
+- A non-alias call carrying both a userId U and an anonymousId A is a soft link A -> U. A soft link
+  never joins two ids that are (or are hard-linked to) user ids, because two real users sharing a
+  device must not become one person. Only a *free* anonymous id (never a userId, never named in an
+  alias) follows a soft link, and it follows its EARLIEST one by (timestamp, messageId): if an
+  earlier link arrives late, the id (with its traits and events) moves to that user's person.
+  Once an id becomes a userId or is named in an alias, its soft link stops applying and it leaves
+  the person it was following (it stays on `linked_to` for the record).
+- So a person is: one hard cluster (all user ids and aliased ids linked by aliases) plus the free
+  anonymous ids whose earliest soft link points into it, or a single free anonymous id with no
+  link yet (the placeholder person that a later identify or alias completes).
+- When a merge empties a person row, the row stays with `merged_into` pointing at the survivor
+  (old person URLs redirect); the survivor of an alias is the userId's person.
+
+Traits, groups, seen
+- Each identity keeps `trait_versions` {key: [value, timestamp, messageId]} from the messages sent
+  with it (identify traits, and `context.traits` on any call); per key the newer
+  (timestamp, messageId) wins, so an old identify delivered late never overwrites a newer one.
+  Keys are merged one by one: a partial identify keeps the other traits.
+- Each identity keeps `group_version` [groupId, timestamp, messageId]: the newer group call wins.
+  Group traits are kept on the Group row with the same per-key newer-wins rule.
+- first/last seen are the min/max message timestamps, event_count the number of stored messages.
+- A person's columns are recomputed from all its identities whenever one of them changes: the
+  per-key newest trait across its identities; reserved traits become columns (email, phone,
+  avatar, name, or firstName/lastName and first_name/last_name when there is no name); boolean
+  traits with snake_case keys (Engage audiences and computed traits, `context.personas`) become
+  `audiences` {name: bool}; the newest group; min first seen, max last seen, summed counts. A
+  person without email is kept (`Person.has_email` is False, the People page marks it).
+
+Bulk
+- `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
+  rules in memory (one method per rule: identify, track, group, alias), then writes groups,
+  people, identities with bulk statements. A merge costs nothing extra in queries except the
+  redirect of rows previously merged into the loser. The caller (ingest.services) holds the
+  per-workspace lock, skips messages already stored (duplicates are no-ops) and stores events.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.utils import timezone
+
+from people.models import Group, Identity, Person
+
+logger = logging.getLogger(__name__)
+
+JUNK_IDS = frozenset(
+    {
+        "",
+        "null",
+        "undefined",
+        "0",
+        "-1",
+        "anonymous",
+        "none",
+        "nil",
+        "nan",
+        "unknown",
+        "[object object]",
+    }
+)
+USER = Identity.Kind.USER
+ANONYMOUS = Identity.Kind.ANONYMOUS
+RESERVED = {"email": 320, "phone": 100, "avatar": 2000, "name": 500}
+FIRST_NAME = ("firstName", "first_name")
+LAST_NAME = ("lastName", "last_name")
+SNAKE_CASE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
+
+# (timestamp ISO in UTC, messageId): orders two messages the same way whatever the arrival order.
+Version = tuple[str, str]
+
+
+def usable_id(value: Any) -> str | None:
+    """The id as a string, or None when it is absent or junk."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.lower() in JUNK_IDS:
+        return None
+    return text[:255]
+
+
+def parse_timestamp(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def version_of(moment: datetime, message_id: str) -> Version:
+    # Fixed-width UTC ISO strings compare in time order, so versions stay JSON-friendly.
+    return (moment.isoformat(timespec="microseconds"), message_id)
+
+
+def versions_apply(versions: dict, values: dict, version: Version) -> bool:
+    """Merge `values` sent at `version` into `versions` key by key; True if anything changed."""
+    changed = False
+    for key, value in values.items():
+        current = versions.get(key)
+        if current is None or (current[1], current[2]) < version:
+            versions[key] = [value, version[0], version[1]]
+            changed = True
+    return changed
+
+
+def versions_join(many: list[dict]) -> dict:
+    """Per key, the newest [value, ts, mid] across several `trait_versions`."""
+    joined: dict = {}
+    for versions in many:
+        for key, entry in versions.items():
+            current = joined.get(key)
+            if current is None or (current[1], current[2]) < (entry[1], entry[2]):
+                joined[key] = entry
+    return joined
+
+
+def _column(value: Any, limit: int) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    text = str(value).strip()
+    return text[:limit] or None
+
+
+def _newest(joined: dict, keys: tuple[str, ...]) -> Any:
+    entries = [joined[k] for k in keys if k in joined]
+    if not entries:
+        return None
+    return max(entries, key=lambda e: (e[1], e[2]))[0]
+
+
+def person_summary(identities: list[Identity], groups: dict[str, Group]) -> dict[str, Any]:
+    """The derived fields of a person, from all of its identities (see the module rules)."""
+    joined = versions_join([i.trait_versions for i in identities])
+    name = _column(joined["name"][0], 500) if "name" in joined else None
+    if not name:
+        parts = [
+            _column(_newest(joined, FIRST_NAME), 250),
+            _column(_newest(joined, LAST_NAME), 250),
+        ]
+        name = " ".join(p for p in parts if p) or None
+    audiences = {
+        k: e[0] for k, e in sorted(joined.items()) if isinstance(e[0], bool) and SNAKE_CASE.match(k)
+    }
+    traits = {
+        k: e[0] for k, e in sorted(joined.items()) if k not in RESERVED and k not in audiences
+    }
+    group_versions = [i.group_version for i in identities if i.group_version]
+    newest_group = max(group_versions, key=lambda g: (g[1], g[2]))[0] if group_versions else None
+    firsts = [i.first_seen for i in identities if i.first_seen]
+    lasts = [i.last_seen for i in identities if i.last_seen]
+    return {
+        "email": _column(joined["email"][0], 320) if "email" in joined else None,
+        "phone": _column(joined["phone"][0], 100) if "phone" in joined else None,
+        "avatar": _column(joined["avatar"][0], 2000) if "avatar" in joined else None,
+        "name": name,
+        "traits": traits,
+        "audiences": audiences,
+        "group": groups.get(newest_group) if newest_group else None,
+        "is_identified": any(i.kind == USER for i in identities),
+        "first_seen": min(firsts) if firsts else None,
+        "last_seen": max(lasts) if lasts else None,
+        "event_count": sum(i.event_count for i in identities),
+    }
+
+
+PERSON_FIELDS = [
+    "email",
+    "phone",
+    "avatar",
+    "name",
+    "traits",
+    "audiences",
+    "group",
+    "is_identified",
+    "first_seen",
+    "last_seen",
+    "event_count",
+    "updated_at",
+]
+IDENTITY_FIELDS = [
+    "kind",
+    "person",
+    "aliased",
+    "trait_versions",
+    "group_version",
+    "first_seen",
+    "last_seen",
+    "event_count",
+    "linked_at",
+    "linked_by_message_id",
+    "linked_to",
+]
+
+
+@dataclass(eq=False)
+class PersonState:
+    """A person while a batch is applied: which id values it holds, and what became of it."""
+
+    pk: int | None
+    members: set[str] = field(default_factory=set)
+    merged_into: "PersonState | None" = None
+    touched: bool = False
+
+    def survivor(self) -> "PersonState":
+        person = self
+        while person.merged_into is not None:
+            person = person.merged_into
+        return person
+
+
+@dataclass
+class Applied:
+    """What the batch decided for one message: the identity its event belongs to, and why not."""
+
+    identity: Identity | None
+    warnings: list[str]
+
+
+class IdentityBatch:
+    """The identity rules for one workspace, applied to many messages with bulk reads and writes.
+
+    Use: `batch = IdentityBatch(workspace_id, messages)`; `batch.load()`; `batch.apply(m)` for
+    each (new) message; `batch.save()`. Identities in `Applied` have their pk after `save()`.
+    """
+
+    def __init__(self, workspace_id: int, messages: list[dict]) -> None:
+        self.workspace_id = workspace_id
+        self.messages = messages
+        self.identities: dict[str, Identity] = {}
+        self.person_of: dict[str, PersonState] = {}
+        self.people: list[PersonState] = []
+        self.groups: dict[str, Group] = {}
+        self.dirty_identities: set[str] = set()
+        self.dirty_groups: set[str] = set()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self) -> None:
+        values: set[str] = set()
+        group_ids: set[str] = set()
+        for m in self.messages:
+            for key in ("user_id", "anonymous_id", "previous_id"):
+                value = usable_id(m.get(key))
+                if value:
+                    values.add(value)
+            if m["type"] == "group" and usable_id(m.get("group_id")):
+                group_ids.add(usable_id(m.get("group_id")))
+        if values:
+            # Every identity of every person the batch may touch, in one query: merges and
+            # recomputing a person need all of its ids.
+            touched = Identity.objects.filter(
+                workspace_id=self.workspace_id, value__in=values
+            ).values("person_id")
+            people: dict[int, PersonState] = {}
+            for identity in Identity.objects.filter(
+                workspace_id=self.workspace_id, person_id__in=touched
+            ):
+                person = people.get(identity.person_id)
+                if person is None:
+                    person = people[identity.person_id] = PersonState(pk=identity.person_id)
+                    self.people.append(person)
+                person.members.add(identity.value)
+                self.identities[identity.value] = identity
+                self.person_of[identity.value] = person
+                if identity.group_version:
+                    group_ids.add(identity.group_version[0])
+        if group_ids:
+            for group in Group.objects.filter(
+                workspace_id=self.workspace_id, group_id__in=group_ids
+            ):
+                self.groups[group.group_id] = group
+
+    # -- small moves -----------------------------------------------------------------------
+
+    def _new_person(self) -> PersonState:
+        person = PersonState(pk=None, touched=True)
+        self.people.append(person)
+        return person
+
+    def _ensure(self, value: str, kind: str) -> Identity:
+        identity = self.identities.get(value)
+        if identity is None:
+            identity = Identity(
+                workspace_id=self.workspace_id,
+                value=value,
+                kind=kind,
+                trait_versions={},
+                event_count=0,
+            )
+            self.identities[value] = identity
+            person = self._new_person()
+            person.members.add(value)
+            self.person_of[value] = person
+            self.dirty_identities.add(value)
+        return identity
+
+    def _move(self, value: str, to: PersonState) -> None:
+        old = self.person_of[value]
+        if old is to:
+            return
+        old.members.discard(value)
+        to.members.add(value)
+        self.person_of[value] = to
+        self.dirty_identities.add(value)
+        old.touched = to.touched = True
+        if not old.members:
+            old.merged_into = to
+
+    def _merge(self, loser: PersonState, survivor: PersonState) -> None:
+        if loser is survivor:
+            return
+        for value in loser.members:
+            self.person_of[value] = survivor
+            self.dirty_identities.add(value)
+        survivor.members |= loser.members
+        loser.members = set()
+        loser.merged_into = survivor
+        survivor.touched = True
+
+    def _is_free(self, identity: Identity) -> bool:
+        return identity.kind == ANONYMOUS and not identity.aliased
+
+    def _ensure_user(self, value: str) -> Identity:
+        identity = self._ensure(value, USER)
+        if identity.kind == ANONYMOUS:
+            # A free id following a soft link leaves that person: user ids are never joined by a
+            # soft link. Alone on its placeholder it simply stays there.
+            if self._is_free(identity) and identity.linked_to:
+                self._move(value, self._new_person())
+            identity.kind = USER
+            self.dirty_identities.add(value)
+            self.person_of[value].touched = True
+        return identity
+
+    def _soft_link(self, anonymous_id: str, user_id: str, moment: datetime, mid: str) -> None:
+        identity = self._ensure(anonymous_id, ANONYMOUS)
+        link = (moment, mid, user_id)
+        current = (
+            (identity.linked_at, identity.linked_by_message_id, identity.linked_to)
+            if identity.linked_at
+            else None
+        )
+        if current is not None and current <= link:
+            return
+        identity.linked_at, identity.linked_by_message_id, identity.linked_to = link
+        self.dirty_identities.add(anonymous_id)
+        if self._is_free(identity):
+            self._move(anonymous_id, self.person_of[user_id])
+
+    def _seen(self, identity: Identity, moment: datetime) -> None:
+        if identity.first_seen is None or moment < identity.first_seen:
+            identity.first_seen = moment
+        if identity.last_seen is None or moment > identity.last_seen:
+            identity.last_seen = moment
+        identity.event_count += 1
+        self.dirty_identities.add(identity.value)
+        self.person_of[identity.value].touched = True
+
+    # -- the rules -------------------------------------------------------------------------
+
+    def apply(self, message: dict) -> Applied:
+        """Apply one new message (the caller skips messages already stored)."""
+        warnings: list[str] = []
+        user_id = self._usable(message, "user_id", warnings)
+        anonymous_id = self._usable(message, "anonymous_id", warnings)
+        moment = parse_timestamp(message["timestamp"])
+        mid = message["message_id"]
+        if user_id:
+            self._ensure_user(user_id)
+        kind = message["type"]
+        if kind == "alias":
+            return self.alias(message, user_id, anonymous_id, moment, warnings)
+        if user_id and anonymous_id and anonymous_id != user_id:
+            self._soft_link(anonymous_id, user_id, moment, mid)
+        if kind == "identify":
+            return self.identify(message, user_id or anonymous_id, moment, warnings)
+        if kind == "group":
+            return self.group(message, user_id or anonymous_id, moment, warnings)
+        return self.track(message, user_id or anonymous_id, moment, warnings)
+
+    def identify(
+        self, message: dict, key: str | None, moment: datetime, warnings: list[str]
+    ) -> Applied:
+        """Traits (and context.traits) onto the identity the call was sent with."""
+        traits = {**_dict(message.get("context", {}).get("traits")), **_dict(message["traits"])}
+        return self._record(message, key, moment, warnings, traits)
+
+    def track(
+        self, message: dict, key: str | None, moment: datetime, warnings: list[str]
+    ) -> Applied:
+        """track/page/screen: an event on the id; context.traits fill traits the same way."""
+        traits = _dict(message.get("context", {}).get("traits"))
+        return self._record(message, key, moment, warnings, traits)
+
+    def group(
+        self, message: dict, key: str | None, moment: datetime, warnings: list[str]
+    ) -> Applied:
+        """The newer groupId (by timestamp) is the person's one group; traits go on the Group."""
+        applied = self.track(message, key, moment, warnings)
+        group_id = self._usable(message, "group_id", warnings)
+        if not group_id:
+            return applied
+        version = version_of(moment, message["message_id"])
+        group = self.groups.get(group_id)
+        if group is None:
+            group = self.groups[group_id] = Group(
+                workspace_id=self.workspace_id, group_id=group_id, traits={}, trait_versions={}
+            )
+            self.dirty_groups.add(group_id)
+        if versions_apply(group.trait_versions, _dict(message["traits"]), version):
+            self.dirty_groups.add(group_id)
+        identity = applied.identity
+        if identity is not None:
+            current = identity.group_version
+            if current is None or (current[1], current[2]) < version:
+                identity.group_version = [group_id, *version]
+        return applied
+
+    def alias(
+        self,
+        message: dict,
+        user_id: str | None,
+        anonymous_id: str | None,
+        moment: datetime,
+        warnings: list[str],
+    ) -> Applied:
+        """Merge previousId's person into userId's (hard link), creating either as needed."""
+        previous_id = self._usable(message, "previous_id", warnings)
+        if previous_id and user_id and previous_id != user_id:
+            target = self.identities[user_id]
+            if not target.aliased:
+                target.aliased = True
+                self.dirty_identities.add(user_id)
+            previous = self._ensure(previous_id, ANONYMOUS)
+            was_free = self._is_free(previous)
+            if not previous.aliased:
+                previous.aliased = True
+                self.dirty_identities.add(previous_id)
+            if was_free:
+                # A free id brings only itself: the user it was softly following stays apart.
+                self._move(previous_id, self.person_of[user_id])
+            else:
+                self._merge(self.person_of[previous_id], self.person_of[user_id])
+        elif previous_id is None or user_id is None:
+            warnings.append("alias not applied: it needs a usable previousId and userId")
+        key = user_id or anonymous_id or previous_id
+        return self._record(
+            message, key, moment, warnings, _dict(message.get("context", {}).get("traits"))
+        )
+
+    def _record(
+        self,
+        message: dict,
+        key: str | None,
+        moment: datetime,
+        warnings: list[str],
+        traits: dict,
+    ) -> Applied:
+        if key is None:
+            warnings.append("no usable userId or anonymousId: the event belongs to nobody")
+            return Applied(None, warnings)
+        identity = self._ensure(key, ANONYMOUS)
+        self._seen(identity, moment)
+        if traits:
+            versions_apply(
+                identity.trait_versions, traits, version_of(moment, message["message_id"])
+            )
+        if warnings:
+            logger.warning("message %s: %s", message["message_id"], "; ".join(warnings))
+        return Applied(identity, warnings)
+
+    def _usable(self, message: dict, key: str, warnings: list[str]) -> str | None:
+        raw = message.get(key)
+        value = usable_id(raw)
+        if raw is not None and value is None:
+            warnings.append(f"{key} {str(raw)[:40]!r} ignored: not a usable id")
+        return value
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save(self) -> None:
+        now = timezone.now()
+        for group_id in self.dirty_groups:
+            group = self.groups[group_id]
+            group.traits = {k: v[0] for k, v in sorted(group.trait_versions.items())}
+            group.name = _column(group.traits.get("name"), 500) or ""
+            group.updated_at = now
+        new_groups = [self.groups[g] for g in self.dirty_groups if self.groups[g].pk is None]
+        old_groups = [self.groups[g] for g in self.dirty_groups if self.groups[g].pk is not None]
+        Group.objects.bulk_create(new_groups)
+        Group.objects.bulk_update(old_groups, ["traits", "trait_versions", "name", "updated_at"])
+
+        new_people: list[tuple[PersonState, Person]] = []
+        old_people: list[Person] = []
+        for state in self.people:
+            if not state.touched or not state.members:
+                continue
+            summary = person_summary([self.identities[v] for v in state.members], self.groups)
+            person = Person(pk=state.pk, workspace_id=self.workspace_id, updated_at=now, **summary)
+            if state.pk is None:
+                new_people.append((state, person))
+            else:
+                old_people.append(person)
+        Person.objects.bulk_create([person for _, person in new_people])
+        for state, person in new_people:
+            state.pk = person.pk
+        Person.objects.bulk_update(old_people, PERSON_FIELDS)
+
+        new_identities: list[Identity] = []
+        old_identities: list[Identity] = []
+        for value in self.dirty_identities:
+            identity = self.identities[value]
+            identity.person_id = self.person_of[value].pk
+            (new_identities if identity.pk is None else old_identities).append(identity)
+        Identity.objects.bulk_create(new_identities)
+        Identity.objects.bulk_update(old_identities, IDENTITY_FIELDS)
+
+        self._save_merges(now)
+
+    def _save_merges(self, now: datetime) -> None:
+        emptied = [s for s in self.people if s.pk is not None and not s.members and s.merged_into]
+        if not emptied:
+            return
+        by_survivor: dict[int, list[int]] = {}
+        for state in emptied:
+            by_survivor.setdefault(state.survivor().pk, []).append(state.pk)
+        for survivor, losers in by_survivor.items():
+            # Rows merged into a loser earlier now redirect to the survivor too.
+            Person.objects.filter(workspace_id=self.workspace_id, merged_into__in=losers).update(
+                merged_into=survivor, updated_at=now
+            )
+            Person.objects.filter(workspace_id=self.workspace_id, pk__in=losers).update(
+                merged_into=survivor, merged_at=now, updated_at=now
+            )
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}

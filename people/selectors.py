@@ -1,0 +1,427 @@
+"""The People pages' queries: one named read per page section, each a fixed number of queries.
+
+Rules kept here:
+- Every query starts from the viewer's workspace.
+- Lists are paginated by keyset (the sort key of the last row shown), never OFFSET: the 20,000th
+  page costs what the first does.
+- Search is prefix matching on lower(email), lower(name) and lower(identity value), which the
+  indexes of migration 0002 serve on PostgreSQL (text_pattern_ops, since the database collation is
+  not C). Never a scan of the JSON traits.
+- The People list sorts by last seen, newest first, people never seen first (PostgreSQL's default
+  for DESC, which the `person_recent` index stores); the explicit NULLS FIRST makes SQLite agree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Lower
+
+from accounts.models import Workspace
+from feed.models import Event
+from people.models import Group, Identity, Person
+
+PEOPLE_PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 30
+GROUP_CHOICES_LIMIT = 300
+SEARCH_MAX_LENGTH = 200
+# Traits nested deeper than this are shown as compact JSON rather than one row per leaf.
+TRAIT_MAX_DEPTH = 4
+# A cap on the merged_into chain followed on a redirect; merges never form cycles, this is a guard.
+MERGE_CHAIN_LIMIT = 20
+
+LIST_COLUMNS = (
+    "id",
+    "workspace_id",
+    "email",
+    "name",
+    "phone",
+    "avatar",
+    "audiences",
+    "is_identified",
+    "last_seen",
+    "event_count",
+    "group__id",
+    "group__name",
+    "group__group_id",
+)
+
+
+# --- Keyset cursors ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The sort key of one row: (moment, id). The moment is None for people never seen."""
+
+    moment: datetime | None
+    id: int
+
+    def encode(self) -> str:
+        micros = "n" if self.moment is None else str(_to_micros(self.moment))
+        return f"{micros}.{self.id}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        """A cursor from the URL, or None when absent or not one of ours (a hand-edited URL)."""
+        if not value or len(value) > 60:
+            return None
+        micros, _, ident = value.partition(".")
+        try:
+            pk = int(ident)
+            moment = None if micros == "n" else _from_micros(int(micros))
+        except (ValueError, OverflowError, OSError):
+            return None
+        return cls(moment=moment, id=pk)
+
+
+def _to_micros(moment: datetime) -> int:
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _from_micros(micros: int) -> datetime:
+    from datetime import timedelta
+
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
+
+
+def _older_than(moment_field: str, cursor: Cursor, *, nullable: bool) -> Q:
+    """Rows after `cursor` in (moment DESC NULLS FIRST, id DESC) order.
+
+    `moment <= c AND (moment < c OR id < i)` rather than a plain OR, so that PostgreSQL can start
+    the index scan at the cursor instead of filtering every newer row.
+    """
+    if cursor.moment is None:
+        tail = Q(**{f"{moment_field}__isnull": True, "id__lt": cursor.id})
+        return tail | Q(**{f"{moment_field}__isnull": False}) if nullable else tail
+    return Q(**{f"{moment_field}__lte": cursor.moment}) & (
+        Q(**{f"{moment_field}__lt": cursor.moment}) | Q(id__lt=cursor.id)
+    )
+
+
+def _newer_than(moment_field: str, cursor: Cursor, *, nullable: bool) -> Q:
+    """Rows before `cursor` in (moment DESC NULLS FIRST, id DESC) order."""
+    if cursor.moment is None:
+        return Q(**{f"{moment_field}__isnull": True, "id__gt": cursor.id})
+    newer = Q(**{f"{moment_field}__gte": cursor.moment}) & (
+        Q(**{f"{moment_field}__gt": cursor.moment}) | Q(id__gt=cursor.id)
+    )
+    return newer | Q(**{f"{moment_field}__isnull": True}) if nullable else newer
+
+
+@dataclass
+class Page:
+    """One keyset page: its rows, newest first, and the cursors of the pages around it."""
+
+    rows: list[Any]
+    older: str | None = None
+    newer: str | None = None
+
+
+def _keyset_page(
+    queryset: QuerySet,
+    *,
+    moment_field: str,
+    nullable: bool,
+    size: int,
+    after: Cursor | None,
+    before: Cursor | None,
+) -> Page:
+    """Fetch size + 1 rows to know whether another page follows, in one query."""
+    desc = newest_first(moment_field)
+    asc = (F(moment_field).asc(nulls_last=True), F("id").asc())
+    if before is not None:
+        # Going back towards the newest: read upwards from the cursor, then flip.
+        rows = list(
+            queryset.filter(_newer_than(moment_field, before, nullable=nullable)).order_by(*asc)[
+                : size + 1
+            ]
+        )
+        has_more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        page = Page(rows=rows)
+        if rows:
+            page.older = _cursor_of(rows[-1], moment_field).encode()
+            if has_more_newer:
+                page.newer = _cursor_of(rows[0], moment_field).encode()
+        return page
+    if after is not None:
+        queryset = queryset.filter(_older_than(moment_field, after, nullable=nullable))
+    rows = list(queryset.order_by(*desc)[: size + 1])
+    has_more_older = len(rows) > size
+    rows = rows[:size]
+    page = Page(rows=rows)
+    if rows:
+        if has_more_older:
+            page.older = _cursor_of(rows[-1], moment_field).encode()
+        if after is not None:
+            page.newer = _cursor_of(rows[0], moment_field).encode()
+    return page
+
+
+def newest_first(moment_field: str) -> tuple[OrderBy, OrderBy]:
+    return (F(moment_field).desc(nulls_first=True), F("id").desc())
+
+
+def _cursor_of(row: Any, moment_field: str) -> Cursor:
+    return Cursor(moment=getattr(row, moment_field), id=row.id)
+
+
+# --- People list ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeopleFilters:
+    q: str = ""
+    group_id: int | None = None
+    audience: str = ""
+    missing_email: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.group_id or self.audience or self.missing_email)
+
+    @classmethod
+    def from_query(cls, params: Any) -> PeopleFilters:
+        group = params.get("group", "")
+        return cls(
+            q=params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
+            group_id=int(group) if group.isdigit() and len(group) < 19 else None,
+            audience=params.get("audience", "").strip()[:200],
+            missing_email=params.get("missing_email") in {"1", "on", "true"},
+        )
+
+
+def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QuerySet:
+    """People whose email, name or one of whose ids starts with `q` (case-insensitive).
+
+    A UNION of three index range scans rather than one OR: PostgreSQL cannot combine an OR that
+    holds a subquery into index scans and would test every person of the workspace instead.
+    """
+    prefix = q.lower()
+    people = Person.objects.for_workspace(workspace).current()
+    by_email = (
+        people.annotate(email_lower=Lower("email"))
+        .filter(email_lower__startswith=prefix)
+        .values("pk")
+    )
+    by_name = (
+        people.annotate(name_lower=Lower("name")).filter(name_lower__startswith=prefix).values("pk")
+    )
+    by_id = (
+        Identity.objects.for_workspace(workspace)
+        .annotate(value_lower=Lower("value"))
+        .filter(value_lower__startswith=prefix)
+        .values("person_id")
+    )
+    return queryset.filter(pk__in=by_email.union(by_name, by_id))
+
+
+def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:
+    # On PostgreSQL `@>` uses the GIN index on audiences; SQLite has no JSON containment.
+    if connection.features.supports_json_field_contains:
+        return queryset.filter(audiences__contains={audience: True})
+    return queryset.filter(**{f"audiences__{audience}": True})
+
+
+def people_without_email(queryset: QuerySet) -> QuerySet:
+    return queryset.filter(Q(email__isnull=True) | Q(email=""))
+
+
+def people_filtered(*, workspace: Workspace, filters: PeopleFilters) -> QuerySet:
+    """The People list's rows, filtered, unordered and with only the columns it shows."""
+    people = Person.objects.for_workspace(workspace).current()
+    if filters.q:
+        people = people_search(people, workspace=workspace, q=filters.q)
+    if filters.group_id:
+        people = people.filter(group_id=filters.group_id)
+    if filters.audience:
+        people = people_in_audience(people, filters.audience)
+    if filters.missing_email:
+        people = people_without_email(people)
+    return people.select_related("group").only(*LIST_COLUMNS)
+
+
+def people_page(
+    *,
+    workspace: Workspace,
+    filters: PeopleFilters,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int | None = None,
+) -> Page:
+    """One page of the People list: one query, whatever the filters."""
+    return _keyset_page(
+        people_filtered(workspace=workspace, filters=filters),
+        moment_field="last_seen",
+        nullable=True,
+        size=size or PEOPLE_PAGE_SIZE,
+        after=after,
+        before=before,
+    )
+
+
+def workspace_has_people(workspace: Workspace) -> bool:
+    return Person.objects.for_workspace(workspace).exists()
+
+
+def group_choices(workspace: Workspace, *, selected: int | None) -> list[tuple[int, str]]:
+    """(id, label) of the groups for the filter menu, by name; the selected one always among
+    them. Plain tuples: a few hundred model instances would cost more than the page's query."""
+    groups = Group.objects.for_workspace(workspace)
+    if selected:
+        groups = groups.filter(
+            Q(pk__in=groups.order_by("name", "id").values("pk")[:GROUP_CHOICES_LIMIT])
+            | Q(pk=selected)
+        )
+    rows = groups.order_by("name", "id").values_list("pk", "name", "group_id")
+    return [(pk, name or group_id) for pk, name, group_id in rows[: GROUP_CHOICES_LIMIT + 1]]
+
+
+def audiences_of(person: Person) -> list[tuple[str, bool]]:
+    """Audience memberships, members first, then by name."""
+    audiences = person.audiences if isinstance(person.audiences, dict) else {}
+    return sorted(((str(k), bool(v)) for k, v in audiences.items()), key=lambda a: (not a[1], a[0]))
+
+
+# --- One person -------------------------------------------------------------------------------
+
+
+def person_for_page(workspace: Workspace, person_id: int) -> Person | None:
+    return (
+        Person.objects.for_workspace(workspace).select_related("group").filter(pk=person_id).first()
+    )
+
+
+def merge_survivor_id(workspace: Workspace, person: Person) -> int:
+    """The person a merged person now lives in, following a chain of merges (a few queries at
+    most, and only on the redirect)."""
+    current_id = person.merged_into_id
+    for _ in range(MERGE_CHAIN_LIMIT):
+        next_id = (
+            Person.objects.for_workspace(workspace)
+            .filter(pk=current_id)
+            .values_list("merged_into_id", flat=True)
+            .first()
+        )
+        if next_id is None:
+            return current_id
+        current_id = next_id
+    return current_id
+
+
+@dataclass
+class IdentityRow:
+    identity: Identity
+    linked_by_type: str = ""
+
+
+def person_identities(workspace: Workspace, person: Person) -> list[IdentityRow]:
+    """The ids of a person with the kind of message that joined each one (two queries)."""
+    identities = list(
+        Identity.objects.for_workspace(workspace)
+        .filter(person=person)
+        .defer("trait_versions", "group_version")
+        .order_by("-kind", "linked_at", "id")  # user ids first
+    )
+    message_ids = {i.linked_by_message_id for i in identities if i.linked_by_message_id}
+    types: dict[str, str] = {}
+    if message_ids:
+        types = dict(
+            Event.objects.for_workspace(workspace)
+            .filter(message_id__in=message_ids)
+            .values_list("message_id", "type")
+        )
+    return [
+        IdentityRow(identity=i, linked_by_type=types.get(i.linked_by_message_id, ""))
+        for i in identities
+    ]
+
+
+def merged_people(workspace: Workspace, person: Person) -> list[Person]:
+    return list(
+        Person.objects.for_workspace(workspace)
+        .filter(merged_into=person)
+        .only("id", "name", "email", "merged_at")
+        .order_by("-merged_at", "-id")[:50]
+    )
+
+
+def person_timeline(
+    *,
+    workspace: Workspace,
+    person: Person,
+    show_hidden: bool,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int | None = None,
+) -> Page:
+    events = Event.objects.for_workspace(workspace).for_person(person)
+    if not show_hidden:
+        events = events.visible()
+    return _keyset_page(
+        events,
+        moment_field="timestamp",
+        nullable=False,
+        size=size or TIMELINE_PAGE_SIZE,
+        after=after,
+        before=before,
+    )
+
+
+# --- Displaying sender values -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TraitRow:
+    key: str
+    value: str
+    kind: str = "text"  # text, number, bool, null, json
+
+
+def trait_rows(values: Any, *, depth: int = 0, prefix: str = "") -> list[TraitRow]:
+    """Flatten nested traits into readable `address.city` / `tags[0]` rows: plain text, escaped
+    by the template like any other value."""
+    if isinstance(values, dict):
+        items = [
+            (f"{prefix}.{k}" if prefix else str(k), values[k]) for k in sorted(values, key=str)
+        ]
+    elif isinstance(values, list):
+        items = [(f"{prefix}[{i}]", v) for i, v in enumerate(values)]
+    else:
+        return []
+    rows: list[TraitRow] = []
+    for path, value in items:
+        nested = isinstance(value, dict) or (
+            isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+        )
+        if nested and value and depth < TRAIT_MAX_DEPTH:
+            rows.extend(trait_rows(value, depth=depth + 1, prefix=path))
+        else:
+            rows.append(TraitRow(key=path, **_display(value)))
+    return rows
+
+
+def _display(value: Any) -> dict[str, str]:
+    if value is None:
+        return {"value": "null", "kind": "null"}
+    if isinstance(value, bool):
+        return {"value": "true" if value else "false", "kind": "bool"}
+    if isinstance(value, int | float):
+        return {"value": json.dumps(value), "kind": "number"}
+    if isinstance(value, str):
+        return {"value": value, "kind": "text"}
+    if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
+        return {"value": ", ".join(_scalar(v) for v in value) or "[]", "kind": "text"}
+    return {"value": json.dumps(value, ensure_ascii=False, sort_keys=True), "kind": "json"}
+
+
+def _scalar(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)

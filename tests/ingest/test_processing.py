@@ -1,0 +1,106 @@
+"""ingest/processing.py: the worker's side, on the real database (no queue involved)."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from accounts.models import RejectedMessage, Source
+from accounts.services import source_create, workspace_create
+from feed.models import Event
+from ingest import processing
+from ingest.models import DeadLetter, InboxBatch
+from ingest.queue import Records
+from ingest.segment import message_parse
+
+pytestmark = pytest.mark.django_db
+
+RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def message(source: Source, message_id: str, **raw) -> dict:
+    body = {"type": "track", "event": "E", "userId": "u-1", "messageId": message_id, **raw}
+    return message_parse(
+        body, workspace_id=source.workspace_id, source_id=source.pk, received_at=RECEIVED
+    ).as_dict()
+
+
+def stored() -> list[str]:
+    return sorted(Event.objects.values_list("message_id", flat=True))
+
+
+def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issued):
+    poison = {**message(issued.source, "poison"), "timestamp": "not a time"}
+    records = Records(messages=[message(issued.source, "a"), poison, message(issued.source, "b")])
+    processing.records_store(records)
+
+    assert stored() == ["a", "b"]
+    letter = DeadLetter.objects.get()
+    assert [m["message_id"] for m in letter.messages] == ["poison"]
+    assert "not a time" in letter.error
+    assert Source.objects.get(pk=issued.source.pk).accepted_count == 2
+
+
+def test_a_dead_letter_can_be_stored_again_once_it_is_fixed(issued):
+    processing.dead_letter([message(issued.source, "late")], error="boom", attempts=3)
+    letter = DeadLetter.objects.get()
+    assert processing.dead_letter_retry(letter) is True
+    assert stored() == ["late"]
+    assert DeadLetter.objects.count() == 0
+
+
+def test_rejections_become_the_source_log_and_count(issued):
+    rejection = {
+        "source_id": issued.source.pk,
+        "received_at": RECEIVED.isoformat(),
+        "index": 3,
+        "reason": "track needs an event name",
+        "excerpt": "{}",
+    }
+    processing.records_store(Records(rejections=[rejection, {**rejection, "index": 4}]))
+    assert Source.objects.get(pk=issued.source.pk).rejected_count == 2
+    assert sorted(RejectedMessage.objects.values_list("index", flat=True)) == [3, 4]
+
+
+def test_counts_and_last_received_are_one_update_per_source(issued, django_assert_max_num_queries):
+    messages = [message(issued.source, f"m{n}") for n in range(50)]
+    # The count of UPDATEs does not grow with the batch (batch_process's own queries aside).
+    with django_assert_max_num_queries(200):
+        processing.sources_count_accepted(messages)
+    source = Source.objects.get(pk=issued.source.pk)
+    assert source.accepted_count == 50
+    assert source.last_received_at == RECEIVED
+
+
+def test_messages_of_a_deleted_workspace_or_source_do_not_sink_the_batch(issued, owner):
+    other = workspace_create(name="Gone", owner=owner)
+    doomed = source_create(workspace=other, name="S").source
+    gone_message = message(doomed, "gone")
+    orphan_source = source_create(workspace=issued.source.workspace, name="Old").source
+    orphan = message(orphan_source, "orphan")
+    other.delete()
+    orphan_source.delete()
+
+    processing.records_store(
+        Records(messages=[message(issued.source, "kept"), gone_message, orphan])
+    )
+    assert stored() == ["kept", "orphan"]
+    assert Event.objects.get(message_id="orphan").source_id is None
+    assert DeadLetter.objects.count() == 0
+
+
+def test_the_inbox_is_drained_oldest_first_and_emptied(issued):
+    for n in range(3):
+        InboxBatch.objects.create(messages=[message(issued.source, f"i{n}")], rejections=[])
+    stored_count, more = processing.inbox_drain(deadline=float("inf"))
+    assert (stored_count, more) == (3, False)
+    assert stored() == ["i0", "i1", "i2"]
+    assert InboxBatch.objects.count() == 0
+
+
+def test_a_poison_message_in_the_inbox_does_not_block_it(issued):
+    poison = {**message(issued.source, "poison"), "timestamp": "not a time"}
+    InboxBatch.objects.create(messages=[poison, message(issued.source, "fine")], rejections=[])
+    processing.inbox_drain(deadline=float("inf"))
+    assert stored() == ["fine"]
+    assert InboxBatch.objects.count() == 0
+    assert DeadLetter.objects.count() == 1

@@ -1,0 +1,131 @@
+"""The Redis queue for real: requests go through the stream, drains read it in batches.
+
+Each test uses its own stream name, so the session's Celery worker (if running) never sees it;
+drains run in the test process.
+"""
+
+import json
+import uuid
+
+import pytest
+
+from feed.models import Event
+from ingest import processing, queue
+from ingest.models import DeadLetter, InboxBatch
+from ingest.queue import Records
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db]
+
+
+@pytest.fixture
+def stream(settings):
+    """A private stream on the configured Redis; requests drain in-process (eager)."""
+    settings.INGEST_STREAM = f"test:ingest:{uuid.uuid4().hex}"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    queue._redis_down_until = 0.0
+    client = queue.redis_client()
+    yield client
+    queue._redis_down_until = 0.0
+    keys = client.keys(settings.INGEST_STREAM + "*")
+    if keys:
+        client.delete(*keys)
+
+
+def post(client, token: str, messages: list[dict]):
+    return client.generic(
+        "POST",
+        "/v1/batch",
+        json.dumps({"batch": messages}).encode(),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+def track(message_id: str) -> dict:
+    return {"type": "track", "event": "E", "userId": "u", "messageId": message_id}
+
+
+def stored() -> list[str]:
+    return sorted(Event.objects.values_list("message_id", flat=True))
+
+
+def test_a_request_goes_through_the_stream_and_is_stored(client, token, stream):
+    assert post(client, token, [track("s1"), track("s2")]).status_code == 200
+    assert stored() == ["s1", "s2"]
+    assert stream.xlen(queue.stream_key()) == 0
+    assert InboxBatch.objects.count() == 0
+
+
+def test_only_the_request_that_sets_the_drain_flag_wakes_a_drainer(stream, issued, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    record = {
+        "source_id": issued.source.pk,
+        "received_at": "2026-01-01T00:00:00+00:00",
+        "index": 0,
+        "reason": "r",
+        "excerpt": "",
+    }
+    assert queue.enqueue(Records(rejections=[record])) is True
+    assert queue.enqueue(Records(rejections=[record])) is False
+    # The drainer clears the flag only after it found the stream empty, then reads once more.
+    stored_count, more = processing.stream_drain(stream, deadline=float("inf"))
+    assert (stored_count, more) == (2, False)
+    assert stream.exists(queue.drain_flag_key()) == 0
+    assert queue.enqueue(Records(rejections=[record])) is True
+
+
+def test_a_drain_loops_over_batches_of_the_configured_size(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 7
+    post(client, token, [track(f"m{n}") for n in range(20)])
+    assert processing.stream_drain(stream, deadline=float("inf")) == (20, False)
+    assert len(stored()) == 20
+
+
+def test_what_a_dead_worker_took_is_taken_over(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_CLAIM_IDLE_SECONDS = 0
+    post(client, token, [track("orphan-1"), track("orphan-2")])
+    queue.group_ensure(stream)
+    taken = queue.stream_read(stream, "worker-that-died", 10, pending=False)
+    assert len(taken.ids) == 2
+
+    processing.drain()
+    assert stored() == ["orphan-1", "orphan-2"]
+    assert stream.xpending(queue.stream_key(), queue.GROUP)["pending"] == 0
+
+
+def test_entries_that_keep_killing_workers_are_dead_lettered(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_CLAIM_IDLE_SECONDS = 0
+    settings.INGEST_MAX_DELIVERIES = 3
+    post(client, token, [track("killer")])
+    queue.group_ensure(stream)
+    queue.stream_read(stream, "died-once", 10, pending=False)
+    queue.stream_claim(stream, "died-twice", 10)
+
+    processing.drain()
+    assert stored() == []
+    assert [m["message_id"] for m in DeadLetter.objects.get().messages] == ["killer"]
+    assert stream.xlen(queue.stream_key()) == 0
+
+
+def test_with_redis_unreachable_requests_go_to_the_inbox(client, token, stream, settings):
+    settings.INGEST_REDIS_URL = "redis://127.0.0.1:1/0"
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    response = post(client, token, [track("kept-1")])
+    assert response.status_code == 200
+    assert response.json() == {"success": True}
+    assert InboxBatch.objects.count() == 1
+    processing.drain()
+    assert stored() == ["kept-1"]
+
+
+def test_a_source_over_its_rate_gets_429(client, token, stream, settings):
+    settings.INGEST_RATE_LIMIT_PER_SECOND = 3
+    assert post(client, token, [track("r1"), track("r2"), track("r3")]).status_code == 200
+    response = post(client, token, [track(f"x{n}") for n in range(4)])
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
+    assert response["Retry-After"] == "1"
+    assert stored() == ["r1", "r2", "r3"]

@@ -1,0 +1,78 @@
+import pytest
+from django.template import Context, Template
+
+from people.avatars import avatar_for, initials_for, safe_image_url
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://avatar.example.com/u/1.png",
+        "http://cdn.example.com/a.jpg?size=64",
+        "  https://example.com/padded.png  ",
+    ],
+)
+def test_http_urls_become_images(value):
+    assert safe_image_url(value) == value.strip()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "data:image/svg+xml;base64,PHN2Zz4=",
+        "vbscript:msgbox(1)",
+        "//evil.example.com/a.png",
+        "/relative.png",
+        "https:///no-host",
+        "https://" + "a" * 2100 + ".com",
+        "",
+        None,
+        42,
+        {"url": "https://example.com/a.png"},
+    ],
+)
+def test_anything_else_is_refused(value):
+    assert safe_image_url(value) is None
+
+
+def test_initials_from_name_then_email_then_id():
+    assert initials_for("Ada Lovelace", "x@example.com", "7") == "AL"
+    assert initials_for("ada", None, "7") == "A"
+    assert initials_for(None, "grace@example.com", "7") == "G"
+    assert initials_for("  ", "", "7") == "7"
+
+
+def test_generated_avatar_is_stable_per_person_and_differs_between_people():
+    first = avatar_for(key="1", name="Ada", email=None, avatar=None)
+    assert first == avatar_for(key="1", name="Ada", email=None, avatar=None)
+    hues = {avatar_for(key=str(i), name="Ada", email=None, avatar=None).hue for i in range(20)}
+    assert len(hues) > 10
+
+
+class Row:
+    def __init__(self, pk, name=None, email=None, avatar=None):
+        self.pk, self.name, self.email, self.avatar = pk, name, email, avatar
+
+
+def render(person) -> str:
+    return Template("{% load people_tags %}{% avatar person %}").render(Context({"person": person}))
+
+
+def test_avatar_tag_renders_an_image_only_for_safe_urls():
+    html = render(Row(1, name="Ada", avatar="https://example.com/a.png?x=1&y=2"))
+    assert '<img class="avatar "' in html
+    assert 'src="https://example.com/a.png?x=1&amp;y=2"' in html
+
+    html = render(Row(1, name="Ada", avatar="javascript:alert(1)"))
+    assert "<img" not in html
+    assert "javascript" not in html
+    assert ">A</span>" in html
+
+
+def test_avatar_tag_escapes_the_name_used_as_alt_text():
+    html = render(Row(1, name='"><script>alert(1)</script>', avatar="https://example.com/a.png"))
+    assert "<script>" not in html
+    assert "&quot;&gt;&lt;script&gt;" in html

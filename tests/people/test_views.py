@@ -1,0 +1,494 @@
+import re
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership, Workspace
+from accounts.services import workspace_create
+from people import selectors
+from people.models import Person
+from people.selectors import Cursor, PeopleFilters
+from tests.people.factories import PeopleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(workspace: Workspace) -> PeopleFactory:
+    return PeopleFactory(workspace=workspace, now=timezone.now())
+
+
+@pytest.fixture
+def other_workspace(db, django_user_model) -> Workspace:
+    stranger = django_user_model.objects.create_user(username="stranger@example.com", password="x")
+    return workspace_create(name="Elsewhere", owner=stranger)
+
+
+LIST = reverse("people:list")
+
+
+def detail(person: Person) -> str:
+    return reverse("people:detail", args=[person.pk])
+
+
+def listed_ids(response) -> list[int]:
+    return [int(i) for i in re.findall(r'data-person-id="(\d+)"', response.content.decode())]
+
+
+# --- The list ---------------------------------------------------------------------------------
+
+
+def test_people_are_listed_by_last_seen_newest_first(owner_client, people):
+    old = people.person(name="Old Timer", minutes_ago=300)
+    new = people.person(name="New Comer", minutes_ago=1)
+    middle = people.person(name="Middle Ground", minutes_ago=60)
+
+    response = owner_client.get(LIST)
+
+    assert response.status_code == 200
+    assert listed_ids(response) == [new.pk, middle.pk, old.pk]
+
+
+def test_list_shows_email_phone_group_audiences_and_event_count(owner_client, people):
+    group = people.group(group_id="g-1", name="Initech")
+    person = people.person(
+        name="Peter Gibbons",
+        email="peter@initech.com",
+        phone="+1 555 0100",
+        group=group,
+        audiences={"power_users": True, "churned": False},
+    )
+    people.event(person)
+
+    html = owner_client.get(LIST).content.decode()
+
+    row = html[html.index(f'data-person-id="{person.pk}"') :]
+    row = row[: row.index("</tr>")]
+    for text in ("Peter Gibbons", "peter@initech.com", "+1 555 0100", "Initech", "power_users"):
+        assert text in row
+    assert "churned" not in row
+    assert '<td class="num">1</td>' in row
+
+
+def test_people_merged_into_someone_else_are_not_listed(owner_client, people):
+    survivor = people.person(name="Survivor")
+    merged = people.person(name="Merged Away")
+    Person.objects.filter(pk=merged.pk).update(merged_into=survivor)
+
+    assert listed_ids(owner_client.get(LIST)) == [survivor.pk]
+
+
+def test_people_of_another_workspace_are_not_listed(owner_client, people, other_workspace):
+    mine = people.person(email="mine@example.com")
+    Person.objects.create(workspace=other_workspace, email="theirs@example.com")
+
+    response = owner_client.get(LIST, {"q": "theirs"})
+    assert listed_ids(response) == []
+    assert listed_ids(owner_client.get(LIST)) == [mine.pk]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["ada@", "ADA@ANALYTICAL", "Ada Love", "ada lovelace", "usr_ada", "USR_A", "anon-ada"],
+)
+def test_search_matches_a_prefix_of_email_name_or_any_id(owner_client, people, query):
+    ada = people.person(
+        name="Ada Lovelace",
+        email="ada@analytical.engine",
+        user_id="usr_ada_1815",
+        anonymous_id="anon-ada-77",
+    )
+    people.person(name="Charles Babbage", email="charles@difference.engine", user_id="usr_cb")
+
+    assert listed_ids(owner_client.get(LIST, {"q": query})) == [ada.pk]
+
+
+def test_search_is_a_prefix_not_a_substring(owner_client, people):
+    people.person(name="Ada Lovelace", email="ada@analytical.engine")
+
+    assert listed_ids(owner_client.get(LIST, {"q": "lovelace"})) == []
+    assert listed_ids(owner_client.get(LIST, {"q": "analytical"})) == []
+
+
+@pytest.mark.parametrize("query", ["%", "_", "\\"])
+def test_search_treats_like_wildcards_as_plain_characters(owner_client, people, query):
+    people.person(name="Ada Lovelace", email="ada@analytical.engine")
+    odd = {name: people.person(name=name) for name in ("%pct", "_under", "\\back")}
+
+    expected = next(p.pk for name, p in odd.items() if name.startswith(query))
+    assert listed_ids(owner_client.get(LIST, {"q": query})) == [expected]
+
+
+def test_group_filter_keeps_only_members(owner_client, people):
+    initech = people.group(group_id="initech", name="Initech")
+    member = people.person(name="In Group", group=initech)
+    people.person(name="No Group")
+
+    assert listed_ids(owner_client.get(LIST, {"group": initech.pk})) == [member.pk]
+
+
+def test_audience_filter_keeps_only_members_whose_value_is_true(owner_client, people):
+    vip = people.person(name="Vip", audiences={"big_spenders": True})
+    people.person(name="Left", audiences={"big_spenders": False})
+    people.person(name="Never")
+
+    assert listed_ids(owner_client.get(LIST, {"audience": "big_spenders"})) == [vip.pk]
+
+
+def test_missing_email_filter_keeps_people_without_email(owner_client, people):
+    people.person(name="Has Email", email="has@example.com")
+    none = people.person(name="No Email")
+    blank = people.person(name="Blank Email", email="")
+
+    ids = listed_ids(owner_client.get(LIST, {"missing_email": "1"}))
+    assert sorted(ids) == sorted([none.pk, blank.pk])
+
+
+def test_filters_combine_with_search(owner_client, people):
+    initech = people.group(group_id="initech", name="Initech")
+    match = people.person(name="Sam Lumbergh", group=initech)
+    people.person(name="Sam Other")
+    people.person(name="Bill Lumbergh", group=initech)
+
+    assert listed_ids(owner_client.get(LIST, {"q": "sam", "group": initech.pk})) == [match.pk]
+
+
+def test_keyset_pages_walk_everyone_once_in_both_directions(people):
+    # Ties on last_seen and people never seen are where keyset pagination usually breaks.
+    everyone = [people.person(name=f"P{i}", minutes_ago=i // 3) for i in range(10)]
+    never = [people.person(name=f"N{i}") for i in range(2)]
+    Person.objects.filter(pk__in=[p.pk for p in never]).update(last_seen=None)
+    expected = [p.pk for p in sorted(never, key=lambda p: -p.pk)] + [
+        p.pk for p in sorted(everyone, key=lambda p: (-p.last_seen.timestamp(), -p.pk))
+    ]
+
+    pages, after = [], None
+    while True:
+        page = selectors.people_page(
+            workspace=people.workspace, filters=PeopleFilters(), after=after, size=5
+        )
+        pages.append(page)
+        if not page.older:
+            break
+        after = Cursor.decode(page.older)
+    assert [p.pk for page in pages for p in page.rows] == expected
+    assert len(pages) == 3
+    assert pages[0].newer is None
+
+    back = selectors.people_page(
+        workspace=people.workspace,
+        filters=PeopleFilters(),
+        before=Cursor.decode(pages[2].newer),
+        size=5,
+    )
+    assert [p.pk for p in back.rows] == [p.pk for p in pages[1].rows]
+    first = selectors.people_page(
+        workspace=people.workspace,
+        filters=PeopleFilters(),
+        before=Cursor.decode(back.newer),
+        size=5,
+    )
+    assert [p.pk for p in first.rows] == [p.pk for p in pages[0].rows]
+    assert first.newer is None
+
+
+def test_list_pages_have_older_and_newer_links_and_never_use_offset(
+    owner_client, people, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(selectors, "PEOPLE_PAGE_SIZE", 2)
+    everyone = [people.person(name=f"P{i}", minutes_ago=i) for i in range(5)]
+
+    first = owner_client.get(LIST).content.decode()
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "Newer" not in first
+    second = owner_client.get(LIST + older)
+    assert listed_ids(second) == [everyone[2].pk, everyone[3].pk]
+    assert "← Newer" in second.content.decode()
+
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        owner_client.get(LIST + older)
+    assert not any("OFFSET" in q["sql"].upper() for q in queries.captured_queries)
+
+
+def test_a_broken_cursor_shows_the_first_page(owner_client, people):
+    person = people.person(name="Anyone")
+
+    assert listed_ids(owner_client.get(LIST, {"after": "garbage.x"})) == [person.pk]
+    assert listed_ids(owner_client.get(LIST, {"before": "9" * 80})) == [person.pk]
+
+
+def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
+    owner_client, people, django_assert_max_num_queries
+):
+    group = people.group()
+    people.person(name="First", group=group, audiences={"a": True})
+    with django_assert_max_num_queries(6) as few:
+        owner_client.get(LIST)
+    for i in range(60):
+        people.person(name=f"P{i}", group=people.group(group_id=f"g{i}"), audiences={"a": True})
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        owner_client.get(LIST, {"audience": "a"})
+
+
+def test_htmx_search_returns_only_the_results_fragment(owner_client, people):
+    people.person(name="Ada Lovelace")
+
+    response = owner_client.get(
+        LIST, {"q": "ada"}, headers={"HX-Request": "true", "HX-Target": "people-results"}
+    )
+
+    html = response.content.decode()
+    assert "Ada Lovelace" in html
+    assert "<html" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_empty_workspace_explains_how_to_send_the_first_identify(owner_client, workspace):
+    html = owner_client.get(LIST).content.decode()
+
+    assert "No people yet" in html
+    assert "curl -u 'YOUR_TOKEN:'" in html
+    assert "http://testserver/v1/batch" in html
+    assert f'href="{reverse("sources:list")}"' in html
+
+
+def test_a_search_without_matches_is_not_the_empty_workspace(owner_client, people):
+    people.person(name="Ada")
+
+    html = owner_client.get(LIST, {"q": "zzz"}).content.decode()
+
+    assert "No people yet" not in html
+    assert "No one matches" in html
+
+
+def test_people_pages_need_a_login(client, people):
+    person = people.person(name="Ada")
+
+    assert client.get(LIST).status_code == 302
+    assert client.get(detail(person)).status_code == 302
+
+
+# --- One person -------------------------------------------------------------------------------
+
+
+def test_person_page_shows_who_they_are(owner_client, people):
+    group = people.group(group_id="initech", name="Initech", plan="enterprise", seats=40)
+    person = people.person(
+        name="Peter Gibbons",
+        email="peter@initech.com",
+        phone="+1 555 0100",
+        user_id="peter-1",
+        anonymous_id="anon-peter",
+        group=group,
+        traits={"address": {"city": "Austin", "zip": "78701"}, "tags": ["tps", "reports"]},
+        audiences={"power_users": True, "churned": False},
+    )
+
+    html = owner_client.get(detail(person)).content.decode()
+
+    for text in (
+        "Peter Gibbons",
+        "peter@initech.com",
+        "+1 555 0100",
+        "Initech",
+        "enterprise",
+        "<dt>address.city</dt>",
+        "Austin",
+        "tps, reports",
+        "power_users",
+        "churned",
+        "peter-1",
+        "anon-peter",
+        "msg-link-peter-1",
+    ):
+        assert text in html, text
+    assert 'id="missing-email"' not in html
+
+
+def test_person_without_email_is_marked(owner_client, people):
+    person = people.person(name="No Mail", user_id="nm-1")
+
+    html = owner_client.get(detail(person)).content.decode()
+
+    assert 'id="missing-email"' in html
+
+
+def test_identity_shows_which_kind_of_message_linked_it(owner_client, people):
+    person = people.person(user_id="u-new", name="Linked")
+    people.person(user_id="u-old")
+    people.event(person, type="alias", name="")
+    event = person.identities.get().events.get()
+    person.identities.update(linked_by_message_id=event.message_id)
+
+    html = owner_client.get(detail(person)).content.decode()
+
+    assert f"by alias message <code>{event.message_id}</code>" in html
+
+
+def test_person_of_another_workspace_is_not_found(owner_client, other_workspace):
+    theirs = Person.objects.create(workspace=other_workspace, name="Theirs")
+
+    assert owner_client.get(detail(theirs)).status_code == 404
+
+
+def test_merged_person_redirects_to_the_survivor_across_a_chain(owner_client, people):
+    first = people.person(name="First")
+    second = people.person(name="Second")
+    survivor = people.person(name="Survivor")
+    Person.objects.filter(pk=first.pk).update(merged_into=second)
+    Person.objects.filter(pk=second.pk).update(merged_into=survivor)
+
+    response = owner_client.get(detail(first), {"hidden": "1"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{detail(survivor)}?hidden=1"
+
+
+def test_survivor_lists_the_people_merged_into_it(owner_client, people):
+    survivor = people.person(name="Survivor")
+    merged = people.person(name="Merged", email="merged@example.com")
+    Person.objects.filter(pk=merged.pk).update(merged_into=survivor, merged_at=people.now)
+
+    html = owner_client.get(detail(survivor)).content.decode()
+
+    assert "Merged in" in html
+    assert f"Person #{merged.pk}" in html
+
+
+def test_timeline_is_newest_first_and_hides_page_events_by_default(owner_client, people):
+    person = people.person(name="Ada")
+    people.event(person, name="Signed Up", minutes_ago=30)
+    people.event(person, type="page", name="Pricing", minutes_ago=20)
+    people.event(person, name="Order Completed", minutes_ago=10)
+
+    html = owner_client.get(detail(person)).content.decode()
+
+    assert html.index("Order Completed") < html.index("Signed Up")
+    assert "Pricing" not in html
+    assert "Show Hidden Events" in html
+
+
+def test_show_hidden_events_reveals_pages_and_is_remembered(owner, owner_client, people):
+    person = people.person(name="Ada")
+    people.event(person, type="page", name="Pricing")
+    membership = Membership.objects.get(user=owner)
+
+    shown = owner_client.get(detail(person), {"hidden": "1"}).content.decode()
+    assert "Pricing" in shown
+    membership.refresh_from_db()
+    assert membership.show_hidden_events is True
+
+    assert "Pricing" in owner_client.get(detail(person)).content.decode()
+
+    hidden = owner_client.get(detail(person), {"hidden": "0"}).content.decode()
+    assert "Pricing" not in hidden
+    membership.refresh_from_db()
+    assert membership.show_hidden_events is False
+
+
+def test_the_feeds_hidden_events_choice_applies_to_timelines(owner, owner_client, people):
+    person = people.person(name="Ada")
+    people.event(person, type="page", name="Pricing")
+    Membership.objects.filter(user=owner).update(show_hidden_events=True)
+
+    assert "Pricing" in owner_client.get(detail(person)).content.decode()
+
+
+def test_timeline_includes_events_of_every_identity(owner_client, people):
+    person = people.person(user_id="u-1", anonymous_id="a-1", name="Ada")
+    people.event(person, name="As User")
+    anonymous = person.identities.get(kind="anonymous")
+    event = people.event(person, name="As Visitor")
+    event.identity = anonymous
+    event.save()
+
+    html = owner_client.get(detail(person)).content.decode()
+
+    assert "As User" in html
+    assert "As Visitor" in html
+
+
+def test_timeline_pages_by_keyset(owner_client, people, monkeypatch):
+    monkeypatch.setattr(selectors, "TIMELINE_PAGE_SIZE", 2)
+    person = people.person(name="Ada")
+    for i in range(5):
+        people.event(person, name=f"Step {i}", minutes_ago=i)
+
+    first = owner_client.get(detail(person)).content.decode()
+    assert "Step 0" in first and "Step 1" in first and "Step 2" not in first
+    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = owner_client.get(
+        detail(person) + older, headers={"HX-Request": "true", "HX-Target": "timeline"}
+    )
+    html = second.content.decode()
+    assert "Step 2" in html and "Step 3" in html and "Step 1" not in html
+    assert "<html" not in html
+
+
+def test_event_rows_carry_the_raw_message(owner_client, people):
+    person = people.person(name="Ada")
+    event = people.event(person, name="Order Completed", properties={"revenue": 42})
+
+    html = owner_client.get(detail(person)).content.decode()
+
+    assert f"&quot;messageId&quot;: &quot;{event.message_id}&quot;" in html
+
+
+def test_person_page_runs_a_fixed_number_of_queries(
+    owner, owner_client, people, django_assert_max_num_queries
+):
+    Membership.objects.filter(user=owner).update(show_hidden_events=True)
+    person = people.person(name="Ada", group=people.group(), anonymous_id="anon-ada")
+    people.event(person)
+    with django_assert_max_num_queries(12) as few:
+        owner_client.get(detail(person))
+    for i in range(40):
+        people.event(person, name=f"Event {i}")
+        people.event(person, type="page", name=f"Page {i}")
+    for i in range(5):
+        merged = people.person(name=f"Merged {i}")
+        Person.objects.filter(pk=merged.pk).update(merged_into=person)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        owner_client.get(detail(person))
+
+
+# --- Sender-controlled values -----------------------------------------------------------------
+
+XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_sender_values_are_escaped_everywhere(owner_client, people):
+    group = people.group(group_id=XSS, name=XSS, note=XSS)
+    person = people.person(
+        name=XSS,
+        email=f"{XSS}@example.com",
+        phone=XSS,
+        user_id=XSS,
+        group=group,
+        traits={XSS: XSS, "nested": {XSS: [XSS, {"deep": XSS}]}},
+        audiences={XSS: True},
+    )
+    people.event(person, name=XSS, properties={XSS: XSS})
+
+    for url in (LIST, detail(person)):
+        html = owner_client.get(url).content.decode()
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_group_menu_keeps_the_selected_group_beyond_its_limit(owner_client, people, monkeypatch):
+    monkeypatch.setattr(selectors, "GROUP_CHOICES_LIMIT", 2)
+    for name in ("Alpha", "Beta", "Gamma"):
+        people.group(group_id=name.lower(), name=name)
+    zeta = people.group(group_id="zeta", name="Zeta")
+
+    html = owner_client.get(LIST, {"group": zeta.pk}).content.decode()
+
+    assert f'<option value="{zeta.pk}" selected>Zeta</option>' in html
+    assert ">Alpha</option>" in html
+    assert ">Gamma</option>" not in html
