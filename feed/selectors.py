@@ -156,6 +156,7 @@ def _for_rows(events):
         # the identity's trait versions, stay in the database.
         .defer(
             "raw",
+            "context",
             "identity__trait_versions",
             "identity__group_version",
             "identity__person__traits",
