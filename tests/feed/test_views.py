@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -210,3 +211,10 @@ def test_poll_catches_an_event_whose_transaction_committed_after_a_higher_id(
     assert sorted(row_names(fragment)) == ["Fast batch", "Slow batch"]
     last_poll = re.search(r'hx-get="(/feed/new/[^"]+)"', fragment).group(1).replace("&amp;", "&")
     assert row_names(owner_client.get(last_poll, **HTMX).content.decode()) == []
+
+
+def test_the_toggle_is_protected_against_cross_site_posts(owner, workspace):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    assert client.post("/feed/hidden/", {"show": "1"}).status_code == 403
+    assert not Membership.objects.get(user=owner).show_hidden_events
