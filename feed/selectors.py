@@ -10,10 +10,13 @@ Rules, stated once:
   later, Segment retries, clock-skew correction): a new event can carry a timestamp older than
   every row on screen, and a "timestamp > newest shown" poll would never show it. Ids grow in
   the order events are stored, so "id > the last id we looked at" finds every event stored since.
-  The page itself is cut at the same id (the watermark), so a row can never be both on the page
-  and in a later poll.
-  Known gap: two worker transactions committing out of id order within the same poll interval
-  can make the poll skip the lower id; that event shows up on the next reload.
+  The page itself is cut at the same id (the watermark), so no row is both on the page and in a
+  poll.
+- Ids are handed out when a worker inserts, not when it commits: with several workers, a batch
+  holding ids 100-199 can commit after one holding 200-299, and a poll that saw 299 would skip
+  100-199 for good. So each poll reads again the ids of the interval before it (`since` is the
+  previous poll's watermark) and the page drops rows it already shows (static/feed.js): any
+  worker transaction shorter than a poll interval is caught.
 """
 
 from dataclasses import dataclass, replace
@@ -149,7 +152,16 @@ def _for_rows(events):
 
     return (
         events.select_related("identity__person")
-        .defer("raw")
+        # A row shows the person's name, email and avatar: their trait and audience blobs, and
+        # the identity's trait versions, stay in the database.
+        .defer(
+            "raw",
+            "context",
+            "identity__trait_versions",
+            "identity__group_version",
+            "identity__person__traits",
+            "identity__person__audiences",
+        )
         .annotate(
             raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
             raw_user_id=raw_key("userId", Event.Type.ALIAS),
@@ -198,15 +210,15 @@ def feed_page(
 
 
 def feed_updates(
-    *, workspace: Workspace, filters: FeedFilters, after: int, limit: int = POLL_LIMIT
+    *, workspace: Workspace, filters: FeedFilters, since: int, limit: int = POLL_LIMIT
 ) -> FeedUpdate:
-    """The events stored since the watermark `after`, newest first, and the next watermark."""
+    """The events with ids above `since`, newest first, and the watermark they reach."""
     top = feed_watermark()
-    if top <= after or filters.hides_everything_asked:
-        return FeedUpdate(events=[], watermark=max(top, after))
+    if top <= since or filters.hides_everything_asked:
+        return FeedUpdate(events=[], watermark=max(top, since))
     # Oldest ids first so that when more than `limit` arrived, the next poll resumes exactly
     # where this one stopped; shown newest first.
-    events = feed_events(workspace=workspace, filters=filters).filter(id__gt=after, id__lte=top)
+    events = feed_events(workspace=workspace, filters=filters).filter(id__gt=since, id__lte=top)
     rows = list(events.order_by("id")[:limit])
     watermark = rows[-1].id if len(rows) == limit else top
     rows.sort(key=lambda event: (event.timestamp, event.id), reverse=True)
