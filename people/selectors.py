@@ -21,6 +21,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
@@ -272,7 +273,10 @@ def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:
     # On PostgreSQL `@>` uses the GIN index on audiences; SQLite has no JSON containment.
     if connection.features.supports_json_field_contains:
         return queryset.filter(audiences__contains={audience: True})
-    return queryset.filter(**{f"audiences__{audience}": True})
+    # KeyTransform, not `audiences__<name>`: a name holding "__" must stay one key.
+    return queryset.annotate(audience_value=KeyTransform(audience, "audiences")).filter(
+        audience_value=True
+    )
 
 
 def people_without_email(queryset: QuerySet) -> QuerySet:

@@ -153,6 +153,14 @@ def test_audience_filter_keeps_only_members_whose_value_is_true(owner_client, pe
     assert listed_ids(owner_client.get(LIST, {"audience": "big_spenders"})) == [vip.pk]
 
 
+@pytest.mark.parametrize("name", ["order__completed", "exact", "a b", "x'y"])
+def test_audience_names_are_keys_not_lookups(owner_client, people, name):
+    member = people.person(name="Member", audiences={name: True})
+    people.person(name="Other", audiences={"order": {"completed": True}})
+
+    assert listed_ids(owner_client.get(LIST, {"audience": name})) == [member.pk]
+
+
 def test_missing_email_filter_keeps_people_without_email(owner_client, people):
     people.person(name="Has Email", email="has@example.com")
     none = people.person(name="No Email")
