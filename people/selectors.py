@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
@@ -90,8 +90,6 @@ def _to_micros(moment: datetime) -> int:
 
 
 def _from_micros(micros: int) -> datetime:
-    from datetime import timedelta
-
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
