@@ -1,6 +1,7 @@
 """The People pages in Chromium, on data made with the ORM (see tests/people/conftest.py)."""
 
 import json
+import re
 
 import pytest
 from django.utils import timezone
@@ -210,3 +211,31 @@ def test_empty_people_page_shows_how_to_send_the_first_identify(
     screenshot(page, "people-empty")
     empty.locator("a", has_text="Sources page").click()
     page.wait_for_url(f"{live_server.url}/sources/")
+
+
+def test_older_and_newer_pages_in_the_browser(logged_in_page, live_server, people, monkeypatch):
+    # The live server runs in this process: a small page size makes pages of the ten people.
+    from people import selectors
+
+    monkeypatch.setattr(selectors, "PEOPLE_PAGE_SIZE", 4)
+    seed_team(people)
+    page = logged_in_page
+    page.goto(f"{live_server.url}/people/")
+    rows = page.locator("tr.person-row")
+    expect(rows).to_have_count(4)
+    expect(rows.first).to_contain_text("Ada Lovelace")
+    expect(page.locator("a[rel=prev]")).to_have_count(0)
+
+    page.click("a[rel=next]")
+    expect(rows.first).to_contain_text("Linus Torvalds")
+    expect(page).to_have_url(re.compile(r"/people/\?after=\d+\.\d+$"))
+    page.click("a[rel=next]")
+    expect(rows.first).to_contain_text("Ken Thompson")
+    expect(rows).to_have_count(2)
+    expect(page.locator("a[rel=next]")).to_have_count(0)
+
+    page.click("a[rel=prev]")
+    expect(rows.first).to_contain_text("Linus Torvalds")
+    page.click("a[rel=prev]")
+    expect(rows.first).to_contain_text("Ada Lovelace")
+    expect(page.locator("a[rel=prev]")).to_have_count(0)
