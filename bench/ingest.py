@@ -242,19 +242,32 @@ def _end_to_end(env, port, token, workspace, event_model, client, stream) -> str
     )  # fmt: skip
     started = time.monotonic()
     stored = 0
+    # The clock starts at the first stored batch, so the worker's start-up is not counted.
+    first: tuple[float, int] | None = None
     try:
         deadline = started + 300
         while time.monotonic() < deadline:
             stored = event_model.objects.filter(workspace=workspace).count()
+            if stored and first is None:
+                first = (time.monotonic(), stored)
             if stored >= queued:
                 break
-            time.sleep(0.25)
-        elapsed = time.monotonic() - started
+            time.sleep(0.1)
+        finished = time.monotonic()
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
+    if first is None or stored <= first[1]:
+        return f"end to end: {stored:,} of {queued:,} events stored within 300 s"
+    rate = (stored - first[1]) / max(finished - first[0], 1e-6)
     return (
-        f"end to end: {stored:,} of {queued:,} queued events stored by 1 Celery worker in "
-        f"{elapsed:.1f} s = {stored / elapsed:,.0f} events/s (includes worker start-up; "
+        f"end to end: {stored:,} of {queued:,} queued events stored by 1 Celery worker at "
+        f"{rate:,.0f} events/s after its first batch ({settings_batch()} per batch; "
         "batch_process is the identity helper's)"
     )
+
+
+def settings_batch() -> int:
+    from django.conf import settings
+
+    return settings.INGEST_BATCH_SIZE
