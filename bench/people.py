@@ -19,13 +19,17 @@ from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import Membership, Workspace
-from people.models import Person
+from people.models import Identity, Person
 
 SIZES = (1_000, 1_000_000)
 REPETITIONS = 15
 GROUPS = 1_000
 EVENTS_EVERY = 100  # one person in a hundred has a timeline
 EVENTS_PER_PERSON = 20
+# One heavy customer in every workspace, spread over two identities: their timeline must not
+# cost more than anyone else's.
+HEAVY_EVENTS = 100_000
+HEAVY_EMAIL = "heavy@example.com"
 FIRST = "ada alan barbara claude dennis edsger frances grace hedy ivan joan ken linus margaret"
 LAST = "lovelace turing liskov shannon ritchie dijkstra allen hopper lamarr sutherland clarke"
 FIRST_NAMES = [n.title() for n in FIRST.split()]
@@ -95,6 +99,7 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
     person = people.filter(email=_email(middle)).values_list("pk", flat=True).get()
     deep = people.order_by("-last_seen", "-id").values_list("last_seen", "id")[size // 2]
     deep_cursor = f"{_micros(deep[0])}.{deep[1]}"
+    heavy = _heavy_person(workspace)
     return client, {
         "People page (first 50)": "/people/",
         "People page, Older from the middle (keyset)": f"/people/?after={deep_cursor}",
@@ -108,6 +113,7 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
         "Filter: missing email": "/people/?missing_email=1",
         f"Person page ({EVENTS_PER_PERSON} events)": f"/people/{person}/",
         "Person page with hidden events": f"/people/{person}/?hidden=1",
+        f"Person page, {HEAVY_EVENTS:,} events": f"/people/{heavy}/",
     }
 
 
@@ -140,7 +146,8 @@ def _member(workspace: Workspace, size: int):
 
 def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
     existing = Workspace.objects.filter(name=_workspace_name(size)).first()
-    if existing and not reseed and Person.objects.for_workspace(existing).count() == size:
+    seeded = Person.objects.for_workspace(existing).exclude(email=HEAVY_EMAIL) if existing else None
+    if existing and not reseed and seeded.count() == size:
         return existing, None
     if existing:
         _delete(existing)
@@ -280,6 +287,50 @@ def _event_rows(ws: int, i: int, identity_id: int, last_seen: datetime) -> Itera
             ws, identity_id, kind, name, json.dumps(properties), "{}", message_id, moment,
             moment, kind == "page", json.dumps(raw), "[]",
         )  # fmt: skip
+
+
+def _heavy_person(workspace: Workspace) -> int:
+    """The heavy customer's id, seeded on first use (also in workspaces seeded before it)."""
+    found = Identity.objects.filter(workspace=workspace, value="usr_heavy").first()
+    if found:
+        return found.person_id
+    with transaction.atomic():
+        seen = NOW - timedelta(minutes=5)
+        person = Person.objects.create(
+            workspace=workspace, email=HEAVY_EMAIL, name="Heavy User",
+            is_identified=True, first_seen=seen - timedelta(days=400), last_seen=seen,
+            event_count=HEAVY_EVENTS,
+        )  # fmt: skip
+        identities = [
+            Identity.objects.create(
+                workspace=workspace,
+                value=value,
+                kind=kind,
+                person=person,
+                first_seen=person.first_seen,
+                last_seen=seen,
+            )
+            for value, kind in (("usr_heavy", "user"), ("anon-heavy", "anonymous"))
+        ]
+        with (
+            connection.cursor() as django_cursor,
+            django_cursor.cursor.copy(
+                "COPY feed_event (workspace_id, identity_id, type, name, properties, context,"
+                " message_id, timestamp, received_at, hidden, raw, warnings) FROM STDIN"
+            ) as copy,
+        ):
+            for n in range(HEAVY_EVENTS):
+                moment = (seen - timedelta(minutes=5 * n)).isoformat()
+                kind = "page" if n % 4 == 0 else "track"
+                message_id = f"bench-heavy-{workspace.pk}-{n}"
+                raw = json.dumps({"type": kind, "messageId": message_id})
+                copy.write_row(
+                    (workspace.pk, identities[n % 2].pk, kind, "Clicked", "{}", "{}", message_id,
+                     moment, moment, kind == "page", raw, "[]")
+                )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE feed_event")
+    return person.pk
 
 
 def _delete(workspace: Workspace) -> None:

@@ -147,11 +147,14 @@ def test_person_page_shows_traits_group_audiences_and_timeline(
     expect(page).to_have_url(f"{live_server.url}/people/{grace.pk}/?hidden=1")
     screenshot(page, "person-page-hidden-events")
 
-    # The choice is remembered, as on the Feed.
+    # The choice is remembered, and it is the Feed's choice too.
+    page.goto(f"{live_server.url}/feed/")
+    expect(page).to_have_url(f"{live_server.url}/feed/?hidden=1")
     page.goto(f"{live_server.url}/people/{grace.pk}/")
     expect(events).to_have_count(6)
     page.click("#hidden-toggle")
     expect(events).to_have_count(4)
+    expect(page).to_have_url(f"{live_server.url}/people/{grace.pk}/?hidden=0")
 
 
 XSS = '<img src=x onerror="window.__xss=(window.__xss||0)+1"><script>window.__xss=1</script>'

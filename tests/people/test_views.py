@@ -237,17 +237,23 @@ def test_a_broken_cursor_shows_the_first_page(owner_client, people):
     assert listed_ids(owner_client.get(LIST, {"before": "9" * 80})) == [person.pk]
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "p"}, {"audience": "a"}, {"missing_email": "1", "after": "n.99999"}]
+)
 def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
-    owner_client, people, django_assert_max_num_queries
+    owner_client, people, monkeypatch, django_assert_max_num_queries, params
 ):
+    # A limit of 1 sends the search down its walking plan once people outnumber it.
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", 1)
     group = people.group()
-    people.person(name="First", group=group, audiences={"a": True})
-    with django_assert_max_num_queries(6) as few:
-        owner_client.get(LIST)
+    people.person(name="Pat First", group=group, audiences={"a": True})
+    with django_assert_max_num_queries(7) as few:
+        owner_client.get(LIST, params)
     for i in range(60):
         people.person(name=f"P{i}", group=people.group(group_id=f"g{i}"), audiences={"a": True})
     with django_assert_max_num_queries(len(few.captured_queries)):
-        owner_client.get(LIST, {"audience": "a"})
+        response = owner_client.get(LIST, params)
+    assert len(listed_ids(response)) == 50
 
 
 def test_htmx_search_returns_only_the_results_fragment(owner_client, people):
@@ -391,22 +397,63 @@ def test_timeline_is_newest_first_and_hides_page_events_by_default(owner_client,
     assert "Show Hidden Events" in html
 
 
+def toggle(person: Person) -> str:
+    return reverse("people:hidden_toggle", args=[person.pk])
+
+
 def test_show_hidden_events_reveals_pages_and_is_remembered(owner, owner_client, people):
     person = people.person(name="Ada")
     people.event(person, type="page", name="Pricing")
     membership = Membership.objects.get(user=owner)
 
-    shown = owner_client.get(detail(person), {"hidden": "1"}).content.decode()
-    assert "Pricing" in shown
+    response = owner_client.post(toggle(person), {"show": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{detail(person)}?hidden=1"
     membership.refresh_from_db()
     assert membership.show_hidden_events is True
-
+    assert "Pricing" in owner_client.get(response["Location"]).content.decode()
+    # Remembered: the page without ?hidden= shows them too.
     assert "Pricing" in owner_client.get(detail(person)).content.decode()
 
-    hidden = owner_client.get(detail(person), {"hidden": "0"}).content.decode()
-    assert "Pricing" not in hidden
+    owner_client.post(toggle(person), {"show": "0"})
     membership.refresh_from_db()
     assert membership.show_hidden_events is False
+    assert "Pricing" not in owner_client.get(detail(person)).content.decode()
+
+
+def test_hidden_in_the_url_wins_over_the_remembered_choice_without_changing_it(
+    owner, owner_client, people
+):
+    person = people.person(name="Ada")
+    people.event(person, type="page", name="Pricing")
+
+    assert "Pricing" in owner_client.get(detail(person), {"hidden": "1"}).content.decode()
+    assert not Membership.objects.get(user=owner).show_hidden_events
+
+
+def test_htmx_toggle_swaps_the_timeline_and_pushes_the_url(owner_client, people):
+    person = people.person(name="Ada")
+    people.event(person, type="page", name="Pricing")
+
+    response = owner_client.post(toggle(person), {"show": "1"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="timeline"')
+    assert "Pricing" in html
+    assert "Hide Hidden Events" in html
+    assert response["HX-Push-Url"] == f"{detail(person)}?hidden=1"
+
+
+def test_toggle_needs_a_post_and_a_person_of_the_workspace(
+    owner, owner_client, people, other_workspace
+):
+    person = people.person(name="Ada")
+    theirs = Person.objects.create(workspace=other_workspace, name="Theirs")
+
+    assert owner_client.get(toggle(person), {"show": "1"}).status_code == 405
+    assert owner_client.post(toggle(theirs), {"show": "1"}).status_code == 404
+    assert not Membership.objects.get(user=owner).show_hidden_events
 
 
 def test_the_feeds_hidden_events_choice_applies_to_timelines(owner, owner_client, people):
