@@ -77,6 +77,17 @@ class FeedFilters:
         return replace(self, show_hidden=show_hidden)
 
 
+MAX_ID = 2**63 - 1  # a bigint: larger numbers in a URL would make PostgreSQL fail, not match
+
+
+def event_id_or_none(value: str | None) -> int | None:
+    """An event id (or watermark) from a URL, or None when it is not one."""
+    if value is None or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where an "Older" page starts: below the (timestamp, id) of the last row shown, and at or
@@ -95,12 +106,16 @@ class Cursor:
         """None for anything malformed: a bad cursor in a URL shows the first page."""
         if not value:
             return None
+        micros, _, pk = value.partition("_")
+        cursor_id = event_id_or_none(pk)
+        if cursor_id is None:
+            return None
         try:
-            micros, _, pk = value.partition("_")
             timestamp = EPOCH + timedelta(microseconds=int(micros))
-            return cls(timestamp=timestamp, id=int(pk), watermark=_int_or_none(watermark))
         except (ValueError, OverflowError):
             return None
+        # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
+        return cls(timestamp=timestamp, id=cursor_id, watermark=event_id_or_none(watermark))
 
 
 @dataclass(frozen=True)
@@ -115,15 +130,6 @@ class FeedPage:
 class FeedUpdate:
     events: list[Event]
     watermark: int
-
-
-def _int_or_none(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    number = int(value)
-    if number < 0:
-        raise ValueError("negative id")
-    return number
 
 
 def feed_events(*, workspace: Workspace, filters: FeedFilters):
