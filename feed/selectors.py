@@ -29,7 +29,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import QueryDict
 
 from accounts.models import Workspace
-from feed.models import Event
+from feed.models import Event, EventQuerySet
 
 PAGE_SIZE = 50
 # A poll returns at most this many rows; the rest follow on the next polls, without a gap.
@@ -132,7 +132,7 @@ class FeedUpdate:
     watermark: int
 
 
-def feed_events(*, workspace: Workspace, filters: FeedFilters):
+def feed_events(*, workspace: Workspace, filters: FeedFilters) -> EventQuerySet:
     """The workspace's events the filters allow, with what a row shows, in no order yet."""
     events = Event.objects.for_workspace(workspace)
     if not filters.show_hidden:
@@ -144,7 +144,7 @@ def feed_events(*, workspace: Workspace, filters: FeedFilters):
     return _for_rows(events)
 
 
-def _for_rows(events):
+def _for_rows(events: EventQuerySet) -> EventQuerySet:
     # The raw message stays in the database until a row is expanded; only the few keys the
     # one-line summary of identify/group/alias needs are read, and only for those types (the
     # CASE keeps PostgreSQL from de-TOASTing raw for the track and page rows).
