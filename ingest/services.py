@@ -21,7 +21,8 @@ from datetime import datetime
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from feed.models import Event
-from people.identity import IdentityBatch, parse_timestamp
+from people.bulk import bulk_insert
+from people.identity import IdentityBatch, message_time, parse_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -79,9 +80,11 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     batch.load()
     applied = [batch.apply(m) for m in new]
     batch.save()
-    Event.objects.bulk_create(
+    # Only messages not stored yet reach here, under the lock: a plain COPY/INSERT is safe.
+    bulk_insert(
+        Event,
         [_event(m, a.identity, a.warnings) for m, a in zip(new, applied, strict=True)],
-        ignore_conflicts=True,
+        with_ids=False,
     )
     return len(new)
 
@@ -103,7 +106,7 @@ def _event(message: dict, identity: object, warnings: list[str]) -> Event:
         properties=message.get("properties") or {},
         context=message.get("context") or {},
         message_id=message["message_id"],
-        timestamp=parse_timestamp(message["timestamp"]),
+        timestamp=message_time(message),
         received_at=_received(message),
         hidden=kind == "page",
         raw=message.get("raw") or {},
@@ -112,4 +115,8 @@ def _event(message: dict, identity: object, warnings: list[str]) -> Event:
 
 
 def _received(message: dict) -> datetime:
-    return parse_timestamp(message.get("received_at") or message["timestamp"])
+    return (
+        parse_timestamp(message["received_at"])
+        if message.get("received_at")
+        else message_time(message)
+    )

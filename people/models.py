@@ -120,7 +120,7 @@ class Identity(models.Model):
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     event_count = models.BigIntegerField(default=0)
-    # The earliest soft link (a non-alias call carrying this id as anonymousId next to a userId):
+    # The earliest soft link (a call carrying this id as anonymousId next to a userId):
     # when, by which message, and to which user id. Kept even when the link does not apply
     # (see people/identity.py: only a free anonymous id follows its soft link).
     linked_at = models.DateTimeField(null=True, blank=True)

@@ -1,8 +1,9 @@
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
 from accounts.models import Membership
@@ -32,7 +33,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "sources_url": reverse("sources:list"),
     }
     if request.htmx and request.htmx.target == "people-results":
-        return render(request, "people/_people_results.html", context)
+        response = render(request, "people/_people_results.html", context)
+        # The address bar shows the search without the form's empty fields (?q=ada, not
+        # ?q=ada&group=&audience=), so the pushed URL is the one people would share.
+        return push_url(response, _without_empty(request))
     context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
     return render(request, "people/person_list.html", context)
 
@@ -51,9 +55,10 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(f"{url}?{query}" if query else url)
     show_hidden = _show_hidden_events(request)
+    identities = selectors.person_identities(workspace, person)
     timeline = selectors.person_timeline(
         workspace=workspace,
-        person=person,
+        identity_ids=[row.identity.pk for row in identities],
         show_hidden=show_hidden,
         after=Cursor.decode(request.GET.get("after")),
         before=Cursor.decode(request.GET.get("before")),
@@ -62,13 +67,23 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "people/_timeline.html", context)
     context |= {
-        "identities": selectors.person_identities(workspace, person),
+        "identities": identities,
         "merged_people": selectors.merged_people(workspace, person),
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
         "audiences": selectors.audiences_of(person),
     }
     return render(request, "people/person_detail.html", context)
+
+
+def _without_empty(request: HttpRequest) -> str:
+    query = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            query.setlist(key, kept)
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}" if encoded else request.path
 
 
 def _show_hidden_events(request: HttpRequest) -> bool:

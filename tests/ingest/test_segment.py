@@ -316,3 +316,8 @@ def test_write_key_is_found_on_the_batch_or_on_the_first_message():
     assert payload_from_json([{"writeKey": "k2"}]).write_key == "k2"
     assert payload_from_json({"type": "track", "writeKey": "k3"}).write_key == "k3"
     assert payload_from_json({"type": "track"}).write_key is None
+
+
+def test_the_write_key_never_reaches_the_rejection_log():
+    parsed = parse_body([{"type": "nope", "writeKey": "wsr_secret"}])
+    assert "wsr_secret" not in parsed.rejections[0].excerpt

@@ -105,6 +105,22 @@ def test_search_matches_a_prefix_of_email_name_or_any_id(owner_client, people, q
     assert listed_ids(owner_client.get(LIST, {"q": query})) == [ada.pk]
 
 
+@pytest.mark.parametrize("limit", [1000, 1])
+def test_broad_searches_walk_the_list_and_find_the_same_people(
+    owner_client, people, monkeypatch, limit
+):
+    # Past SEARCH_SORT_LIMIT matches the search walks the last-seen index instead of sorting.
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", limit)
+    by_email = people.person(email="sam@example.com", minutes_ago=3)
+    by_name = people.person(name="Samantha Carter", minutes_ago=1)
+    by_id = people.person(user_id="SAM-42", email="other@example.com", minutes_ago=2)
+    people.person(name="Daniel Jackson", email="daniel@example.com")
+
+    ids = listed_ids(owner_client.get(LIST, {"q": "Sam"}))
+
+    assert ids == [by_name.pk, by_id.pk, by_email.pk]
+
+
 def test_search_is_a_prefix_not_a_substring(owner_client, people):
     people.person(name="Ada Lovelace", email="ada@analytical.engine")
 
@@ -238,13 +254,16 @@ def test_htmx_search_returns_only_the_results_fragment(owner_client, people):
     people.person(name="Ada Lovelace")
 
     response = owner_client.get(
-        LIST, {"q": "ada"}, headers={"HX-Request": "true", "HX-Target": "people-results"}
+        LIST,
+        {"q": "ada", "group": "", "audience": ""},
+        headers={"HX-Request": "true", "HX-Target": "people-results"},
     )
 
     html = response.content.decode()
     assert "Ada Lovelace" in html
     assert "<html" not in html
     assert "HX-Request" in response["Vary"]
+    assert response["HX-Push-Url"] == "/people/?q=ada"
 
 
 def test_empty_workspace_explains_how_to_send_the_first_identify(owner_client, workspace):
@@ -427,6 +446,40 @@ def test_timeline_pages_by_keyset(owner_client, people, monkeypatch):
     html = second.content.decode()
     assert "Step 2" in html and "Step 3" in html and "Step 1" not in html
     assert "<html" not in html
+
+
+def test_timeline_pages_interleave_the_events_of_several_identities(people):
+    person = people.person(user_id="u-1", anonymous_id="a-1", name="Ada")
+    other = people.person(user_id="u-2", name="Someone Else")
+    people.event(other, name="Not Ada", minutes_ago=5)
+    identities = list(person.identities.order_by("id"))
+    made = []
+    for minute in range(9):
+        event = people.event(person, name=f"Step {minute}", minutes_ago=minute)
+        event.identity = identities[minute % 2]
+        event.save()
+        made.append(event.pk)
+    ids = [i.pk for i in identities]
+
+    pages, after = [], None
+    while True:
+        page = selectors.person_timeline(
+            workspace=people.workspace, identity_ids=ids, show_hidden=False, after=after, size=4
+        )
+        pages.append([e.pk for e in page.rows])
+        if not page.older:
+            break
+        after = Cursor.decode(page.older)
+    assert pages == [made[0:4], made[4:8], made[8:9]]
+
+    back = selectors.person_timeline(
+        workspace=people.workspace,
+        identity_ids=ids,
+        show_hidden=False,
+        before=Cursor.decode(page.newer),
+        size=4,
+    )
+    assert [e.pk for e in back.rows] == made[4:8]
 
 
 def test_event_rows_carry_the_raw_message(owner_client, people):

@@ -1,0 +1,214 @@
+"""Worker throughput: `batch_process` on a mixed stream next to a raw COPY of as many rows, and
+what an alias merge costs for a person with 10 events vs 100k events.
+
+Runs against DATABASE_URL (PostgreSQL, migrated). Everything lives in a throwaway workspace that
+is deleted at the end. `--quick` shrinks the sizes for a smoke run.
+"""
+
+import json
+import statistics
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection, transaction
+
+from accounts.models import Workspace
+from ingest.services import batch_process
+from people.models import Identity
+
+BATCH = 500
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def run(argv: list[str]) -> list[str]:
+    if connection.vendor != "postgresql":
+        return ["needs PostgreSQL: set DATABASE_URL"]
+    quick = "--quick" in argv
+    size = 5_000 if quick else 50_000
+    history = 10_000 if quick else 100_000
+    workspace = Workspace.objects.create(name=f"bench-worker-{uuid.uuid4().hex[:8]}")
+    try:
+        lines = _throughput(workspace, size)
+        lines += _merges(workspace, history)
+    finally:
+        with transaction.atomic():
+            workspace.delete()
+    return lines
+
+
+def mixed_stream(workspace_id: int, size: int) -> list[dict]:
+    """Per visitor: 2 page views, identify with anonymousId, 3 tracks; every 10th a group call,
+    every 20th an alias of a legacy id; ids repeat across batches as in a real stream."""
+    out: list[dict] = []
+    i = 0
+    while len(out) < size:
+        user, visitor = f"user-{i}", f"visitor-{i}"
+        moment = BASE + timedelta(seconds=i)
+        calls = [
+            ("page", {"anonymous_id": visitor, "name": "Home"}),
+            ("page", {"anonymous_id": visitor, "name": "Pricing"}),
+            (
+                "identify",
+                {
+                    "user_id": user,
+                    "anonymous_id": visitor,
+                    "traits": {"email": f"{i}@example.com", "name": f"User {i}", "plan": "pro"},
+                },
+            ),
+            ("track", {"user_id": user, "event": "Signed Up"}),
+            ("track", {"user_id": user, "event": "Viewed Report"}),
+            ("track", {"user_id": f"user-{max(i - 700, 0)}", "event": "Came Back"}),
+        ]
+        if i % 10 == 0:
+            calls.append(("group", {"user_id": user, "group_id": f"g{i % 50}"}))
+        if i % 20 == 0:
+            calls.append(("alias", {"user_id": user, "previous_id": f"legacy-{i}"}))
+        for offset, (kind, fields) in enumerate(calls):
+            out.append(
+                _message(workspace_id, kind, moment + timedelta(milliseconds=offset), fields)
+            )
+        i += 1
+    return out[:size]
+
+
+def _message(workspace_id: int, kind: str, moment: datetime, fields: dict) -> dict:
+    message_id = uuid.uuid4().hex
+    message = {
+        "workspace_id": workspace_id,
+        "source_id": None,
+        "type": kind,
+        "message_id": message_id,
+        "user_id": None,
+        "anonymous_id": None,
+        "previous_id": None,
+        "group_id": None,
+        "event": None,
+        "name": None,
+        "properties": {"path": "/", "plan": "pro"},
+        "traits": {},
+        "context": {"library": {"name": "analytics-python", "version": "2.4.0"}},
+        "timestamp": moment.isoformat(),
+        "received_at": moment.isoformat(),
+        **fields,
+    }
+    message["raw"] = {"type": kind, "messageId": message_id, "properties": message["properties"]}
+    return message
+
+
+def _throughput(workspace: Workspace, size: int) -> list[str]:
+    stream = mixed_stream(workspace.pk, size)
+    started = time.perf_counter()
+    for start in range(0, len(stream), BATCH):
+        batch_process(stream[start : start + BATCH])
+    worker = time.perf_counter() - started
+
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # A real (logged) table with the event table's indexes, so that only our work differs.
+        cursor.execute("CREATE TABLE bench_copy (LIKE feed_event INCLUDING ALL)")
+        with cursor.cursor.copy(
+            "COPY bench_copy (workspace_id, type, name, properties, context, message_id,"
+            " timestamp, received_at, hidden, raw, warnings) FROM STDIN"
+        ) as copy:
+            for m in stream:
+                copy.write_row(
+                    (
+                        workspace.pk,
+                        m["type"],
+                        m.get("event") or m.get("name") or "",
+                        json.dumps(m["properties"]),
+                        json.dumps(m["context"]),
+                        m["message_id"],
+                        m["timestamp"],
+                        m["received_at"],
+                        m["type"] == "page",
+                        json.dumps(m["raw"]),
+                        "[]",
+                    )
+                )
+    copied = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy")
+    people = workspace.people.current().count()
+    return [
+        f"mixed stream: {size} messages in batches of {BATCH} -> {people} people",
+        f"worker batch_process: {size / worker:,.0f} events/s ({worker:.2f} s)",
+        f"raw COPY of {size} event rows: {size / copied:,.0f} rows/s ({copied:.2f} s)",
+        f"ratio worker / raw COPY: {copied / worker:.2f}",
+    ]
+
+
+def _person_with_history(workspace: Workspace, value: str, events: int) -> Identity:
+    """A user with `events` stored track events (written with COPY: this is set-up, not timed)."""
+    batch_process(
+        [_message(workspace.pk, "identify", BASE, {"user_id": value, "traits": {"plan": "x"}})]
+    )
+    identity = Identity.objects.get(workspace=workspace, value=value)
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            "COPY feed_event (workspace_id, identity_id, type, name, properties, context,"
+            " message_id, timestamp, received_at, hidden, raw, warnings) FROM STDIN"
+        ) as copy,
+    ):
+        for n in range(events):
+            moment = (BASE + timedelta(seconds=n)).isoformat()
+            copy.write_row(
+                (
+                    workspace.pk,
+                    identity.pk,
+                    "track",
+                    "Viewed",
+                    "{}",
+                    "{}",
+                    f"{value}-{n}",
+                    moment,
+                    moment,
+                    False,
+                    "{}",
+                    "[]",
+                )
+            )
+    Identity.objects.filter(pk=identity.pk).update(event_count=events + 1)
+    return identity
+
+
+def _merges(workspace: Workspace, history: int) -> list[str]:
+    lines = []
+    for events in (10, history):
+        _person_with_history(workspace, f"old-{events}", events)
+        # The same person is merged again and again along a chain; the median of the runs.
+        times = []
+        previous = f"old-{events}"
+        for run in range(5):
+            target = f"new-{events}-{run}"
+            batch_process([_message(workspace.pk, "identify", BASE, {"user_id": target})])
+            alias = _message(
+                workspace.pk, "alias", BASE, {"previous_id": previous, "user_id": target}
+            )
+            started = time.perf_counter()
+            batch_process([alias])
+            times.append(time.perf_counter() - started)
+            previous = target
+        merged = Identity.objects.get(workspace=workspace, value=f"old-{events}").person
+        assert merged.event_count == events + 11, merged.event_count
+        took = statistics.median(times)
+        lines.append(
+            f"alias merge of a person with {events:,} events: {took * 1000:.1f} ms (median of 5)"
+        )
+
+    # What the identity-keyed design avoids: rewriting each event's owner on merge.
+    identity = Identity.objects.get(workspace=workspace, value=f"old-{history}")
+    other = Identity.objects.get(workspace=workspace, value=f"new-{history}-0")
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE feed_event SET identity_id = %s WHERE identity_id = %s",
+            [other.pk, identity.pk],
+        )
+        transaction.set_rollback(True)
+    took = time.perf_counter() - started
+    lines.append(f"for comparison, re-pointing {history:,} events row by row: {took * 1000:.0f} ms")
+    return lines

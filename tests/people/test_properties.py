@@ -1,0 +1,192 @@
+"""Order and duplicates do not matter: any delivery of the same messages gives the same people.
+
+Hypothesis generates message sets over a few users, anonymous ids and junk ids (identifies with
+conflicting traits and timestamps, aliases, groups, tracks), delivers them twice in two random
+orders, with random duplicates, in random batch sizes, into two workspaces, and compares the full
+resulting state with each other and with a reference computed straight from the rules in
+people/identity.py's docstring.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import Workspace
+from ingest.services import batch_process
+from people.identity import usable_id
+from tests.people.conftest import canonical_state
+
+pytestmark = pytest.mark.django_db
+
+USERS = ["u1", "u2", "u3"]
+ANONYMOUS = ["a1", "a2", "a3"]
+JUNK = ["null", "undefined", "0"]
+BASE = datetime(2026, 1, 1, tzinfo=UTC)
+
+maybe_user = st.sampled_from([None, *USERS, USERS[0], JUNK[0]])
+maybe_anonymous = st.sampled_from([None, *ANONYMOUS, JUNK[1]])
+any_id = st.sampled_from([*USERS, *ANONYMOUS, JUNK[2]])
+traits = st.dictionaries(
+    st.sampled_from(["email", "plan", "vip_users", "firstName"]),
+    st.sampled_from(["a@x.io", "b@x.io", "free", "pro", True, False, None]),
+    max_size=3,
+)
+
+
+@st.composite
+def messages(draw: st.DrawFn) -> list[dict]:
+    out = []
+    for index in range(draw(st.integers(1, 14))):
+        kind = draw(st.sampled_from(["identify", "identify", "track", "page", "group", "alias"]))
+        message = {
+            "source_id": None,
+            "type": kind,
+            # Few distinct minutes so that ties (broken by messageId) happen often; the prefix
+            # makes the messageId order unrelated to the generation order.
+            "message_id": f"{draw(st.integers(0, 9))}-{index}",
+            "user_id": draw(maybe_user),
+            "anonymous_id": draw(maybe_anonymous),
+            "previous_id": None,
+            "group_id": None,
+            "event": "Clicked" if kind == "track" else None,
+            "name": "Home" if kind == "page" else None,
+            "properties": {},
+            "traits": {},
+            "context": {},
+        }
+        if kind == "identify":
+            message["traits"] = draw(traits)
+        elif kind in {"track", "page"} and draw(st.booleans()):
+            message["context"] = {"traits": draw(traits)}
+        elif kind == "group":
+            message["group_id"] = draw(st.sampled_from(["g1", "g2", "null"]))
+            message["traits"] = draw(
+                st.dictionaries(st.just("plan"), st.sampled_from(["s", "m"]), max_size=1)
+            )
+        elif kind == "alias":
+            message["previous_id"] = draw(any_id)
+            message["user_id"] = draw(st.sampled_from([*USERS, *ANONYMOUS, JUNK[0]]))
+        moment = (BASE + timedelta(minutes=draw(st.integers(0, 3)))).isoformat()
+        message["timestamp"] = message["received_at"] = moment
+        message["raw"] = {"messageId": message["message_id"]}
+        out.append(message)
+    return out
+
+
+@st.composite
+def delivery(draw: st.DrawFn, messages: list[dict]) -> list[list[dict]]:
+    """The messages in a random order, some repeated, cut into random batches."""
+    repeats = draw(st.lists(st.sampled_from(messages), max_size=len(messages)))
+    stream = draw(st.permutations(messages + repeats))
+    batches, start = [], 0
+    while start < len(stream):
+        size = draw(st.integers(1, 6))
+        batches.append(stream[start : start + size])
+        start += size
+    return batches
+
+
+def deliver(batches: list[list[dict]]) -> Workspace:
+    workspace = Workspace.objects.create(name="property")
+    for batch in batches:
+        batch_process([{**m, "workspace_id": workspace.pk} for m in batch])
+    return workspace
+
+
+def expected_people(messages: list[dict]) -> dict[frozenset, dict]:
+    """The people the module rules describe, computed from the set of messages alone."""
+    parent: dict[str, str] = {}
+
+    def find(value: str) -> str:
+        while parent.setdefault(value, value) != value:
+            value = parent[value]
+        return value
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    users, aliased, links = set(), set(), {}
+    for m in messages:
+        user, anonymous = usable_id(m["user_id"]), usable_id(m["anonymous_id"])
+        previous = usable_id(m["previous_id"])
+        for value in (user, anonymous, previous):
+            if value:
+                find(value)
+        if user:
+            users.add(user)
+        if m["type"] == "alias" and user and previous and user != previous:
+            aliased |= {user, previous}
+            union(previous, user)
+        if user and anonymous and user != anonymous:
+            link = (m["timestamp"], m["message_id"], user)
+            links[anonymous] = min(links.get(anonymous, link), link)
+    for anonymous, (_, _, user) in links.items():
+        if anonymous not in users and anonymous not in aliased:
+            union(anonymous, user)
+    clusters: dict[str, set[str]] = {}
+    for value in list(parent):
+        clusters.setdefault(find(value), set()).add(value)
+    people = {}
+    for members in clusters.values():
+        mine = [
+            m
+            for m in messages
+            if (
+                usable_id(m["user_id"])
+                or usable_id(m["anonymous_id"])
+                or (m["type"] == "alias" and usable_id(m["previous_id"]))
+            )
+            in members
+        ]
+        newest: dict = {}
+        group = None
+        for m in sorted(mine, key=lambda m: (m["timestamp"], m["message_id"])):
+            newest.update(m["context"].get("traits", {}))
+            if m["type"] == "identify":
+                newest.update(m["traits"])
+            if m["type"] == "group" and usable_id(m["group_id"]):
+                group = m["group_id"]
+        people[frozenset(members)] = {
+            "email": newest.get("email") if isinstance(newest.get("email"), str) else None,
+            "audiences": {k: v for k, v in newest.items() if isinstance(v, bool) and k.islower()},
+            "traits": {
+                k: v
+                for k, v in newest.items()
+                if k != "email" and not (isinstance(v, bool) and k.islower())
+            },
+            "group": group,
+            "first_seen": min((m["timestamp"] for m in mine), default=None),
+            "last_seen": max((m["timestamp"] for m in mine), default=None),
+            "event_count": len(mine),
+            "is_identified": bool(members & users),
+        }
+    return people
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_any_delivery_order_with_duplicates_gives_the_same_people(data: st.DataObject) -> None:
+    sent = data.draw(messages())
+    first = canonical_state(deliver(data.draw(delivery(sent))))
+    second = canonical_state(deliver(data.draw(delivery(sent))))
+    assert first == second
+    expected = expected_people(sent)
+    assert set(first["people"]) == set(expected)
+    for ids, person in first["people"].items():
+        assert person["email"] == expected[ids]["email"]
+        assert person["audiences"] == expected[ids]["audiences"]
+        assert person["traits"] == expected[ids]["traits"]
+        assert person["group"] == expected[ids]["group"]
+        seen = (person["first_seen"], person["last_seen"])
+        assert tuple(s and s.isoformat() for s in seen) == (
+            expected[ids]["first_seen"],
+            expected[ids]["last_seen"],
+        )
+        assert person["event_count"] == expected[ids]["event_count"]
+        assert person["is_identified"] == expected[ids]["is_identified"]
