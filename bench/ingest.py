@@ -5,7 +5,8 @@ WINDSOR_BENCH_VIEWS=1), driven by the same load generator, so the ratio says wha
 on top of Django and HTTP. Then a Celery worker drains a fixed number of queued events into
 PostgreSQL, end to end.
 
-Options: --seconds=N (per measurement), --clients=N, --e2e=0 (skip the worker part).
+Options: --seconds=N (per measurement), --rounds=N, --clients=N, --e2e=0 (skip the worker
+part).
 """
 
 import http.client
@@ -122,7 +123,8 @@ def run(argv: list[str]) -> list[str]:
     from accounts.services import source_create
     from feed.models import Event
 
-    seconds = _option(argv, "seconds", 5)
+    seconds = _option(argv, "seconds", 3)
+    rounds = int(_option(argv, "rounds", 3))
     clients = int(_option(argv, "clients", 4))
     call_command("migrate", verbosity=0)
     workspace = Workspace.objects.create(name=f"bench-ingest-{uuid.uuid4().hex[:6]}")
@@ -154,10 +156,22 @@ def run(argv: list[str]) -> list[str]:
         _wait_port(port)
         _load(port, "/bench/bare", token, 1, clients, BATCH)  # warm up both paths
         _load(port, "/v1/batch", token, 1, clients, BATCH)
-        bare, bare_failed = _load(port, "/bench/bare", token, seconds, clients, BATCH)
-        ours, ours_failed = _load(port, "/v1/batch", token, seconds, clients, BATCH)
-        bare_one, _ = _load(port, "/bench/bare", token, seconds, clients, 1)
-        one, one_failed = _load(port, "/v1/batch", token, seconds, clients, 1)
+        # The machine is shared: measurements alternate over a few rounds and each keeps its
+        # best, so that a burst of someone else's load does not decide the ratio.
+        best: dict[tuple[str, int], float] = {}
+        failures = 0
+        for _ in range(rounds):
+            for path, size in [
+                ("/bench/bare", BATCH),
+                ("/v1/batch", BATCH),
+                ("/bench/bare", 1),
+                ("/v1/batch", 1),
+            ]:
+                rate, failed = _load(port, path, token, seconds, clients, size)
+                best[(path, size)] = max(best.get((path, size), 0.0), rate)
+                failures += failed
+        bare, ours = best[("/bench/bare", BATCH)], best[("/v1/batch", BATCH)]
+        bare_one, one = best[("/bench/bare", 1)], best[("/v1/batch", 1)]
         lines += [
             f"bare Django view, same server: {bare:,.0f} req/s ({bare * BATCH:,.0f} events/s)",
             f"/v1/batch, {BATCH}-message batches: {ours:,.0f} req/s = {ours * BATCH:,.0f} "
@@ -165,8 +179,8 @@ def run(argv: list[str]) -> list[str]:
             f"ratio ingest/bare ({BATCH}-message batches): {ours / bare:.2f}",
             f"1 message per request (analytics.js style): bare {bare_one:,.0f} req/s, "
             f"/v1/batch {one:,.0f} events/s, ratio {one / bare_one:.2f}",
-            f"non-200 replies: {bare_failed + ours_failed + one_failed}; gunicorn: {workers} sync "
-            f"workers, {clients} client processes, {seconds:g} s per measurement",
+            f"non-200 replies: {failures}; gunicorn: {workers} sync workers, {clients} client "
+            f"processes, best of {rounds} rounds of {seconds:g} s",
         ]
         lines.append(_bomb_line(port, token))
         client.delete(stream)
@@ -206,7 +220,7 @@ def _bomb_line(port: int, token: str) -> str:
 
 def _end_to_end(env, port, token, workspace, event_model, client, stream) -> str:
     """Queue a fixed number of events, then time one Celery worker storing them all."""
-    total = 20_000
+    total = 10_000
     for n in range(total // BATCH):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request(
@@ -217,7 +231,7 @@ def _end_to_end(env, port, token, workspace, event_model, client, stream) -> str
         )
         conn.getresponse().read()
         conn.close()
-    queued = client.xlen(stream)
+    queued = total
     schedule = Path(tempfile.mkdtemp()) / "beat"
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "windsor", "worker", "-B", "--pool=solo",
@@ -228,19 +242,32 @@ def _end_to_end(env, port, token, workspace, event_model, client, stream) -> str
     )  # fmt: skip
     started = time.monotonic()
     stored = 0
+    # The clock starts at the first stored batch, so the worker's start-up is not counted.
+    first: tuple[float, int] | None = None
     try:
         deadline = started + 300
         while time.monotonic() < deadline:
             stored = event_model.objects.filter(workspace=workspace).count()
+            if stored and first is None:
+                first = (time.monotonic(), stored)
             if stored >= queued:
                 break
-            time.sleep(0.25)
-        elapsed = time.monotonic() - started
+            time.sleep(0.1)
+        finished = time.monotonic()
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=60)
+    if first is None or stored <= first[1]:
+        return f"end to end: {stored:,} of {queued:,} events stored within 300 s"
+    rate = (stored - first[1]) / max(finished - first[0], 1e-6)
     return (
-        f"end to end: {stored:,} of {queued:,} queued events stored by 1 Celery worker in "
-        f"{elapsed:.1f} s = {stored / elapsed:,.0f} events/s (includes worker start-up; "
+        f"end to end: {stored:,} of {queued:,} queued events stored by 1 Celery worker at "
+        f"{rate:,.0f} events/s after its first batch ({settings_batch()} per batch; "
         "batch_process is the identity helper's)"
     )
+
+
+def settings_batch() -> int:
+    from django.conf import settings
+
+    return settings.INGEST_BATCH_SIZE

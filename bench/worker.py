@@ -30,6 +30,7 @@ def run(argv: list[str]) -> list[str]:
     workspace = Workspace.objects.create(name=f"bench-worker-{uuid.uuid4().hex[:8]}")
     try:
         lines = _throughput(workspace, size)
+        lines += _engage_burst(workspace, size // 2)
         lines += _merges(workspace, history)
     finally:
         with transaction.atomic():
@@ -137,6 +138,30 @@ def _throughput(workspace: Workspace, size: int) -> list[str]:
         f"raw COPY of {size} event rows: {size / copied:,.0f} rows/s ({copied:.2f} s)",
         f"ratio worker / raw COPY: {copied / worker:.2f}",
     ]
+
+
+def _engage_burst(workspace: Workspace, size: int) -> list[str]:
+    """An Engage audience's first sync: one identify per member, half of them known already."""
+    personas = {"computation_class": "audience", "computation_key": "big_spenders"}
+    stream = [
+        _message(
+            workspace.pk,
+            "identify",
+            BASE + timedelta(days=1),
+            {
+                "user_id": f"user-{i}" if i % 2 else f"member-{i}",
+                "traits": {"big_spenders": True},
+                "context": {"personas": personas},
+            },
+        )
+        for i in range(size)
+    ]
+    started = time.perf_counter()
+    for start in range(0, len(stream), BATCH):
+        batch_process(stream[start : start + BATCH])
+    took = time.perf_counter() - started
+    members = workspace.people.current().filter(audiences__big_spenders=True).count()
+    return [f"Engage first sync: {size} identifies -> {members} members: {size / took:,.0f}/s"]
 
 
 def _person_with_history(workspace: Workspace, value: str, events: int) -> Identity:

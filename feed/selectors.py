@@ -29,7 +29,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import QueryDict
 
 from accounts.models import Workspace
-from feed.models import Event
+from feed.models import Event, EventQuerySet
 
 PAGE_SIZE = 50
 # A poll returns at most this many rows; the rest follow on the next polls, without a gap.
@@ -77,6 +77,17 @@ class FeedFilters:
         return replace(self, show_hidden=show_hidden)
 
 
+MAX_ID = 2**63 - 1  # a bigint: larger numbers in a URL would make PostgreSQL fail, not match
+
+
+def event_id_or_none(value: str | None) -> int | None:
+    """An event id (or watermark) from a URL, or None when it is not one."""
+    if value is None or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where an "Older" page starts: below the (timestamp, id) of the last row shown, and at or
@@ -95,12 +106,16 @@ class Cursor:
         """None for anything malformed: a bad cursor in a URL shows the first page."""
         if not value:
             return None
+        micros, _, pk = value.partition("_")
+        cursor_id = event_id_or_none(pk)
+        if cursor_id is None:
+            return None
         try:
-            micros, _, pk = value.partition("_")
             timestamp = EPOCH + timedelta(microseconds=int(micros))
-            return cls(timestamp=timestamp, id=int(pk), watermark=_int_or_none(watermark))
         except (ValueError, OverflowError):
             return None
+        # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
+        return cls(timestamp=timestamp, id=cursor_id, watermark=event_id_or_none(watermark))
 
 
 @dataclass(frozen=True)
@@ -117,16 +132,7 @@ class FeedUpdate:
     watermark: int
 
 
-def _int_or_none(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    number = int(value)
-    if number < 0:
-        raise ValueError("negative id")
-    return number
-
-
-def feed_events(*, workspace: Workspace, filters: FeedFilters):
+def feed_events(*, workspace: Workspace, filters: FeedFilters) -> EventQuerySet:
     """The workspace's events the filters allow, with what a row shows, in no order yet."""
     events = Event.objects.for_workspace(workspace)
     if not filters.show_hidden:
@@ -138,7 +144,7 @@ def feed_events(*, workspace: Workspace, filters: FeedFilters):
     return _for_rows(events)
 
 
-def _for_rows(events):
+def _for_rows(events: EventQuerySet) -> EventQuerySet:
     # The raw message stays in the database until a row is expanded; only the few keys the
     # one-line summary of identify/group/alias needs are read, and only for those types (the
     # CASE keeps PostgreSQL from de-TOASTing raw for the track and page rows).

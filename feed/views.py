@@ -16,13 +16,12 @@ from feed.preferences import hidden_events_preference, hidden_events_preference_
 from feed.selectors import Cursor, FeedFilters
 
 
-def _filters(request: HttpRequest, query=None) -> FeedFilters:
-    query = request.GET if query is None else query
+def _filters(request: HttpRequest) -> FeedFilters:
     # The saved preference is read only when the URL does not say; a link carries ?hidden=.
-    if query.get("hidden") in {"0", "1"}:
-        return FeedFilters.from_query(query, default_show_hidden=False)
+    if request.GET.get("hidden") in {"0", "1"}:
+        return FeedFilters.from_query(request.GET, default_show_hidden=False)
     shown = hidden_events_preference(user=request.user, workspace=request.workspace)
-    return FeedFilters.from_query(query, default_show_hidden=shown)
+    return FeedFilters.from_query(request.GET, default_show_hidden=shown)
 
 
 def _poll_query(filters: FeedFilters, *, seen: int, previous: int) -> str:
@@ -84,11 +83,11 @@ def feed_hidden_toggle(request: HttpRequest) -> HttpResponse:
 @workspace_required
 def feed_new(request: HttpRequest) -> HttpResponse:
     """Polled by the page every few seconds: the rows stored since, for the top of the list."""
-    try:
-        after = max(int(request.GET.get("after", "")), 0)
-        since = min(max(int(request.GET.get("since", after)), 0), after)
-    except ValueError:
+    after = selectors.event_id_or_none(request.GET.get("after"))
+    since = selectors.event_id_or_none(request.GET.get("since", request.GET.get("after")))
+    if after is None or since is None:
         return HttpResponse("since and after must be event ids", status=400)
+    since = min(since, after)
     filters = _filters(request)
     update = selectors.feed_updates(workspace=request.workspace, filters=filters, since=since)
     context = {

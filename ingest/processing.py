@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 # Errors worth retrying the same batch for later: the database, not the data, is the problem.
 RETRYABLE = (OperationalError, InterfaceError)
-INBOX_ROWS_PER_BATCH = 50
+INBOX_ROWS_PER_BATCH = 20
 
 
 def rejections_record(rejections: list[dict[str, Any]]) -> None:
@@ -159,6 +159,14 @@ def records_store(records: Records) -> None:
             dead_letter([message], error=traceback.format_exc(), attempts=2)
 
 
+def records_store_chunked(records: Records) -> None:
+    """`records_store` in transactions of at most settings.INGEST_BATCH_SIZE messages."""
+    size = settings.INGEST_BATCH_SIZE
+    for start in range(0, max(len(records.messages), 1), size):
+        chunk = records.messages[start : start + size]
+        records_store(Records(chunk, records.rejections if start == 0 else []))
+
+
 def dead_letter(messages: list[dict[str, Any]], *, error: str, attempts: int) -> None:
     if not messages:
         return
@@ -214,9 +222,7 @@ def stream_drain(client: redis.Redis, *, deadline: float) -> tuple[int, bool]:
                 attempts=settings.INGEST_MAX_DELIVERIES,
             )
         else:
-            for start in range(0, max(len(records.messages), 1), size):
-                chunk = records.messages[start : start + size]
-                records_store(Records(chunk, records.rejections if start == 0 else []))
+            records_store_chunked(records)
         queue.stream_ack(client, batch.ids)
         total += len(records)
         per_entry = max(1, len(records.messages) // len(batch.ids))
@@ -233,7 +239,7 @@ def inbox_drain(*, deadline: float) -> tuple[int, bool]:
         with queue.inbox_locked(INBOX_ROWS_PER_BATCH) as (ids, records):
             if not ids:
                 return total, False
-            records_store(records)
+            records_store_chunked(records)
             InboxBatch.objects.filter(pk__in=ids).delete()
             total += len(records)
         if time.monotonic() > deadline:

@@ -17,7 +17,8 @@ The rules, once:
 - Time: the sender's clock is ``timestamp`` (else ``originalTimestamp``); it is corrected for
   clock skew with ``sentAt``: ``timestamp = receivedAt - (sentAt - originalTimestamp)``. A message
   relayed by Segment (it carries Segment's own ``receivedAt``) already has a corrected
-  ``timestamp``, which is kept as is. ISO-8601 with ``Z`` or an offset; no offset means UTC.
+  ``timestamp``, which is kept as is; without one it is corrected against Segment's
+  ``receivedAt``, not ours. ISO-8601 with ``Z`` or an offset; no offset means UTC.
 - A message is at most 32 KB of JSON. NUL characters and lone surrogates, which PostgreSQL cannot
   store, are replaced by U+FFFD rather than losing the message.
 - One bad message never sinks the others: each is kept or rejected with its index and reason.
@@ -461,10 +462,12 @@ def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime
             return timestamp.astimezone(UTC)
         clock = timestamp or original
         if clock is None:
-            return received_at
+            return relayed or received_at
         if sent_at is None:
             return clock.astimezone(UTC)
+        # Sent and received on two clocks: only the sender's interval between the event and
+        # sending is trusted, measured back from when it arrived (at Segment, if relayed).
         skew: timedelta = sent_at - clock
-        return (received_at - skew).astimezone(UTC)
+        return ((relayed or received_at) - skew).astimezone(UTC)
     except OverflowError as exc:
         raise InvalidMessage("timestamps are out of range") from exc

@@ -17,12 +17,14 @@ properties, traits, context, timestamp (ISO), received_at (ISO), raw.
 import logging
 import time
 from datetime import datetime
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from feed.models import Event
-from people.bulk import bulk_insert
+from people.bulk import bulk_insert_values
 from people.identity import IdentityBatch, message_time, parse_timestamp
+from people.models import Identity
 
 logger = logging.getLogger(__name__)
 
@@ -81,15 +83,15 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     applied = [batch.apply(m) for m in new]
     batch.save()
     # Only messages not stored yet reach here, under the lock: a plain COPY/INSERT is safe.
-    bulk_insert(
+    bulk_insert_values(
         Event,
         [_event(m, a.identity, a.warnings) for m, a in zip(new, applied, strict=True)],
-        with_ids=False,
     )
     return len(new)
 
 
-def _event(message: dict, identity: object, warnings: list[str]) -> Event:
+def _event(message: dict, identity: Identity | None, warnings: list[str]) -> dict[str, Any]:
+    """The event row of a message, by field attname."""
     kind = message["type"]
     if kind == "track":
         name = message.get("event") or ""
@@ -97,21 +99,21 @@ def _event(message: dict, identity: object, warnings: list[str]) -> Event:
         name = message.get("name") or ""
     else:
         name = ""
-    return Event(
-        workspace_id=message["workspace_id"],
-        source_id=message.get("source_id"),
-        identity=identity,
-        type=kind,
-        name=name[:255],
-        properties=message.get("properties") or {},
-        context=message.get("context") or {},
-        message_id=message["message_id"],
-        timestamp=message_time(message),
-        received_at=_received(message),
-        hidden=kind == "page",
-        raw=message.get("raw") or {},
-        warnings=warnings,
-    )
+    return {
+        "workspace_id": message["workspace_id"],
+        "source_id": message.get("source_id"),
+        "identity_id": identity.pk if identity is not None else None,
+        "type": kind,
+        "name": name[:255],
+        "properties": message.get("properties") or {},
+        "context": message.get("context") or {},
+        "message_id": message["message_id"],
+        "timestamp": message_time(message),
+        "received_at": _received(message),
+        "hidden": kind == "page",
+        "raw": message.get("raw") or {},
+        "warnings": warnings,
+    }
 
 
 def _received(message: dict) -> datetime:

@@ -107,6 +107,34 @@ def bulk_insert(model: type[models.Model], objs: list[models.Model], *, with_ids
         _log(f"COPY {table} ({names})")
 
 
+def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert rows given as {attname: value} dicts (all with the same keys), no ids back.
+
+    For append-only rows (events) this skips building a model instance per row, which costs
+    as much as the COPY itself.
+    """
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
+        model.objects.bulk_create([model(**row) for row in rows])
+        return
+    by_attname = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_attname[name] for name in rows[0]]
+    converters = [convert for _, convert in _converters(fields)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        convert(value)
+                        for convert, value in zip(converters, row.values(), strict=True)
+                    ]
+                )
+        _log(f"COPY {table} ({names})")
+
+
 def bulk_update(model: type[models.Model], objs: list[models.Model], names: list[str]) -> None:
     """Write the given fields of existing rows in a fixed number of statements."""
     if not objs:

@@ -277,15 +277,17 @@ class IdentityBatch:
             if m["type"] == "group" and usable_id(m.get("group_id")):
                 group_ids.add(usable_id(m.get("group_id")))
         if values:
-            # Every identity of every person the batch may touch, in one query: merges and
-            # recomputing a person need all of its ids.
-            touched = Identity.objects.filter(
-                workspace_id=self.workspace_id, value__in=values
-            ).values("person_id")
+            # Every identity of every person the batch may touch: merges and recomputing a
+            # person need all of its ids. Two index lookups rather than one IN (subquery): with
+            # stale statistics (right after a burst) PostgreSQL planned the subquery as a nested
+            # loop over the workspace's identities, seconds per batch.
+            touched = set(
+                Identity.objects.filter(workspace_id=self.workspace_id, value__in=values)
+                .values_list("person_id", flat=True)
+                .distinct()
+            )
             people: dict[int, PersonState] = {}
-            for identity in Identity.objects.filter(
-                workspace_id=self.workspace_id, person_id__in=touched
-            ):
+            for identity in Identity.objects.filter(person_id__in=touched) if touched else []:
                 person = people.get(identity.person_id)
                 if person is None:
                     person = people[identity.person_id] = PersonState(pk=identity.person_id)

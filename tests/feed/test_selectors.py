@@ -182,7 +182,9 @@ def test_event_names_are_distinct_and_sorted(workspace, send_many, send):
     assert feed_event_names(workspace=workspace) == ["Clicked", "Pricing", "Signed Up"]
 
 
-@pytest.mark.parametrize("value", ["", "nope", "12", "x_1", "1_y", "99999999999999999999999_1"])
+@pytest.mark.parametrize(
+    "value", ["", "nope", "12", "x_1", "1_y", "99999999999999999999999_1", "1_-5", "1_" + "9" * 20]
+)
 def test_malformed_cursor_means_first_page(value):
     assert Cursor.decode(value) is None
 

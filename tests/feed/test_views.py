@@ -112,8 +112,18 @@ def test_poll_returns_new_rows_and_the_next_poller(owner_client, send):
     assert row_names(owner_client.get(last_poll, **HTMX).content.decode()) == []
 
 
-def test_poll_rejects_a_bad_cursor(owner_client, workspace):
-    assert owner_client.get("/feed/new/?after=abc").status_code == 400
+@pytest.mark.parametrize("query", ["after=abc", "after=-1", "after=" + "9" * 30, "since=1"])
+def test_poll_rejects_a_bad_cursor(owner_client, workspace, query):
+    assert owner_client.get(f"/feed/new/?hidden=0&{query}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["before=x_y", "before=1_" + "9" * 25, "before=" + "9" * 40 + "_1", "before=5_5&upto=-3"],
+)
+def test_a_mangled_older_link_still_answers(owner_client, send, query):
+    send("track", event="Clicked")
+    assert owner_client.get(f"/feed/?hidden=0&{query}", **HTMX).status_code == 200
 
 
 def test_filters_by_type_and_name(owner_client, send):

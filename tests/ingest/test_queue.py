@@ -142,3 +142,16 @@ def test_entries_of_one_and_of_many_messages_are_drained_in_bounded_batches(
         post(client, token, [track(f"after-{n}")])
     assert processing.stream_drain(stream, deadline=float("inf")) == (28, False)
     assert len(stored()) == 28
+
+
+def test_the_request_reads_only_its_source_and_writes_nothing_to_the_database(
+    client, token, stream, settings, django_assert_max_num_queries
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with django_assert_max_num_queries(1) as captured:
+        assert post(client, token, [track("q1"), {"type": "bad"}]).status_code == 200
+    assert all("accounts_source" in q["sql"] for q in captured.captured_queries)
+    # Seen once, the token is not looked up again for a while.
+    with django_assert_max_num_queries(0):
+        assert post(client, token, [track("q2")]).status_code == 200
+    assert stored() == []

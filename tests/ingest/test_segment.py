@@ -115,6 +115,20 @@ def test_a_message_relayed_by_segment_keeps_its_corrected_timestamp():
     assert message.received_at == RECEIVED
 
 
+def test_a_relayed_message_without_timestamp_is_corrected_against_segments_receipt():
+    message = parse(
+        {
+            "type": "track",
+            "event": "E",
+            "userId": "u",
+            "originalTimestamp": "2015-02-23T22:28:50Z",
+            "sentAt": "2015-02-23T22:28:55Z",
+            "receivedAt": "2015-02-23T22:29:00Z",
+        }
+    )
+    assert message.timestamp == datetime(2015, 2, 23, 22, 28, 55, tzinfo=UTC)
+
+
 def test_batch_context_integrations_and_sent_at_apply_to_each_message():
     parsed = parse_body(
         {
