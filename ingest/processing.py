@@ -16,6 +16,7 @@ import logging
 import time
 import traceback
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -187,8 +188,14 @@ def dead_letter_retry(letter: DeadLetter) -> bool:
     return True
 
 
-def stream_drain(client: redis.Redis, *, deadline: float) -> tuple[int, bool]:
+def stream_drain(
+    client: redis.Redis, *, deadline: float, wake_another: Callable[[], object] | None = None
+) -> tuple[int, bool]:
     """Store stream entries until the stream is empty or the deadline passes.
+
+    A read that comes back full means a backlog: `wake_another` (send one more drain task) is
+    called then, at most once per INGEST_FANOUT_SECONDS across workers, so that every worker
+    joins a burst instead of one draining it alone.
 
     Returns how many messages and rejections were stored and whether entries may remain.
     """
@@ -214,6 +221,10 @@ def stream_drain(client: redis.Redis, *, deadline: float) -> tuple[int, bool]:
             if not batch.ids:
                 return total, False
         records = batch.records
+        # As many entries as asked for and at least half a batch of messages: more are waiting.
+        backlog = len(batch.ids) >= count and len(records.messages) * 2 >= size
+        if wake_another is not None and backlog and queue.fanout_claim(client):
+            wake_another()
         if batch.exhausted:
             records_store(Records(rejections=records.rejections))
             dead_letter(
@@ -246,14 +257,14 @@ def inbox_drain(*, deadline: float) -> tuple[int, bool]:
             return total, True
 
 
-def drain() -> tuple[int, bool]:
+def drain(*, wake_another: Callable[[], object] | None = None) -> tuple[int, bool]:
     """One drain run: the stream, then the inbox. Returns (records stored, more left)."""
     deadline = time.monotonic() + settings.INGEST_DRAIN_SECONDS
     total, more = 0, False
     client = queue.redis_client()
     if client is not None:
         try:
-            total, more = stream_drain(client, deadline=deadline)
+            total, more = stream_drain(client, deadline=deadline, wake_another=wake_another)
         except redis.RedisError:
             logger.warning("ingest: Redis unavailable; draining only the inbox")
     stored, inbox_more = inbox_drain(deadline=deadline)

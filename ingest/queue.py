@@ -239,6 +239,15 @@ def drain_flag_clear(client: redis.Redis) -> None:
     client.delete(drain_flag_key())
 
 
+def fanout_claim(client: redis.Redis) -> bool:
+    """True at most once per INGEST_FANOUT_SECONDS across all workers: the caller found a
+    backlog and may wake one more drain, so a burst spreads over every worker, one at a time."""
+    if settings.INGEST_FANOUT_SECONDS <= 0:
+        return False
+    key = f"{settings.INGEST_STREAM}:fanout"
+    return bool(client.set(key, 1, nx=True, px=int(settings.INGEST_FANOUT_SECONDS * 1000)))
+
+
 @contextmanager
 def inbox_locked(limit: int) -> Iterator[tuple[list[int], Records]]:
     """The oldest inbox rows nobody else is draining, locked until the block ends.

@@ -81,6 +81,29 @@ def test_a_drain_loops_over_batches_of_the_configured_size(client, token, stream
     assert len(stored()) == 20
 
 
+def test_a_backlog_wakes_one_more_drain_at_most_once_per_interval(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 100
+    settings.INGEST_FANOUT_SECONDS = 60
+    for n in range(5):
+        post(client, token, [track(f"r{n}-{i}") for i in range(100)])
+    woken: list[int] = []
+    assert processing.stream_drain(
+        stream, deadline=float("inf"), wake_another=lambda: woken.append(1)
+    ) == (500, False)
+    # Five full reads, but the interval lets only the first one wake another worker.
+    assert woken == [1]
+
+
+def test_a_drain_that_keeps_up_wakes_nobody(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 100
+    post(client, token, [track("alone")])
+    woken: list[int] = []
+    processing.stream_drain(stream, deadline=float("inf"), wake_another=lambda: woken.append(1))
+    assert woken == []
+
+
 def test_what_a_dead_worker_took_is_taken_over(client, token, stream, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.INGEST_CLAIM_IDLE_SECONDS = 0
