@@ -93,74 +93,76 @@ def owner_client(client, owner):
     return client
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process on the test database and the configured Redis broker."""
+def test_database_url() -> str:
+    """The URL of the test database, for processes the tests start."""
+    db = settings.DATABASES["default"]
+    return (
+        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+        f"/{db['NAME']}"
+    )
+
+
+test_database_url.__test__ = False  # a helper, not a test
+
+
+def worker_start(name: str, *, beat: bool = False, env: dict[str, str] | None = None):
+    """Start a real Celery worker on the test database; returns once it answers a ping."""
     import subprocess
     import sys
     import time
     from pathlib import Path
 
-    import redis
+    from windsor.celery import app
 
-    reason = services_missing()
-    if reason:
-        pytest.fail(reason) if REQUIRE_SERVICES else pytest.skip(reason)
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    env["DATABASE_URL"] = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-    env["DJANGO_DEBUG"] = "1"
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    broker.flushdb()
     log_dir = Path(settings.BASE_DIR) / "artifacts"
     log_dir.mkdir(exist_ok=True)
-    log = open(log_dir / "celery-worker.log", "ab")  # noqa: SIM115
+    node = f"{name}-{os.getpid()}@localhost"
+    command = [sys.executable, "-m", "celery", "-A", "windsor", "worker", "--pool=solo"]
+    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", node]
+    if beat:
+        command += ["-B", "--schedule", str(log_dir / f"celerybeat-{os.getpid()}")]
+    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by worker_stop
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "windsor",
-            "worker",
-            "-B",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"test-{os.getpid()}@%h",
-            "--schedule",
-            str(log_dir / f"celerybeat-{os.getpid()}"),
-        ],
+        command,
         cwd=settings.BASE_DIR,
-        env=env,
+        env={**os.environ, "DATABASE_URL": test_database_url(), "DJANGO_DEBUG": "1", **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    from windsor.celery import app
-
+    proc.log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            pytest.fail(
-                f"Celery worker exited with {proc.returncode}; see artifacts/celery-worker.log"
-            )
+            pytest.fail(f"Celery worker exited with {proc.returncode}; see artifacts/{name}.log")
         try:
-            if app.control.ping(timeout=1.0):
-                break
+            if app.control.ping(destination=[node], timeout=1.0):
+                return proc
         except Exception:  # the broker may still be starting
             time.sleep(0.5)
-    else:
-        proc.terminate()
-        pytest.fail("Celery worker did not answer a ping within 60 s")
-    yield proc
+    worker_stop(proc)
+    pytest.fail(f"Celery worker {name} did not answer a ping within 60 s")
+
+
+def worker_stop(proc) -> None:
+    import subprocess
+
     proc.terminate()
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+    proc.log.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process (with beat) on the test database and the Redis broker."""
+    import redis
+
+    reason = services_missing()
+    if reason:
+        pytest.fail(reason) if REQUIRE_SERVICES else pytest.skip(reason)
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    proc = worker_start("celery-worker", beat=True)
+    yield proc
+    worker_stop(proc)
