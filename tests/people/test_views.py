@@ -600,3 +600,23 @@ def test_group_menu_keeps_the_selected_group_beyond_its_limit(owner_client, peop
     assert f'<option value="{zeta.pk}" selected>Zeta</option>' in html
     assert ">Alpha</option>" in html
     assert ">Gamma</option>" not in html
+
+
+def test_the_empty_state_curl_line_is_one_ingest_accepts(owner_client, client, token):
+    import base64
+    import html as html_lib
+
+    page = html_lib.unescape(owner_client.get(LIST).content.decode())
+    body = re.search(r"-d '(.*?)'</pre>", page, re.S).group(1)
+    url = re.search(r"curl -u 'YOUR_TOKEN:' (\S+) ", page).group(1)
+    auth = base64.b64encode(f"{token}:".encode()).decode()
+
+    response = client.post(
+        url.removeprefix("http://testserver"),
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {auth}",
+    )
+
+    assert response.status_code == 200, response.content
+    assert response.json()["success"] is True
