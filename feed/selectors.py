@@ -10,10 +10,13 @@ Rules, stated once:
   later, Segment retries, clock-skew correction): a new event can carry a timestamp older than
   every row on screen, and a "timestamp > newest shown" poll would never show it. Ids grow in
   the order events are stored, so "id > the last id we looked at" finds every event stored since.
-  The page itself is cut at the same id (the watermark), so a row can never be both on the page
-  and in a later poll.
-  Known gap: two worker transactions committing out of id order within the same poll interval
-  can make the poll skip the lower id; that event shows up on the next reload.
+  The page itself is cut at the same id (the watermark), so no row is both on the page and in a
+  poll.
+- Ids are handed out when a worker inserts, not when it commits: with several workers, a batch
+  holding ids 100-199 can commit after one holding 200-299, and a poll that saw 299 would skip
+  100-199 for good. So each poll reads again the ids of the interval before it (`since` is the
+  previous poll's watermark) and the page drops rows it already shows (static/feed.js): any
+  worker transaction shorter than a poll interval is caught.
 """
 
 from dataclasses import dataclass, replace
@@ -26,7 +29,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import QueryDict
 
 from accounts.models import Workspace
-from feed.models import Event
+from feed.models import Event, EventQuerySet
 
 PAGE_SIZE = 50
 # A poll returns at most this many rows; the rest follow on the next polls, without a gap.
@@ -74,6 +77,17 @@ class FeedFilters:
         return replace(self, show_hidden=show_hidden)
 
 
+MAX_ID = 2**63 - 1  # a bigint: larger numbers in a URL would make PostgreSQL fail, not match
+
+
+def event_id_or_none(value: str | None) -> int | None:
+    """An event id (or watermark) from a URL, or None when it is not one."""
+    if value is None or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where an "Older" page starts: below the (timestamp, id) of the last row shown, and at or
@@ -92,12 +106,16 @@ class Cursor:
         """None for anything malformed: a bad cursor in a URL shows the first page."""
         if not value:
             return None
+        micros, _, pk = value.partition("_")
+        cursor_id = event_id_or_none(pk)
+        if cursor_id is None:
+            return None
         try:
-            micros, _, pk = value.partition("_")
             timestamp = EPOCH + timedelta(microseconds=int(micros))
-            return cls(timestamp=timestamp, id=int(pk), watermark=_int_or_none(watermark))
         except (ValueError, OverflowError):
             return None
+        # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
+        return cls(timestamp=timestamp, id=cursor_id, watermark=event_id_or_none(watermark))
 
 
 @dataclass(frozen=True)
@@ -114,16 +132,7 @@ class FeedUpdate:
     watermark: int
 
 
-def _int_or_none(value: str | None) -> int | None:
-    if value is None or value == "":
-        return None
-    number = int(value)
-    if number < 0:
-        raise ValueError("negative id")
-    return number
-
-
-def feed_events(*, workspace: Workspace, filters: FeedFilters):
+def feed_events(*, workspace: Workspace, filters: FeedFilters) -> EventQuerySet:
     """The workspace's events the filters allow, with what a row shows, in no order yet."""
     events = Event.objects.for_workspace(workspace)
     if not filters.show_hidden:
@@ -135,7 +144,7 @@ def feed_events(*, workspace: Workspace, filters: FeedFilters):
     return _for_rows(events)
 
 
-def _for_rows(events):
+def _for_rows(events: EventQuerySet) -> EventQuerySet:
     # The raw message stays in the database until a row is expanded; only the few keys the
     # one-line summary of identify/group/alias needs are read, and only for those types (the
     # CASE keeps PostgreSQL from de-TOASTing raw for the track and page rows).
@@ -149,7 +158,16 @@ def _for_rows(events):
 
     return (
         events.select_related("identity__person")
-        .defer("raw")
+        # A row shows the person's name, email and avatar: their trait and audience blobs, and
+        # the identity's trait versions, stay in the database.
+        .defer(
+            "raw",
+            "context",
+            "identity__trait_versions",
+            "identity__group_version",
+            "identity__person__traits",
+            "identity__person__audiences",
+        )
         .annotate(
             raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
             raw_user_id=raw_key("userId", Event.Type.ALIAS),
@@ -198,15 +216,15 @@ def feed_page(
 
 
 def feed_updates(
-    *, workspace: Workspace, filters: FeedFilters, after: int, limit: int = POLL_LIMIT
+    *, workspace: Workspace, filters: FeedFilters, since: int, limit: int = POLL_LIMIT
 ) -> FeedUpdate:
-    """The events stored since the watermark `after`, newest first, and the next watermark."""
+    """The events with ids above `since`, newest first, and the watermark they reach."""
     top = feed_watermark()
-    if top <= after or filters.hides_everything_asked:
-        return FeedUpdate(events=[], watermark=max(top, after))
+    if top <= since or filters.hides_everything_asked:
+        return FeedUpdate(events=[], watermark=max(top, since))
     # Oldest ids first so that when more than `limit` arrived, the next poll resumes exactly
     # where this one stopped; shown newest first.
-    events = feed_events(workspace=workspace, filters=filters).filter(id__gt=after, id__lte=top)
+    events = feed_events(workspace=workspace, filters=filters).filter(id__gt=since, id__lte=top)
     rows = list(events.order_by("id")[:limit])
     watermark = rows[-1].id if len(rows) == limit else top
     rows.sort(key=lambda event: (event.timestamp, event.id), reverse=True)

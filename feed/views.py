@@ -1,5 +1,7 @@
 """The Feed page: one URL, two renders (the page, or its htmx fragment), plus its fragments."""
 
+from functools import partial
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,13 +16,18 @@ from feed.preferences import hidden_events_preference, hidden_events_preference_
 from feed.selectors import Cursor, FeedFilters
 
 
-def _filters(request: HttpRequest, query=None) -> FeedFilters:
-    query = request.GET if query is None else query
+def _filters(request: HttpRequest) -> FeedFilters:
     # The saved preference is read only when the URL does not say; a link carries ?hidden=.
-    if query.get("hidden") in {"0", "1"}:
-        return FeedFilters.from_query(query, default_show_hidden=False)
+    if request.GET.get("hidden") in {"0", "1"}:
+        return FeedFilters.from_query(request.GET, default_show_hidden=False)
     shown = hidden_events_preference(user=request.user, workspace=request.workspace)
-    return FeedFilters.from_query(query, default_show_hidden=shown)
+    return FeedFilters.from_query(request.GET, default_show_hidden=shown)
+
+
+def _poll_query(filters: FeedFilters, *, seen: int, previous: int) -> str:
+    """The next poll: everything above the previous poll's watermark (re-reading one interval,
+    for worker transactions that commit out of id order), remembering what this one saw."""
+    return filters.querystring(since=min(previous, seen), after=seen)
 
 
 def _list_context(request: HttpRequest, filters: FeedFilters, before: Cursor | None) -> dict:
@@ -31,9 +38,10 @@ def _list_context(request: HttpRequest, filters: FeedFilters, before: Cursor | N
         "page": page,
         "older_query": page.older
         and filters.querystring(before=page.older.encode(), upto=page.older.watermark),
-        "poll_query": filters.querystring(after=page.watermark),
+        "poll_query": _poll_query(filters, seen=page.watermark, previous=page.watermark),
         "types": Event.Type.choices,
-        "event_names": selectors.feed_event_names(workspace=request.workspace),
+        # Called by the template only where the filter form is drawn (not for "Older" rows).
+        "event_names": partial(selectors.feed_event_names, workspace=request.workspace),
     }
 
 
@@ -74,17 +82,18 @@ def feed_hidden_toggle(request: HttpRequest) -> HttpResponse:
 @require_GET
 @workspace_required
 def feed_new(request: HttpRequest) -> HttpResponse:
-    """Polled by the page every few seconds: the rows stored since `after`, for the top."""
-    try:
-        after = max(int(request.GET.get("after", "")), 0)
-    except ValueError:
-        return HttpResponse("after must be an event id", status=400)
+    """Polled by the page every few seconds: the rows stored since, for the top of the list."""
+    after = selectors.event_id_or_none(request.GET.get("after"))
+    since = selectors.event_id_or_none(request.GET.get("since", request.GET.get("after")))
+    if after is None or since is None:
+        return HttpResponse("since and after must be event ids", status=400)
+    since = min(since, after)
     filters = _filters(request)
-    update = selectors.feed_updates(workspace=request.workspace, filters=filters, after=after)
+    update = selectors.feed_updates(workspace=request.workspace, filters=filters, since=since)
     context = {
         "events": update.events,
         "filters": filters,
-        "poll_query": filters.querystring(after=update.watermark),
+        "poll_query": _poll_query(filters, seen=update.watermark, previous=after),
     }
     return render(request, "feed/_event_new.html", context)
 

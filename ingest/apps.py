@@ -1,5 +1,14 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class IngestConfig(AppConfig):
     name = "ingest"
+
+    def ready(self) -> None:
+        from accounts.models import Source
+        from ingest.authentication import token_cache_clear
+
+        # A revoked or rotated token stops working at once in this process (see the cache).
+        post_save.connect(token_cache_clear, sender=Source, dispatch_uid="ingest-token-cache")
+        post_delete.connect(token_cache_clear, sender=Source, dispatch_uid="ingest-token-cache-d")

@@ -7,12 +7,15 @@ server SDKs also put it in the body as `writeKey`; windsor-node puts it in the p
 
 import base64
 import binascii
+import time
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
-from accounts.models import Source
 from accounts.services import source_for_token
+from accounts.tokens import token_hash
 from ingest.errors import IngestError
 
 
@@ -37,7 +40,26 @@ def token_from_headers(request: HttpRequest) -> str | None:
     return user or password or None
 
 
-def source_authenticate(token: str | None) -> Source:
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """The authenticated source of a request: all the request path needs to know of it."""
+
+    source_id: int
+    workspace_id: int
+
+
+# token digest -> (expires at, sender). Per process; cleared whenever a Source is saved or
+# deleted here, and entries expire after settings.INGEST_TOKEN_CACHE_SECONDS, so a token revoked
+# in another process stops working within that time. Saves a database round trip per request.
+_cache: dict[str, tuple[float, Sender]] = {}
+_CACHE_MAX = 10_000
+
+
+def token_cache_clear(**_: object) -> None:
+    _cache.clear()
+
+
+def source_authenticate(token: str | None) -> Sender:
     """The active source of a token, or a 401 (a 503 when the database cannot say)."""
     if not token:
         raise IngestError(
@@ -45,6 +67,11 @@ def source_authenticate(token: str | None) -> Source:
             "missing_token",
             "Send the source token as Basic auth, a Bearer token or writeKey in the body.",
         )
+    key = token_hash(token)
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     try:
         source = source_for_token(token)
     except DatabaseError as exc:
@@ -52,5 +79,12 @@ def source_authenticate(token: str | None) -> Source:
             503, "unavailable", "Cannot check the token right now.", retry_after=5
         ) from exc
     if source is None:
+        _cache.pop(key, None)
         raise IngestError(401, "invalid_token", "Unknown or revoked source token.")
-    return source
+    sender = Sender(source_id=source.pk, workspace_id=source.workspace_id)
+    ttl = settings.INGEST_TOKEN_CACHE_SECONDS
+    if ttl > 0:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[key] = (now + ttl, sender)
+    return sender

@@ -16,13 +16,14 @@ import logging
 import time
 import traceback
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import redis
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import RejectedMessage, Source, Workspace
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 # Errors worth retrying the same batch for later: the database, not the data, is the problem.
 RETRYABLE = (OperationalError, InterfaceError)
-INBOX_ROWS_PER_BATCH = 50
+INBOX_ROWS_PER_BATCH = 20
 
 
 def rejections_record(rejections: list[dict[str, Any]]) -> None:
@@ -58,6 +59,14 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
     RejectedMessage.objects.bulk_create([row for row in rows if row.source_id in existing])
     for source_id, count in counts.items():
         Source.objects.filter(pk=source_id).update(rejected_count=F("rejected_count") + count)
+        # The log keeps the newest rejections only: a sender stuck on bad data cannot fill the
+        # database with it.
+        oldest_kept = (
+            RejectedMessage.objects.filter(source_id=source_id)
+            .order_by("-id")
+            .values_list("id", flat=True)[settings.INGEST_REJECTIONS_KEPT - 1 :][:1]
+        )
+        RejectedMessage.objects.filter(source_id=source_id, id__lt=Subquery(oldest_kept)).delete()
 
 
 def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
@@ -151,7 +160,17 @@ def records_store(records: Records) -> None:
             dead_letter([message], error=traceback.format_exc(), attempts=2)
 
 
+def records_store_chunked(records: Records) -> None:
+    """`records_store` in transactions of at most settings.INGEST_BATCH_SIZE messages."""
+    size = settings.INGEST_BATCH_SIZE
+    for start in range(0, max(len(records.messages), 1), size):
+        chunk = records.messages[start : start + size]
+        records_store(Records(chunk, records.rejections if start == 0 else []))
+
+
 def dead_letter(messages: list[dict[str, Any]], *, error: str, attempts: int) -> None:
+    if not messages:
+        return
     logger.error("ingest: %d messages dead-lettered: %s", len(messages), error.splitlines()[-1:])
     DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
 
@@ -169,40 +188,56 @@ def dead_letter_retry(letter: DeadLetter) -> bool:
     return True
 
 
-def stream_drain(client: redis.Redis, *, deadline: float) -> tuple[int, bool]:
+def stream_drain(
+    client: redis.Redis, *, deadline: float, wake_another: Callable[[], object] | None = None
+) -> tuple[int, bool]:
     """Store stream entries until the stream is empty or the deadline passes.
 
-    Returns how many records were stored and whether entries may remain.
+    A read that comes back full means a backlog: `wake_another` (send one more drain task) is
+    called then, at most once per INGEST_FANOUT_SECONDS across workers, so that every worker
+    joins a burst instead of one draining it alone.
+
+    Returns how many messages and rejections were stored and whether entries may remain.
     """
     consumer = queue.consumer_name()
     size = settings.INGEST_BATCH_SIZE
     queue.group_ensure(client)
     total = 0
+    # Entries hold one request each (1 to 2,500 messages): start with a small read and size
+    # the next ones by what the entries held, so that a read is about `size` messages.
+    count = max(1, size // 100)
     # First what this worker already took (a retry after a database outage), then what a dead
     # worker left behind, then new entries.
-    batch = queue.stream_read(client, consumer, size, pending=True)
+    batch = queue.stream_read(client, consumer, count, pending=True)
     if not batch.ids:
-        batch = queue.stream_claim(client, consumer, size)
+        batch = queue.stream_claim(client, consumer, count)
     while True:
         if not batch.ids:
-            batch = queue.stream_read(client, consumer, size, pending=False)
+            batch = queue.stream_read(client, consumer, count, pending=False)
         if not batch.ids:
             queue.drain_flag_clear(client)
             # Closes the race with a request that added entries but saw the flag still set.
-            batch = queue.stream_read(client, consumer, size, pending=False)
+            batch = queue.stream_read(client, consumer, count, pending=False)
             if not batch.ids:
                 return total, False
+        records = batch.records
+        # As many entries as asked for and at least half a batch of messages: more are waiting.
+        backlog = len(batch.ids) >= count and len(records.messages) * 2 >= size
+        if wake_another is not None and backlog and queue.fanout_claim(client):
+            wake_another()
         if batch.exhausted:
-            records_store(Records(rejections=batch.records.rejections))
+            records_store(Records(rejections=records.rejections))
             dead_letter(
-                batch.records.messages,
+                records.messages,
                 error="Workers were lost repeatedly while storing these messages.",
                 attempts=settings.INGEST_MAX_DELIVERIES,
             )
         else:
-            records_store(batch.records)
+            records_store_chunked(records)
         queue.stream_ack(client, batch.ids)
-        total += len(batch.ids)
+        total += len(records)
+        per_entry = max(1, len(records.messages) // len(batch.ids))
+        count = max(1, min(size, size // per_entry))
         batch = queue.Batch(ids=[], records=Records())
         if time.monotonic() > deadline:
             return total, True
@@ -215,21 +250,21 @@ def inbox_drain(*, deadline: float) -> tuple[int, bool]:
         with queue.inbox_locked(INBOX_ROWS_PER_BATCH) as (ids, records):
             if not ids:
                 return total, False
-            records_store(records)
+            records_store_chunked(records)
             InboxBatch.objects.filter(pk__in=ids).delete()
             total += len(records)
         if time.monotonic() > deadline:
             return total, True
 
 
-def drain() -> tuple[int, bool]:
+def drain(*, wake_another: Callable[[], object] | None = None) -> tuple[int, bool]:
     """One drain run: the stream, then the inbox. Returns (records stored, more left)."""
     deadline = time.monotonic() + settings.INGEST_DRAIN_SECONDS
     total, more = 0, False
     client = queue.redis_client()
     if client is not None:
         try:
-            total, more = stream_drain(client, deadline=deadline)
+            total, more = stream_drain(client, deadline=deadline, wake_another=wake_another)
         except redis.RedisError:
             logger.warning("ingest: Redis unavailable; draining only the inbox")
     stored, inbox_more = inbox_drain(deadline=deadline)

@@ -5,8 +5,10 @@ message per request, and one task per message stores a few hundred events a seco
 worker that takes hundreds of messages at a time stores them in one transaction. So a request
 appends its messages in one round trip, and a drain task reads them in batches.
 
-Records on the queue are JSON: a message (`Message.as_dict()`) under field ``m``, or a rejection
-(for the source's ingest log) under field ``r``.
+One stream entry per request (one XADD: per-message entries made Redis the bottleneck): field
+``m`` holds a JSON array of its messages (`segment.message_encode`), ``r`` a JSON array of its
+rejections (for the source's ingest log), ``n`` the number of messages. Drains size their reads
+so that a read holds about settings.INGEST_BATCH_SIZE messages.
 
 Waking the workers: the request does ``SET drain-pending 1 NX EX`` in the same MULTI as its XADD
 and sends the drain task only when it set the flag. The drain task deletes the flag when it finds
@@ -24,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import redis
 from django.conf import settings
 from django.db import transaction
@@ -49,7 +52,7 @@ class QueueUnavailable(Exception):
 
 @dataclass
 class Records:
-    """What a request hands to the workers: validated messages and rejections to log."""
+    """What a drain takes from the queue: validated messages and rejections to log."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
@@ -100,34 +103,38 @@ def _mark_redis_down() -> None:
     _redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
 
 
-def enqueue(records: Records) -> bool:
-    """Keep the records (Redis, else the inbox); True when the caller should wake a drainer.
+def enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> bool:
+    """Keep a request's records (Redis, else the inbox); True when a drainer should be woken.
 
-    Raises QueueUnavailable only when neither could take them.
+    `messages` are `segment.message_encode` bytes. Raises QueueUnavailable only when neither
+    Redis nor the database could take them.
     """
     client = _redis_usable()
     if client is not None:
         try:
-            return _stream_add(client, records)
+            return _stream_add(client, messages, rejections)
         except redis.RedisError:
-            logger.warning("ingest: Redis refused %d records; using the inbox", len(records))
+            logger.warning("ingest: Redis refused %d messages; using the inbox", len(messages))
             _mark_redis_down()
     try:
-        InboxBatch.objects.create(messages=records.messages, rejections=records.rejections)
+        InboxBatch.objects.create(messages=[_loads(m) for m in messages], rejections=rejections)
     except Exception as exc:  # any database failure: the data was not kept
-        logger.exception("ingest: the inbox refused %d records", len(records))
+        logger.exception("ingest: the inbox refused %d messages", len(messages))
         raise QueueUnavailable from exc
     # With Redis configured the broker is down too; beat drains the inbox once it is back.
     return client is None and settings.CELERY_TASK_ALWAYS_EAGER
 
 
-def _stream_add(client: redis.Redis, records: Records) -> bool:
-    stream = stream_key()
+def _stream_add(
+    client: redis.Redis, messages: list[bytes], rejections: list[dict[str, Any]]
+) -> bool:
+    fields: dict[str, bytes | str | int] = {"n": len(messages)}
+    if messages:
+        fields["m"] = b"[" + b",".join(messages) + b"]"
+    if rejections:
+        fields["r"] = json.dumps(rejections, separators=(",", ":"))
     pipe = client.pipeline(transaction=True)
-    for message in records.messages:
-        pipe.xadd(stream, {"m": json.dumps(message, separators=(",", ":"))})
-    for rejection in records.rejections:
-        pipe.xadd(stream, {"r": json.dumps(rejection, separators=(",", ":"))})
+    pipe.xadd(stream_key(), fields)
     pipe.set(drain_flag_key(), 1, nx=True, ex=DRAIN_FLAG_SECONDS)
     return bool(pipe.execute()[-1])
 
@@ -178,15 +185,22 @@ class Batch:
     exhausted: bool = False
 
 
+def _loads(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # integers beyond 64 bits, written by the standard encoder
+        return json.loads(data)
+
+
 def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:
     records = Records()
     ids = []
     for entry_id, fields in entries:
         ids.append(entry_id)
         if b"m" in fields:
-            records.messages.append(json.loads(fields[b"m"]))
-        elif b"r" in fields:
-            records.rejections.append(json.loads(fields[b"r"]))
+            records.messages.extend(_loads(fields[b"m"]))
+        if b"r" in fields:
+            records.rejections.extend(json.loads(fields[b"r"]))
     return Batch(ids=ids, records=records)
 
 
@@ -223,6 +237,15 @@ def stream_ack(client: redis.Redis, ids: list[bytes]) -> None:
 
 def drain_flag_clear(client: redis.Redis) -> None:
     client.delete(drain_flag_key())
+
+
+def fanout_claim(client: redis.Redis) -> bool:
+    """True at most once per INGEST_FANOUT_SECONDS across all workers: the caller found a
+    backlog and may wake one more drain, so a burst spreads over every worker, one at a time."""
+    if settings.INGEST_FANOUT_SECONDS <= 0:
+        return False
+    key = f"{settings.INGEST_STREAM}:fanout"
+    return bool(client.set(key, 1, nx=True, px=int(settings.INGEST_FANOUT_SECONDS * 1000)))
 
 
 @contextmanager

@@ -17,7 +17,8 @@ The rules, once:
 - Time: the sender's clock is ``timestamp`` (else ``originalTimestamp``); it is corrected for
   clock skew with ``sentAt``: ``timestamp = receivedAt - (sentAt - originalTimestamp)``. A message
   relayed by Segment (it carries Segment's own ``receivedAt``) already has a corrected
-  ``timestamp``, which is kept as is. ISO-8601 with ``Z`` or an offset; no offset means UTC.
+  ``timestamp``, which is kept as is; without one it is corrected against Segment's
+  ``receivedAt``, not ours. ISO-8601 with ``Z`` or an offset; no offset means UTC.
 - A message is at most 32 KB of JSON. NUL characters and lone surrogates, which PostgreSQL cannot
   store, are replaced by U+FFFD rather than losing the message.
 - One bad message never sinks the others: each is kept or rejected with its index and reason.
@@ -29,6 +30,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from ingest.errors import IngestError
 
@@ -118,6 +121,8 @@ class Payload:
 class Parsed:
     messages: list[Message]
     rejections: list[Rejection]
+    # Each message's `message_encode` bytes, in the same order: encoded once, in validation.
+    encoded: list[bytes] = field(default_factory=list)
 
 
 class InvalidMessage(Exception):
@@ -172,6 +177,7 @@ def messages_parse(
 ) -> Parsed:
     """Validate every item of a payload: the good ones as `Message`, the others as `Rejection`."""
     messages: list[Message] = []
+    encoded: list[bytes] = []
     rejections: list[Rejection] = []
     context = _optional_object(payload.batch, "context", where="batch") if payload.batch else {}
     integrations = (
@@ -180,49 +186,84 @@ def messages_parse(
     sent_at = payload.batch.get("sentAt") if payload.batch else None
     for index, item in enumerate(payload.items):
         try:
-            raw = _raw_message(item, limits=limits)
-            raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
-            messages.append(
-                message_parse(
-                    raw,
-                    workspace_id=workspace_id,
-                    source_id=source_id,
-                    received_at=received_at,
-                    default_type=default_type,
-                )
+            if not isinstance(item, dict):
+                raise InvalidMessage("a message must be a JSON object")
+            raw = _with_batch(
+                {k: v for k, v in item.items() if k != "writeKey"},
+                context=context,
+                integrations=integrations,
+                sent_at=sent_at,
             )
+            message, data = _parse_encoded(
+                raw,
+                workspace_id=workspace_id,
+                source_id=source_id,
+                received_at=received_at,
+                default_type=default_type,
+            )
+            # The queue's JSON holds the whole message, so a short one is certainly small
+            # enough; only a long one is measured exactly, as sent.
+            if len(data) > limits.message_bytes and _size(item) > limits.message_bytes:
+                raise InvalidMessage(
+                    f"message is larger than {limits.message_bytes // 1024} KB",
+                    code="message_too_large",
+                )
         except InvalidMessage as exc:
             rejections.append(
                 Rejection(index=index, reason=str(exc), excerpt=excerpt(item), code=exc.code)
             )
-    return Parsed(messages=messages, rejections=rejections)
+            continue
+        messages.append(message)
+        encoded.append(data)
+    return Parsed(messages=messages, rejections=rejections, encoded=encoded)
+
+
+def message_encode(message: Message) -> bytes:
+    """`as_dict()` as UTF-8 JSON: what the queue carries.
+
+    Raises UnicodeEncodeError for lone surrogates, which no database stores.
+    """
+    data = message.as_dict()
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits, which the standard encoder writes as they are.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _parse_encoded(raw: dict[str, Any], **kwargs: Any) -> tuple[Message, bytes]:
+    message = message_parse(raw, **kwargs)
+    try:
+        data = message_encode(message)
+    except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): valid JSON, not storable text
+        data = b"\\u0000"
+    if b"\\u0000" in data:
+        # NUL or a lone surrogate somewhere: PostgreSQL refuses both, so replace them.
+        message = message_parse(_storable(raw), **kwargs)
+        data = message_encode(message)
+    return message, data
+
+
+def _size(item: Any) -> int:
+    try:
+        return len(orjson.dumps(item))
+    except orjson.JSONEncodeError:
+        text = json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+        return len(text.encode("utf-8", "replace"))
 
 
 def excerpt(item: Any) -> str:
-    """A short, printable view of what was sent, for the source's ingest log."""
+    """A short, printable view of what was sent, for the source's ingest log.
+
+    Without writeKey: the log is shown to every member, the token only to whoever created it.
+    """
+    if isinstance(item, dict) and "writeKey" in item:
+        item = {k: v for k, v in item.items() if k != "writeKey"}
     try:
         text = json.dumps(item, ensure_ascii=True, default=str)
     except (TypeError, ValueError, RecursionError):
         text = repr(type(item))
     return text[:EXCERPT_LENGTH]
-
-
-def _raw_message(item: Any, *, limits: Limits) -> dict[str, Any]:
-    if not isinstance(item, dict):
-        raise InvalidMessage("a message must be a JSON object")
-    try:
-        encoded = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate ("\ud800"): valid JSON, but not storable text.
-        item = _storable(item)
-        encoded = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if len(encoded) > limits.message_bytes:
-        raise InvalidMessage(
-            f"message is larger than {limits.message_bytes // 1024} KB", code="message_too_large"
-        )
-    if b"\\u0000" in encoded:
-        item = _storable(item)
-    return {k: v for k, v in item.items() if k != "writeKey"}
 
 
 def _storable(value: Any) -> Any:
@@ -421,10 +462,12 @@ def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime
             return timestamp.astimezone(UTC)
         clock = timestamp or original
         if clock is None:
-            return received_at
+            return relayed or received_at
         if sent_at is None:
             return clock.astimezone(UTC)
+        # Sent and received on two clocks: only the sender's interval between the event and
+        # sending is trusted, measured back from when it arrived (at Segment, if relayed).
         skew: timedelta = sent_at - clock
-        return (received_at - skew).astimezone(UTC)
+        return ((relayed or received_at) - skew).astimezone(UTC)
     except OverflowError as exc:
         raise InvalidMessage("timestamps are out of range") from exc

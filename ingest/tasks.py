@@ -17,7 +17,7 @@ from ingest.processing import drain
     ignore_result=True,
 )
 def drain_ingest() -> int:
-    stored, more = drain()
+    stored, more = drain(wake_another=drain_ingest.delay)
     if more:
         # Out of time with work left: hand over to a fresh task rather than hold the worker.
         drain_ingest.delay()

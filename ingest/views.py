@@ -15,12 +15,11 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from accounts.models import Source
 from ingest import queue
-from ingest.authentication import source_authenticate, token_from_headers
+from ingest.authentication import Sender, source_authenticate, token_from_headers
 from ingest.body import body_inflate, json_decode, too_large
 from ingest.errors import IngestError
-from ingest.queue import QueueUnavailable, Records
+from ingest.queue import QueueUnavailable
 from ingest.segment import Limits, Parsed, Payload, Rejection, messages_parse, payload_from_json
 
 logger = logging.getLogger(__name__)
@@ -93,16 +92,20 @@ def _read_body(request: HttpRequest) -> bytes:
         raise IngestError(400, "malformed_request", "Content-Length is not a number.") from None
     if length > limit:
         raise too_large(limit)
-    # request.read, not request.body: we enforce our own cap on exactly what we read.
-    body = request.read(limit + 1)
+    if not length and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        # No Content-Length: Django would read nothing, so read the server's (de-chunked) input.
+        body = request.META["wsgi.input"].read(limit + 1)
+    else:
+        # request.read, not request.body: we enforce our own cap on exactly what we read.
+        body = request.read(limit + 1)
     if len(body) > limit:
         raise too_large(limit)
     return body_inflate(body, request.META.get("HTTP_CONTENT_ENCODING", ""), limit=limit)
 
 
-def _rejection_record(source: Source, received_at: datetime, rejection: Rejection) -> dict:
+def _rejection_record(source: Sender, received_at: datetime, rejection: Rejection) -> dict:
     return {
-        "source_id": source.pk,
+        "source_id": source.source_id,
         "received_at": received_at.isoformat(),
         "index": rejection.index,
         "reason": rejection.reason,
@@ -110,10 +113,10 @@ def _rejection_record(source: Source, received_at: datetime, rejection: Rejectio
     }
 
 
-def _enqueue(records: Records) -> None:
+def _enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> None:
     """Hand records to the workers, waking a drainer when none is pending."""
     try:
-        wake = queue.enqueue(records)
+        wake = queue.enqueue(messages, rejections)
     except QueueUnavailable:
         raise IngestError(
             503, "unavailable", "Cannot keep messages right now; retry later.", retry_after=10
@@ -133,13 +136,13 @@ def _enqueue(records: Records) -> None:
         logger.exception("ingest: could not wake a drainer")
 
 
-def _log_refused(source: Source, received_at: datetime, exc: IngestError) -> None:
+def _log_refused(source: Sender, received_at: datetime, exc: IngestError) -> None:
     """Put a whole-request refusal in the source's ingest log (best effort: it is a 4xx)."""
     record = _rejection_record(source, received_at, Rejection(index=None, reason=exc.message))
     try:
-        _enqueue(Records(rejections=[record]))
+        _enqueue([], [record])
     except IngestError:
-        logger.warning("ingest: could not log a refused request for source %s", source.pk)
+        logger.warning("ingest: could not log a refused request for source %s", source.source_id)
 
 
 def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | None) -> HttpResponse:
@@ -154,7 +157,7 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         parsed = messages_parse(
             payload,
             workspace_id=source.workspace_id,
-            source_id=source.pk,
+            source_id=source.source_id,
             received_at=received_at,
             default_type=call_type,
             limits=_limits(),
@@ -163,16 +166,13 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         if source is not None and exc.status in {400, 413, 415}:
             _log_refused(source, received_at, exc)
         raise
-    if parsed.messages and not queue.rate_allowed(source.pk, len(parsed.messages)):
+    if parsed.messages and not queue.rate_allowed(source.source_id, len(parsed.messages)):
         raise IngestError(
             429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
         )
-    records = Records(
-        messages=[m.as_dict() for m in parsed.messages],
-        rejections=[_rejection_record(source, received_at, r) for r in parsed.rejections],
-    )
-    if records:
-        _enqueue(records)
+    rejections = [_rejection_record(source, received_at, r) for r in parsed.rejections]
+    if parsed.encoded or rejections:
+        _enqueue(parsed.encoded, rejections)
     return _reply(payload, parsed)
 
 

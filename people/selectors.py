@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.expressions import OrderBy
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
@@ -31,6 +32,8 @@ PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
 GROUP_CHOICES_LIMIT = 300
 SEARCH_MAX_LENGTH = 200
+# Up to this many matches a search sorts them all; beyond, it walks the last-seen index.
+SEARCH_SORT_LIMIT = 1000
 # Traits nested deeper than this are shown as compact JSON rather than one row per leaf.
 TRAIT_MAX_DEPTH = 4
 # A cap on the merged_into chain followed on a redirect; merges never form cycles, this is a guard.
@@ -87,8 +90,6 @@ def _to_micros(moment: datetime) -> int:
 
 
 def _from_micros(micros: int) -> datetime:
-    from datetime import timedelta
-
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
 
 
@@ -133,17 +134,13 @@ def _keyset_page(
     size: int,
     after: Cursor | None,
     before: Cursor | None,
+    split: tuple[str, list[int]] | None = None,
 ) -> Page:
     """Fetch size + 1 rows to know whether another page follows, in one query."""
-    desc = newest_first(moment_field)
-    asc = (F(moment_field).asc(nulls_last=True), F("id").asc())
     if before is not None:
         # Going back towards the newest: read upwards from the cursor, then flip.
-        rows = list(
-            queryset.filter(_newer_than(moment_field, before, nullable=nullable)).order_by(*asc)[
-                : size + 1
-            ]
-        )
+        queryset = queryset.filter(_newer_than(moment_field, before, nullable=nullable))
+        rows = _first_rows(queryset, moment_field, ascending=True, limit=size + 1, split=split)
         has_more_newer = len(rows) > size
         rows = rows[:size][::-1]
         page = Page(rows=rows)
@@ -154,7 +151,7 @@ def _keyset_page(
         return page
     if after is not None:
         queryset = queryset.filter(_older_than(moment_field, after, nullable=nullable))
-    rows = list(queryset.order_by(*desc)[: size + 1])
+    rows = _first_rows(queryset, moment_field, ascending=False, limit=size + 1, split=split)
     has_more_older = len(rows) > size
     rows = rows[:size]
     page = Page(rows=rows)
@@ -164,6 +161,35 @@ def _keyset_page(
         if after is not None:
             page.newer = _cursor_of(rows[0], moment_field).encode()
     return page
+
+
+def _first_rows(
+    queryset: QuerySet,
+    moment_field: str,
+    *,
+    ascending: bool,
+    limit: int,
+    split: tuple[str, list[int]] | None,
+) -> list[Any]:
+    """The first `limit` rows in (moment, id) order.
+
+    With `split` (a field and its values, e.g. a person's identity ids) each value gets its own
+    ordered, limited index scan and the union of those few rows is sorted: a person with a
+    million events costs what one with thirty does. A plain `IN` would sort all their events.
+    """
+    if ascending:
+        order: tuple = (F(moment_field).asc(nulls_last=True), F("id").asc())
+    else:
+        order = newest_first(moment_field)
+    if split is None:
+        return list(queryset.order_by(*order)[:limit])
+    field, values = split
+    if len(values) <= 1 or not connection.features.supports_slicing_ordering_in_compound:
+        return list(queryset.filter(**{f"{field}__in": values}).order_by(*order)[:limit])
+    # A compound query orders by plain columns: fine here, the split moments are never null.
+    plain = (moment_field, "id") if ascending else (f"-{moment_field}", "-id")
+    branches = [queryset.filter(**{field: v}).order_by(*plain)[:limit] for v in values]
+    return list(branches[0].union(*branches[1:], all=True).order_by(*plain)[:limit])
 
 
 def newest_first(moment_field: str) -> tuple[OrderBy, OrderBy]:
@@ -202,8 +228,12 @@ class PeopleFilters:
 def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QuerySet:
     """People whose email, name or one of whose ids starts with `q` (case-insensitive).
 
-    A UNION of three index range scans rather than one OR: PostgreSQL cannot combine an OR that
-    holds a subquery into index scans and would test every person of the workspace instead.
+    Two plans, picked by one cheap query: how many people match, up to SEARCH_SORT_LIMIT.
+    - Few matches (a typed email, a user id): a UNION of three index range scans, then sort those
+      few by last seen. One OR holding a subquery would make PostgreSQL test every person.
+    - Many matches (the first letters typed): walk the last-seen index newest first and keep the
+      matching rows; matches are dense, so 50 are found after a few thousand rows, where sorting
+      every match would read tens of thousands.
     """
     prefix = q.lower()
     people = Person.objects.for_workspace(workspace).current()
@@ -221,14 +251,30 @@ def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QueryS
         .filter(value_lower__startswith=prefix)
         .values("person_id")
     )
-    return queryset.filter(pk__in=by_email.union(by_name, by_id))
+    # UNION ALL streams, so the LIMIT stops the scans early; UNION would dedupe every match first.
+    matches = list(by_email.union(by_name, by_id, all=True)[: SEARCH_SORT_LIMIT + 1])
+    if len(matches) <= SEARCH_SORT_LIMIT:
+        return queryset.filter(pk__in={row["pk"] for row in matches})
+    id_matches = (
+        Identity.objects.for_workspace(workspace)
+        .filter(person=OuterRef("pk"))
+        .annotate(value_lower=Lower("value"))
+    )
+    return queryset.annotate(email_lower=Lower("email"), name_lower=Lower("name")).filter(
+        Q(email_lower__startswith=prefix)
+        | Q(name_lower__startswith=prefix)
+        | Exists(id_matches.filter(value_lower__startswith=prefix))
+    )
 
 
 def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:
     # On PostgreSQL `@>` uses the GIN index on audiences; SQLite has no JSON containment.
     if connection.features.supports_json_field_contains:
         return queryset.filter(audiences__contains={audience: True})
-    return queryset.filter(**{f"audiences__{audience}": True})
+    # KeyTransform, not `audiences__<name>`: a name holding "__" must stay one key.
+    return queryset.annotate(audience_value=KeyTransform(audience, "audiences")).filter(
+        audience_value=True
+    )
 
 
 def people_without_email(queryset: QuerySet) -> QuerySet:
@@ -357,22 +403,25 @@ def merged_people(workspace: Workspace, person: Person) -> list[Person]:
 def person_timeline(
     *,
     workspace: Workspace,
-    person: Person,
+    identity_ids: list[int],
     show_hidden: bool,
     after: Cursor | None = None,
     before: Cursor | None = None,
     size: int | None = None,
 ) -> Page:
-    events = Event.objects.for_workspace(workspace).for_person(person)
+    """A person's events, newest first: the events of their identities (`identity_ids`, all of
+    the person's, as `person_identities` returns them)."""
+    events = Event.objects.for_workspace(workspace)
     if not show_hidden:
         events = events.visible()
     return _keyset_page(
-        events,
+        events.defer("context", "warnings"),
         moment_field="timestamp",
         nullable=False,
         size=size or TIMELINE_PAGE_SIZE,
         after=after,
         before=before,
+        split=("identity_id", identity_ids),
     )
 
 

@@ -1,12 +1,12 @@
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
-from accounts.models import Membership
-from accounts.services import membership_for
+from feed.preferences import hidden_events_preference, hidden_events_preference_set
 from people import selectors
 from people.selectors import Cursor, PeopleFilters
 
@@ -32,7 +32,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "sources_url": reverse("sources:list"),
     }
     if request.htmx and request.htmx.target == "people-results":
-        return render(request, "people/_people_results.html", context)
+        response = render(request, "people/_people_results.html", context)
+        # The address bar shows the search without the form's empty fields (?q=ada, not
+        # ?q=ada&group=&audience=), so the pushed URL is the one people would share.
+        return push_url(response, _without_empty(request))
     context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
     return render(request, "people/person_list.html", context)
 
@@ -51,9 +54,10 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         query = request.GET.urlencode()
         return redirect(f"{url}?{query}" if query else url)
     show_hidden = _show_hidden_events(request)
+    identities = selectors.person_identities(workspace, person)
     timeline = selectors.person_timeline(
         workspace=workspace,
-        person=person,
+        identity_ids=[row.identity.pk for row in identities],
         show_hidden=show_hidden,
         after=Cursor.decode(request.GET.get("after")),
         before=Cursor.decode(request.GET.get("before")),
@@ -62,7 +66,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "timeline":
         return render(request, "people/_timeline.html", context)
     context |= {
-        "identities": selectors.person_identities(workspace, person),
+        "identities": identities,
         "merged_people": selectors.merged_people(workspace, person),
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
@@ -71,15 +75,43 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(request, "people/person_detail.html", context)
 
 
+@require_POST
+@workspace_required
+def person_hidden_toggle(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Show Hidden Events on a timeline: remembered for the member (the Feed's choice too)."""
+    workspace = request.workspace
+    person = selectors.person_for_page(workspace, person_id)
+    if person is None:
+        raise Http404("No such person in this workspace.")
+    show = request.POST.get("show") == "1"
+    hidden_events_preference_set(user=request.user, workspace=workspace, show=show)
+    url = f"{reverse('people:detail', args=[person.pk])}?hidden={int(show)}"
+    if not request.htmx or person.merged_into_id:
+        return redirect(url)
+    identities = selectors.person_identities(workspace, person)
+    timeline = selectors.person_timeline(
+        workspace=workspace,
+        identity_ids=[row.identity.pk for row in identities],
+        show_hidden=show,
+    )
+    context = {"person": person, "timeline": timeline, "show_hidden": show}
+    return push_url(render(request, "people/_timeline.html", context), url)
+
+
+def _without_empty(request: HttpRequest) -> str:
+    query = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            query.setlist(key, kept)
+    encoded = query.urlencode()
+    return f"{request.path}?{encoded}" if encoded else request.path
+
+
 def _show_hidden_events(request: HttpRequest) -> bool:
-    """The member's Show Hidden Events choice, shared with the Feed: `?hidden=1|0` changes and
-    remembers it, no parameter means the remembered choice."""
-    membership = membership_for(user=request.user, workspace=request.workspace)
-    stored = bool(membership and membership.show_hidden_events)
+    """`?hidden=1|0` when the URL says (a shared link shows what its sender saw), else the
+    member's remembered choice, shared with the Feed."""
     asked = request.GET.get("hidden")
-    if asked not in {"0", "1"}:
-        return stored
-    wanted = asked == "1"
-    if membership is not None and wanted != stored:
-        Membership.objects.filter(pk=membership.pk).update(show_hidden_events=wanted)
-    return wanted
+    if asked in {"0", "1"}:
+        return asked == "1"
+    return hidden_events_preference(user=request.user, workspace=request.workspace)

@@ -185,6 +185,14 @@ INGEST_CLAIM_IDLE_SECONDS = float(os.environ.get("INGEST_CLAIM_IDLE_SECONDS", "6
 INGEST_MAX_DELIVERIES = int(os.environ.get("INGEST_MAX_DELIVERIES", "10"))
 # One drain task stops after this long and hands over to a fresh one.
 INGEST_DRAIN_SECONDS = float(os.environ.get("INGEST_DRAIN_SECONDS", "30"))
+# A drain that finds a backlog wakes one more drain at most this often (0: never), so a burst
+# spreads over all workers.
+INGEST_FANOUT_SECONDS = float(os.environ.get("INGEST_FANOUT_SECONDS", "1"))
+# Rejected messages kept per source for the Sources page and admin (the newest ones).
+INGEST_REJECTIONS_KEPT = int(os.environ.get("INGEST_REJECTIONS_KEPT", "500"))
+# How long a process trusts a token it has checked (a revocation elsewhere takes this long to
+# reach it); 0 checks the database on every request.
+INGEST_TOKEN_CACHE_SECONDS = float(os.environ.get("INGEST_TOKEN_CACHE_SECONDS", "5"))
 # `make bench` only: exposes /bench/bare, a do-nothing view to compare the ingest path with.
 INGEST_BENCH_VIEWS = _env_bool("WINDSOR_BENCH_VIEWS", default=False)
 

@@ -1,7 +1,9 @@
 """How an event reads in one line of the Feed, and its raw message pretty-printed.
 
-Everything here returns plain strings: the templates autoescape them, so a sender's
-`<script>` in an event name or property is shown as text. Nothing here is marked safe.
+Names are prefixed (event_..., raw_json) so that they never collide with the people tags
+loaded in the same templates. Everything here returns plain strings: the templates autoescape
+them, so a sender's `<script>` in an event name or property is shown as text. Nothing here is
+marked safe.
 
 The one-line summaries follow the Segment specs people actually send: e-commerce
 (`Order Completed` and friends carry revenue/total/value and currency, products, order_id),
@@ -136,7 +138,7 @@ def _alias_parts(event: Event) -> Parts:
 
 
 @register.filter
-def key_properties(event: Event) -> Parts:
+def event_summary(event: Event) -> Parts:
     """(label, value) pairs for the row's one line of key properties."""
     match event.type:
         case Event.Type.TRACK:
@@ -168,7 +170,7 @@ def event_label(event: Event) -> str:
 
 
 @register.filter
-def pretty_json(value: Any) -> str:
+def raw_json(value: Any) -> str:
     """The raw message, indented; a plain str, so the template escapes it."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
 

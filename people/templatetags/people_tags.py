@@ -15,7 +15,9 @@ from people.avatars import avatar_for
 register = template.Library()
 
 # Properties shown inline on a timeline row, in this order when present; the rest stay in the raw.
-KEY_PROPERTIES = ("url", "path", "title", "plan", "revenue", "value", "currency", "button")
+KEY_PROPERTIES = (
+    "email", "name", "url", "path", "title", "plan", "revenue", "value", "currency", "button",
+)  # fmt: skip
 INLINE_PROPERTIES = 3
 INLINE_VALUE_LENGTH = 60
 
@@ -75,6 +77,21 @@ def key_properties(properties: Any) -> list[tuple[str, str]]:
         if len(shown) == INLINE_PROPERTIES:
             break
     return shown
+
+
+@register.filter
+def event_summary(event: Any) -> list[tuple[str, str]]:
+    """What a timeline row shows of an event: its properties, or for identify and group calls
+    (which carry traits, not properties) their traits; for an alias, the id it merged."""
+    raw = event.raw if isinstance(event.raw, dict) else {}
+    if event.type == "alias":
+        return [("previous id", str(raw.get("previousId") or ""))] if raw.get("previousId") else []
+    if event.type in {"identify", "group"}:
+        summary = key_properties(raw.get("traits"))
+        if event.type == "group" and raw.get("groupId") is not None:
+            summary = [("group id", str(raw["groupId"])), *summary][:INLINE_PROPERTIES]
+        return summary
+    return key_properties(event.properties)
 
 
 @register.filter

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from feed.models import Event
-from feed.templatetags.feed_tags import ago, event_label, key_properties, pretty_json
+from feed.templatetags.feed_tags import ago, event_label, event_summary, raw_json
 
 
 def event(type: str, name: str = "", properties: dict | None = None, raw: dict | None = None):
@@ -30,7 +30,7 @@ def test_order_completed_shows_revenue_and_currency_first():
         "products": [{"sku": "a"}, {"sku": "b"}],
         "coupon": "hasbros",
     }
-    assert key_properties(event("track", "Order Completed", props)) == [
+    assert event_summary(event("track", "Order Completed", props)) == [
         ("revenue", "25.0 USD"),
         ("order", "50314b8e"),
         ("products", "2"),
@@ -39,25 +39,25 @@ def test_order_completed_shows_revenue_and_currency_first():
 
 
 def test_plain_track_shows_its_first_scalar_properties():
-    parts = key_properties(event("track", "Clicked", {"button": "primary", "meta": {"a": 1}}))
+    parts = event_summary(event("track", "Clicked", {"button": "primary", "meta": {"a": 1}}))
     assert parts == [("button", "primary")]
 
 
 def test_page_shows_title_else_path():
     title = {"title": "Pricing", "path": "/pricing", "url": "https://x/pricing"}
-    assert key_properties(event("page", "Pricing", title)) == [("title", "Pricing")]
-    assert key_properties(event("page", "", {"path": "/docs"})) == [("path", "/docs")]
+    assert event_summary(event("page", "Pricing", title)) == [("title", "Pricing")]
+    assert event_summary(event("page", "", {"path": "/docs"})) == [("path", "/docs")]
     assert event_label(event("page")) == "Page viewed"
 
 
 def test_screen_shows_its_name():
-    assert key_properties(event("screen", "Home")) == [("screen", "Home")]
+    assert event_summary(event("screen", "Home")) == [("screen", "Home")]
     assert event_label(event("screen", "Home")) == "Home"
 
 
 def test_identify_shows_the_traits_the_call_set():
     raw = {"traits": {"plan": "pro", "email": "a@example.com", "name": "Ada", "logins": 3}}
-    assert key_properties(event("identify", raw=raw)) == [
+    assert event_summary(event("identify", raw=raw)) == [
         ("name", "Ada"),
         ("email", "a@example.com"),
         ("plan", "pro"),
@@ -68,20 +68,20 @@ def test_identify_shows_the_traits_the_call_set():
 
 def test_group_shows_id_and_name_and_alias_shows_both_ids():
     group = event("group", raw={"groupId": "g-1", "traits": {"name": "Acme Inc"}})
-    assert key_properties(group) == [("group", "g-1"), ("name", "Acme Inc")]
+    assert event_summary(group) == [("group", "g-1"), ("name", "Acme Inc")]
     alias = event("alias", raw={"previousId": "anon-9", "userId": "user-9"})
-    assert key_properties(alias) == [("alias", "anon-9 → user-9")]
+    assert event_summary(alias) == [("alias", "anon-9 → user-9")]
 
 
 def test_long_values_are_cut():
-    [(_key, value)] = key_properties(event("track", "X", {"note": "y" * 500}))
+    [(_key, value)] = event_summary(event("track", "X", {"note": "y" * 500}))
     assert len(value) == 80
     assert value.endswith("…")
 
 
 @pytest.mark.parametrize("raw", [{"a": "<b>"}, {"nested": {"list": [1, None, True]}}])
 def test_pretty_json_is_indented_plain_text(raw):
-    text = pretty_json(raw)
+    text = raw_json(raw)
     assert json.loads(text) == raw
     assert "\n  " in text
     assert not hasattr(text, "__html__")

@@ -117,9 +117,9 @@ def test_poll_finds_a_late_event_whose_timestamp_is_older_than_the_page(workspac
     # Delivered now, but it happened yesterday (a mobile SDK flushing its queue late).
     send("track", event="Delivered late", timestamp=now - timedelta(days=1))
 
-    update = feed_updates(workspace=workspace, filters=VISIBLE, after=page.watermark)
+    update = feed_updates(workspace=workspace, filters=VISIBLE, since=page.watermark)
     assert names(update.events) == ["Delivered late"]
-    assert feed_updates(workspace=workspace, filters=VISIBLE, after=update.watermark).events == []
+    assert feed_updates(workspace=workspace, filters=VISIBLE, since=update.watermark).events == []
 
 
 def test_poll_respects_filters_and_hidden(workspace, send):
@@ -128,10 +128,10 @@ def test_poll_respects_filters_and_hidden(workspace, send):
     send("track", event="Clicked")
     send("track", event="Order Completed")
 
-    visible = feed_updates(workspace=workspace, filters=VISIBLE, after=page.watermark)
+    visible = feed_updates(workspace=workspace, filters=VISIBLE, since=page.watermark)
     assert sorted(names(visible.events)) == ["Clicked", "Order Completed"]
     named = FeedFilters(show_hidden=True, name="Pricing")
-    assert names(feed_updates(workspace=workspace, filters=named, after=page.watermark).events) == [
+    assert names(feed_updates(workspace=workspace, filters=named, since=page.watermark).events) == [
         "Pricing"
     ]
 
@@ -144,7 +144,7 @@ def test_rows_stored_while_the_page_is_read_are_left_to_the_poll(workspace, send
     far = Cursor(timestamp=timezone.now() + timedelta(days=1), id=10**12, watermark=page.watermark)
     again = feed_page(workspace=workspace, filters=VISIBLE, before=far)
     assert names(again.events) == ["Before"]
-    update = feed_updates(workspace=workspace, filters=VISIBLE, after=page.watermark)
+    update = feed_updates(workspace=workspace, filters=VISIBLE, since=page.watermark)
     assert names(update.events) == ["After"]
 
 
@@ -153,7 +153,7 @@ def test_poll_in_chunks_resumes_without_gap_or_repeat(workspace, send_many):
     sent = send_many(9)
     after, seen = start, []
     while True:
-        update = feed_updates(workspace=workspace, filters=VISIBLE, after=after, limit=4)
+        update = feed_updates(workspace=workspace, filters=VISIBLE, since=after, limit=4)
         if not update.events:
             break
         seen += update.events
@@ -166,7 +166,7 @@ def test_other_workspaces_events_never_show(workspace, other_workspace, send):
     theirs = send("track", event="Theirs", into=other_workspace, user_id="x")
     page = feed_page(workspace=workspace, filters=ALL)
     assert names(page.events) == ["Mine"]
-    assert names(feed_updates(workspace=workspace, filters=ALL, after=0).events) == ["Mine"]
+    assert names(feed_updates(workspace=workspace, filters=ALL, since=0).events) == ["Mine"]
     assert feed_event_names(workspace=workspace) == ["Mine"]
     their_event = Event.objects.get(message_id=theirs["message_id"])
     assert feed_event(workspace=workspace, event_id=their_event.pk) is None
@@ -182,7 +182,9 @@ def test_event_names_are_distinct_and_sorted(workspace, send_many, send):
     assert feed_event_names(workspace=workspace) == ["Clicked", "Pricing", "Signed Up"]
 
 
-@pytest.mark.parametrize("value", ["", "nope", "12", "x_1", "1_y", "99999999999999999999999_1"])
+@pytest.mark.parametrize(
+    "value", ["", "nope", "12", "x_1", "1_y", "99999999999999999999999_1", "1_-5", "1_" + "9" * 20]
+)
 def test_malformed_cursor_means_first_page(value):
     assert Cursor.decode(value) is None
 

@@ -52,7 +52,11 @@ def recorded(name: str) -> list[Recorded]:
 
 
 def fixture_names() -> list[str]:
-    return sorted(p.stem for p in FIXTURES.glob("*.jsonl"))
+    names = sorted(p.stem for p in FIXTURES.glob("*.jsonl"))
+    if not names:
+        # Loud at collection: an empty list would quietly skip every test built on it.
+        raise RuntimeError(f"no recorded sender requests in {FIXTURES} (shared/ beside the repo?)")
+    return names
 
 
 def destination_path(request: Recorded) -> str:

@@ -71,8 +71,18 @@ def test_bodies_we_cannot_inflate_are_refused(body, encoding, status, code):
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"   ", b"{", b"{'a': 1}", b"\xff\xfe", b"[NaN]", b'{"a": Infinity}', b"[" * 100000],
-    ids=["empty", "blank", "unclosed", "quotes", "not-utf8", "nan", "infinity", "deep"],
+    [
+        b"",
+        b"   ",
+        b"{",
+        b"{'a': 1}",
+        b"\xff\xfe",
+        b"[NaN]",
+        b'{"a": Infinity}',
+        b"[1e400]",
+        b"[" * 100000,
+    ],
+    ids=["empty", "blank", "unclosed", "quotes", "not-utf8", "nan", "infinity", "1e400", "deep"],
 )
 def test_malformed_json_is_a_400(body):
     with pytest.raises(IngestError) as caught:
@@ -82,3 +92,8 @@ def test_malformed_json_is_a_400(body):
 
 def test_json_with_a_byte_order_mark_is_read():
     assert json_decode(b'\xef\xbb\xbf{"a": 1}') == {"a": 1}
+
+
+def test_integers_beyond_64_bits_and_lone_surrogates_still_parse():
+    assert json_decode(b"[1180591620717411303424]") == [1180591620717411303424]
+    assert json_decode(b'["\\ud800"]') == ["\ud800"]

@@ -104,3 +104,21 @@ def test_a_poison_message_in_the_inbox_does_not_block_it(issued):
     assert stored() == ["fine"]
     assert InboxBatch.objects.count() == 0
     assert DeadLetter.objects.count() == 1
+
+
+def test_the_rejection_log_keeps_only_the_newest(issued, settings):
+    settings.INGEST_REJECTIONS_KEPT = 3
+    rejections = [
+        {
+            "source_id": issued.source.pk,
+            "received_at": RECEIVED.isoformat(),
+            "index": n,
+            "reason": "bad",
+            "excerpt": "",
+        }
+        for n in range(5)
+    ]
+    processing.records_store(Records(rejections=rejections[:2]))
+    processing.records_store(Records(rejections=rejections[2:]))
+    assert sorted(RejectedMessage.objects.values_list("index", flat=True)) == [2, 3, 4]
+    assert Source.objects.get(pk=issued.source.pk).rejected_count == 5

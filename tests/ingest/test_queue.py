@@ -12,7 +12,6 @@ import pytest
 from feed.models import Event
 from ingest import processing, queue
 from ingest.models import DeadLetter, InboxBatch
-from ingest.queue import Records
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -65,13 +64,13 @@ def test_only_the_request_that_sets_the_drain_flag_wakes_a_drainer(stream, issue
         "reason": "r",
         "excerpt": "",
     }
-    assert queue.enqueue(Records(rejections=[record])) is True
-    assert queue.enqueue(Records(rejections=[record])) is False
+    assert queue.enqueue([], [record]) is True
+    assert queue.enqueue([], [record]) is False
     # The drainer clears the flag only after it found the stream empty, then reads once more.
     stored_count, more = processing.stream_drain(stream, deadline=float("inf"))
     assert (stored_count, more) == (2, False)
     assert stream.exists(queue.drain_flag_key()) == 0
-    assert queue.enqueue(Records(rejections=[record])) is True
+    assert queue.enqueue([], [record]) is True
 
 
 def test_a_drain_loops_over_batches_of_the_configured_size(client, token, stream, settings):
@@ -82,13 +81,36 @@ def test_a_drain_loops_over_batches_of_the_configured_size(client, token, stream
     assert len(stored()) == 20
 
 
+def test_a_backlog_wakes_one_more_drain_at_most_once_per_interval(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 100
+    settings.INGEST_FANOUT_SECONDS = 60
+    for n in range(5):
+        post(client, token, [track(f"r{n}-{i}") for i in range(100)])
+    woken: list[int] = []
+    assert processing.stream_drain(
+        stream, deadline=float("inf"), wake_another=lambda: woken.append(1)
+    ) == (500, False)
+    # Five full reads, but the interval lets only the first one wake another worker.
+    assert woken == [1]
+
+
+def test_a_drain_that_keeps_up_wakes_nobody(client, token, stream, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 100
+    post(client, token, [track("alone")])
+    woken: list[int] = []
+    processing.stream_drain(stream, deadline=float("inf"), wake_another=lambda: woken.append(1))
+    assert woken == []
+
+
 def test_what_a_dead_worker_took_is_taken_over(client, token, stream, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.INGEST_CLAIM_IDLE_SECONDS = 0
     post(client, token, [track("orphan-1"), track("orphan-2")])
     queue.group_ensure(stream)
     taken = queue.stream_read(stream, "worker-that-died", 10, pending=False)
-    assert len(taken.ids) == 2
+    assert len(taken.records.messages) == 2
 
     processing.drain()
     assert stored() == ["orphan-1", "orphan-2"]
@@ -129,3 +151,30 @@ def test_a_source_over_its_rate_gets_429(client, token, stream, settings):
     assert response.json()["code"] == "rate_limited"
     assert response["Retry-After"] == "1"
     assert stored() == ["r1", "r2", "r3"]
+
+
+def test_entries_of_one_and_of_many_messages_are_drained_in_bounded_batches(
+    client, token, stream, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 7
+    for n in range(5):
+        post(client, token, [track(f"one-{n}")])
+    post(client, token, [track(f"many-{n}") for n in range(20)])
+    for n in range(3):
+        post(client, token, [track(f"after-{n}")])
+    assert processing.stream_drain(stream, deadline=float("inf")) == (28, False)
+    assert len(stored()) == 28
+
+
+def test_the_request_reads_only_its_source_and_writes_nothing_to_the_database(
+    client, token, stream, settings, django_assert_max_num_queries
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with django_assert_max_num_queries(1) as captured:
+        assert post(client, token, [track("q1"), {"type": "bad"}]).status_code == 200
+    assert all("accounts_source" in q["sql"] for q in captured.captured_queries)
+    # Seen once, the token is not looked up again for a while.
+    with django_assert_max_num_queries(0):
+        assert post(client, token, [track("q2")]).status_code == 200
+    assert stored() == []

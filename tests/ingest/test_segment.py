@@ -115,6 +115,20 @@ def test_a_message_relayed_by_segment_keeps_its_corrected_timestamp():
     assert message.received_at == RECEIVED
 
 
+def test_a_relayed_message_without_timestamp_is_corrected_against_segments_receipt():
+    message = parse(
+        {
+            "type": "track",
+            "event": "E",
+            "userId": "u",
+            "originalTimestamp": "2015-02-23T22:28:50Z",
+            "sentAt": "2015-02-23T22:28:55Z",
+            "receivedAt": "2015-02-23T22:29:00Z",
+        }
+    )
+    assert message.timestamp == datetime(2015, 2, 23, 22, 28, 55, tzinfo=UTC)
+
+
 def test_batch_context_integrations_and_sent_at_apply_to_each_message():
     parsed = parse_body(
         {
@@ -316,3 +330,8 @@ def test_write_key_is_found_on_the_batch_or_on_the_first_message():
     assert payload_from_json([{"writeKey": "k2"}]).write_key == "k2"
     assert payload_from_json({"type": "track", "writeKey": "k3"}).write_key == "k3"
     assert payload_from_json({"type": "track"}).write_key is None
+
+
+def test_the_write_key_never_reaches_the_rejection_log():
+    parsed = parse_body([{"type": "nope", "writeKey": "wsr_secret"}])
+    assert "wsr_secret" not in parsed.rejections[0].excerpt

@@ -135,6 +135,14 @@ def test_a_revoked_token_is_401(client, issued, embedded):
     assert_error(post(client, "/v1/batch", [track("x")], token=issued.token), 401, "invalid_token")
 
 
+def test_a_token_revoked_after_use_is_refused_at_once(client, issued, embedded):
+    assert post(client, "/v1/batch", [track("before")], token=issued.token).status_code == 200
+    source_revoke(source=issued.source)
+    response = post(client, "/v1/batch", [track("after")], token=issued.token)
+    assert_error(response, 401, "invalid_token")
+    assert stored() == ["before"]
+
+
 def test_a_token_of_another_workspace_stores_into_that_workspace_only(
     client, issued, embedded, workspace
 ):

@@ -105,6 +105,22 @@ def test_search_matches_a_prefix_of_email_name_or_any_id(owner_client, people, q
     assert listed_ids(owner_client.get(LIST, {"q": query})) == [ada.pk]
 
 
+@pytest.mark.parametrize("limit", [1000, 1])
+def test_broad_searches_walk_the_list_and_find_the_same_people(
+    owner_client, people, monkeypatch, limit
+):
+    # Past SEARCH_SORT_LIMIT matches the search walks the last-seen index instead of sorting.
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", limit)
+    by_email = people.person(email="sam@example.com", minutes_ago=3)
+    by_name = people.person(name="Samantha Carter", minutes_ago=1)
+    by_id = people.person(user_id="SAM-42", email="other@example.com", minutes_ago=2)
+    people.person(name="Daniel Jackson", email="daniel@example.com")
+
+    ids = listed_ids(owner_client.get(LIST, {"q": "Sam"}))
+
+    assert ids == [by_name.pk, by_id.pk, by_email.pk]
+
+
 def test_search_is_a_prefix_not_a_substring(owner_client, people):
     people.person(name="Ada Lovelace", email="ada@analytical.engine")
 
@@ -135,6 +151,14 @@ def test_audience_filter_keeps_only_members_whose_value_is_true(owner_client, pe
     people.person(name="Never")
 
     assert listed_ids(owner_client.get(LIST, {"audience": "big_spenders"})) == [vip.pk]
+
+
+@pytest.mark.parametrize("name", ["order__completed", "exact", "a b", "x'y"])
+def test_audience_names_are_keys_not_lookups(owner_client, people, name):
+    member = people.person(name="Member", audiences={name: True})
+    people.person(name="Other", audiences={"order": {"completed": True}})
+
+    assert listed_ids(owner_client.get(LIST, {"audience": name})) == [member.pk]
 
 
 def test_missing_email_filter_keeps_people_without_email(owner_client, people):
@@ -221,30 +245,39 @@ def test_a_broken_cursor_shows_the_first_page(owner_client, people):
     assert listed_ids(owner_client.get(LIST, {"before": "9" * 80})) == [person.pk]
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "p"}, {"audience": "a"}, {"missing_email": "1", "after": "n.99999"}]
+)
 def test_list_runs_a_fixed_number_of_queries_whatever_the_page_size(
-    owner_client, people, django_assert_max_num_queries
+    owner_client, people, monkeypatch, django_assert_max_num_queries, params
 ):
+    # A limit of 1 sends the search down its walking plan once people outnumber it.
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", 1)
     group = people.group()
-    people.person(name="First", group=group, audiences={"a": True})
-    with django_assert_max_num_queries(6) as few:
-        owner_client.get(LIST)
+    people.person(name="Pat First", group=group, audiences={"a": True})
+    with django_assert_max_num_queries(7) as few:
+        owner_client.get(LIST, params)
     for i in range(60):
         people.person(name=f"P{i}", group=people.group(group_id=f"g{i}"), audiences={"a": True})
     with django_assert_max_num_queries(len(few.captured_queries)):
-        owner_client.get(LIST, {"audience": "a"})
+        response = owner_client.get(LIST, params)
+    assert len(listed_ids(response)) == 50
 
 
 def test_htmx_search_returns_only_the_results_fragment(owner_client, people):
     people.person(name="Ada Lovelace")
 
     response = owner_client.get(
-        LIST, {"q": "ada"}, headers={"HX-Request": "true", "HX-Target": "people-results"}
+        LIST,
+        {"q": "ada", "group": "", "audience": ""},
+        headers={"HX-Request": "true", "HX-Target": "people-results"},
     )
 
     html = response.content.decode()
     assert "Ada Lovelace" in html
     assert "<html" not in html
     assert "HX-Request" in response["Vary"]
+    assert response["HX-Push-Url"] == "/people/?q=ada"
 
 
 def test_empty_workspace_explains_how_to_send_the_first_identify(owner_client, workspace):
@@ -372,22 +405,63 @@ def test_timeline_is_newest_first_and_hides_page_events_by_default(owner_client,
     assert "Show Hidden Events" in html
 
 
+def toggle(person: Person) -> str:
+    return reverse("people:hidden_toggle", args=[person.pk])
+
+
 def test_show_hidden_events_reveals_pages_and_is_remembered(owner, owner_client, people):
     person = people.person(name="Ada")
     people.event(person, type="page", name="Pricing")
     membership = Membership.objects.get(user=owner)
 
-    shown = owner_client.get(detail(person), {"hidden": "1"}).content.decode()
-    assert "Pricing" in shown
+    response = owner_client.post(toggle(person), {"show": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{detail(person)}?hidden=1"
     membership.refresh_from_db()
     assert membership.show_hidden_events is True
-
+    assert "Pricing" in owner_client.get(response["Location"]).content.decode()
+    # Remembered: the page without ?hidden= shows them too.
     assert "Pricing" in owner_client.get(detail(person)).content.decode()
 
-    hidden = owner_client.get(detail(person), {"hidden": "0"}).content.decode()
-    assert "Pricing" not in hidden
+    owner_client.post(toggle(person), {"show": "0"})
     membership.refresh_from_db()
     assert membership.show_hidden_events is False
+    assert "Pricing" not in owner_client.get(detail(person)).content.decode()
+
+
+def test_hidden_in_the_url_wins_over_the_remembered_choice_without_changing_it(
+    owner, owner_client, people
+):
+    person = people.person(name="Ada")
+    people.event(person, type="page", name="Pricing")
+
+    assert "Pricing" in owner_client.get(detail(person), {"hidden": "1"}).content.decode()
+    assert not Membership.objects.get(user=owner).show_hidden_events
+
+
+def test_htmx_toggle_swaps_the_timeline_and_pushes_the_url(owner_client, people):
+    person = people.person(name="Ada")
+    people.event(person, type="page", name="Pricing")
+
+    response = owner_client.post(toggle(person), {"show": "1"}, headers={"HX-Request": "true"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="timeline"')
+    assert "Pricing" in html
+    assert "Hide Hidden Events" in html
+    assert response["HX-Push-Url"] == f"{detail(person)}?hidden=1"
+
+
+def test_toggle_needs_a_post_and_a_person_of_the_workspace(
+    owner, owner_client, people, other_workspace
+):
+    person = people.person(name="Ada")
+    theirs = Person.objects.create(workspace=other_workspace, name="Theirs")
+
+    assert owner_client.get(toggle(person), {"show": "1"}).status_code == 405
+    assert owner_client.post(toggle(theirs), {"show": "1"}).status_code == 404
+    assert not Membership.objects.get(user=owner).show_hidden_events
 
 
 def test_the_feeds_hidden_events_choice_applies_to_timelines(owner, owner_client, people):
@@ -427,6 +501,40 @@ def test_timeline_pages_by_keyset(owner_client, people, monkeypatch):
     html = second.content.decode()
     assert "Step 2" in html and "Step 3" in html and "Step 1" not in html
     assert "<html" not in html
+
+
+def test_timeline_pages_interleave_the_events_of_several_identities(people):
+    person = people.person(user_id="u-1", anonymous_id="a-1", name="Ada")
+    other = people.person(user_id="u-2", name="Someone Else")
+    people.event(other, name="Not Ada", minutes_ago=5)
+    identities = list(person.identities.order_by("id"))
+    made = []
+    for minute in range(9):
+        event = people.event(person, name=f"Step {minute}", minutes_ago=minute)
+        event.identity = identities[minute % 2]
+        event.save()
+        made.append(event.pk)
+    ids = [i.pk for i in identities]
+
+    pages, after = [], None
+    while True:
+        page = selectors.person_timeline(
+            workspace=people.workspace, identity_ids=ids, show_hidden=False, after=after, size=4
+        )
+        pages.append([e.pk for e in page.rows])
+        if not page.older:
+            break
+        after = Cursor.decode(page.older)
+    assert pages == [made[0:4], made[4:8], made[8:9]]
+
+    back = selectors.person_timeline(
+        workspace=people.workspace,
+        identity_ids=ids,
+        show_hidden=False,
+        before=Cursor.decode(page.newer),
+        size=4,
+    )
+    assert [e.pk for e in back.rows] == made[4:8]
 
 
 def test_event_rows_carry_the_raw_message(owner_client, people):

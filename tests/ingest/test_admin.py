@@ -1,0 +1,54 @@
+"""Dead letters and inbox batches in Django admin: visible, and storable again."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from feed.models import Event
+from ingest.models import DeadLetter, InboxBatch
+from ingest.segment import message_parse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client(client):
+    admin = get_user_model().objects.create_superuser("root@example.com", "root@example.com", "pw")
+    client.force_login(admin)
+    return client
+
+
+def message(source, message_id: str) -> dict:
+    raw = {"type": "track", "event": "E", "userId": "u", "messageId": message_id}
+    return message_parse(
+        raw,
+        workspace_id=source.workspace_id,
+        source_id=source.pk,
+        received_at=datetime(2026, 1, 1, tzinfo=UTC),
+    ).as_dict()
+
+
+def test_dead_letters_show_their_error_and_can_be_stored_again(admin_client, issued):
+    letter = DeadLetter.objects.create(
+        messages=[message(issued.source, "dl-1")],
+        error="Traceback ...\nValueError: <b>bad</b> timestamp",
+        attempts=2,
+    )
+    page = admin_client.get("/admin/ingest/deadletter/").content.decode()
+    assert "ValueError: &lt;b&gt;bad&lt;/b&gt; timestamp" in page
+
+    response = admin_client.post(
+        "/admin/ingest/deadletter/",
+        {"action": "retry_dead_letters", "_selected_action": [letter.pk]},
+    )
+    assert response.status_code == 302
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["dl-1"]
+    assert not DeadLetter.objects.exists()
+
+
+def test_inbox_batches_are_listed(admin_client, issued):
+    InboxBatch.objects.create(messages=[message(issued.source, "ib-1")], rejections=[])
+    page = admin_client.get("/admin/ingest/inboxbatch/")
+    assert page.status_code == 200
+    assert "inbox batches" in page.content.decode().lower()

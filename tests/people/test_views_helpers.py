@@ -1,0 +1,98 @@
+"""The helpers the People templates use to show sender values: plain text, never markup."""
+
+from types import SimpleNamespace
+
+from django.http import QueryDict
+from django.utils.safestring import SafeData
+
+from people.selectors import Cursor, TraitRow, trait_rows
+from people.templatetags.people_tags import event_summary, key_properties, query_with
+
+
+def test_nested_traits_become_readable_rows():
+    rows = trait_rows(
+        {
+            "plan": "pro",
+            "address": {"city": "Paris", "geo": {"lat": 48.85}},
+            "tags": ["a", "b"],
+            "orders": [{"id": 1}, {"id": 2}],
+            "vip": True,
+            "manager": None,
+            "empty": {},
+        }
+    )
+
+    assert rows == [
+        TraitRow("address.city", "Paris"),
+        TraitRow("address.geo.lat", "48.85", "number"),
+        TraitRow("empty", "{}", "json"),
+        TraitRow("manager", "null", "null"),
+        TraitRow("orders[0].id", "1", "number"),
+        TraitRow("orders[1].id", "2", "number"),
+        TraitRow("plan", "pro"),
+        TraitRow("tags", "a, b"),
+        TraitRow("vip", "true", "bool"),
+    ]
+
+
+def test_very_deep_traits_end_as_compact_json():
+    deep: dict = {"x": 1}
+    for _ in range(50):
+        deep = {"d": deep}
+
+    rows = trait_rows(deep)
+
+    assert len(rows) == 1
+    assert rows[0].kind == "json"
+    assert rows[0].key == "d.d.d.d.d"
+
+
+def test_trait_values_are_never_marked_safe():
+    rows = trait_rows({"<b>": "<script>x</script>", "n": {"<i>": ["<u>", {"<s>": 1}]}})
+    for row in rows:
+        assert not isinstance(row.key, SafeData)
+        assert not isinstance(row.value, SafeData)
+
+
+def test_key_properties_prefers_known_keys_skips_nested_and_shortens():
+    shown = key_properties(
+        {"zeta": "z", "revenue": 12.5, "nested": {"a": 1}, "url": "https://x.test/" + "p" * 100}
+    )
+
+    assert shown[0] == ("url", "https://x.test/" + "p" * 44 + "…")
+    assert shown[1] == ("revenue", "12.5")
+    assert shown[2] == ("zeta", "z")
+
+
+def event(type: str, raw: dict, properties: dict | None = None) -> SimpleNamespace:
+    return SimpleNamespace(type=type, raw=raw, properties=properties or {})
+
+
+def test_event_summary_shows_traits_for_identify_and_group_and_the_merged_id_for_alias():
+    identify = event("identify", {"traits": {"email": "a@example.com", "plan": "pro"}})
+    group = event("group", {"groupId": "acme", "traits": {"name": "Acme"}})
+    alias = event("alias", {"previousId": "anon-1", "userId": "u-1"})
+    track = event("track", {}, {"revenue": 3})
+
+    assert event_summary(identify) == [("email", "a@example.com"), ("plan", "pro")]
+    assert event_summary(group) == [("group id", "acme"), ("name", "Acme")]
+    assert event_summary(alias) == [("previous id", "anon-1")]
+    assert event_summary(track) == [("revenue", "3")]
+    assert event_summary(event("identify", {"traits": "junk"})) == []
+
+
+def test_query_with_replaces_and_drops_parameters():
+    params = QueryDict("q=ada&after=1.2&group=3")
+
+    assert query_with(params, after=None, before="9.9") == "?q=ada&group=3&before=9.9"
+    assert query_with(QueryDict(""), after=None) == "?"
+
+
+def test_cursors_round_trip_and_reject_junk():
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 11, 23, 12, 30, 1, 123456, tzinfo=UTC)
+    assert Cursor.decode(Cursor(moment, 42).encode()) == Cursor(moment, 42)
+    assert Cursor.decode(Cursor(None, 7).encode()) == Cursor(None, 7)
+    for junk in ("", "abc", "1.x", "x.1", "99999999999999999999999.1", "1" * 61):
+        assert Cursor.decode(junk) is None
