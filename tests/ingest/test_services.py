@@ -89,3 +89,21 @@ def test_an_empty_batch_and_a_batch_of_duplicates_write_nothing(ws, django_asser
     with django_assert_max_num_queries(4):
         batch_process([seen, seen])
     assert Event.objects.for_workspace(ws).count() == 1
+
+
+def test_awkward_values_survive_the_bulk_path_unchanged(ws):
+    awkward = ["tab\there", "new\nline", "back\\slash", 'quote"s', "ünï 🎉", "\\N", "comma,semi;"]
+    traits = {"note": 'a\\b\t"c"\n', "nested": {"list": [1, "\\x", None]}, "email": "é@x.io"}
+    batch = [
+        message(ws, "identify", user_id=f"{value}-{i}", traits=traits, properties={"v": value})
+        for i in range(10)
+        for value in awkward
+    ]
+    assert len(batch) >= 50  # large enough for the COPY path on PostgreSQL
+    batch_process(batch)
+    person = person_of(ws, "\\N-3")
+    assert person.traits == {"note": 'a\\b\t"c"\n', "nested": {"list": [1, "\\x", None]}}
+    assert person.email == "é@x.io"
+    stored = Event.objects.get(message_id=batch[1]["message_id"])
+    assert stored.properties == {"v": "new\nline"}
+    assert stored.identity.value == "new\nline-0"
