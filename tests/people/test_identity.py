@@ -458,3 +458,26 @@ def test_identities_record_the_link_that_put_them_on_their_person(new_ws):
     assert links["device"] == (True, "alias", "u3")
     assert links["u3"] == (True, "alias", "device")
     assert links["u1"] == (False, "", "")
+
+
+@pytest.mark.services
+def test_many_merges_in_one_batch_still_cost_a_fixed_number_of_queries(ws):
+    batch_process(
+        [
+            message(ws, "identify", user_id=f"{side}-{i}", minute=1)
+            for i in range(60)
+            for side in "ab"
+        ]
+    )
+    # Rows already merged into the future losers must follow them to the survivors.
+    batch_process([message(ws, "identify", user_id=f"c-{i}", minute=2) for i in range(60)])
+    batch_process([message(ws, "alias", previous_id=f"c-{i}", user_id=f"a-{i}") for i in range(60)])
+    aliases = [message(ws, "alias", previous_id=f"a-{i}", user_id=f"b-{i}") for i in range(60)]
+    with CaptureQueriesContext(connection) as merges:
+        batch_process(aliases)
+    assert len(merges.captured_queries) <= MAX_QUERIES_PER_BATCH + 2
+    for i in range(60):
+        survivor = person_of(ws, f"b-{i}")
+        assert ids_of(survivor) == {f"a-{i}", f"b-{i}", f"c-{i}"}
+        assert Person.objects.for_workspace(ws).filter(merged_into=survivor).count() == 2
+    assert not Person.objects.for_workspace(ws).filter(merged_into__merged_into__isnull=False)
