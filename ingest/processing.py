@@ -30,7 +30,7 @@ from accounts.models import RejectedMessage, Source, Workspace
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
-from ingest.services import batch_process
+from ingest.services import batch_process, workspaces_lock
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,9 @@ def records_store(records: Records) -> None:
     """Store a batch of queued records; only retryable database errors escape."""
     try:
         with transaction.atomic():
+            # Workspace locks before any Source row: batch_process takes them and then counts
+            # on the sources, so taking them in the other order could deadlock two workers.
+            workspaces_lock({m["workspace_id"] for m in records.messages})
             rejections_record(records.rejections)
             if records.messages:
                 _store(records.messages)
