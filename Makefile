@@ -27,7 +27,7 @@ test: dev-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: dev-deps
-	$(PY) -m bench $(BENCH_ARGS)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) -m bench $(BENCH_ARGS)
 
 worker: deps
 	$(VENV)/bin/celery -A windsor worker -B --loglevel=INFO
