@@ -80,7 +80,7 @@ def test_long_values_are_cut():
 
 
 @pytest.mark.parametrize("raw", [{"a": "<b>"}, {"nested": {"list": [1, None, True]}}])
-def test_pretty_json_is_indented_plain_text(raw):
+def test_raw_json_is_indented_plain_text(raw):
     text = raw_json(raw)
     assert json.loads(text) == raw
     assert "\n  " in text
