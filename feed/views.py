@@ -10,9 +10,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
+from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from feed import selectors
 from feed.models import Event
-from feed.preferences import hidden_events_preference, hidden_events_preference_set
 from feed.selectors import Cursor, FeedFilters
 
 

@@ -6,7 +6,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
-from feed.preferences import hidden_events_preference, hidden_events_preference_set
+from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from people import selectors
 from people.selectors import Cursor, PeopleFilters
 
