@@ -262,8 +262,7 @@ def _end_to_end(env, port, token, workspace, event_model, client, stream) -> str
     rate = (stored - first[1]) / max(finished - first[0], 1e-6)
     return (
         f"end to end: {stored:,} of {queued:,} queued events stored by 1 Celery worker at "
-        f"{rate:,.0f} events/s after its first batch ({settings_batch()} per batch; "
-        "batch_process is the identity helper's)"
+        f"{rate:,.0f} events/s after its first batch ({settings_batch()} per batch)"
     )
 
 
