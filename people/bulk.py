@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
+import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 # Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
@@ -42,7 +43,16 @@ def _converters(fields: list[models.Field]) -> list[tuple[str, Callable[[Any], A
             encoder = field.encoder
 
             def to_json(value: Any, encoder: type | None = encoder) -> str | None:
-                return None if value is None else json.dumps(value, cls=encoder)
+                if value is None:
+                    return None
+                if encoder is None:
+                    try:
+                        # orjson is several times faster; it refuses what it cannot encode
+                        # exactly (integers past 64 bits), which the stdlib then takes.
+                        return orjson.dumps(value).decode()
+                    except TypeError:
+                        pass
+                return json.dumps(value, cls=encoder)
 
             converters.append((field.attname, to_json))
         elif isinstance(field, plain):
