@@ -12,12 +12,9 @@ group (group id and name), alias (previous id -> user id).
 """
 
 import json
-from datetime import datetime, timedelta
 from typing import Any
 
 from django import template
-from django.utils import timezone
-from django.utils.timesince import timesince
 
 from feed.models import Event
 
@@ -167,19 +164,3 @@ def event_label(event: Event) -> str:
     if event.type == Event.Type.SCREEN:
         return "Screen viewed"
     return Event.Type(event.type).label if event.type in Event.Type.values else event.type
-
-
-@register.filter
-def raw_json(value: Any) -> str:
-    """The raw message, indented; a plain str, so the template escapes it."""
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False, default=str)
-
-
-@register.filter
-def ago(when: datetime | None) -> str:
-    """ "3 hours ago"; "just now" under a minute, and for timestamps a skewed clock put ahead."""
-    if when is None:
-        return ""
-    if timezone.now() - when < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(when, depth=1)} ago"

@@ -2,13 +2,10 @@
 controls is returned as plain text and escaped by the template."""
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from django import template
 from django.http import QueryDict
-from django.utils import timezone
-from django.utils.timesince import timesince
 
 from people.avatars import avatar_for
 
@@ -54,11 +51,6 @@ def query_with(params: QueryDict, **changes: Any) -> str:
 
 
 @register.filter
-def pretty_json(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
-
-
-@register.filter
 def key_properties(properties: Any) -> list[tuple[str, str]]:
     """A few properties worth showing on a timeline row, as short text."""
     if not isinstance(properties, dict):
@@ -80,7 +72,7 @@ def key_properties(properties: Any) -> list[tuple[str, str]]:
 
 
 @register.filter
-def event_summary(event: Any) -> list[tuple[str, str]]:
+def timeline_summary(event: Any) -> list[tuple[str, str]]:
     """What a timeline row shows of an event: its properties, or for identify and group calls
     (which carry traits, not properties) their traits; for an alias, the id it merged."""
     raw = event.raw if isinstance(event.raw, dict) else {}
@@ -99,13 +91,3 @@ def true_audiences(audiences: Any) -> list[str]:
     if not isinstance(audiences, dict):
         return []
     return sorted(str(k) for k, v in audiences.items() if v is True)
-
-
-@register.filter
-def ago(moment: Any) -> str:
-    """ "3 hours ago": one unit is enough to tell recent from old at a glance."""
-    if not moment:
-        return ""
-    if timezone.now() - moment < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(moment, depth=1)} ago"

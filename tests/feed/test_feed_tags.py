@@ -4,8 +4,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.templatetags.display import ago, pretty_json
 from feed.models import Event
-from feed.templatetags.feed_tags import ago, event_label, event_summary, raw_json
+from feed.templatetags.feed_tags import event_label, event_summary
 
 
 def event(type: str, name: str = "", properties: dict | None = None, raw: dict | None = None):
@@ -81,7 +82,7 @@ def test_long_values_are_cut():
 
 @pytest.mark.parametrize("raw", [{"a": "<b>"}, {"nested": {"list": [1, None, True]}}])
 def test_raw_json_is_indented_plain_text(raw):
-    text = raw_json(raw)
+    text = pretty_json(raw)
     assert json.loads(text) == raw
     assert "\n  " in text
     assert not hasattr(text, "__html__")

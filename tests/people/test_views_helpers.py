@@ -6,7 +6,7 @@ from django.http import QueryDict
 from django.utils.safestring import SafeData
 
 from people.selectors import Cursor, TraitRow, trait_rows
-from people.templatetags.people_tags import event_summary, key_properties, query_with
+from people.templatetags.people_tags import key_properties, query_with, timeline_summary
 
 
 def test_nested_traits_become_readable_rows():
@@ -74,11 +74,11 @@ def test_event_summary_shows_traits_for_identify_and_group_and_the_merged_id_for
     alias = event("alias", {"previousId": "anon-1", "userId": "u-1"})
     track = event("track", {}, {"revenue": 3})
 
-    assert event_summary(identify) == [("email", "a@example.com"), ("plan", "pro")]
-    assert event_summary(group) == [("group id", "acme"), ("name", "Acme")]
-    assert event_summary(alias) == [("previous id", "anon-1")]
-    assert event_summary(track) == [("revenue", "3")]
-    assert event_summary(event("identify", {"traits": "junk"})) == []
+    assert timeline_summary(identify) == [("email", "a@example.com"), ("plan", "pro")]
+    assert timeline_summary(group) == [("group id", "acme"), ("name", "Acme")]
+    assert timeline_summary(alias) == [("previous id", "anon-1")]
+    assert timeline_summary(track) == [("revenue", "3")]
+    assert timeline_summary(event("identify", {"traits": "junk"})) == []
 
 
 def test_query_with_replaces_and_drops_parameters():
