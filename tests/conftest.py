@@ -38,6 +38,12 @@ def chromium_missing() -> str | None:
     return None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The live server answers each request on a thread of its own; a persistent connection would
+    # outlive that thread and keep the test database busy when it is dropped.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         reasons = []
