@@ -66,10 +66,19 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _rows(objs: list[models.Model], fields: list[models.Field]) -> Iterator[list[Any]]:
+def _rows(objs: Sequence[Any], fields: list[models.Field]) -> Iterator[list[Any]]:
     converters = _converters(fields)
     for obj in objs:
         yield [convert(getattr(obj, attname)) for attname, convert in converters]
+
+
+def _instances(model: type[models.Model], objs: Sequence[Any]) -> list[models.Model]:
+    """Model instances for the ORM's bulk statements, from plain rows where needed."""
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    return [
+        obj if isinstance(obj, model) else model(**{name: getattr(obj, name) for name in attnames})
+        for obj in objs
+    ]
 
 
 def _log(sql: str) -> None:
@@ -86,12 +95,18 @@ def _insert_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
-def bulk_insert(model: type[models.Model], objs: list[models.Model], *, with_ids: bool) -> None:
-    """Insert new rows; with_ids sets each object's pk (needed when other rows point at them)."""
+def bulk_insert(model: type[models.Model], objs: Sequence[Any], *, with_ids: bool) -> None:
+    """Insert new rows; with_ids sets each object's pk (needed when other rows point at them).
+
+    `objs` are model instances or plain rows with the same attnames (people/rows.py).
+    """
     if not objs:
         return
     if connection.vendor != "postgresql" or len(objs) < COPY_FROM:
-        model.objects.bulk_create(objs)
+        instances = _instances(model, objs)
+        model.objects.bulk_create(instances)
+        for obj, instance in zip(objs, instances, strict=True):
+            obj.pk = instance.pk
         return
     table = model._meta.db_table
     fields = _insert_fields(model)
@@ -145,12 +160,13 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
         _log(f"COPY {table} ({names})")
 
 
-def bulk_update(model: type[models.Model], objs: list[models.Model], names: list[str]) -> None:
-    """Write the given fields of existing rows in a fixed number of statements."""
+def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]) -> None:
+    """Write the given fields of existing rows (model instances or plain rows, as bulk_insert)
+    in a fixed number of statements."""
     if not objs:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(objs, names, batch_size=500)
+        model.objects.bulk_update(_instances(model, objs), names, batch_size=500)
         return
     table = connection.ops.quote_name(model._meta.db_table)
     fields = [model._meta.pk, *_columns(model, names)]
@@ -180,7 +196,7 @@ def bulk_update(model: type[models.Model], objs: list[models.Model], names: list
 
 
 def _update_from_values(
-    table: str, fields: list[models.Field], columns: list[str], objs: list[models.Model]
+    table: str, fields: list[models.Field], columns: list[str], objs: Sequence[Any]
 ) -> None:
     """One UPDATE .. FROM (VALUES ..) for a few rows (a merge re-pointing a person's ids).
 

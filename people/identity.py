@@ -74,6 +74,7 @@ from django.utils import timezone
 
 from people.bulk import bulk_insert, bulk_update
 from people.models import Group, Identity, Person
+from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _newest(joined: dict, keys: tuple[str, ...]) -> Any:
     return max(entries, key=lambda e: (e[1], e[2]))[0]
 
 
-def person_summary(identities: list[Identity], groups: dict[str, Group]) -> dict[str, Any]:
+def person_summary(identities: list[IdentityRow], groups: dict[str, Group]) -> dict[str, Any]:
     """The derived fields of a person, from all of its identities (see the module rules)."""
     joined = versions_join([i.trait_versions for i in identities])
     name = _column(joined["name"][0], 500) if "name" in joined else None
@@ -189,7 +190,7 @@ def person_summary(identities: list[Identity], groups: dict[str, Group]) -> dict
         "name": name,
         "traits": traits,
         "audiences": audiences,
-        "group": groups.get(newest_group) if newest_group else None,
+        "group_id": groups[newest_group].pk if newest_group in groups else None,
         "is_identified": any(i.kind == USER for i in identities),
         "first_seen": min(firsts) if firsts else None,
         "last_seen": max(lasts) if lasts else None,
@@ -246,7 +247,7 @@ class PersonState:
 class Applied:
     """What the batch decided for one message: the identity its event belongs to, and warnings."""
 
-    identity: Identity | None
+    identity: IdentityRow | None
     warnings: list[str]
 
 
@@ -260,7 +261,7 @@ class IdentityBatch:
     def __init__(self, workspace_id: int, messages: list[dict]) -> None:
         self.workspace_id = workspace_id
         self.messages = messages
-        self.identities: dict[str, Identity] = {}
+        self.identities: dict[str, IdentityRow] = {}
         self.person_of: dict[str, PersonState] = {}
         self.people: list[PersonState] = []
         self.groups: dict[str, Group] = {}
@@ -290,7 +291,14 @@ class IdentityBatch:
                 .distinct()
             )
             people: dict[int, PersonState] = {}
-            for identity in Identity.objects.filter(person_id__in=touched) if touched else []:
+            loaded = (
+                identity_rows(
+                    Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS)
+                )
+                if touched
+                else []
+            )
+            for identity in loaded:
                 person = people.get(identity.person_id)
                 if person is None:
                     person = people[identity.person_id] = PersonState(pk=identity.person_id)
@@ -313,16 +321,10 @@ class IdentityBatch:
         self.people.append(person)
         return person
 
-    def _ensure(self, value: str, kind: str) -> Identity:
+    def _ensure(self, value: str, kind: str) -> IdentityRow:
         identity = self.identities.get(value)
         if identity is None:
-            identity = Identity(
-                workspace_id=self.workspace_id,
-                value=value,
-                kind=kind,
-                trait_versions={},
-                event_count=0,
-            )
+            identity = IdentityRow(workspace_id=self.workspace_id, value=value, kind=kind)
             self.identities[value] = identity
             person = self._new_person()
             person.members.add(value)
@@ -353,10 +355,10 @@ class IdentityBatch:
         loser.merged_into = survivor
         survivor.touched = True
 
-    def _is_free(self, identity: Identity) -> bool:
+    def _is_free(self, identity: IdentityRow) -> bool:
         return identity.kind == ANONYMOUS and not identity.aliased
 
-    def _ensure_user(self, value: str) -> Identity:
+    def _ensure_user(self, value: str) -> IdentityRow:
         identity = self._ensure(value, USER)
         if identity.kind == ANONYMOUS:
             # A free id following a soft link leaves that person: user ids are never joined by a
@@ -376,7 +378,7 @@ class IdentityBatch:
         if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id)):
             self._move(anonymous_id, self.person_of[user_id])
 
-    def _alias_link(self, identity: Identity, moment: datetime, mid: str, other: str) -> None:
+    def _alias_link(self, identity: IdentityRow, moment: datetime, mid: str, other: str) -> None:
         """Mark an id as named in an alias; its link becomes the earliest alias naming it."""
         if not identity.aliased:
             identity.aliased = True
@@ -384,7 +386,7 @@ class IdentityBatch:
         else:
             self._earlier_link(identity, (moment, mid, other))
 
-    def _earlier_link(self, identity: Identity, link: tuple[datetime, str, str]) -> bool:
+    def _earlier_link(self, identity: IdentityRow, link: tuple[datetime, str, str]) -> bool:
         if (
             identity.linked_at is not None
             and (
@@ -398,7 +400,7 @@ class IdentityBatch:
         self._set_link(identity, link)
         return True
 
-    def _set_link(self, identity: Identity, link: tuple[datetime, str, str] | None) -> None:
+    def _set_link(self, identity: IdentityRow, link: tuple[datetime, str, str] | None) -> None:
         identity.linked_at, identity.linked_by_message_id, identity.linked_to = link or (
             None,
             "",
@@ -406,7 +408,7 @@ class IdentityBatch:
         )
         self.dirty_identities.add(identity.value)
 
-    def _seen(self, identity: Identity, moment: datetime) -> None:
+    def _seen(self, identity: IdentityRow, moment: datetime) -> None:
         if identity.first_seen is None or moment < identity.first_seen:
             identity.first_seen = moment
         if identity.last_seen is None or moment > identity.last_seen:
@@ -546,13 +548,15 @@ class IdentityBatch:
         bulk_insert(Group, new_groups, with_ids=True)
         bulk_update(Group, old_groups, ["traits", "trait_versions", "name", "updated_at"])
 
-        new_people: list[tuple[PersonState, Person]] = []
-        old_people: list[Person] = []
+        new_people: list[tuple[PersonState, PersonRow]] = []
+        old_people: list[PersonRow] = []
         for state in self.people:
             if not state.touched or not state.members:
                 continue
             summary = person_summary([self.identities[v] for v in state.members], self.groups)
-            person = Person(pk=state.pk, workspace_id=self.workspace_id, updated_at=now, **summary)
+            person = PersonRow(
+                id=state.pk, workspace_id=self.workspace_id, updated_at=now, **summary
+            )
             if state.pk is None:
                 new_people.append((state, person))
             else:
@@ -562,8 +566,8 @@ class IdentityBatch:
             state.pk = person.pk
         bulk_update(Person, old_people, PERSON_FIELDS)
 
-        new_identities: list[Identity] = []
-        old_identities: list[Identity] = []
+        new_identities: list[IdentityRow] = []
+        old_identities: list[IdentityRow] = []
         for value in self.dirty_identities:
             identity = self.identities[value]
             identity.person_id = self.person_of[value].pk
