@@ -25,6 +25,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from feed.models import Event
 from people.bulk import bulk_insert_values
 from people.identity import IdentityBatch, message_time, parse_timestamp
+from people.lookups import one_of
 from people.models import Identity
 
 logger = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     for message in messages:
         unique.setdefault(message["message_id"], message)
     stored = set(
-        Event.objects.filter(workspace_id=workspace_id, message_id__in=list(unique)).values_list(
+        Event.objects.filter(one_of("message_id", unique), workspace_id=workspace_id).values_list(
             "message_id", flat=True
         )
     )

@@ -73,6 +73,7 @@ from typing import Any
 from django.utils import timezone
 
 from people.bulk import bulk_insert, bulk_update
+from people.lookups import one_of
 from people.models import Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 
@@ -286,14 +287,16 @@ class IdentityBatch:
             # stale statistics (right after a burst) PostgreSQL planned the subquery as a nested
             # loop over the workspace's identities, seconds per batch.
             touched = set(
-                Identity.objects.filter(workspace_id=self.workspace_id, value__in=values)
+                Identity.objects.filter(one_of("value", values), workspace_id=self.workspace_id)
                 .values_list("person_id", flat=True)
                 .distinct()
             )
             people: dict[int, PersonState] = {}
             loaded = (
                 identity_rows(
-                    Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS)
+                    Identity.objects.filter(one_of("person_id", touched)).values_list(
+                        *IDENTITY_COLUMNS
+                    )
                 )
                 if touched
                 else []
