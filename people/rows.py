@@ -11,8 +11,23 @@ from datetime import datetime
 from typing import Any
 
 
+class _Row:
+    """`pk` as an alias of `id`, as on a model instance (people/bulk.py sets and reads it)."""
+
+    __slots__ = ()
+    id: int | None
+
+    @property
+    def pk(self) -> int | None:
+        return self.id
+
+    @pk.setter
+    def pk(self, value: int | None) -> None:
+        self.id = value
+
+
 @dataclass(slots=True, eq=False)
-class IdentityRow:
+class IdentityRow(_Row):
     """An `Identity` row (see people/models.py for what each column means)."""
 
     workspace_id: int
@@ -31,17 +46,9 @@ class IdentityRow:
     aliased: bool = False
     created_at: datetime | None = None
 
-    @property
-    def pk(self) -> int | None:
-        return self.id
-
-    @pk.setter
-    def pk(self, value: int | None) -> None:
-        self.id = value
-
 
 @dataclass(slots=True, eq=False)
-class PersonRow:
+class PersonRow(_Row):
     """A `Person` row (see people/models.py for what each column means)."""
 
     workspace_id: int
@@ -61,14 +68,6 @@ class PersonRow:
     merged_at: datetime | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-    @property
-    def pk(self) -> int | None:
-        return self.id
-
-    @pk.setter
-    def pk(self, value: int | None) -> None:
-        self.id = value
 
 
 IDENTITY_COLUMNS = tuple(f.name for f in fields(IdentityRow))

@@ -23,6 +23,7 @@ from segment.analytics import Client
 
 from feed.models import Event
 from ingest.models import InboxBatch
+from tests.conftest import test_database_url
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -103,14 +104,6 @@ def stack_env(*, database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-def database_url_for_tests() -> str:
-    db = settings.DATABASES["default"]
-    return (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
 def gunicorn(env: dict[str, str], name: str) -> tuple[Process, str]:
     port = free_port()
     process = Process(
@@ -147,7 +140,7 @@ def own_redis() -> Iterator[RedisServer]:
 def stack(own_redis: RedisServer, tmp_path) -> Iterator[str]:
     """A gunicorn server and a Celery worker (with beat) on the test database and own_redis."""
     env = stack_env(
-        database_url=database_url_for_tests(), redis_url=f"redis://127.0.0.1:{own_redis.port}/0"
+        database_url=test_database_url(), redis_url=f"redis://127.0.0.1:{own_redis.port}/0"
     )
     server, url = gunicorn(env, "outage-server")
     worker = Process(

@@ -15,6 +15,7 @@ from accounts.models import Workspace
 from feed.models import Event
 from ingest.services import batch_process
 from people.models import Identity, Person
+from tests.conftest import test_database_url
 from tests.people.conftest import canonical_state, message
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -60,12 +61,8 @@ def overlapping_stream(workspace_id: int) -> list[dict]:
 
 
 def run_workers(folder: Path, streams: list[list[list[dict]]]) -> None:
-    db = settings.DATABASES["default"]
     env = dict(os.environ)
-    env["DATABASE_URL"] = (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
+    env["DATABASE_URL"] = test_database_url()
     env["DJANGO_DEBUG"] = "1"
     env["DJANGO_SETTINGS_MODULE"] = "windsor.settings"
     procs = []
