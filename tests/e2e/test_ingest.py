@@ -11,7 +11,7 @@ from segment.analytics import Client
 
 from accounts.models import RejectedMessage, Source
 from feed.models import Event
-from tests.ingest.conftest import destination_path, fixture_names, recorded
+from tests.recorded import destination_path, fixture_names, recorded
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from ingest.segment import (
     messages_parse,
     payload_from_json,
 )
-from tests.ingest.conftest import fixture_names, recorded
+from tests.recorded import fixture_names, recorded
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 CONTRACT_KEYS = {

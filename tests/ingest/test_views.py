@@ -13,7 +13,7 @@ from accounts.models import RejectedMessage, Source
 from accounts.services import source_create, source_revoke
 from feed.models import Event
 from ingest.models import InboxBatch
-from tests.ingest.conftest import destination_path, fixture_names, recorded
+from tests.recorded import destination_path, fixture_names, recorded
 
 pytestmark = pytest.mark.django_db
 

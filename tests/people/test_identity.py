@@ -1,8 +1,5 @@
 """The identity scenario list: each rule, in the orders senders really deliver."""
 
-import json
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,8 +9,8 @@ from ingest.services import batch_process
 from people.identity import usable_id
 from people.models import Group, Identity, Person
 from tests.people.conftest import canonical_state, ids_of, message, person_of
+from tests.recorded import recorded
 
-FIXTURES = Path("/work/shared/fixtures/segment")
 pytestmark = pytest.mark.django_db
 # Statements per batch without merges, whatever its size, at most: savepoint pair, lock, three
 # reads, for groups, people and identities an insert (sequence + COPY) and an update (temp
@@ -428,8 +425,8 @@ def _from_fixture(ws, body: dict) -> dict:
 
 
 def test_segment_destination_examples_build_people_and_audiences(ws):
-    lines = (FIXTURES / "segment-destination-examples.jsonl").read_text().splitlines()
-    batch_process([_from_fixture(ws, json.loads(line)["body"]) for line in lines])
+    requests = recorded("segment-destination-examples")
+    batch_process([_from_fixture(ws, request.body) for request in requests])
     peter = person_of(ws, "97980cfea0067")
     assert (peter.name, peter.email) == ("Peter Gibbons", "peter@example.com")
     assert peter.group == Group.objects.get(workspace=ws, group_id="0e8c78ea9d97a7b8185e8632")
