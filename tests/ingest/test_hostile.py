@@ -9,12 +9,13 @@ from django.db import connection
 from accounts.models import RejectedMessage
 from feed.models import Event
 from ingest.models import DeadLetter, InboxBatch
-from ingest.segment import MAX_NESTING, message_parse
+from ingest.segment import message_parse
 from people.models import Identity, Person
 from tests.ingest.test_views import assert_error, post, stored, track
 
 pytestmark = pytest.mark.django_db
 
+MAX_NESTING = 64  # the documented limit (ingest.segment.MAX_NESTING)
 TOO_DEEP = f"message is nested deeper than {MAX_NESTING} levels"
 
 
