@@ -154,7 +154,7 @@ def subset(values: set[str]) -> st.SearchStrategy[set[str]]:
 )
 @given(data=st.data())
 def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_stored(
-    issued, monkeypatch, data
+    issued, data
 ):
     prefix = uuid.uuid4().hex[:8]
     count = data.draw(st.integers(min_value=1, max_value=8), label="messages")
@@ -180,13 +180,14 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
             raise fault()
         return real_create(messages=messages, **kwargs)
 
-    monkeypatch.setattr(processing, "batch_process", batch_process)
-    monkeypatch.setattr(DeadLetter.objects, "create", dead_letter_create)
     messages = [message(issued.source, message_id) for message_id in ids]
     for n in range(rows):
         InboxBatch.objects.create(messages=messages[n::rows], rejections=[])
-
-    processing.inbox_drain(deadline=float("inf"))
+    # Undone after each example (the monkeypatch fixture would only undo after the last one).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(processing, "batch_process", batch_process)
+        patch.setattr(DeadLetter.objects, "create", dead_letter_create)
+        processing.inbox_drain(deadline=float("inf"))
 
     assert InboxBatch.objects.count() == 0
     kept = set(
