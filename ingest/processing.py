@@ -151,12 +151,21 @@ def database_down(error: BaseException) -> bool:
     return False
 
 
+def _queued_too_deep(message: Any) -> bool:
+    """The edge's depth rule on a queued message: its raw JSON as sent, and the fields derived
+    from it (a level shallower than `raw`, which the queued dict wraps)."""
+    if not isinstance(message, dict):
+        return too_deep(message)
+    rest = {key: value for key, value in message.items() if key != "raw"}
+    return too_deep(message.get("raw")) or too_deep(rest)
+
+
 def _refused_in_worker(messages: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
     """The messages to store, and rejections for those the edge's rules refuse."""
     kept: list[Any] = []
     refused: list[dict[str, Any]] = []
     for m in messages:
-        if not too_deep(m):
+        if not _queued_too_deep(m):
             kept.append(m)
             continue
         logger.warning("ingest: refused a message nested too deeply (queued by an older server)")
