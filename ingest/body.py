@@ -69,10 +69,18 @@ def _finite_float(text: str) -> float:
 
 
 # orjson reads an integer past 64 bits as a float: userIds 18446744073709551616 and
-# 18446744073709551617 would both become 1.8446744073709552e+19, one person. Any number of 20
-# digits or more (the shortest that can pass 2**64) goes to the standard parser, which keeps every
-# digit (floats parse the same either way).
-_LONG_NUMBER = re.compile(rb"\d{20}")
+# 18446744073709551617 would both become 1.8446744073709552e+19, one person. A body with a run of
+# 20 digits or more (the shortest number that can pass 2**64) goes to the standard parser, which
+# keeps every digit (floats parse the same either way). Found with translate + find: a regex
+# costs ten times as much on a 500 KB body.
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 20
+
+
+def _has_long_number(data: bytes) -> bool:
+    return _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO)
+
+
 # A JSON string (escapes included) or a bracket: enough to track nesting outside strings.
 _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 # Objects and arrays deeper than this are cut to null before parsing. A request wraps a message in
@@ -108,7 +116,7 @@ def nesting_cut(data: bytes, depth: int = CUT_DEPTH) -> bytes:
 
 
 def _parse(data: bytes) -> Any:
-    if _LONG_NUMBER.search(data) is None:
+    if not _has_long_number(data):
         try:
             # orjson is several times faster; what it refuses (a byte order mark, lone
             # surrogates, deep nesting) gets the standard parser's verdict below.

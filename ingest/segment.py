@@ -141,21 +141,19 @@ class InvalidMessage(Exception):
 def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
     """Whether objects and arrays nest deeper than `limit` levels (a scalar is level 0).
 
-    Iterative, so it answers for any depth without recursing itself.
+    Level by level, without recursing, so it answers for any depth.
     """
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
         depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth) for child in children if isinstance(child, dict | list))
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below += [child for child in children if isinstance(child, dict | list)]
+        level = below
     return False
 
 
