@@ -199,3 +199,22 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
     minimal = {m["message_id"] for m in letters if m.get("minimal")}
     assert poisoned - letter_fails <= full
     assert letter_fails - all_fails <= minimal
+
+
+def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(issued):
+    deep: list = []
+    inner = deep
+    for _ in range(5000):  # deeper than Python's recursion limit: no encoder gets through it
+        inner.append([])
+        inner = inner[0]
+    # Forged: a shallow raw message, so only storing it finds the depth.
+    forged = {**message(issued.source, "forged"), "properties": {"deep": deep}}
+    records = Records(messages=[message(issued.source, "a"), forged, message(issued.source, "b")])
+
+    processing.records_store(records)
+
+    assert stored() == ["a", "b"]
+    record = DeadLetter.objects.get().messages[0]
+    assert record["minimal"] is True
+    assert (record["message_id"], record["source_id"]) == ("forged", issued.source.pk)
+    assert record["excerpt"]
