@@ -493,10 +493,13 @@ def _measure(workspaces: list[Seeded], repeat: int) -> dict[str, list[Timing]]:
     """Per view, the median timing for each workspace. The workspaces' requests alternate, so
     that load from elsewhere on the machine falls on both sides of a ratio alike."""
     clients = [_client(seeded) for seeded in workspaces]
-    watermark = feed_watermark()
+    watermarks = [feed_watermark(workspace=seeded.workspace) for seeded in workspaces]
     results: dict[str, list[Timing]] = {}
     for view in VIEWS:
-        urls = [view.url(seeded, watermark) for seeded in workspaces]
+        urls = [
+            view.url(seeded, watermark)
+            for seeded, watermark in zip(workspaces, watermarks, strict=True)
+        ]
         rows = [_get(client, url)[2] for client, url in zip(clients, urls, strict=True)]
         totals: list[list[float]] = [[] for _ in workspaces]
         sqls: list[list[float]] = [[] for _ in workspaces]

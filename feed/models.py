@@ -77,6 +77,8 @@ class Event(models.Model):
             models.Index(fields=["workspace", "type", "-timestamp", "-id"], name="event_type"),
             models.Index(fields=["workspace", "name", "-timestamp", "-id"], name="event_name"),
             models.Index(fields=["identity", "-timestamp", "-id"], name="event_identity"),
+            # The Feed's poll: the workspace's highest id, and its ids above a watermark.
+            models.Index(fields=["workspace", "id"], name="event_workspace_id"),
         ]
 
     def __str__(self) -> str:

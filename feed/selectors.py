@@ -11,7 +11,8 @@ Rules, stated once:
   every row on screen, and a "timestamp > newest shown" poll would never show it. Ids grow in
   the order events are stored, so "id > the last id we looked at" finds every event stored since.
   The page itself is cut at the same id (the watermark), so no row is both on the page and in a
-  poll.
+  poll. The watermark is the highest id of the workspace's own events, never the table's: what a
+  page carries must not change with other workspaces' traffic.
 - Ids are handed out when a worker inserts, not when it commits: with several workers, a batch
   holding ids 100-199 can commit after one holding 200-299, and a poll that saw 299 would skip
   100-199 for good. So each poll reads again the ids of the interval before it (`since` is the
@@ -177,10 +178,13 @@ def _for_rows(events: EventQuerySet) -> EventQuerySet:
     )
 
 
-def feed_watermark() -> int:
-    """The highest event id stored so far (any workspace: a primary-key lookup, O(1) at any size;
-    the poll then scans only the ids above it, which is what arrived since)."""
-    return Event.objects.aggregate(top=Max("id"))["top"] or 0
+def feed_watermark(*, workspace: Workspace) -> int:
+    """The highest id of the workspace's own events (one probe of the `event_workspace_id`
+    index; the poll then scans only the workspace's ids above it, which is what arrived since).
+
+    Never the table's highest id: a page and its polls carry this number, and a global one would
+    let a tenant watch every other workspace's volume go by."""
+    return Event.objects.for_workspace(workspace).aggregate(top=Max("id"))["top"] or 0
 
 
 def feed_page(
@@ -196,7 +200,7 @@ def feed_page(
     else:
         # Read before the page, so that anything stored while the page is read has a higher id
         # and is left to the poll instead of being shown twice.
-        watermark = feed_watermark()
+        watermark = feed_watermark(workspace=workspace)
     if filters.hides_everything_asked:
         return FeedPage(events=[], older=None, watermark=watermark)
     events = feed_events(workspace=workspace, filters=filters).filter(id__lte=watermark)
@@ -219,7 +223,7 @@ def feed_updates(
     *, workspace: Workspace, filters: FeedFilters, since: int, limit: int = POLL_LIMIT
 ) -> FeedUpdate:
     """The events with ids above `since`, newest first, and the watermark they reach."""
-    top = feed_watermark()
+    top = feed_watermark(workspace=workspace)
     if top <= since or filters.hides_everything_asked:
         return FeedUpdate(events=[], watermark=max(top, since))
     # Oldest ids first so that when more than `limit` arrived, the next poll resumes exactly

@@ -67,6 +67,10 @@ def source_authenticate(token: str | None) -> Sender:
             "missing_token",
             "Send the source token as Basic auth, a Bearer token or writeKey in the body.",
         )
+    if not token.isascii():
+        # Tokens are URL-safe ASCII; anything else (a lone surrogate from a JSON writeKey, which
+        # cannot even be hashed) is simply not one of ours.
+        raise IngestError(401, "invalid_token", "Unknown or revoked source token.")
     key = token_hash(token)
     now = time.monotonic()
     cached = _cache.get(key)

@@ -2,11 +2,16 @@
 
 Storing is `ingest.services.batch_process` (one transaction for many events). Around it:
 
-- A batch that fails on a database *operational* error (unreachable, deadlock) is retried as is:
-  its records stay unacknowledged in the stream or locked in the inbox.
+- A batch that fails while the database is unreachable is retried as is: its records stay
+  unacknowledged in the stream or locked in the inbox. Only then: an operational error from a
+  database that still answers (a limit some message hit) is the data's fault, like any other.
 - A batch that fails for any other reason is retried one message at a time, so one poison message
   does not take the others down; a message that still fails goes to ingest.DeadLetter with its
-  error, for admins. Nothing is dropped silently.
+  error, for admins. When even that write fails (the message cannot be encoded, say), a minimal
+  dead letter takes its place: source, workspace, messageId, the reason and a short excerpt.
+  Nothing is dropped silently, and nothing a message does can keep the records behind it waiting.
+- Messages nested deeper than the edge allows (queued by an older server) are refused here by the
+  same rule (`segment.too_deep`) and logged on their source like the edge's rejections.
 - Rejected messages (validated away in the request) become accounts.RejectedMessage rows and
   bump Source.rejected_count; stored batches bump accepted_count and last_received_at with one
   UPDATE per source per batch. The request path never writes these.
@@ -22,20 +27,23 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
 
 from accounts.models import RejectedMessage, Source, Workspace
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
+from ingest.segment import EXCERPT_LENGTH, excerpt, too_deep, too_deep_reason
 from ingest.services import batch_process, workspaces_lock
 
 logger = logging.getLogger(__name__)
 
 # Errors worth retrying the same batch for later: the database, not the data, is the problem.
 RETRYABLE = (OperationalError, InterfaceError)
+MINIMAL_FIELD_LENGTH = 255
 INBOX_ROWS_PER_BATCH = 20
 
 
@@ -127,39 +135,101 @@ def _store(messages: list[dict[str, Any]]) -> None:
             connection.check_constraints()
 
 
+def database_down(error: BaseException) -> bool:
+    """Whether `error` means the database, not the data, is the problem: retry the batch later.
+
+    An operational error from a database that still answers (PostgreSQL's "stack depth limit
+    exceeded", say) would otherwise be retried forever on the same message.
+    """
+    if not isinstance(error, RETRYABLE):
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return True
+    return False
+
+
+def _queued_too_deep(message: Any) -> bool:
+    """The edge's depth rule on a queued message: on its raw JSON as sent (the queued dict wraps
+    it one level down; every other field is a part of it). A forged deeper field elsewhere is
+    still caught, by the store failing and the dead letter's fallbacks."""
+    raw = message.get("raw", message) if isinstance(message, dict) else message
+    return too_deep(raw)
+
+
+def _refused_in_worker(messages: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The messages to store, and rejections for those the edge's rules refuse."""
+    kept: list[Any] = []
+    refused: list[dict[str, Any]] = []
+    for m in messages:
+        if not _queued_too_deep(m):
+            kept.append(m)
+            continue
+        logger.warning("ingest: refused a message nested too deeply (queued by an older server)")
+        source_id = m.get("source_id") if isinstance(m, dict) else None
+        received_at = m.get("received_at") if isinstance(m, dict) else None
+        refused.append(
+            {
+                "source_id": source_id if isinstance(source_id, int) else None,
+                "received_at": _isoformat_or_now(received_at),
+                "index": None,
+                "reason": too_deep_reason(),
+                "excerpt": excerpt(m.get("raw", m) if isinstance(m, dict) else m),
+            }
+        )
+    return kept, refused
+
+
+def _isoformat_or_now(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except (TypeError, ValueError):
+        return timezone.now().isoformat()
+
+
+def _rejections_log(rejections: list[dict[str, Any]]) -> None:
+    """The source log of refused messages; a courtesy, so its own failure only gets logged."""
+    try:
+        with transaction.atomic():
+            rejections_record(rejections)
+    except Exception as exc:
+        if database_down(exc):
+            raise
+        logger.exception("ingest: could not log %d rejections", len(rejections))
+
+
 def records_store(records: Records) -> None:
-    """Store a batch of queued records; only retryable database errors escape."""
+    """Store a batch of queued records; only errors of an unreachable database escape."""
+    messages, refused = _refused_in_worker(records.messages)
+    rejections = records.rejections + refused
+    for text in records.unreadable:
+        dead_letter_minimal(None, reason="The queued record cannot be read as JSON.", raw=text)
     try:
         with transaction.atomic():
             # Workspace locks before any Source row: batch_process takes them and then counts
             # on the sources, so taking them in the other order could deadlock two workers.
-            workspaces_lock({m["workspace_id"] for m in records.messages})
-            rejections_record(records.rejections)
-            if records.messages:
-                _store(records.messages)
+            workspaces_lock({m["workspace_id"] for m in messages})
+            rejections_record(rejections)
+            if messages:
+                _store(messages)
         return
-    except RETRYABLE:
-        raise
-    except Exception:
+    except Exception as exc:
+        if database_down(exc):
+            raise
         first_error = traceback.format_exc()
         logger.exception("ingest: batch of %d records failed; retrying one by one", len(records))
-    try:
-        with transaction.atomic():
-            rejections_record(records.rejections)
-    except RETRYABLE:
-        raise
-    except DatabaseError:
-        # The log of refused messages is a courtesy; the messages themselves are what matter.
-        logger.exception("ingest: could not log %d rejections", len(records.rejections))
-    if len(records.messages) == 1:
-        dead_letter(records.messages, error=first_error, attempts=1)
+    _rejections_log(rejections)
+    if len(messages) == 1:
+        dead_letter(messages, error=first_error, attempts=1)
         return
-    for message in records.messages:
+    for message in messages:
         try:
             _store([message])
-        except RETRYABLE:
-            raise
-        except Exception:
+        except Exception as exc:
+            if database_down(exc):
+                raise
             dead_letter([message], error=traceback.format_exc(), attempts=2)
 
 
@@ -168,18 +238,76 @@ def records_store_chunked(records: Records) -> None:
     size = settings.INGEST_BATCH_SIZE
     for start in range(0, max(len(records.messages), 1), size):
         chunk = records.messages[start : start + size]
-        records_store(Records(chunk, records.rejections if start == 0 else []))
+        first = start == 0
+        records_store(
+            Records(
+                chunk,
+                records.rejections if first else [],
+                records.unreadable if first else [],
+            )
+        )
 
 
-def dead_letter(messages: list[dict[str, Any]], *, error: str, attempts: int) -> None:
+def _dead_letter_write(messages: list[Any], *, error: str, attempts: int) -> None:
+    with transaction.atomic():
+        DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
+
+
+def dead_letter(messages: list[Any], *, error: str, attempts: int) -> None:
+    """Keep messages that cannot be stored, for admins; never raises but for a database outage.
+
+    When the messages themselves cannot be written (they defeat the JSON encoder, or the
+    database refuses them), each leaves a minimal record instead.
+    """
     if not messages:
         return
     logger.error("ingest: %d messages dead-lettered: %s", len(messages), error.splitlines()[-1:])
-    DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
+    try:
+        _dead_letter_write(messages, error=error, attempts=attempts)
+        return
+    except Exception as exc:
+        if database_down(exc):
+            raise
+        logger.exception("ingest: could not write a dead letter; keeping a minimal record")
+    reason = (error.strip().splitlines() or ["unknown error"])[-1]
+    for message in messages:
+        dead_letter_minimal(message, reason=reason)
+
+
+def _field(message: Any, key: str) -> Any:
+    value = message.get(key) if isinstance(message, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return value if isinstance(value, int) else _printable(value)[:MINIMAL_FIELD_LENGTH]
+
+
+def _printable(text: str) -> str:
+    # ASCII with escapes: no NUL or lone surrogate can reach PostgreSQL.
+    return text.encode("ascii", "backslashreplace").decode("ascii").replace("\x00", "\\x00")
+
+
+def dead_letter_minimal(message: Any, *, reason: str, raw: str | None = None) -> None:
+    """The last resort for a message nothing else could keep: who sent it, its id, why, and an
+    excerpt, in plain ASCII. If even this fails (and the database still answers), it is logged."""
+    record = {
+        "minimal": True,
+        "source_id": _field(message, "source_id"),
+        "workspace_id": _field(message, "workspace_id"),
+        "message_id": _field(message, "message_id"),
+        "excerpt": _printable(raw if raw is not None else excerpt(message))[:EXCERPT_LENGTH],
+    }
+    try:
+        _dead_letter_write([record], error=_printable(reason)[:1000], attempts=1)
+    except Exception as exc:
+        if database_down(exc):
+            raise
+        logger.exception("ingest: lost a message that could not be stored: %s", record)
 
 
 def dead_letter_retry(letter: DeadLetter) -> bool:
     """Try a dead letter's messages again (admin action); True when they are now stored."""
+    if any(isinstance(m, dict) and m.get("minimal") for m in letter.messages):
+        return False  # only an excerpt was kept: nothing to store
     try:
         _store(letter.messages)
     except Exception:
@@ -229,7 +357,7 @@ def stream_drain(
         if wake_another is not None and backlog and queue.fanout_claim(client):
             wake_another()
         if batch.exhausted:
-            records_store(Records(rejections=records.rejections))
+            records_store(Records(rejections=records.rejections, unreadable=records.unreadable))
             dead_letter(
                 records.messages,
                 error="Workers were lost repeatedly while storing these messages.",

@@ -26,14 +26,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ingest.body import json_loads
 from ingest.models import InboxBatch
+from ingest.segment import EXCERPT_LENGTH
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +59,15 @@ class Records:
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
+    # Queue records that could not even be decoded (written by an older or broken server): kept
+    # as a dead letter's excerpt, so that they never hold up the records behind them.
+    unreadable: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.messages or self.rejections)
+        return bool(self.messages or self.rejections or self.unreadable)
 
     def __len__(self) -> int:
-        return len(self.messages) + len(self.rejections)
+        return len(self.messages) + len(self.rejections) + len(self.unreadable)
 
 
 def stream_key() -> str:
@@ -117,7 +123,7 @@ def enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> bool:
             logger.warning("ingest: Redis refused %d messages; using the inbox", len(messages))
             _mark_redis_down()
     try:
-        InboxBatch.objects.create(messages=[_loads(m) for m in messages], rejections=rejections)
+        InboxBatch.objects.create(messages=[json_loads(m) for m in messages], rejections=rejections)
     except Exception as exc:  # any database failure: the data was not kept
         logger.exception("ingest: the inbox refused %d messages", len(messages))
         raise QueueUnavailable from exc
@@ -185,11 +191,20 @@ class Batch:
     exhausted: bool = False
 
 
-def _loads(data: bytes) -> Any:
+def records_add(records: Records, data: Any, *, into: str) -> None:
+    """Add a queued JSON array of records (bytes or text) to `records.<into>`, or, when it cannot
+    be read as one, its excerpt to `records.unreadable`: one bad record never fails the read."""
     try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:  # integers beyond 64 bits, written by the standard encoder
-        return json.loads(data)
+        if isinstance(data, str):
+            data = data.encode("utf-8", "surrogatepass")
+        values = json_loads(data)
+        if not isinstance(values, list):
+            raise ValueError("not a JSON array")
+    except Exception as exc:
+        excerpt = bytes(data[:EXCERPT_LENGTH]).decode("utf-8", "replace")
+        records.unreadable.append(f"{type(exc).__name__}: {str(exc)[:200]}: {excerpt}")
+        return
+    getattr(records, into).extend(values)
 
 
 def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:
@@ -198,9 +213,9 @@ def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:
     for entry_id, fields in entries:
         ids.append(entry_id)
         if b"m" in fields:
-            records.messages.extend(_loads(fields[b"m"]))
+            records_add(records, fields[b"m"], into="messages")
         if b"r" in fields:
-            records.rejections.extend(json.loads(fields[b"r"]))
+            records_add(records, fields[b"r"], into="rejections")
     return Batch(ids=ids, records=records)
 
 
@@ -255,9 +270,17 @@ def inbox_locked(limit: int) -> Iterator[tuple[list[int], Records]]:
     Yields their ids and records; the caller deletes the rows inside the block once stored.
     """
     with transaction.atomic():
-        rows = list(InboxBatch.objects.select_for_update(skip_locked=True).order_by("id")[:limit])
+        # Read as text and decoded here (exact integers, bounded nesting): the JSONField's own
+        # decoding would recurse past Python's limit on a deep message and fail every drain.
+        rows = list(
+            InboxBatch.objects.select_for_update(skip_locked=True)
+            .order_by("id")
+            .values_list("pk", Cast("messages", TextField()), Cast("rejections", TextField()))[
+                :limit
+            ]
+        )
         records = Records()
-        for row in rows:
-            records.messages.extend(row.messages or [])
-            records.rejections.extend(row.rejections or [])
-        yield [row.pk for row in rows], records
+        for _, messages, rejections in rows:
+            records_add(records, messages or "[]", into="messages")
+            records_add(records, rejections or "[]", into="rejections")
+        yield [pk for pk, _, _ in rows], records

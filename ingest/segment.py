@@ -19,8 +19,12 @@ The rules, once:
   relayed by Segment (it carries Segment's own ``receivedAt``) already has a corrected
   ``timestamp``, which is kept as is; without one it is corrected against Segment's
   ``receivedAt``, not ours. ISO-8601 with ``Z`` or an offset; no offset means UTC.
-- A message is at most 32 KB of JSON. NUL characters and lone surrogates, which PostgreSQL cannot
-  store, are replaced by U+FFFD rather than losing the message.
+- A message is at most 32 KB of JSON, nested at most ``MAX_NESTING`` (64) levels of objects and
+  arrays (the message itself is level 1). The depth rule is `too_deep`, the one function both
+  this module and the worker (ingest.processing, for messages an older server queued) apply:
+  deeper values would make the encoders and PostgreSQL recurse past their limits.
+- NUL characters and lone surrogates, which PostgreSQL cannot store, are replaced by U+FFFD
+  (in keys too) rather than losing the message.
 - One bad message never sinks the others: each is kept or rejected with its index and reason.
 """
 
@@ -41,6 +45,7 @@ TYPE_ALIASES = {"user": "identify", "event": "track"}
 MAX_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 100
 MAX_NAME_LENGTH = 255
+MAX_NESTING = 64
 EXCERPT_LENGTH = 500
 REPLACEMENT = "\ufffd"
 
@@ -133,6 +138,29 @@ class InvalidMessage(Exception):
         self.code = code
 
 
+def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
+    """Whether objects and arrays nest deeper than `limit` levels (a scalar is level 0).
+
+    Level by level, without recursing, so it answers for any depth.
+    """
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return True
+        below: list[Any] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below += [child for child in children if isinstance(child, dict | list)]
+        level = below
+    return False
+
+
+def too_deep_reason() -> str:
+    return f"message is nested deeper than {MAX_NESTING} levels"
+
+
 def payload_from_json(data: Any, *, limits: Limits = Limits()) -> Payload:
     """Bring the three request shapes (message, array, batch object) to one."""
     if isinstance(data, list):
@@ -194,6 +222,8 @@ def messages_parse(
                 integrations=integrations,
                 sent_at=sent_at,
             )
+            if too_deep(raw):
+                raise InvalidMessage(too_deep_reason(), code="message_too_deep")
             message, data = _parse_encoded(
                 raw,
                 workspace_id=workspace_id,

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import Workspace
-from accounts.services import IssuedToken
+from accounts.services import IssuedToken, workspace_create
 from ingest.services import batch_process
 
 _counter = itertools.count()
@@ -69,6 +70,12 @@ def message(
         "received_at": now.isoformat(),
         "raw": raw,
     }
+
+
+@pytest.fixture
+def other_workspace(db) -> Workspace:
+    user = get_user_model().objects.create_user(username="other@example.com", password="x" * 12)
+    return workspace_create(name="Other", owner=user)
 
 
 @pytest.fixture

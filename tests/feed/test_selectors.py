@@ -1,11 +1,9 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.http import QueryDict
 from django.utils import timezone
 
-from accounts.services import workspace_create
 from feed.models import Event
 from feed.selectors import (
     Cursor,
@@ -20,12 +18,6 @@ pytestmark = pytest.mark.django_db
 
 VISIBLE = FeedFilters(show_hidden=False)
 ALL = FeedFilters(show_hidden=True)
-
-
-@pytest.fixture
-def other_workspace():
-    user = get_user_model().objects.create_user(username="other@example.com", password="x" * 12)
-    return workspace_create(name="Other", owner=user)
 
 
 def names(events: list[Event]) -> list[str]:

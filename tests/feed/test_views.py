@@ -228,3 +228,25 @@ def test_the_toggle_is_protected_against_cross_site_posts(owner, workspace):
     client.force_login(owner)
     assert client.post("/feed/hidden/", {"show": "1"}).status_code == 403
     assert not Membership.objects.get(user=owner).show_hidden_events
+
+
+def poller(html: str) -> str:
+    return re.search(r'id="feed-poller"[^>]*hx-get="([^"]+)"', html).group(1).replace("&amp;", "&")
+
+
+def test_the_live_poll_carries_nothing_of_another_workspaces_traffic(
+    owner_client, send, other_workspace
+):
+    send("track", event="Mine")
+    page = owner_client.get("/feed/?hidden=0").content.decode()
+    poll = poller(page)
+    quiet = owner_client.get(poll, **HTMX).content.decode()
+
+    for n in range(5):
+        send("track", event=f"Theirs {n}", into=other_workspace, user_id="x")
+
+    # The same page, the same next poll, the same answer: nothing tells that B was busy.
+    assert poller(owner_client.get("/feed/?hidden=0").content.decode()) == poll
+    busy = owner_client.get(poll, **HTMX).content.decode()
+    assert busy == quiet
+    assert row_names(busy) == []

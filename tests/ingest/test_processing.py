@@ -1,8 +1,13 @@
 """ingest/processing.py: the worker's side, on the real database (no queue involved)."""
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.db import DataError, IntegrityError, OperationalError
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from accounts.models import RejectedMessage, Source
 from accounts.services import source_create, workspace_create
@@ -122,3 +127,94 @@ def test_the_rejection_log_keeps_only_the_newest(issued, settings):
     processing.records_store(Records(rejections=rejections[2:]))
     assert sorted(RejectedMessage.objects.values_list("index", flat=True)) == [2, 3, 4]
     assert Source.objects.get(pk=issued.source.pk).rejected_count == 5
+
+
+FAULTS = [
+    lambda: ValueError("bad value"),
+    lambda: KeyError("missing"),
+    lambda: TypeError("wrong type"),
+    lambda: RecursionError("maximum recursion depth exceeded"),
+    lambda: UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+    lambda: DataError("invalid byte sequence"),
+    lambda: IntegrityError("duplicate key"),
+    # Raised while the database still answers: the data's fault, not an outage.
+    lambda: OperationalError("stack depth limit exceeded"),
+    lambda: RuntimeError("anything at all"),
+]
+
+
+def subset(values: set[str]) -> st.SearchStrategy[set[str]]:
+    return st.sets(st.sampled_from(sorted(values))) if values else st.just(set())
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_stored(
+    issued, data
+):
+    prefix = uuid.uuid4().hex[:8]
+    count = data.draw(st.integers(min_value=1, max_value=8), label="messages")
+    ids = [f"{prefix}-{n}" for n in range(count)]
+    poisoned = data.draw(st.sets(st.sampled_from(ids)), label="store fails")
+    letter_fails = data.draw(subset(poisoned), label="dead letter fails")
+    all_fails = data.draw(subset(letter_fails), label="minimal record fails too")
+    fault = data.draw(st.sampled_from(FAULTS), label="fault")
+    rows = data.draw(st.integers(min_value=1, max_value=3), label="inbox rows")
+
+    real_batch_process = processing.batch_process
+    real_create = DeadLetter.objects.create
+
+    def batch_process(messages):
+        if any(m["message_id"] in poisoned for m in messages):
+            raise fault()
+        real_batch_process(messages)
+
+    def dead_letter_create(*, messages, **kwargs):
+        minimal = all(m.get("minimal") for m in messages)
+        failing = all_fails if minimal else letter_fails
+        if any(m.get("message_id") in failing for m in messages):
+            raise fault()
+        return real_create(messages=messages, **kwargs)
+
+    messages = [message(issued.source, message_id) for message_id in ids]
+    for n in range(rows):
+        InboxBatch.objects.create(messages=messages[n::rows], rejections=[])
+    # Undone after each example (the monkeypatch fixture would only undo after the last one).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(processing, "batch_process", batch_process)
+        patch.setattr(DeadLetter.objects, "create", dead_letter_create)
+        processing.inbox_drain(deadline=float("inf"))
+
+    assert InboxBatch.objects.count() == 0
+    kept = set(
+        Event.objects.filter(message_id__startswith=prefix).values_list("message_id", flat=True)
+    )
+    assert kept == set(ids) - poisoned
+    letters = [m for letter in DeadLetter.objects.all() for m in letter.messages]
+    full = {m["message_id"] for m in letters if not m.get("minimal")}
+    minimal = {m["message_id"] for m in letters if m.get("minimal")}
+    assert poisoned - letter_fails <= full
+    assert letter_fails - all_fails <= minimal
+
+
+def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(issued):
+    deep: list = []
+    inner = deep
+    for _ in range(5000):  # deeper than Python's recursion limit: no encoder gets through it
+        inner.append([])
+        inner = inner[0]
+    # Forged: a shallow raw message, so only storing it finds the depth.
+    forged = {**message(issued.source, "forged"), "properties": {"deep": deep}}
+    records = Records(messages=[message(issued.source, "a"), forged, message(issued.source, "b")])
+
+    processing.records_store(records)
+
+    assert stored() == ["a", "b"]
+    record = DeadLetter.objects.get().messages[0]
+    assert record["minimal"] is True
+    assert (record["message_id"], record["source_id"]) == ("forged", issued.source.pk)
+    assert record["excerpt"]

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from accounts.models import RejectedMessage
 from feed.models import Event
 from ingest import processing, queue
 from ingest.models import DeadLetter, InboxBatch
@@ -178,3 +179,33 @@ def test_the_request_reads_only_its_source_and_writes_nothing_to_the_database(
     with django_assert_max_num_queries(0):
         assert post(client, token, [track("q2")]).status_code == 200
     assert stored() == []
+
+
+def test_unreadable_and_deep_entries_an_older_server_queued_do_not_stall_the_stream(
+    client, issued, stream, settings
+):
+    from tests.ingest.test_hostile import TOO_DEEP, queued_text
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    stream.xadd(queue.stream_key(), {"n": 1, "m": b"[{not json"})
+    deep = "[" + queued_text(issued.source, "old-deep", 930) + "]"
+    stream.xadd(queue.stream_key(), {"n": 1, "m": deep.encode()})
+    post(client, issued.token, [track("after-1"), track("after-2")])
+
+    processing.stream_drain(stream, deadline=float("inf"))
+    assert stored() == ["after-1", "after-2"]
+    assert stream.xlen(queue.stream_key()) == 0
+    letter = DeadLetter.objects.get()
+    assert letter.messages[0]["minimal"] is True
+    assert "not json" in letter.messages[0]["excerpt"]
+    assert RejectedMessage.objects.get(source=issued.source).reason == TOO_DEEP
+
+
+def test_big_integers_keep_their_digits_through_the_stream(client, token, stream):
+    big = 2**64 + 1
+    message = {**track("big"), "userId": big, "properties": {"n": big, "list": [big * 3]}}
+    assert post(client, token, [message]).status_code == 200
+    event = Event.objects.get(message_id="big")
+    assert event.properties == {"n": big, "list": [big * 3]}
+    assert event.raw["userId"] == big
+    assert event.identity.value == str(big)

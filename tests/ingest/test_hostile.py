@@ -1,0 +1,188 @@
+"""Hostile messages on the embedded path (inbox, drained in the request): what each one gets,
+and that none of them keeps any other message from being stored."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from accounts.models import RejectedMessage
+from feed.models import Event
+from ingest.models import DeadLetter, InboxBatch
+from ingest.segment import message_parse
+from people.models import Identity, Person
+from tests.ingest.test_views import assert_error, post, stored, track
+
+pytestmark = pytest.mark.django_db
+
+MAX_NESTING = 64  # the documented limit (ingest.segment.MAX_NESTING)
+TOO_DEEP = f"message is nested deeper than {MAX_NESTING} levels"
+
+
+def nested(depth: int) -> str:
+    """JSON text of arrays nested `depth` levels deep (built as text: encoders would recurse)."""
+    return "[" * depth + "]" * depth
+
+
+def with_deep_properties(message: dict, depth: int) -> bytes:
+    """`message` as JSON whose properties hold a value nested so that the whole message is
+    `depth` levels deep (message and properties are two of them)."""
+    text = json.dumps({**message, "properties": {"deep": "DEEP"}})
+    return text.replace('"DEEP"', nested(depth - 2)).encode()
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 500, 930, 1000, 1029, 1030, 100_000])
+def test_a_deep_message_in_a_batch_is_rejected_alone_and_the_valid_one_stored(
+    client, issued, embedded, depth
+):
+    deep = with_deep_properties(track("deep"), depth).decode()
+    body = '{"batch": [' + json.dumps(track("valid")) + "," + deep + "]}"
+    response = post(client, "/v1/batch", None, raw=body.encode(), token=issued.token)
+
+    assert response.status_code == 200, response.content
+    assert response.json() == {
+        "success": True,
+        "rejected": [{"index": 1, "code": "message_too_deep", "reason": TOO_DEEP}],
+    }
+    assert stored() == ["valid"]
+    rejection = RejectedMessage.objects.get(source=issued.source)
+    assert (rejection.index, rejection.reason) == (1, TOO_DEEP)
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 1, 930, 5000])
+def test_a_deep_single_message_is_a_400_with_its_reason(client, token, embedded, depth):
+    body = with_deep_properties(track("deep"), depth)
+    response = post(client, "/v1/track", None, raw=body, token=token)
+    assert assert_error(response, 400, "message_too_deep")["message"] == TOO_DEEP
+    assert stored() == []
+
+
+def test_a_message_exactly_at_the_nesting_limit_is_stored(client, token, embedded):
+    body = with_deep_properties(track("deepest-allowed"), MAX_NESTING)
+    assert post(client, "/v1/track", None, raw=body, token=token).status_code == 200
+    assert stored() == ["deepest-allowed"]
+
+
+def queued_text(source, message_id: str, depth: int) -> str:
+    """A message as an older server queued it (validated, not depth-checked), as JSON text."""
+    message = message_parse(
+        track(message_id, properties={"deep": "DEEP"}),
+        workspace_id=source.workspace_id,
+        source_id=source.pk,
+        received_at=Event._meta.get_field("received_at").to_python("2026-11-30T12:00:00+00:00"),
+    ).as_dict()
+    return json.dumps(message).replace('"DEEP"', nested(depth - 2))
+
+
+@pytest.mark.parametrize("depth", [930, 1000])
+def test_a_deep_message_an_older_server_put_in_the_inbox_does_not_stall_it(
+    client, issued, embedded, depth
+):
+    # The edge refuses these now; an older server wrote them to the inbox as they came.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ingest_inboxbatch (messages, rejections, created_at)"
+            " VALUES (%s, '[]', CURRENT_TIMESTAMP)",
+            ["[" + queued_text(issued.source, "old-deep", depth) + "]"],
+        )
+    for n in range(3):
+        response = post(client, "/v1/batch", [track(f"after-{n}")], token=issued.token)
+        assert response.status_code == 200
+
+    assert stored() == ["after-0", "after-1", "after-2"]
+    assert InboxBatch.objects.count() == 0
+    # Refused by the edge's own rule, in the source's log.
+    assert RejectedMessage.objects.get(source=issued.source).reason == TOO_DEEP
+
+
+def test_an_unreadable_inbox_row_leaves_a_minimal_dead_letter_and_the_rest_is_stored(
+    client, issued, embedded
+):
+    # Not an array of messages (a broken writer): only an excerpt can be kept.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO ingest_inboxbatch (messages, rejections, created_at)"
+            " VALUES (%s, '[]', CURRENT_TIMESTAMP)",
+            ['"not an array"'],
+        )
+    assert post(client, "/v1/batch", [track("after")], token=issued.token).status_code == 200
+    assert stored() == ["after"]
+    assert InboxBatch.objects.count() == 0
+    letter = DeadLetter.objects.get()
+    assert letter.messages[0]["minimal"] is True
+    assert "not an array" in letter.messages[0]["excerpt"]
+
+
+BIG = 18446744073709551616  # 2**64: orjson would read it as a float
+
+
+def test_big_integer_ids_keep_their_digits_and_stay_two_people(client, token, embedded):
+    for n, user_id in enumerate([BIG, BIG + 1]):
+        body = json.dumps(
+            {
+                "type": "identify",
+                "userId": user_id,
+                "messageId": f"big-{n}",
+                "traits": {"email": f"{n}@example.com", "account": user_id * 10},
+                "properties": {"n": user_id},
+            }
+        )
+        assert post(client, "/v1/identify", None, raw=body.encode(), token=token).status_code == 200
+
+    users = Identity.objects.filter(kind="user").order_by("value")
+    assert list(users.values_list("value", flat=True)) == [
+        "18446744073709551616",
+        "18446744073709551617",
+    ]
+    assert Person.objects.filter(merged_into=None).count() == 2
+    # Inside traits and the raw message they stay exact JSON numbers.
+    assert sorted(p.traits["account"] for p in Person.objects.all()) == [BIG * 10, (BIG + 1) * 10]
+    raw_ids = sorted(e.raw["userId"] for e in Event.objects.all())
+    assert raw_ids == [BIG, BIG + 1]
+    assert all(type(value) is int for value in raw_ids)
+
+
+def test_a_lone_surrogate_write_key_is_a_401(client, issued, embedded):
+    body = b'{"writeKey": "\\ud800", "batch": [{"type": "track", "event": "E", "userId": "u"}]}'
+    assert_error(post(client, "/v1/batch", None, raw=body), 401, "invalid_token")
+    assert stored() == []
+
+
+# Every field a sender controls, with a lone surrogate or a NUL in it (as JSON escapes).
+HOSTILE_TEXT = ["\\ud800", "\\udfff\\ud800", "a\\u0000b"]
+FIELDS = [
+    '"userId": "{}"',
+    '"anonymousId": "{}"',
+    '"event": "{}"',
+    '"messageId": "{}-#"',  # each its own message
+    '"type": "{}"',
+    '"timestamp": "{}"',
+    '"properties": {{"{}": 1}}',
+    '"properties": {{"k": "{}"}}',
+    '"properties": {{"k": {{"{}": ["{}"]}}}}',
+    '"context": {{"{}": "x"}}',
+    '"integrations": {{"{}": true}}',
+    '"traits": {{"{}": "x"}}',
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_lone_surrogates_and_nul_anywhere_are_stored_safely_or_refused(
+    client, token, embedded, text
+):
+    cases = [(field, kind) for field in FIELDS for kind in ("track", "identify", "page")]
+    for n, (field, kind) in enumerate(cases):
+        base = f'"type": "{kind}", "event": "E", "userId": "u", "name": "N", "messageId": "m-{n}"'
+        body = "{" + base + ", " + field.format(text, text).replace("#", str(n)) + "}"
+        before = Event.objects.count()
+        response = post(client, "/v1/batch", None, raw=("[" + body + "]").encode(), token=token)
+        assert response.status_code in {200, 400}, (body, response.content)
+        if response.status_code == 200 and "rejected" not in response.json():
+            assert Event.objects.count() == before + 1, body
+    # Whatever was stored holds no NUL and no lone surrogate.
+    for event in Event.objects.all():
+        dumped = json.dumps([event.name, event.raw, event.properties, event.message_id])
+        assert "\\u0000" not in dumped
+        assert "\\ud8" not in dumped and "\\udf" not in dumped
+    assert InboxBatch.objects.count() == 0
+    assert DeadLetter.objects.count() == 0

@@ -1,0 +1,64 @@
+"""Logging that never writes a source token.
+
+windsor-node puts the token in the URL (`POST /hook/<token>`), and every logged path would carry
+it: Django's request warnings ("Unauthorized: /hook/<token>"), runserver's and gunicorn's access
+lines, gunicorn's "Error handling request". `TokenRedactingFilter` rewrites any such path to keep
+only the token's visible prefix (what the Sources page shows, enough to tell sources apart).
+settings.LOGGING installs it; `RedactingGunicornLogger` (gunicorn.conf.py) puts it on gunicorn's
+own loggers, which Django's configuration does not reach.
+"""
+
+import logging
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger as GunicornLogger
+
+from accounts.tokens import VISIBLE_PREFIX_LENGTH
+
+REDACTED = "[redacted]"
+# /hook/ followed by the token: anything up to the next slash, query, quote, bracket or space
+# (percent-escapes included), unless it is already redacted: a record passes through the filter
+# of its logger and then of each handler, and must come out the same.
+_HOOK_TOKEN = re.compile(
+    r"(/hook(?:/|%2[Ff]))((?:[^/?#\s\"'%\[]|%[0-9A-Fa-f]{2})++)(?!" + re.escape(REDACTED) + ")"
+)
+
+
+def _redacted(match: re.Match[str]) -> str:
+    token = match.group(2)
+    # Only a token long enough for its prefix to be a small part of it keeps the prefix.
+    keep = token[:VISIBLE_PREFIX_LENGTH] if len(token) > 2 * VISIBLE_PREFIX_LENGTH else ""
+    return f"{match.group(1)}{keep}{REDACTED}"
+
+
+def redact(text: str) -> str:
+    """`text` with the token of every /hook/<token> path replaced by its prefix and [redacted]."""
+    return _HOOK_TOKEN.sub(_redacted, text) if "/hook" in text else text
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Rewrites a record whose message names a /hook/<token> path; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot format is left for the handler to report
+            return True
+        redacted = redact(message)
+        if redacted != message:
+            # The formatted text, with no args left to format it again (it may hold '%').
+            record.msg, record.args = redacted, ()
+        return True
+
+
+_FILTER = TokenRedactingFilter()
+
+
+class RedactingGunicornLogger(GunicornLogger):
+    """gunicorn's logger with the token filter on its access and error logs."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(_FILTER)  # the same instance: re-running setup adds nothing
