@@ -10,8 +10,6 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.conftest import test_database_url
-
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 
@@ -89,7 +87,7 @@ def test_health_and_ingest_paths_are_exempt_from_the_https_redirect(path):
     assert any(re.search(pattern, path) for pattern in settings.SECURE_REDIRECT_EXEMPT)
 
 
-def test_check_deploy_passes_with_production_settings(db, tmp_path):
+def test_check_deploy_passes_with_production_settings(tmp_path):
     env = {
         k: v
         for k, v in os.environ.items()
@@ -98,7 +96,6 @@ def test_check_deploy_passes_with_production_settings(db, tmp_path):
         )
     }
     env.update(
-        DATABASE_URL=test_database_url(),
         DJANGO_SECRET_KEY="check-deploy-" + "x7Kq9vLm2Pz" * 5,
         DJANGO_ALLOWED_HOSTS="windsor.example.com",
         DJANGO_STATIC_ROOT=str(tmp_path),
