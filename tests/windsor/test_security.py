@@ -24,6 +24,7 @@ def test_pages_run_only_scripts_and_styles_of_our_own_origin(owner_client, works
     owner_client.get("/")  # signed in, a workspace: every page renders
     response = owner_client.get(path, follow=True)
     assert response.status_code == 200
+    assert b"{#" not in response.content  # a template comment spread over lines is printed
     csp = policy(response)
     assert csp["script-src"] == ["'self'"]
     assert csp["style-src"] == ["'self'"]
