@@ -13,6 +13,7 @@ The rules:
   own word).
 """
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -43,23 +44,31 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def _limits(action: str, *, ip: str, account: str) -> list[tuple[Limit, str]]:
-    account = account.strip().lower()[:254]
+def _ip_and_account_limits(action: str) -> tuple[Limit, Limit]:
     if action == LOGIN:
-        per_account, per_ip = (
-            settings.THROTTLE_LOGIN_FAILURES_PER_ACCOUNT,
-            settings.THROTTLE_LOGIN_FAILURES_PER_IP,
-        )
+        per_ip = settings.THROTTLE_LOGIN_FAILURES_PER_IP
+        per_account = settings.THROTTLE_LOGIN_FAILURES_PER_ACCOUNT
     else:
-        per_account, per_ip = settings.THROTTLE_SIGNUPS_PER_EMAIL, settings.THROTTLE_SIGNUPS_PER_IP
-    limits = [(Limit(f"{action}:ip", *per_ip), ip)]
-    if account:
-        limits.append((Limit(f"{action}:account", *per_account), account))
-    return limits
+        per_ip, per_account = settings.THROTTLE_SIGNUPS_PER_IP, settings.THROTTLE_SIGNUPS_PER_EMAIL
+    return Limit(f"{action}:ip", *per_ip), Limit(f"{action}:account", *per_account)
+
+
+def _account(typed: str) -> str:
+    # Emails are stored lower-cased: "Ada@x" and "ada@x" are one account's attempts.
+    return typed.strip().lower()[:254]
+
+
+def _limits(action: str, *, ip: str, account: str) -> list[tuple[Limit, str]]:
+    """Each limit that applies to this attempt, with the subject it counts."""
+    per_ip, per_account = _ip_and_account_limits(action)
+    account = _account(account)
+    return [(per_ip, ip)] + ([(per_account, account)] if account else [])
 
 
 def _key(limit: Limit, subject: str) -> str:
-    return f"throttle:{limit.name}:{subject}"
+    # Hashed: what a visitor types is no valid cache key for every backend, nor kept in clear.
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"throttle:{limit.name}:{digest}"
 
 
 def throttled(action: str, *, ip: str, account: str) -> bool:
@@ -82,14 +91,13 @@ def attempt_count(action: str, *, ip: str, account: str) -> None:
 
 
 def account_clear(action: str, *, account: str) -> None:
-    for limit, subject in _limits(action, ip="", account=account):
-        if limit.name.endswith(":account"):
-            cache.delete(_key(limit, subject))
+    _, per_account = _ip_and_account_limits(action)
+    cache.delete(_key(per_account, _account(account)))
 
 
 def throttled_response(request: HttpRequest, action: str) -> HttpResponse:
     """429 with the longest wait that can apply, in words and in Retry-After."""
-    wait = max(limit.window for limit, _ in _limits(action, ip="", account="x"))
+    wait = max(limit.window for limit in _ip_and_account_limits(action))
     context = {"action": action, "minutes": wait // 60}
     response = render(request, "registration/throttled.html", context, status=429)
     response["Retry-After"] = str(wait)
