@@ -10,15 +10,15 @@ class SignupForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput, min_length=8)
     workspace_name = forms.CharField(max_length=200, label="Company or workspace name")
 
+    # Whether the email already has an account is not checked here: the reply must not tell.
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].lower()
-        if get_user_model().objects.filter(username=email).exists():
-            raise forms.ValidationError("An account with this email already exists.")
-        return email
+        return self.cleaned_data["email"].lower()
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
-        validate_password(password)
+        email = self.cleaned_data.get("email", "")
+        # The would-be user, so that a password like the email is refused.
+        validate_password(password, user=get_user_model()(username=email, email=email))
         return password
 
 

@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Source, Workspace
@@ -24,10 +25,21 @@ def workspace_create(*, name: str, owner: AbstractBaseUser) -> Workspace:
     return workspace
 
 
-@transaction.atomic
-def user_signup(*, email: str, password: str, workspace_name: str) -> AbstractBaseUser:
-    user = User.objects.create_user(username=email, email=email, password=password)
-    workspace_create(name=workspace_name, owner=user)
+def user_signup(*, email: str, password: str, workspace_name: str) -> AbstractBaseUser | None:
+    """A new user owning a new workspace; None when the email already has an account.
+
+    Both outcomes take the time of one password hash, so the reply's timing does not tell
+    whether an email has an account either.
+    """
+    if User.objects.filter(username=email).exists():
+        make_password(password)
+        return None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=email, email=email, password=password)
+            workspace_create(name=workspace_name, owner=user)
+    except IntegrityError:  # the same email signed up at the same moment
+        return None
     return user
 
 

@@ -1,10 +1,17 @@
-from django.contrib.auth import login
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
+from accounts import throttle
 from accounts.decorators import workspace_required
 from accounts.forms import SignupForm, SourceForm
 from accounts.models import Membership, RejectedMessage, Source
@@ -16,21 +23,47 @@ from accounts.services import (
     source_rotate,
     user_signup,
 )
+from accounts.signup import signup_open, signup_permitted
 
 RECENT_REJECTIONS = 5
 
 
+@method_decorator(throttle.login_throttled, name="post")
+class WindsorLoginView(LoginView):
+    """Django's login, throttled, offering signup only when it is open."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "signup_open": signup_open()}
+
+
+SIGNED_UP = (
+    "If {email} had no account, its workspace is ready: log in with the password you chose. "
+    "If it had one, nothing was changed."
+)
+
+
 def signup(request: HttpRequest) -> HttpResponse:
+    if not signup_permitted(request):
+        context = {"mode": settings.WINDSOR_SIGNUP}
+        return render(request, "registration/signup_closed.html", context, status=403)
     form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = user_signup(
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password"],
-            workspace_name=form.cleaned_data["workspace_name"],
-        )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("sources:list")
-    return render(request, "registration/signup.html", {"form": form})
+    if request.method != "POST":
+        return render(request, "registration/signup.html", {"form": form})
+    ip, email = throttle.client_ip(request), request.POST.get("email", "")
+    if throttle.throttled(throttle.SIGNUP, ip=ip, account=email):
+        return throttle.throttled_response(request, throttle.SIGNUP)
+    throttle.attempt_count(throttle.SIGNUP, ip=ip, account=email)
+    if not form.is_valid():
+        return render(request, "registration/signup.html", {"form": form})
+    # The same reply whether or not the email had an account, so signup cannot be used to
+    # learn who has one; the new user logs in with the password just chosen.
+    user_signup(
+        email=form.cleaned_data["email"],
+        password=form.cleaned_data["password"],
+        workspace_name=form.cleaned_data["workspace_name"],
+    )
+    messages.success(request, SIGNED_UP.format(email=form.cleaned_data["email"]))
+    return redirect("login")
 
 
 def _manager_membership(request: HttpRequest) -> Membership:
@@ -60,7 +93,11 @@ def _render_sources(
         "ingest_url": request.build_absolute_uri("/v1/batch"),
         "base_url": request.build_absolute_uri("/").rstrip("/"),
     }
-    return render(request, "accounts/sources.html", context)
+    response = render(request, "accounts/sources.html", context)
+    if issued is not None:
+        # The token is in this page: no cache, proxy or back button may keep a copy.
+        add_never_cache_headers(response)
+    return response
 
 
 @workspace_required

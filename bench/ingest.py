@@ -138,6 +138,8 @@ def run(argv: list[str]) -> list[str]:
         INGEST_REDIS_URL=settings.INGEST_REDIS_URL,
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
+        # Plain http on 127.0.0.1: /bench/bare must not be redirected to https.
+        DJANGO_SECURE_SSL_REDIRECT="0",
         DATABASE_URL=(
             f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 5432}/{db['NAME']}"

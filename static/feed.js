@@ -15,3 +15,9 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   });
   if (dropped) event.detail.serverResponse = answer.innerHTML;
 });
+
+// No poll while the tab is hidden. Here rather than as an hx-trigger filter ("[!document.hidden]"):
+// htmx evaluates filters as code, which the Content-Security-Policy forbids.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.id === "feed-poller" && document.hidden) event.preventDefault();
+});

@@ -66,6 +66,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.fail(f"WINDSOR_REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
 
 
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings) -> None:
+    """Each test counts throttled attempts under keys of its own (Redis keeps them for minutes)."""
+    import uuid
+
+    caches = {name: dict(config) for name, config in settings.CACHES.items()}
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
+
+
 @pytest.fixture
 def password() -> str:
     return "correct-horse-battery-staple"

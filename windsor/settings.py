@@ -1,8 +1,13 @@
 """Windsor settings: one module; what differs between machines comes from the environment.
 
 With nothing set this is the embedded default: SQLite and a generated secret key in ``var/``,
-Celery tasks run in-process, no Redis. ``DATABASE_URL`` and ``CELERY_BROKER_URL`` turn it into the
-production stack (PostgreSQL, Redis, Celery workers).
+Celery tasks run in-process, no Redis, debug on, open signup. ``DATABASE_URL`` and
+``CELERY_BROKER_URL`` turn it into the production stack (PostgreSQL, Redis, Celery workers).
+
+Setting any deployment variable (``DEPLOYMENT_VARIABLES``) leaves the embedded default: debug is
+then off unless ``DJANGO_DEBUG`` says otherwise, so a deploy that forgets ``DJANGO_DEBUG`` is not
+served in debug. With debug off, cookies are secure, HSTS is sent, plain http is redirected to
+https and ``X-Forwarded-Proto`` from the proxy is trusted; each has its own opt-out (README).
 """
 
 import os
@@ -10,6 +15,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WINDSOR_VAR_DIR", BASE_DIR / "var"))
@@ -32,7 +39,19 @@ def _generated_secret_key() -> str:
     return path.read_text().strip()
 
 
-DEBUG = _env_bool("DJANGO_DEBUG", default="DATABASE_URL" not in os.environ)
+# Any one of these means somebody is deploying Windsor, not trying it with `make run`.
+DEPLOYMENT_VARIABLES = (
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "INGEST_REDIS_URL",
+    "CACHE_URL",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    "DJANGO_STATIC_ROOT",
+)
+EMBEDDED = not any(os.environ.get(name) for name in DEPLOYMENT_VARIABLES)
+DEBUG = _env_bool("DJANGO_DEBUG", default=EMBEDDED)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (_generated_secret_key() if DEBUG else "")
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
@@ -47,6 +66,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
+    "csp",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -64,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -113,8 +134,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "people:list"
@@ -140,10 +163,86 @@ STORAGES = {
     },
 }
 
-SESSION_COOKIE_SECURE = _env_bool("DJANGO_SECURE_COOKIES", default=False)
+# --- Accounts -----------------------------------------------------------------------------------
+# Who may create an account: `open` (anyone), `invite` (only with an invitation; until invitations
+# exist this refuses like `closed`), `closed`. Trying Windsor locally is open; a deployment is not.
+WINDSOR_SIGNUP = os.environ.get("WINDSOR_SIGNUP", "open" if EMBEDDED else "invite").strip().lower()
+if WINDSOR_SIGNUP not in {"open", "invite", "closed"}:
+    raise ImproperlyConfigured("WINDSOR_SIGNUP must be open, invite or closed.")
+
+# Login and signup throttles (accounts/throttle.py): (attempts, window in seconds).
+# Failed logins per account: stops online password guessing against one person.
+THROTTLE_LOGIN_FAILURES_PER_ACCOUNT = (5, 15 * 60)
+# Failed logins per client IP: stops one machine trying many accounts (one office behind a NAT
+# mistyping passwords stays well under it).
+THROTTLE_LOGIN_FAILURES_PER_IP = (20, 15 * 60)
+# Signup submissions per client IP and per email: account creation and email probing.
+THROTTLE_SIGNUPS_PER_IP = (10, 60 * 60)
+THROTTLE_SIGNUPS_PER_EMAIL = (3, 60 * 60)
+
+# --- Caches -------------------------------------------------------------------------------------
+# Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the
+# broker's Redis), process memory in the embedded default (one runserver process).
+_broker = os.environ.get("CELERY_BROKER_URL", "")
+CACHE_URL = os.environ.get("CACHE_URL", _broker if _broker.startswith("redis") else "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "windsor",
+            "TIMEOUT": 300,
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# --- Security -----------------------------------------------------------------------------------
+# Production (debug off) is https behind a proxy that sets X-Forwarded-Proto; each default has an
+# opt-out for a plain-http run (README, "Production").
+SECURE_DEFAULTS = not DEBUG
+SESSION_COOKIE_SECURE = SECURE_DEFAULTS and _env_bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = SECURE_DEFAULTS and _env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# Senders POST: a redirect loses the body (and a sender treats it as a failed delivery), so the
+# ingest paths answer on http too; probes of the health paths come from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^v1/", r"^hook/", r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    if SECURE_DEFAULTS
+    else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if SECURE_DEFAULTS and _env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=True)
+    else None
+)
+# How many proxies in front of Windsor append to X-Forwarded-For: the client IP for the throttles
+# is that many entries from the right. Trusting the proxy's X-Forwarded-Proto means one proxy.
+WINDSOR_PROXY_COUNT = int(
+    os.environ.get("WINDSOR_PROXY_COUNT", "1" if SECURE_PROXY_SSL_HEADER else "0")
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Only our own scripts and stylesheets, in debug too (so the tests see the same policy). Avatars
+# are senders' image URLs, hence any http(s) image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "https:", "http:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # --- Celery -----------------------------------------------------------------------------------
 # No broker configured means the embedded default: tasks run in the calling process.

@@ -60,12 +60,3 @@ def test_plain_members_cannot_generate_tokens(client, django_user_model, workspa
     Membership.objects.create(user=member, workspace=workspace, role=Membership.Role.MEMBER)
     client.force_login(member)
     assert client.post(reverse("sources:add"), {"name": "S", "kind": "segment"}).status_code == 403
-
-
-def test_signup_creates_a_workspace_and_logs_in(client, db):
-    response = client.post(
-        reverse("signup"),
-        {"email": "New@Example.com", "password": "a-long-pass-phrase", "workspace_name": "Newco"},
-    )
-    assert response.status_code == 302
-    assert client.get(reverse("sources:list")).context["request"].workspace.name == "Newco"

@@ -32,11 +32,19 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh browser tab; the test fails if the Content-Security-Policy refused anything."""
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    page.csp_refused = refused
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something on a page"
 
 
 @pytest.fixture

@@ -96,6 +96,29 @@ def test_a_new_event_appears_at_the_top_without_a_reload(logged_in_page, live_se
     screenshot(page, "feed-live-row")
 
 
+def test_the_live_poll_waits_while_the_tab_is_hidden(logged_in_page, live_server, send):
+    page = logged_in_page
+    send("track", event="Signed Up")
+    # A hidden tab, and a count of the polls htmx starts and of those it really sends.
+    page.add_init_script("""
+        window.__hidden = true;
+        Object.defineProperty(document, "hidden", {get: () => window.__hidden});
+        window.__polls = {started: 0, sent: 0};
+        document.addEventListener("htmx:beforeRequest", (e) => {
+          if (e.detail.elt.id === "feed-poller") window.__polls.started += 1;
+        }, true);
+        document.addEventListener("htmx:beforeSend", (e) => {
+          if (e.detail.elt.id === "feed-poller") window.__polls.sent += 1;
+        }, true);
+    """)
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    page.wait_for_function("() => window.__polls.started >= 2")
+    assert page.evaluate("window.__polls.sent") == 0
+
+    page.evaluate("window.__hidden = false")
+    page.wait_for_function("() => window.__polls.sent >= 1")
+
+
 def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, send):
     page = logged_in_page
     send("track", event="Order Completed", properties={"revenue": 10, "currency": "USD"})

@@ -1,0 +1,127 @@
+"""Throttles for login and signup, counted in Django's cache (Redis in production).
+
+The rules:
+- A failed login counts against the account (the email typed, lower-cased) and the client IP.
+  Past `THROTTLE_LOGIN_FAILURES_PER_ACCOUNT` or `..._PER_IP` failures within the window, every
+  login for that account or from that IP is refused with 429 until the window ends, even with
+  the right password: otherwise the refusal would tell a guesser when a guess was right.
+- A successful login clears the account's count, not the IP's.
+- Every signup submission counts against the IP and the email typed.
+- Windows are fixed: they start with the first counted attempt and end `window` seconds later.
+- The client IP is REMOTE_ADDR, or the entry `WINDSOR_PROXY_COUNT` from the right of
+  X-Forwarded-For (each proxy appends the address it saw; entries further left are the client's
+  own word).
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+LOGIN = "login"
+SIGNUP = "signup"
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    attempts: int
+    window: int
+
+
+def client_ip(request: HttpRequest) -> str:
+    proxies = settings.WINDSOR_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _ip_and_account_limits(action: str) -> tuple[Limit, Limit]:
+    if action == LOGIN:
+        per_ip = settings.THROTTLE_LOGIN_FAILURES_PER_IP
+        per_account = settings.THROTTLE_LOGIN_FAILURES_PER_ACCOUNT
+    else:
+        per_ip, per_account = settings.THROTTLE_SIGNUPS_PER_IP, settings.THROTTLE_SIGNUPS_PER_EMAIL
+    return Limit(f"{action}:ip", *per_ip), Limit(f"{action}:account", *per_account)
+
+
+def _account(typed: str) -> str:
+    # Emails are stored lower-cased: "Ada@x" and "ada@x" are one account's attempts.
+    return typed.strip().lower()[:254]
+
+
+def _limits(action: str, *, ip: str, account: str) -> list[tuple[Limit, str]]:
+    """Each limit that applies to this attempt, with the subject it counts."""
+    per_ip, per_account = _ip_and_account_limits(action)
+    account = _account(account)
+    return [(per_ip, ip)] + ([(per_account, account)] if account else [])
+
+
+def _key(limit: Limit, subject: str) -> str:
+    # Hashed: what a visitor types is no valid cache key for every backend, nor kept in clear.
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"throttle:{limit.name}:{digest}"
+
+
+def throttled(action: str, *, ip: str, account: str) -> bool:
+    """Whether this attempt is refused: one of its counts has reached its limit."""
+    limits = _limits(action, ip=ip, account=account)
+    counts = cache.get_many([_key(limit, subject) for limit, subject in limits])
+    return any(counts.get(_key(limit, s), 0) >= limit.attempts for limit, s in limits)
+
+
+def attempt_count(action: str, *, ip: str, account: str) -> None:
+    """Count one attempt (a failed login, a signup) against the IP and the account."""
+    for limit, subject in _limits(action, ip=ip, account=account):
+        key = _key(limit, subject)
+        # add() starts the window only if none is running; incr() is atomic on Redis.
+        cache.add(key, 0, timeout=limit.window)
+        try:
+            cache.incr(key)
+        except ValueError:  # the window ended between add() and incr()
+            cache.add(key, 1, timeout=limit.window)
+
+
+def account_clear(action: str, *, account: str) -> None:
+    _, per_account = _ip_and_account_limits(action)
+    cache.delete(_key(per_account, _account(account)))
+
+
+def throttled_response(request: HttpRequest, action: str) -> HttpResponse:
+    """429 with the longest wait that can apply, in words and in Retry-After."""
+    wait = max(limit.window for limit in _ip_and_account_limits(action))
+    context = {"action": action, "minutes": wait // 60}
+    response = render(request, "registration/throttled.html", context, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def login_throttled(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Wraps a login view (ours and the admin's): refuses throttled attempts, counts failures.
+
+    A login view redirects when it signs the user in and renders the form again when not.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        ip, account = client_ip(request), request.POST.get("username", "")
+        if throttled(LOGIN, ip=ip, account=account):
+            return throttled_response(request, LOGIN)
+        response = view(request, *args, **kwargs)
+        if response.status_code in {301, 302, 303} and request.user.is_authenticated:
+            account_clear(LOGIN, account=account)
+        else:
+            attempt_count(LOGIN, ip=ip, account=account)
+        return response
+
+    return wrapper
