@@ -14,5 +14,6 @@ urlpatterns = [
     path("people/", include("people.urls")),
     path("feed/", include("feed.urls")),
     path("admin/", admin.site.urls),
+    path("", include("ops.urls")),
     path("", include("ingest.urls")),
 ]
