@@ -38,9 +38,10 @@ def private_redis(tmp_path):
 
     def start(*args: str) -> str:
         port = free_port()
+        command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        command += ["--dir", str(tmp_path), "--appendfilename", f"aof-{port}.aof", *args]
         proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--dir", str(tmp_path), "--appendfilename", f"aof-{port}.aof", *args],
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
