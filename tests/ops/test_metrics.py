@@ -144,3 +144,16 @@ def stream_name(client) -> str:
     from django.conf import settings
 
     return settings.INGEST_STREAM
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_rolled_back_after_it_was_stored_is_not_counted(client, embedded, issued):
+    from django.db import transaction
+
+    from ingest.services import batch_process
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        batch_process([message(issued.source, "rolled-back")])
+        raise RuntimeError("the enclosing transaction fails after the batch")
+    batch_process([message(issued.source, "kept")])
+    assert value(scrape(client), "windsor_ingest_events_stored_total") == 1
