@@ -1,6 +1,8 @@
 """Readiness: can this process serve? The database answers, its migrations are applied, and the
-ingest Redis answers when one is configured (the embedded default has none and needs none)."""
+ingest Redis answers when one is configured (the embedded default has none and needs none), as
+does the Celery broker when it is another Redis."""
 
+import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
@@ -34,10 +36,7 @@ def _migrations() -> str:
     return "ok"
 
 
-def _redis() -> str:
-    if not settings.INGEST_REDIS_URL:
-        return "not configured"
-    client = queue.redis_client()
+def _ping(client: redis.Redis) -> str:
     try:
         client.ping()
     except Exception as exc:  # any failure to answer means not ready
@@ -45,14 +44,37 @@ def _redis() -> str:
     return "ok"
 
 
+def _redis() -> str:
+    if not settings.INGEST_REDIS_URL:
+        return "not configured"
+    return _ping(queue.redis_client())
+
+
+def _broker() -> str | None:
+    """The Celery broker, checked apart only when it is not the ingest Redis."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis") or url == settings.INGEST_REDIS_URL:
+        return None
+    timeout = settings.INGEST_REDIS_TIMEOUT
+    client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        return _ping(client)
+    finally:
+        client.close()
+
+
 def readiness() -> dict[str, str]:
     """Each check's result: "ok", "not configured", or what is wrong."""
     database = _database()
-    return {
+    checks = {
         "database": database,
         "migrations": _migrations() if database == "ok" else "unknown: no database",
         "redis": _redis(),
     }
+    broker = _broker()
+    if broker is not None:
+        checks["broker"] = broker
+    return checks
 
 
 def failures(checks: dict[str, str]) -> list[str]:

@@ -26,6 +26,7 @@ def _fresh_process_state():
 def embedded(settings) -> None:
     """The embedded default: no Redis, the drain runs in the request (inbox + in-process)."""
     settings.INGEST_REDIS_URL = ""
+    settings.CELERY_BROKER_URL = ""
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 

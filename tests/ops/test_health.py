@@ -48,3 +48,13 @@ def test_readyz_names_migrations_not_applied(client, embedded):
     assert response.status_code == 503
     assert response.json()["failed"] == ["migrations"]
     assert "1 not applied" in response.json()["checks"]["migrations"]
+
+
+@pytest.mark.services
+def test_readyz_names_a_separate_broker_that_does_not_answer(client, stream, settings):
+    settings.INGEST_REDIS_URL = settings.CELERY_BROKER_URL
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["failed"] == ["broker"]
+    assert response.json()["checks"]["redis"] == "ok"
