@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format worker deps dev-deps
+.PHONY: run test bench lint format worker serve deps dev-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ bench: dev-deps
 
 worker: deps
 	$(VENV)/bin/celery -A windsor worker -B --loglevel=INFO
+
+# The production processes from Procfile (gunicorn, a Celery worker, beat) under honcho, on
+# whatever DATABASE_URL and CELERY_BROKER_URL say. Ctrl-C stops them all.
+serve: deps
+	@if [ -z "$$DATABASE_URL" ] || [ -z "$$CELERY_BROKER_URL" ]; then \
+	  echo "make serve runs on PostgreSQL and Redis: set DATABASE_URL and CELERY_BROKER_URL." >&2; exit 1; fi
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --procfile Procfile --port $(PORT)
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

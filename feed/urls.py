@@ -9,4 +9,5 @@ urlpatterns = [
     path("new/", views.feed_new, name="new"),
     path("hidden/", views.feed_hidden_toggle, name="hidden"),
     path("<int:event_id>/", views.event_detail, name="event"),
+    path("<int:event_id>/raw.json", views.event_raw_download, name="event-raw"),
 ]

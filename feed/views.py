@@ -1,5 +1,6 @@
 """The Feed page: one URL, two renders (the page, or its htmx fragment), plus its fragments."""
 
+import json
 from functools import partial
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -108,3 +109,16 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         raise Http404("No such event in this workspace.")
     template = "feed/_event_raw.html" if request.htmx else "feed/event_detail.html"
     return render(request, template, {"event": event})
+
+
+@require_GET
+@workspace_required
+def event_raw_download(request: HttpRequest, event_id: int) -> HttpResponse:
+    """The whole raw message as a JSON file: "Show all" where the page shows a capped preview."""
+    event = selectors.feed_event(workspace=request.workspace, event_id=event_id)
+    if event is None:
+        raise Http404("No such event in this workspace.")
+    body = json.dumps(event.raw, indent=2, ensure_ascii=False, default=str)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.json"'
+    return response

@@ -23,6 +23,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from feed.models import Event
+from ingest import counters
 from people.bulk import bulk_insert_values
 from people.identity import IdentityBatch, message_time, parse_timestamp
 from people.lookups import one_of
@@ -35,12 +36,18 @@ ATTEMPTS = 5
 LOCK_NAMESPACE = 0x57494E44  # "WIND"
 
 
-def batch_process(messages: list[dict]) -> None:
+def batch_process(messages: list[dict]) -> int:
+    """Store a batch; returns how many events were new (counted for /metrics on commit)."""
+    started = time.monotonic()
     by_workspace: dict[int, list[dict]] = {}
     for message in messages:
         by_workspace.setdefault(message["workspace_id"], []).append(message)
-    for workspace_id, group in sorted(by_workspace.items()):
+    new = sum(
         workspace_batch_process(workspace_id=workspace_id, messages=group)
+        for workspace_id, group in sorted(by_workspace.items())
+    )
+    counters.batch_stored(events=new, seconds=time.monotonic() - started)
+    return new
 
 
 def workspace_batch_process(*, workspace_id: int, messages: list[dict]) -> int:

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ingest import queue
+from ingest import counters, queue
 from ingest.authentication import Sender, source_authenticate, token_from_headers
 from ingest.body import body_inflate, json_decode, too_large
 from ingest.errors import IngestError
@@ -73,12 +73,15 @@ def _endpoint(
             response = view(request, *args, **kwargs)
         except IngestError as exc:
             response = _error(exc)
+            if "rejected" not in exc.extra:  # else each message was counted by its own code
+                counters.rejections_count([exc.code])
         except Exception:
             # A bug, not the sender's fault: 503 so that senders keep the data and retry.
             logger.exception("ingest: unexpected error")
             response = _error(
                 IngestError(503, "internal_error", "Try again later.", retry_after=30)
             )
+            counters.rejections_count(["internal_error"])
         return _cors(request, response)
 
     return wrapper
@@ -170,6 +173,7 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         raise IngestError(
             429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
         )
+    counters.rejections_count(r.code for r in parsed.rejections)
     rejections = [_rejection_record(source, received_at, r) for r in parsed.rejections]
     if parsed.encoded or rejections:
         _enqueue(parsed.encoded, rejections)

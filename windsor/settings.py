@@ -10,6 +10,7 @@ served in debug. With debug off, cookies are secure, HSTS is sent, plain http is
 https and ``X-Forwarded-Proto`` from the proxy is trusted; each has its own opt-out (README).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -76,13 +77,16 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_htmx",
+    "django_prometheus",
     "accounts",
     "people",
     "feed",
     "ingest",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -94,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "windsor.urls"
@@ -294,6 +299,16 @@ INGEST_REJECTIONS_KEPT = int(os.environ.get("INGEST_REJECTIONS_KEPT", "500"))
 INGEST_TOKEN_CACHE_SECONDS = float(os.environ.get("INGEST_TOKEN_CACHE_SECONDS", "5"))
 # `make bench` only: exposes /bench/bare, a do-nothing view to compare the ingest path with.
 INGEST_BENCH_VIEWS = _env_bool("WINDSOR_BENCH_VIEWS", default=False)
+
+# --- Operations -------------------------------------------------------------------------------
+# /metrics answers a bearer token, or clients on these networks (requests relayed by a proxy
+# need the token). An empty list allows the token only.
+WINDSOR_METRICS_TOKEN = os.environ.get("WINDSOR_METRICS_TOKEN", "")
+WINDSOR_METRICS_ALLOWED_NETWORKS = [
+    ipaddress.ip_network(n.strip(), strict=False)
+    for n in os.environ.get("WINDSOR_METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+    if n.strip()
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],

@@ -17,5 +17,6 @@ urlpatterns = [
     # The admin's own login form gets the same throttle as ours.
     path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),
+    path("", include("ops.urls")),
     path("", include("ingest.urls")),
 ]

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.templatetags.display import ago, pretty_json
+from accounts.templatetags.display import PREVIEW_MAX_DEPTH, ago, json_preview
 from feed.models import Event
 from feed.templatetags.feed_tags import event_label, event_summary
 
@@ -80,12 +80,33 @@ def test_long_values_are_cut():
     assert value.endswith("…")
 
 
-@pytest.mark.parametrize("raw", [{"a": "<b>"}, {"nested": {"list": [1, None, True]}}])
+@pytest.mark.parametrize(
+    "raw", [{"a": "<b>"}, {"nested": {"list": [1, None, True], "empty": {}, "none": []}}]
+)
 def test_raw_json_is_indented_plain_text(raw):
-    text = pretty_json(raw)
-    assert json.loads(text) == raw
-    assert "\n  " in text
-    assert not hasattr(text, "__html__")
+    preview = json_preview(raw)
+    assert preview.text == json.dumps(raw, indent=2, ensure_ascii=False)
+    assert json.loads(preview.text) == raw
+    assert not preview.truncated
+    assert not hasattr(preview.text, "__html__")
+
+
+def test_raw_json_is_cut_in_depth_and_size():
+    deep: dict = {"leaf": 1}
+    for level in range(900):
+        deep = {f"k{level}": deep, "x": [1, 2]}
+    preview = json_preview(deep)
+    assert preview.truncated
+    assert "{…}" in preview.text
+    assert max(len(line) - len(line.lstrip()) for line in preview.text.splitlines()) <= (
+        2 * PREVIEW_MAX_DEPTH
+    )
+
+    wide = {f"key{i}": "v" * 40 for i in range(10_000)}
+    preview = json_preview(wide, 4096)
+    assert preview.truncated
+    assert len(preview.text) < 4096 + 100
+    assert preview.text.endswith("(cut at 4 KB)")
 
 
 def test_relative_time_reads_naturally():

@@ -1,3 +1,4 @@
+import json
 import re
 from datetime import timedelta
 
@@ -250,3 +251,49 @@ def test_the_live_poll_carries_nothing_of_another_workspaces_traffic(
     busy = owner_client.get(poll, **HTMX).content.decode()
     assert busy == quiet
     assert row_names(busy) == []
+
+
+def hostile_properties(depth: int = 400, width: int = 12) -> dict:
+    """About 30 KB of JSON nested `depth` levels, each level `width` items wide: indented in
+    full, the nesting alone renders megabytes of spaces."""
+    node: dict = {"leaf": True}
+    for level in range(depth):
+        node = {"n": node, "w": [f"w{level}"[:4]] * width}
+    return node
+
+
+def test_a_hostile_raw_message_renders_a_small_page_and_downloads_whole(owner_client, send):
+    properties = hostile_properties()
+    msg = send("track", event="Hostile", properties=properties)
+    assert len(json.dumps(msg["raw"], separators=(",", ":"))) < 64 * 1024
+    event = Event.objects.get(message_id=msg["message_id"])
+    download_url = f"/feed/{event.pk}/raw.json"
+
+    for url, headers in (
+        (f"/feed/{event.pk}/", {}),
+        (f"/feed/{event.pk}/", HTMX),
+        (f"/people/{event.identity.person_id}/?hidden=1", {}),
+    ):
+        page = owner_client.get(url, **headers)
+        assert page.status_code == 200
+        assert len(page.content) < 100 * 1024, (url, len(page.content))
+        assert f'href="{download_url}"' in page.content.decode()
+        assert "show all" in page.content.decode().lower()
+
+    download = owner_client.get(download_url)
+    assert download.status_code == 200
+    assert download["Content-Type"].startswith("application/json")
+    assert download["Content-Disposition"] == f'attachment; filename="event-{event.pk}.json"'
+    assert json.loads(download.content)["properties"] == properties
+
+
+def test_the_raw_download_is_scoped_to_the_workspace(owner_client, send):
+    user = get_user_model().objects.create_user(username="o@example.com", password="x" * 12)
+    other = workspace_create(name="Other", owner=user)
+    msg = send("track", event="Secret", into=other, user_id="spy")
+    event = Event.objects.get(message_id=msg["message_id"])
+    assert owner_client.get(f"/feed/{event.pk}/raw.json").status_code == 404
+    assert Client().get(f"/feed/{event.pk}/raw.json").status_code == 302
+    other_client = Client()
+    other_client.force_login(user)
+    assert other_client.get(f"/feed/{event.pk}/raw.json").status_code == 200

@@ -1,0 +1,58 @@
+"""Dead letters for people: what went wrong, and "store again" through the normal pipeline.
+
+Storing again puts the messages back on the queue (Redis, else the inbox) exactly as a request
+would, and deletes the dead letter in the same transaction. Every message keeps its messageId,
+and a messageId is stored once per workspace, so storing again twice, or storing again a
+message that did get stored meanwhile, still gives one event.
+"""
+
+import json
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import transaction
+
+from ingest import queue
+from ingest.models import DeadLetter
+
+
+def dead_letter_reason(letter: DeadLetter) -> str:
+    """The error in one line: the last line of the traceback."""
+    lines = (letter.error or "").strip().splitlines()
+    return lines[-1][:300] if lines else "(no error recorded)"
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(message)
+    except orjson.JSONEncodeError:  # integers beyond 64 bits: the standard encoder keeps them
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def drainer_wake() -> None:
+    """Have the queue drained soon: in this process in the embedded default, else by a task."""
+    from ingest import processing, tasks
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        processing.drain()
+    else:
+        tasks.drain_ingest.apply_async(retry=False)
+
+
+def dead_letter_requeue(*, letter_id: int) -> int:
+    """Queue a dead letter's messages again and delete it; returns how many were queued.
+
+    Raises queue.QueueUnavailable when neither Redis nor the inbox can take them (the dead
+    letter is kept then).
+    """
+    with transaction.atomic():
+        letter = DeadLetter.objects.select_for_update().filter(pk=letter_id).first()
+        if letter is None:  # stored again already (a second click, another admin)
+            return 0
+        messages = [_encode(m) for m in letter.messages or []]
+        wake = queue.enqueue(messages, [])
+        letter.delete()
+        if wake:
+            transaction.on_commit(drainer_wake)
+    return len(messages)

@@ -1,0 +1,95 @@
+"""The Status page: staff only, the pipeline in plain words, and "Store again" for dead letters."""
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from feed.models import Event
+from ingest import processing
+from ingest.models import DeadLetter, InboxBatch
+from tests.ops.conftest import message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_staff_see_the_link_and_the_page(owner, workspace):
+    owner_client = Client()
+    owner_client.force_login(owner)
+    assert "/status/" not in owner_client.get("/people/").content.decode()
+    assert owner_client.get("/status/").status_code == 403
+    assert owner_client.post("/status/dead-letters/1/store-again/").status_code == 403
+    anonymous = Client()
+    assert anonymous.get("/status/").status_code == 302  # to the login page
+    assert anonymous.post("/status/dead-letters/1/store-again/").status_code == 302
+
+    staff_client = Client()
+    staff_client.force_login(
+        get_user_model().objects.create_user("s@example.com", password="pw-s-123456", is_staff=True)
+    )
+    page = staff_client.get("/status/")
+    assert page.status_code == 200
+    assert 'id="status-link"' in page.content.decode()
+
+
+def test_the_page_says_what_waits_and_why_letters_died(staff_client, embedded, issued):
+    InboxBatch.objects.create(messages=[message(issued.source, "ib-1")], rejections=[])
+    DeadLetter.objects.create(
+        messages=[message(issued.source, "dl-1")],
+        error="Traceback ...\nValueError: <b>bad</b> timestamp",
+        attempts=2,
+    )
+    html = staff_client.get("/status/").content.decode()
+    assert "No Redis is configured" in html
+    assert "1 request waiting in the database inbox" in html
+    assert re.search(r"The oldest waiting message arrived \d+ seconds ago", html)
+    assert "ValueError: &lt;b&gt;bad&lt;/b&gt; timestamp" in html
+    assert "<b>bad</b>" not in html
+    assert "Store again" in html
+
+
+@pytest.mark.services
+def test_the_page_shows_the_redis_queue(staff_client, stream):
+    html = staff_client.get("/status/").content.decode()
+    assert "0 requests waiting in Redis" in html
+    assert "Nothing is waiting" in html
+
+
+def stored_again_once(staff_client, issued) -> None:
+    processing.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
+    letter = DeadLetter.objects.get()
+
+    response = staff_client.post(f"/status/dead-letters/{letter.pk}/store-again/")
+    assert response.status_code == 302
+    assert response["Location"] == "/status/"
+    assert not DeadLetter.objects.exists()
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["again-1"]
+
+    # A second click (or a message stored meanwhile) still gives one event.
+    processing.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
+    second = DeadLetter.objects.get()
+    staff_client.post(f"/status/dead-letters/{second.pk}/store-again/")
+    staff_client.post(f"/status/dead-letters/{second.pk}/store-again/")
+    assert Event.objects.filter(message_id="again-1").count() == 1
+    assert not DeadLetter.objects.exists()
+    page = staff_client.get("/status/").content.decode()
+    assert "No dead letters" in page
+
+
+@pytest.mark.django_db(transaction=True)  # the queue is drained after the requeue commits
+def test_a_dead_letter_stored_again_becomes_one_event(staff_client, embedded, issued):
+    stored_again_once(staff_client, issued)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_letter_stored_again_through_redis_becomes_one_event(staff_client, stream, issued):
+    stored_again_once(staff_client, issued)
+
+
+def test_store_again_needs_post(staff_client, issued):
+    processing.dead_letter([message(issued.source, "p-1")], error="boom", attempts=1)
+    letter = DeadLetter.objects.get()
+    assert staff_client.get(f"/status/dead-letters/{letter.pk}/store-again/").status_code == 405
+    assert DeadLetter.objects.exists()
