@@ -437,3 +437,138 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     assert unreached == {}, f"states that never requested the URL names they claim: {unreached}"
     failures = walk.failures()
     assert failures == [], "serious or critical axe violations:\n" + "\n".join(failures)
+
+
+# --- keyboard only ----------------------------------------------------------------------------
+
+FOCUSED_RING = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || "").trim().slice(0, 40),
+    outline: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor,
+    onScreen: box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0,
+  };
+}"""
+ACCENT = "rgb(59, 91, 219)"
+
+
+def focused(page) -> dict:
+    return page.evaluate(FOCUSED_RING)
+
+
+def tab_to(page, selector: str, *, back: bool = False, limit: int = 60) -> None:
+    """Press Tab (or Shift+Tab) until `selector` has focus, checking that every element passed
+    on the way shows the focus ring."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        ring = focused(page)
+        assert ring["tag"] != "body", "focus fell off the page"
+        assert ring["outline"] == "solid" and ring["width"] >= 2 and ring["color"] == ACCENT, (
+            f"no visible focus ring on {ring}"
+        )
+        assert ring["onScreen"], f"focused element not drawn: {ring}"
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} not reached with {'Shift+' if back else ''}Tab")
+
+
+def focused_expanded(page) -> bool | None:
+    """The expanded state Chromium gives assistive technology for the focused element."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        element = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})
+        tree = cdp.send(
+            "Accessibility.getPartialAXTree",
+            {"objectId": element["result"]["objectId"], "fetchRelatives": False},
+        )
+    finally:
+        cdp.detach()
+    [node] = [n for n in tree["nodes"] if not n.get("ignored")]
+    props = {p["name"]: p["value"].get("value") for p in node.get("properties", [])}
+    assert props.get("focused"), node
+    return props.get("expanded")
+
+
+def test_keyboard_only_walk_through_the_main_flows(
+    browser, live_server, celery_worker, sdk, workspace, owner, password, small_pages
+):
+    seed(sdk, workspace)
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    keys = page.keyboard
+
+    # Log in: the email field has focus on arrival.
+    page.goto(f"{base}/accounts/login/")
+    expect(page.locator("input[name=username]")).to_be_focused()
+    keys.type(owner.username)
+    tab_to(page, "input[name=password]")
+    keys.type(password)
+    keys.press("Enter")
+    page.wait_for_url(f"{base}/people/")
+
+    # The first Tab offers the skip link; following it lands in the page, past the menu.
+    keys.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    expect(page.locator(".skip-link")).to_be_in_viewport()
+    keys.press("Enter")
+    tab_to(page, "#people-search")
+    keys.type("Grace")
+    expect(page.locator("tr.person-row")).to_have_count(1)
+    tab_to(page, "a.person-link")
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/people/\d+/$"))
+    expect(page.locator("h1.person-title")).to_have_text("Grace Hopper")
+
+    # Show hidden events: the button keeps focus across the swap.
+    events = page.locator("#timeline li.event")
+    expect(events).to_have_count(5)
+    tab_to(page, "#hidden-toggle")
+    keys.press("Space")
+    expect(page.locator("#hidden-toggle")).to_have_text("Hide Hidden Events")
+    expect(page.locator("#timeline")).to_contain_text("Pricing")
+    expect(page.locator("#hidden-toggle")).to_be_focused()
+
+    # Expand an event.
+    tab_to(page, "#timeline summary")
+    assert focused_expanded(page) is False
+    keys.press("Enter")
+    expect(events.first.locator("pre.raw")).to_be_visible()
+    assert focused_expanded(page) is True
+    tab_to(page, "#timeline-older")
+    keys.press("Enter")
+    expect(page.locator("#timeline-newer")).to_be_visible()
+
+    # The Feed through the menu: expand a row, beside its person link, and load older rows.
+    tab_to(page, ".nav a[href='/feed/']", back=True)
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/feed/\?hidden="))
+    tab_to(page, "#feed-rows .event a.person-link")
+    tab_to(page, "#feed-rows .event summary")
+    row = page.locator("#feed-rows .event").first
+    assert focused_expanded(page) is False
+    keys.press("Enter")
+    expect(row.locator(".raw-message")).to_be_visible()
+    assert focused_expanded(page) is True
+    count = page.locator("#feed-rows .event").count()
+    tab_to(page, "#feed-older")
+    keys.press("Enter")
+    expect(page.locator("#feed-rows .event")).not_to_have_count(count)
+
+    # Sources: generate a token, then rotate it, from the keyboard.
+    tab_to(page, ".nav a[href='/sources/']", back=True)
+    keys.press("Enter")
+    page.wait_for_url(f"{base}/sources/")
+    tab_to(page, "#generate-token")
+    keys.press("Enter")
+    expect(page.locator("#token-value")).to_be_visible()
+    first_token = page.locator("#token-value").inner_text()
+    tab_to(page, "#copy-token")
+    tab_to(page, "form[action$='/rotate/'] button")
+    keys.press("Enter")
+    expect(page.locator("#token-value")).not_to_have_text(first_token)
+    context.close()
