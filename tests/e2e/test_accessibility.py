@@ -572,3 +572,47 @@ def test_keyboard_only_walk_through_the_main_flows(
     keys.press("Enter")
     expect(page.locator("#token-value")).not_to_have_text(first_token)
     context.close()
+
+
+# --- reflow (WCAG 1.4.10) -----------------------------------------------------------------------
+
+NARROW = {"width": 320, "height": 640}
+# The outermost elements that stick out of the viewport, to say what to fix.
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((el) => el.getBoundingClientRect().right > innerWidth + 1)
+  .filter((el) => !el.parentElement.closest("*") || el.parentElement.getBoundingClientRect().right
+    <= innerWidth + 1)
+  .slice(0, 5).map((el) => el.tagName.toLowerCase() + "." + el.className)"""
+
+
+def test_pages_reflow_at_320_css_pixels_without_sideways_scrolling(
+    browser, live_server, celery_worker, sdk, workspace, owner, password, screenshot
+):
+    """At 320 CSS px (a 1280 px window zoomed to 400%) nothing needs a sideways scroll of the page;
+    wide data tables scroll inside their own card, which WCAG allows for tables."""
+    seed(sdk, workspace)
+    base = live_server.url
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server, owner.username, password)
+    grace = Event.objects.filter(workspace=workspace, name="Order Completed").first()
+    pages = {
+        "people": "/people/",
+        "person": f"/people/{grace.identity.person_id}/?hidden=1",
+        "feed": "/feed/?hidden=1",
+        "event": f"/feed/{grace.pk}/",
+        "sources": "/sources/",
+    }
+    wide = {}
+    for name, path in pages.items():
+        page.goto(base + path)
+        if name == "feed":
+            page.locator("#feed-rows .event summary").first.press("Enter")
+            expect(page.locator("#feed-rows .raw-message").first).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > NARROW["width"]:
+            wide[name] = (width, page.evaluate(WIDEST))
+        screenshot(page, f"narrow-{name}")
+    context.close()
+    assert wide == {}, f"pages wider than {NARROW['width']} px: {wide}"
