@@ -336,6 +336,8 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     walk.check(page, "people")
     page.locator("#people-search").fill("ra")
     page.wait_for_url(re.compile(r"q=ra"))
+    # What the search found is said politely to screen readers (a status message, WCAG 4.1.3).
+    expect(page.locator("#people-status")).to_have_text(re.compile(r"^Showing \d+ (person|people)"))
     walk.check(page, "people-search")
     page.locator("#people-search").fill("")
     page.wait_for_url(f"{base}/people/")
@@ -350,6 +352,7 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.locator("#people-search").fill("nobody-by-this-name")
     page.wait_for_url(re.compile(r"q=nobody"))
     expect(page.locator(".no-match")).to_be_visible()
+    expect(page.locator("#people-status")).to_have_text("No one matches.")
     walk.check(page, "people-no-match")
     page.goto(f"{base}/people/")
     page.click("a[rel=next]")
@@ -383,10 +386,12 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     walk.check(page, "feed-hidden-shown")
     page.select_option("#filter-type", "screen")
     page.wait_for_url(re.compile(r"type=screen"))
+    expect(page.locator("#feed-announcer")).to_have_text("Showing 4 events.")
     walk.check(page, "feed-filtered")
     page.fill("#filter-name", "nothing-is-called-this")
     page.click("#apply-filters")
     expect(page.locator(".feed-empty")).to_be_visible()
+    expect(page.locator("#feed-announcer")).to_have_text("No events match these filters.")
     walk.check(page, "feed-no-match")
     page.goto(f"{base}/feed/?hidden=1")
     before = page.locator("#feed-rows .event").count()
@@ -492,7 +497,7 @@ def focused_expanded(page) -> bool | None:
 
 
 def test_keyboard_only_walk_through_the_main_flows(
-    browser, live_server, celery_worker, sdk, workspace, owner, password, small_pages
+    browser, live_server, celery_worker, sdk, workspace, owner, password, small_pages, screenshot
 ):
     seed(sdk, workspace)
     base = live_server.url
@@ -532,6 +537,7 @@ def test_keyboard_only_walk_through_the_main_flows(
     expect(page.locator("#hidden-toggle")).to_have_text("Hide Hidden Events")
     expect(page.locator("#timeline")).to_contain_text("Pricing")
     expect(page.locator("#hidden-toggle")).to_be_focused()
+    screenshot(page, "keyboard-person-hidden-shown")
 
     # Expand an event.
     tab_to(page, "#timeline summary")
@@ -554,6 +560,7 @@ def test_keyboard_only_walk_through_the_main_flows(
     keys.press("Enter")
     expect(row.locator(".raw-message")).to_be_visible()
     assert focused_expanded(page) is True
+    screenshot(page, "keyboard-feed-row-expanded")
     count = page.locator("#feed-rows .event").count()
     tab_to(page, "#feed-older")
     keys.press("Enter")
@@ -571,6 +578,7 @@ def test_keyboard_only_walk_through_the_main_flows(
     tab_to(page, "form[action$='/rotate/'] button")
     keys.press("Enter")
     expect(page.locator("#token-value")).not_to_have_text(first_token)
+    screenshot(page, "keyboard-sources-rotated")
     context.close()
 
 
