@@ -565,8 +565,19 @@ def test_keyboard_only_walk_through_the_main_flows(
     tab_to(page, "#feed-older")
     keys.press("Enter")
     expect(page.locator("#feed-rows .event")).not_to_have_count(count)
+    # Filter by name, then hide the hidden events again: focus stays on the toggle.
+    tab_to(page, "#filter-name", back=True)
+    keys.type("Order Completed")
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"name=Order\+Completed"))
+    expect(page.locator("#feed-rows .event")).to_have_count(4)
+    tab_to(page, "#toggle-hidden", back=True)
+    keys.press("Space")
+    expect(page.locator("#toggle-hidden")).to_have_text("Show Hidden Events")
+    expect(page.locator("#toggle-hidden")).to_be_focused()
 
-    # Sources: generate a token, then rotate it, from the keyboard.
+    # Sources: generate a token, copy it, rotate it and revoke it, from the keyboard.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     tab_to(page, ".nav a[href='/sources/']", back=True)
     keys.press("Enter")
     page.wait_for_url(f"{base}/sources/")
@@ -575,10 +586,17 @@ def test_keyboard_only_walk_through_the_main_flows(
     expect(page.locator("#token-value")).to_be_visible()
     first_token = page.locator("#token-value").inner_text()
     tab_to(page, "#copy-token")
+    keys.press("Enter")
+    expect(page.locator("#copy-token")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == first_token
     tab_to(page, "form[action$='/rotate/'] button")
     keys.press("Enter")
     expect(page.locator("#token-value")).not_to_have_text(first_token)
     screenshot(page, "keyboard-sources-rotated")
+    tab_to(page, "form[action$='/revoke/'] button")
+    keys.press("Enter")
+    expect(page.locator("#issued-token")).to_have_count(0)
+    expect(page.locator(".badge", has_text="revoked")).to_have_count(1)
     context.close()
 
 
@@ -588,8 +606,7 @@ NARROW = {"width": 320, "height": 640}
 # The outermost elements that stick out of the viewport, to say what to fix.
 WIDEST = """() => [...document.querySelectorAll("body *")]
   .filter((el) => el.getBoundingClientRect().right > innerWidth + 1)
-  .filter((el) => !el.parentElement.closest("*") || el.parentElement.getBoundingClientRect().right
-    <= innerWidth + 1)
+  .filter((el) => el.parentElement.getBoundingClientRect().right <= innerWidth + 1)
   .slice(0, 5).map((el) => el.tagName.toLowerCase() + "." + el.className)"""
 
 
