@@ -9,3 +9,19 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const status = target.querySelector("[data-status]");
   if (region && status) region.textContent = status.dataset.status;
 });
+
+// A swap that removed the focused element (a pager link with no counterpart on the new page)
+// would drop focus to the top of the document; keep the keyboard user in the region instead.
+let focusWasInside = null;
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  focusWasInside = target && target.contains(document.activeElement) ? target.id : null;
+});
+document.addEventListener("htmx:afterSwap", () => {
+  const lost = !document.activeElement || document.activeElement === document.body;
+  const region = focusWasInside && document.getElementById(focusWasInside);
+  focusWasInside = null;
+  if (!lost || !region) return;
+  if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+  region.focus({ preventScroll: true });
+});

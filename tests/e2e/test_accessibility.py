@@ -521,7 +521,16 @@ def test_keyboard_only_walk_through_the_main_flows(
     expect(page.locator(".skip-link")).to_be_focused()
     expect(page.locator(".skip-link")).to_be_in_viewport()
     keys.press("Enter")
-    tab_to(page, "#people-search")
+    # Page through the people: where the link pressed is gone, focus stays in the results.
+    tab_to(page, "#people-older")
+    keys.press("Enter")
+    expect(page.locator("#people-newer")).to_be_visible()
+    expect(page.locator("#people-results")).to_be_focused()
+    tab_to(page, "#people-newer")
+    keys.press("Enter")
+    expect(page.locator("#people-newer")).to_have_count(0)
+    expect(page.locator("#people-results")).to_be_focused()
+    tab_to(page, "#people-search", back=True)
     keys.type("Grace")
     expect(page.locator("tr.person-row")).to_have_count(1)
     tab_to(page, "a.person-link")
@@ -565,6 +574,8 @@ def test_keyboard_only_walk_through_the_main_flows(
     tab_to(page, "#feed-older")
     keys.press("Enter")
     expect(page.locator("#feed-rows .event")).not_to_have_count(count)
+    # The next Older link keeps the focus, so the keyboard user can go on reading down.
+    expect(page.locator("#feed-older")).to_be_focused()
     # Filter by name, then hide the hidden events again: focus stays on the toggle.
     tab_to(page, "#filter-name", back=True)
     keys.type("Order Completed")
