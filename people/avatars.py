@@ -1,7 +1,9 @@
 """Avatars: the sender's `avatar` trait when it is a plain http(s) URL, else one made locally."""
 
+import colorsys
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import urlsplit
 
 HUE_STEPS = 24
@@ -40,7 +42,30 @@ def initials_for(name: str | None, email: str | None, fallback: str) -> str:
 
 def avatar_for(*, key: str, name: str | None, email: str | None, avatar: str | None) -> Avatar:
     # A stable colour per person, derived from its id: no external service is ever asked. One of
-    # HUE_STEPS colours, each a class in windsor.css: the CSP allows no inline style attribute.
+    # HUE_STEPS colours, each a class in windsor.css (the CSP allows no inline style attribute)
+    # whose lightness is `readable_lightness` of its hue: tests/people/test_avatars.py checks that.
     step = int(hashlib.sha256(key.encode()).hexdigest()[:4], 16) % HUE_STEPS
     hue = step * (360 // HUE_STEPS)
     return Avatar(url=safe_image_url(avatar), initials=initials_for(name, email, key), hue=hue)
+
+
+AVATAR_SATURATION = 0.55
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA for the initials, which are small white text
+
+
+def _luminance(red: float, green: float, blue: float) -> float:
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
+
+
+@cache
+def readable_lightness(hue: int, lightest: int = 48) -> int:
+    """The lightest HSL lightness (percent, at most `lightest`) at which white initials on this
+    hue meet 4.5:1: blues keep 48%, yellows and greens go darker."""
+    for lightness in range(lightest, 0, -1):
+        rgb = colorsys.hls_to_rgb(hue / 360, lightness / 100, AVATAR_SATURATION)
+        if 1.05 / (_luminance(*rgb) + 0.05) >= MIN_CONTRAST:
+            return lightness
+    return 0

@@ -1,6 +1,8 @@
 // The Feed's live rows. Each poll reads again the ids of the interval before it, so that an event
 // whose worker transaction committed late (out of id order) is not skipped; the rows of that
 // interval already on the page are dropped here, before htmx swaps the answer in.
+let arrived = 0;
+
 document.addEventListener("htmx:beforeSwap", (event) => {
   const target = event.detail.target;
   if (!target || target.id !== "feed-rows" || !event.detail.shouldSwap) return;
@@ -14,6 +16,23 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     }
   });
   if (dropped) event.detail.serverResponse = answer.innerHTML;
+  arrived = answer.content.querySelectorAll("li.event.is-fresh").length;
+});
+
+// Rows that arrive by themselves are announced in the status region (aria-live="polite"), which
+// a screen reader reads when it is idle; focus stays where the user left it.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || target.id !== "feed-rows" || arrived === 0) return;
+  const announcer = document.getElementById("feed-announcer");
+  if (announcer) {
+    const newest = target.querySelector("li.event.is-fresh");
+    const who = newest?.querySelector(".event-who")?.textContent.trim() ?? "";
+    const what = newest?.querySelector(".event-name")?.textContent.trim() ?? "";
+    announcer.textContent =
+      arrived === 1 ? `New event: ${who}, ${what}` : `${arrived} new events, newest: ${who}, ${what}`;
+  }
+  arrived = 0;
 });
 
 // No poll while the tab is hidden. Here rather than as an hx-trigger filter ("[!document.hidden]"):

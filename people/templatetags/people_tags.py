@@ -20,9 +20,10 @@ INLINE_VALUE_LENGTH = 60
 
 
 @register.inclusion_tag("people/_avatar.html")
-def avatar(person: Any, size: str = "") -> dict:
-    """`{% avatar person %}` or `{% avatar person "lg" %}`; works with any object carrying
-    pk, name, email and avatar (a Person, or a row annotated with those)."""
+def avatar(person: Any, size: str = "", beside_name: bool = False) -> dict:
+    """`{% avatar person %}` or `{% avatar person "lg" beside_name=True %}`; works with any object
+    carrying pk, name, email and avatar (a Person, or a row annotated with those). `beside_name`:
+    the name is written next to the picture, so the image is decorative (alt="")."""
     if person is None:
         return {"avatar": avatar_for(key="?", name=None, email=None, avatar=None), "size": size}
     return {
@@ -33,6 +34,7 @@ def avatar(person: Any, size: str = "") -> dict:
             avatar=getattr(person, "avatar", None),
         ),
         "size": size,
+        "beside_name": beside_name,
         "label": getattr(person, "name", None) or getattr(person, "email", None) or "",
     }
 

@@ -1,7 +1,19 @@
+import colorsys
+import re
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.template import Context, Template
 
-from people.avatars import avatar_for, initials_for, safe_image_url
+from people.avatars import (
+    AVATAR_SATURATION,
+    _luminance,
+    avatar_for,
+    initials_for,
+    readable_lightness,
+    safe_image_url,
+)
 
 
 @pytest.mark.parametrize(
@@ -76,3 +88,28 @@ def test_avatar_tag_escapes_the_name_used_as_alt_text():
     html = render(Row(1, name='"><script>alert(1)</script>', avatar="https://example.com/a.png"))
     assert "<script>" not in html
     assert "&quot;&gt;&lt;script&gt;" in html
+
+
+def test_white_initials_meet_wcag_aa_contrast_on_every_hue():
+    for hue in range(360):
+        rgb = colorsys.hls_to_rgb(hue / 360, readable_lightness(hue) / 100, AVATAR_SATURATION)
+        assert 1.05 / (_luminance(*rgb) + 0.05) >= 4.5, f"hue {hue}"
+    # Blues were readable already and keep their look; a yellow goes darker.
+    assert readable_lightness(230) == 48
+    assert readable_lightness(60) < 48
+
+
+def test_every_avatar_colour_class_in_the_stylesheet_is_readable():
+    # The page draws generated avatars with these classes (the CSP allows no inline style).
+    css = (Path(settings.BASE_DIR) / "static" / "windsor.css").read_text()
+    shades = {
+        int(h): (int(s), int(lightness))
+        for h, s, lightness in re.findall(
+            r"\.avatar\.hue-(\d+) \{ background: hsl\(\1, (\d+)%, (\d+)%\); \}", css
+        )
+    }
+    hues = {avatar_for(key=str(i), name="A", email=None, avatar=None).hue for i in range(2000)}
+    assert hues <= set(shades), f"hues without a class: {sorted(hues - set(shades))}"
+    for hue, (saturation, lightness) in shades.items():
+        assert saturation == round(AVATAR_SATURATION * 100)
+        assert lightness <= readable_lightness(hue), f"hue-{hue} is too light for white initials"

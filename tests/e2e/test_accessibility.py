@@ -1,0 +1,654 @@
+"""Every page and fragment state, checked by axe-core (WCAG 2.0 and 2.1, A and AA) in Chromium.
+
+The data comes in as a customer's would: the real Segment SDK posts to the live server, the
+Celery worker stores it. The walk visits each state in `STATES`; a state must make the requests
+it claims to cover, and every named URL of the root URLconf is covered by a state or exempt
+below with its reason, so a new page without an axe case fails here.
+"""
+
+import re
+import time
+from functools import partial
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from playwright.sync_api import expect
+from segment.analytics import Client
+
+from feed.models import Event
+from ingest.urls import CALL_PATHS
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.services,
+    pytest.mark.django_db(transaction=True),
+]
+
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.14.1.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = {"serious", "critical"}
+ARRIVAL_MS = 30_000
+
+# state -> the URL names its requests reach. Fragment endpoints are covered by the state that
+# swaps their answer into the page (the axe run sees the page with the fragment in it).
+STATES: dict[str, set[str]] = {
+    "login": {"login"},
+    "login-error": {"login"},
+    "signup": {"signup"},
+    "signup-errors": {"signup"},
+    "sources-new-workspace": {"sources:list"},
+    "people-empty": {"people:list"},
+    "feed-empty": {"feed:list"},
+    "people": {"people:list"},
+    "people-search": {"people:list"},
+    "people-filters": {"people:list"},
+    "people-no-match": {"people:list"},
+    "people-older": {"people:list"},
+    "person": {"people:detail"},
+    "person-event-expanded": set(),
+    "person-hidden-shown": {"people:hidden_toggle"},
+    "person-older": {"people:detail"},
+    "feed": {"feed:list"},
+    "feed-row-expanded": {"feed:event"},
+    "feed-hidden-shown": {"feed:hidden"},
+    "feed-filtered": {"feed:list"},
+    "feed-no-match": {"feed:list"},
+    "feed-older": {"feed:list"},
+    "feed-live-row": {"feed:new"},
+    "event": {"feed:event"},
+    "sources": {"sources:list"},
+    "sources-token": {"sources:add"},
+    "sources-add-error": {"sources:add"},
+    "sources-rotated": {"sources:rotate"},
+    "sources-revoked": {"sources:revoke"},
+    "logged-out": {"logout"},
+}
+
+# URL names with no axe case, and why. A prefix ending in ":" exempts a whole namespace.
+EXEMPT: dict[str, str] = {
+    "admin:": "Django's stock admin (staff only, Django's own templates), not Windsor's UI",
+    "ingest:batch": "the Segment-compatible ingest API: JSON in, JSON out",
+    **{
+        f"ingest:call-{name}": "the Segment-compatible ingest API: JSON in, JSON out"
+        for name in CALL_PATHS
+    },
+    "ingest:hook": "the webhook ingest endpoint: JSON in, JSON out",
+    "ingest:bench-bare": "only for `make bench`: an empty response, no page",
+}
+
+
+def url_names(patterns: list, namespace: str = "") -> set[str]:
+    names: set[str] = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def exempt(name: str) -> bool:
+    return name in EXEMPT or any(
+        prefix.endswith(":") and name.startswith(prefix) for prefix in EXEMPT
+    )
+
+
+def test_every_named_url_has_an_axe_state_or_a_reason_to_have_none():
+    covered = set().union(*STATES.values())
+    missing = sorted(n for n in url_names(get_resolver().url_patterns) if n not in covered)
+    missing = [n for n in missing if not exempt(n)]
+    assert missing == [], f"URL names with no accessibility state in STATES: {missing}"
+
+
+# --- axe ------------------------------------------------------------------------------------
+
+AXE_RUN = """async (tags) => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: tags},
+    resultTypes: ["violations"],
+  });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map((n) => ({target: n.target.join(" "), summary: n.failureSummary})),
+  }));
+}"""
+
+
+def axe_violations(page) -> list[dict]:
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(AXE_RUN, WCAG_TAGS)
+
+
+class Walk:
+    """Runs axe on each state and keeps what it found, and which URL names each state reached."""
+
+    def __init__(self, live_server):
+        self.live_server = live_server
+        self.results: dict[str, list[dict]] = {}
+        self.reached: dict[str, set[str]] = {}
+        self._since: set[str] = set()
+
+    def watch(self, page) -> None:
+        page.on("request", self._request)
+
+    def _request(self, request) -> None:
+        parts = urlsplit(request.url)
+        if not request.url.startswith(self.live_server.url) or parts.path.startswith("/static/"):
+            return
+        try:
+            self._since.add(resolve(parts.path).view_name)
+        except Exception:  # a path no view answers: nothing to cover
+            return
+
+    def check(self, page, state: str) -> None:
+        assert state in STATES, f"{state} is not in STATES"
+        page.wait_for_load_state("networkidle")
+        self.results[state] = axe_violations(page)
+        self.reached[state] = self._since
+        self._since = set()
+
+    def failures(self) -> list[str]:
+        lines = []
+        for state, violations in self.results.items():
+            for v in violations:
+                if v["impact"] in FAILING_IMPACTS:
+                    targets = "; ".join(n["target"] for n in v["nodes"][:6])
+                    more = f" (+{len(v['nodes']) - 6} more)" if len(v["nodes"]) > 6 else ""
+                    lines.append(
+                        f"{state}: {v['id']} [{v['impact']}] x{len(v['nodes'])}: {v['help']}\n"
+                        f"    {targets}{more}\n    {v['nodes'][0]['summary']}"
+                    )
+        return lines
+
+    def summary(self) -> str:
+        rows = []
+        for state, violations in self.results.items():
+            found = ", ".join(f"{v['id']}[{v['impact']}] x{len(v['nodes'])}" for v in violations)
+            rows.append(f"{state:24} {found or 'none'}")
+        return "\n".join(rows)
+
+
+# --- data -----------------------------------------------------------------------------------
+
+TEAM = [
+    # name, email, group, audiences
+    ("Ada Lovelace", "ada@analytical.io", "analytical", {"power_users": True, "churned": False}),
+    ("Grace Hopper", "grace@cobol.dev", "navy", {"power_users": True, "beta": True}),
+    ("Alan Turing", "alan@bletchley.org", "analytical", {}),
+    ("Katherine Johnson", "katherine@nasa.gov", "nasa", {"beta": True}),
+    ("Dennis Ritchie", None, None, {}),
+    ("Radia Perlman", "radia@spanning.net", None, {"beta": True}),
+]
+GROUPS = {
+    "analytical": ("Analytical Engines Ltd", "enterprise"),
+    "navy": ("US Navy Labs", "growth"),
+    "nasa": ("NASA Langley", "enterprise"),
+}
+
+
+@pytest.fixture
+def sdk(live_server, issued):
+    errors: list = []
+    client = Client(
+        write_key=issued.token,
+        host=live_server.url,
+        sync_mode=True,
+        max_retries=0,
+        on_error=lambda error, batch: errors.append(error),
+    )
+    yield client
+    assert errors == []
+
+
+def stored(workspace, count: int) -> None:
+    """Wait until the worker has stored `count` events (the SDK's reply only says queued)."""
+    deadline = time.monotonic() + ARRIVAL_MS / 1000
+    while time.monotonic() < deadline:
+        if Event.objects.filter(workspace=workspace).count() >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {count} events stored within {ARRIVAL_MS} ms")
+
+
+def seed(sdk, workspace) -> int:
+    """A small team with groups, audiences, an avatar, one person without email, and a trail of
+    track, page and screen calls for Grace. Returns how many events were sent."""
+    sent = 0
+    for name, email, group, audiences in TEAM:
+        user_id = "usr_" + name.split()[0].lower()
+        traits = {"name": name, "plan": "pro", **audiences}
+        if email:
+            traits["email"] = email
+        if name == "Ada Lovelace":
+            # An unreachable image: the <img> is drawn with its alt, as when a CDN is down.
+            traits["avatar"] = "http://127.0.0.1:9/ada.png"
+        sdk.identify(user_id, traits)
+        sent += 1
+        if group:
+            group_name, plan = GROUPS[group]
+            sdk.group(user_id, f"grp_{group}", {"name": group_name, "plan": plan})
+            sent += 1
+    for n in range(4):
+        sdk.track("usr_grace", "Order Completed", {"revenue": 40 + n, "currency": "USD"})
+        sdk.page("usr_grace", "Docs", f"Pricing {n}", {"path": "/pricing", "title": "Pricing"})
+        sdk.screen("usr_grace", "App", f"Settings {n}")
+        sent += 3
+    sdk.track("usr_ada", "Signed Up", {"plan": "pro", "source": "ads"})
+    sent += 1
+    stored(workspace, sent)
+    return sent
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of a few rows, so that the Older/Newer links appear with a small team."""
+    from feed import selectors as feed_selectors
+    from people import selectors as people_selectors
+
+    monkeypatch.setattr(people_selectors, "PEOPLE_PAGE_SIZE", 4)
+    monkeypatch.setattr(people_selectors, "TIMELINE_PAGE_SIZE", 5)
+    monkeypatch.setattr(feed_selectors, "feed_page", partial(feed_selectors.feed_page, limit=6))
+
+
+def new_context(browser):
+    # Our CSP allows only same-origin scripts; the injected axe needs the policy bypassed.
+    return browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=True)
+
+
+def log_in(page, live_server, username: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/people/")
+
+
+# --- the walk -------------------------------------------------------------------------------
+
+
+def test_every_page_state_passes_axe_wcag_21_aa(
+    browser, live_server, celery_worker, sdk, workspace, issued, owner, password, small_pages
+):
+    seed(sdk, workspace)
+    # One rejected message, so that Sources shows its "Recent rejected messages" disclosure.
+    requests.post(
+        f"{live_server.url}/v1/batch",
+        auth=(issued.token, ""),
+        json={
+            "batch": [
+                {"type": "identify", "userId": "usr_ada"},
+                {"type": "track", "userId": "usr_ada"},
+            ]
+        },
+        timeout=10,
+    )
+    walk = Walk(live_server)
+    base = live_server.url
+
+    # Anonymous: log in, sign up, and a new workspace's empty pages.
+    context = new_context(browser)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    walk.watch(page)
+    page.goto(f"{base}/accounts/login/")
+    walk.check(page, "login")
+    page.fill("input[name=username]", owner.username)
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    expect(page.locator("p.error")).to_be_visible()
+    walk.check(page, "login-error")
+    page.goto(f"{base}/accounts/signup/")
+    walk.check(page, "signup")
+    page.fill("input[name=email]", owner.username)
+    page.fill("input[name=password]", "password")
+    page.fill("input[name=workspace_name]", "Other")
+    page.click("button[type=submit]")
+    expect(page.locator("p.error").first).to_be_visible()
+    walk.check(page, "signup-errors")
+    page.fill("input[name=email]", "newcomer@example.com")
+    page.fill("input[name=password]", password)
+    page.fill("input[name=workspace_name]", "Newcomer Inc")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/sources/")
+    walk.check(page, "sources-new-workspace")
+    page.goto(f"{base}/people/")
+    expect(page.locator("#people-empty")).to_be_visible()
+    walk.check(page, "people-empty")
+    page.goto(f"{base}/feed/")
+    expect(page.locator(".feed-empty")).to_be_visible()
+    walk.check(page, "feed-empty")
+    context.close()
+
+    # The owner, with the seeded team.
+    context = new_context(browser)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    walk.watch(page)
+    log_in(page, live_server, owner.username, password)
+    rows = page.locator("tr.person-row")
+    expect(rows).to_have_count(4)
+    walk.check(page, "people")
+    page.locator("#people-search").fill("ra")
+    page.wait_for_url(re.compile(r"q=ra"))
+    # What the search found is said politely to screen readers (a status message, WCAG 4.1.3).
+    expect(page.locator("#people-status")).to_have_text(re.compile(r"^Showing \d+ (person|people)"))
+    walk.check(page, "people-search")
+    page.locator("#people-search").fill("")
+    page.wait_for_url(f"{base}/people/")
+    page.select_option("select[name=group]", label="Analytical Engines Ltd")
+    page.wait_for_url(re.compile(r"group=\d+"))
+    page.locator("input[name=audience]").fill("power_users")
+    page.locator("input[name=audience]").press("Enter")
+    page.wait_for_url(re.compile(r"audience=power_users"))
+    expect(rows).to_have_count(1)
+    walk.check(page, "people-filters")
+    page.check("input[name=missing_email]")
+    page.locator("#people-search").fill("nobody-by-this-name")
+    page.wait_for_url(re.compile(r"q=nobody"))
+    expect(page.locator(".no-match")).to_be_visible()
+    expect(page.locator("#people-status")).to_have_text("No one matches.")
+    walk.check(page, "people-no-match")
+    page.goto(f"{base}/people/")
+    page.click("a[rel=next]")
+    expect(page.locator("a[rel=prev]")).to_be_visible()
+    walk.check(page, "people-older")
+
+    page.goto(f"{base}/people/?hidden=0")
+    page.locator("#people-search").fill("Grace")
+    expect(rows).to_have_count(1)
+    page.click("a.person-link >> text=Grace Hopper")
+    page.wait_for_url(re.compile(r"/people/\d+/"))
+    walk.check(page, "person")
+    page.locator("#timeline li.event").first.locator("summary").click()
+    expect(page.locator("#timeline li.event").first.locator("pre")).to_be_visible()
+    walk.check(page, "person-event-expanded")
+    page.click("#hidden-toggle")
+    expect(page.locator("#hidden-toggle")).to_have_text("Hide Hidden Events")
+    walk.check(page, "person-hidden-shown")
+    page.click("#timeline a[rel=next]")
+    expect(page.locator("#timeline a[rel=prev]")).to_be_visible()
+    walk.check(page, "person-older")
+
+    page.goto(f"{base}/feed/?hidden=0")
+    walk.check(page, "feed")
+    first = page.locator("#feed-rows .event").first
+    first.locator("summary").click()
+    expect(first.locator(".raw-message")).to_be_visible()
+    walk.check(page, "feed-row-expanded")
+    page.click("#toggle-hidden")
+    expect(page.locator("#toggle-hidden")).to_have_text("Hide Hidden Events")
+    walk.check(page, "feed-hidden-shown")
+    page.select_option("#filter-type", "screen")
+    page.wait_for_url(re.compile(r"type=screen"))
+    expect(page.locator("#feed-announcer")).to_have_text("Showing 4 events.")
+    walk.check(page, "feed-filtered")
+    page.fill("#filter-name", "nothing-is-called-this")
+    page.click("#apply-filters")
+    expect(page.locator(".feed-empty")).to_be_visible()
+    expect(page.locator("#feed-announcer")).to_have_text("No events match these filters.")
+    walk.check(page, "feed-no-match")
+    page.goto(f"{base}/feed/?hidden=1")
+    before = page.locator("#feed-rows .event").count()
+    page.click("#feed-older")
+    expect(page.locator("#feed-rows .event")).not_to_have_count(before)
+    walk.check(page, "feed-older")
+    page.goto(f"{base}/feed/?hidden=0")
+    page.focus("#filter-name")
+    sdk.track("usr_ada", "Trial Started", {"plan": "pro"})
+    expect(page.locator("#feed-rows .event").first).to_contain_text(
+        "Trial Started", timeout=ARRIVAL_MS
+    )
+    # Announced politely, and the user's focus is where they left it.
+    expect(page.locator("#feed-announcer")).to_have_text("New event: Ada Lovelace, Trial Started")
+    expect(page.locator("#feed-announcer")).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#filter-name")).to_be_focused()
+    walk.check(page, "feed-live-row")
+    event = Event.objects.filter(workspace=workspace, name="Order Completed").first()
+    page.goto(f"{base}/feed/{event.pk}/")
+    walk.check(page, "event")
+
+    page.goto(f"{base}/sources/")
+    expect(page.locator("tr.rejections")).to_be_visible()
+    page.locator("tr.rejections summary").click()
+    walk.check(page, "sources")
+    page.click("#generate-token")
+    expect(page.locator("#token-value")).to_be_visible()
+    walk.check(page, "sources-token")
+    page.fill("input[name=name]", " ")
+    page.click("#generate-token")
+    expect(page.locator("p.error")).to_be_visible()
+    walk.check(page, "sources-add-error")
+    page.locator("form[action$='/rotate/'] button").first.click()
+    expect(page.locator("#token-value")).to_be_visible()
+    walk.check(page, "sources-rotated")
+    page.locator("form[action$='/revoke/'] button").first.click()
+    page.wait_for_url(f"{base}/sources/")
+    expect(page.locator(".badge", has_text="revoked")).to_be_visible()
+    walk.check(page, "sources-revoked")
+    page.click("text=Log out")
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    walk.check(page, "logged-out")
+    context.close()
+
+    print("\naxe (WCAG 2.0/2.1 A+AA) per state:\n" + walk.summary())
+    assert set(walk.results) == set(STATES), "every state in STATES is visited"
+    unreached = {s: STATES[s] - walk.reached[s] for s in STATES if STATES[s] - walk.reached[s]}
+    assert unreached == {}, f"states that never requested the URL names they claim: {unreached}"
+    failures = walk.failures()
+    assert failures == [], "serious or critical axe violations:\n" + "\n".join(failures)
+
+
+# --- keyboard only ----------------------------------------------------------------------------
+
+FOCUSED_RING = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    tag: el.tagName.toLowerCase(), id: el.id, text: (el.textContent || "").trim().slice(0, 40),
+    outline: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor,
+    onScreen: box.width > 0 && box.height > 0 && box.bottom > 0 && box.right > 0,
+  };
+}"""
+ACCENT = "rgb(59, 91, 219)"
+
+
+def focused(page) -> dict:
+    return page.evaluate(FOCUSED_RING)
+
+
+def tab_to(page, selector: str, *, back: bool = False, limit: int = 60) -> None:
+    """Press Tab (or Shift+Tab) until `selector` has focus, checking that every element passed
+    on the way shows the focus ring."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        ring = focused(page)
+        assert ring["tag"] != "body", "focus fell off the page"
+        assert ring["outline"] == "solid" and ring["width"] >= 2 and ring["color"] == ACCENT, (
+            f"no visible focus ring on {ring}"
+        )
+        assert ring["onScreen"], f"focused element not drawn: {ring}"
+        if page.evaluate("(s) => document.activeElement.matches(s)", selector):
+            return
+    raise AssertionError(f"{selector} not reached with {'Shift+' if back else ''}Tab")
+
+
+def focused_expanded(page) -> bool | None:
+    """The expanded state Chromium gives assistive technology for the focused element."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        element = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})
+        tree = cdp.send(
+            "Accessibility.getPartialAXTree",
+            {"objectId": element["result"]["objectId"], "fetchRelatives": False},
+        )
+    finally:
+        cdp.detach()
+    [node] = [n for n in tree["nodes"] if not n.get("ignored")]
+    props = {p["name"]: p["value"].get("value") for p in node.get("properties", [])}
+    assert props.get("focused"), node
+    return props.get("expanded")
+
+
+def test_keyboard_only_walk_through_the_main_flows(
+    browser, live_server, celery_worker, sdk, workspace, owner, password, small_pages, screenshot
+):
+    seed(sdk, workspace)
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    keys = page.keyboard
+
+    # Log in: the email field has focus on arrival.
+    page.goto(f"{base}/accounts/login/")
+    expect(page.locator("input[name=username]")).to_be_focused()
+    keys.type(owner.username)
+    tab_to(page, "input[name=password]")
+    keys.type(password)
+    keys.press("Enter")
+    page.wait_for_url(f"{base}/people/")
+
+    # The first Tab offers the skip link; following it lands in the page, past the menu.
+    keys.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    expect(page.locator(".skip-link")).to_be_in_viewport()
+    keys.press("Enter")
+    # Page through the people: where the link pressed is gone, focus stays in the results.
+    tab_to(page, "#people-older")
+    keys.press("Enter")
+    expect(page.locator("#people-newer")).to_be_visible()
+    expect(page.locator("#people-results")).to_be_focused()
+    tab_to(page, "#people-newer")
+    keys.press("Enter")
+    expect(page.locator("#people-newer")).to_have_count(0)
+    expect(page.locator("#people-results")).to_be_focused()
+    tab_to(page, "#people-search", back=True)
+    keys.type("Grace")
+    expect(page.locator("tr.person-row")).to_have_count(1)
+    tab_to(page, "a.person-link")
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/people/\d+/$"))
+    expect(page.locator("h1.person-title")).to_have_text("Grace Hopper")
+
+    # Show hidden events: the button keeps focus across the swap.
+    events = page.locator("#timeline li.event")
+    expect(events).to_have_count(5)
+    tab_to(page, "#hidden-toggle")
+    keys.press("Space")
+    expect(page.locator("#hidden-toggle")).to_have_text("Hide Hidden Events")
+    expect(page.locator("#timeline")).to_contain_text("Pricing")
+    expect(page.locator("#hidden-toggle")).to_be_focused()
+    screenshot(page, "keyboard-person-hidden-shown")
+
+    # Expand an event.
+    tab_to(page, "#timeline summary")
+    assert focused_expanded(page) is False
+    keys.press("Enter")
+    expect(events.first.locator("pre.raw")).to_be_visible()
+    assert focused_expanded(page) is True
+    tab_to(page, "#timeline-older")
+    keys.press("Enter")
+    expect(page.locator("#timeline-newer")).to_be_visible()
+
+    # The Feed through the menu: expand a row, beside its person link, and load older rows.
+    tab_to(page, ".nav a[href='/feed/']", back=True)
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"/feed/\?hidden="))
+    tab_to(page, "#feed-rows .event a.person-link")
+    tab_to(page, "#feed-rows .event summary")
+    row = page.locator("#feed-rows .event").first
+    assert focused_expanded(page) is False
+    keys.press("Enter")
+    expect(row.locator(".raw-message")).to_be_visible()
+    assert focused_expanded(page) is True
+    screenshot(page, "keyboard-feed-row-expanded")
+    count = page.locator("#feed-rows .event").count()
+    tab_to(page, "#feed-older")
+    keys.press("Enter")
+    expect(page.locator("#feed-rows .event")).not_to_have_count(count)
+    # The next Older link keeps the focus, so the keyboard user can go on reading down.
+    expect(page.locator("#feed-older")).to_be_focused()
+    # Filter by name, then hide the hidden events again: focus stays on the toggle.
+    tab_to(page, "#filter-name", back=True)
+    keys.type("Order Completed")
+    keys.press("Enter")
+    page.wait_for_url(re.compile(r"name=Order\+Completed"))
+    expect(page.locator("#feed-rows .event")).to_have_count(4)
+    tab_to(page, "#toggle-hidden", back=True)
+    keys.press("Space")
+    expect(page.locator("#toggle-hidden")).to_have_text("Show Hidden Events")
+    expect(page.locator("#toggle-hidden")).to_be_focused()
+
+    # Sources: generate a token, copy it, rotate it and revoke it, from the keyboard.
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    tab_to(page, ".nav a[href='/sources/']", back=True)
+    keys.press("Enter")
+    page.wait_for_url(f"{base}/sources/")
+    tab_to(page, "#generate-token")
+    keys.press("Enter")
+    expect(page.locator("#token-value")).to_be_visible()
+    first_token = page.locator("#token-value").inner_text()
+    tab_to(page, "#copy-token")
+    keys.press("Enter")
+    expect(page.locator("#copy-token")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == first_token
+    tab_to(page, "form[action$='/rotate/'] button")
+    keys.press("Enter")
+    expect(page.locator("#token-value")).not_to_have_text(first_token)
+    screenshot(page, "keyboard-sources-rotated")
+    tab_to(page, "form[action$='/revoke/'] button")
+    keys.press("Enter")
+    expect(page.locator("#issued-token")).to_have_count(0)
+    expect(page.locator(".badge", has_text="revoked")).to_have_count(1)
+    context.close()
+
+
+# --- reflow (WCAG 1.4.10) -----------------------------------------------------------------------
+
+NARROW = {"width": 320, "height": 640}
+# The outermost elements that stick out of the viewport, to say what to fix.
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((el) => el.getBoundingClientRect().right > innerWidth + 1)
+  .filter((el) => el.parentElement.getBoundingClientRect().right <= innerWidth + 1)
+  .slice(0, 5).map((el) => el.tagName.toLowerCase() + "." + el.className)"""
+
+
+def test_pages_reflow_at_320_css_pixels_without_sideways_scrolling(
+    browser, live_server, celery_worker, sdk, workspace, owner, password, screenshot
+):
+    """At 320 CSS px (a 1280 px window zoomed to 400%) nothing needs a sideways scroll of the page;
+    wide data tables scroll inside their own card, which WCAG allows for tables."""
+    seed(sdk, workspace)
+    base = live_server.url
+    context = browser.new_context(viewport=NARROW)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, live_server, owner.username, password)
+    grace = Event.objects.filter(workspace=workspace, name="Order Completed").first()
+    pages = {
+        "people": "/people/",
+        "person": f"/people/{grace.identity.person_id}/?hidden=1",
+        "feed": "/feed/?hidden=1",
+        "event": f"/feed/{grace.pk}/",
+        "sources": "/sources/",
+    }
+    wide = {}
+    for name, path in pages.items():
+        page.goto(base + path)
+        if name == "feed":
+            page.locator("#feed-rows .event summary").first.press("Enter")
+            expect(page.locator("#feed-rows .raw-message").first).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > NARROW["width"]:
+            wide[name] = (width, page.evaluate(WIDEST))
+        screenshot(page, f"narrow-{name}")
+    context.close()
+    assert wide == {}, f"pages wider than {NARROW['width']} px: {wide}"
