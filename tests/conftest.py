@@ -42,6 +42,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # The live server answers each request on a thread of its own; a persistent connection would
     # outlive that thread and keep the test database busy when it is dropped.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Every test user gets a password; PBKDF2's deliberate slowness (most of a second on a busy
+    # CI machine) would be most of many tests' run time. Logins still check the password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
