@@ -402,7 +402,7 @@ def run_tests(label: str, suffix: str, tests: tuple[str, ...], files: list[str],
         if url:
             env["DATABASE_URL"] = url
         command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
-        command += ["--create-db", *tests]
+        command += ["--create-db", "--hypothesis-profile=mutants", *tests]
         result = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True)
     return result.returncode, result.stdout + result.stderr, time.monotonic() - started
 

@@ -311,6 +311,24 @@ message_like = st.fixed_dictionaries(
 )
 
 
+# Messages that are valid, so that batches of several accepted ones are common (few random
+# dicts are); short ids from a small alphabet make repeated messageIds likely too.
+short_id = st.from_regex(r"[ab1]{1,3}", fullmatch=True)
+valid_message = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["identify", "track", "page", "screen"]),
+        "event": short_id,
+        "userId": short_id,
+    },
+    optional={
+        "messageId": short_id,
+        "properties": st.dictionaries(st.text(max_size=5), json_values, max_size=3),
+        "timestamp": st.sampled_from(["2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z"]),
+    },
+)
+some_message = message_like | valid_message
+
+
 @hypothesis_settings(
     max_examples=150,
     deadline=None,
@@ -318,10 +336,10 @@ message_like = st.fixed_dictionaries(
 )
 @given(
     body=st.one_of(
-        message_like,
-        st.lists(message_like | json_values, max_size=4),
+        some_message,
+        st.lists(some_message | json_values, max_size=4),
         json_values,
-        st.builds(lambda b: {"batch": b}, st.lists(message_like, max_size=4)),
+        st.builds(lambda b: {"batch": b}, st.lists(some_message, max_size=4)),
     )
 )
 def test_no_body_gets_a_500_and_every_2xx_message_is_kept(client, token, embedded, body):
