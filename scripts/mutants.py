@@ -15,7 +15,9 @@ run (a snippet not found exactly once, guard tests that fail without any patch, 
 A snippet that moved in a refactor must be updated here; it is never skipped.
 
 Each run gets a database of its own (DATABASE_URL's name + `_mutant<n>`, so pytest-django makes
-`test_<name>_mutant<n>`); the guards run on the embedded ingest path and need no Redis of their own.
+`test_<name>_mutant<n>`, which a Celery worker started by the tests uses too). The guards run on
+the embedded ingest path and touch no Redis; a guard that starts a Celery worker flushes the
+broker's Redis database, so keep `--jobs 1` (the default) if one is added.
 """
 
 from __future__ import annotations
