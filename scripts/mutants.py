@@ -409,6 +409,11 @@ def run_tests(label: str, suffix: str, tests: tuple[str, ...], files: list[str],
     return result.returncode, result.stdout + result.stderr, time.monotonic() - started
 
 
+def first_failure(output: str) -> str:
+    failed = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    return failed[0].split(" ", 1)[1].split(" - ")[0] if failed else "?"
+
+
 def tail(output: str, lines: int = 25) -> str:
     return "\n".join("    " + line for line in output.strip().splitlines()[-lines:])
 
@@ -495,6 +500,8 @@ def main() -> int:
                 verdict = f"ERROR (pytest exit {code})"
                 errors.append(m)
             print(f"  {verdict:9} {seconds:5.0f} s  {m.name}: {m.promise}", flush=True)
+            if code == 1:
+                print(f"{'':20} caught by {first_failure(output)}", flush=True)
             if code != 1:
                 print(tail(output), file=sys.stderr)
     total = time.monotonic() - started
