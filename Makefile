@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format worker serve deps dev-deps
+.PHONY: run test mutants bench lint format worker serve deps dev-deps
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ run: deps
 
 test: dev-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The mutation check: each named break of a promise (scripts/mutants.py) must fail its tests.
+# MUTANTS_ARGS="--half today" runs a rotating half; "--only NAME ..." some; "--list" names them.
+mutants: dev-deps
+	$(PY) scripts/mutants.py $(MUTANTS_ARGS)
 
 bench: dev-deps
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) -m bench $(BENCH_ARGS)

@@ -8,6 +8,7 @@ WINDSOR_REQUIRE_SERVICES=1 (CI), where a missing service is a failure.
 import os
 import shutil
 
+import hypothesis
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -16,6 +17,12 @@ from accounts.models import Workspace
 from accounts.services import IssuedToken, source_create, workspace_create
 
 REQUIRE_SERVICES = os.environ.get("WINDSOR_REQUIRE_SERVICES") == "1"
+
+# scripts/mutants.py only needs to know that a property fails, not its smallest example:
+# shrinking against the database takes minutes.
+hypothesis.settings.register_profile(
+    "mutants", phases=[p for p in hypothesis.Phase if p is not hypothesis.Phase.shrink]
+)
 CHROMIUM = "/usr/bin/chromium"
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls our tests make from
@@ -42,6 +49,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # The live server answers each request on a thread of its own; a persistent connection would
     # outlive that thread and keep the test database busy when it is dropped.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Every test user gets a password; PBKDF2's deliberate slowness (most of a second on a busy
+    # CI machine) would be most of many tests' run time. Logins still check the password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

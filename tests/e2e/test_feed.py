@@ -34,6 +34,13 @@ def row(page, text: str):
     return page.locator("#feed-rows .event", has_text=text)
 
 
+def settled(page) -> None:
+    """Wait until htmx has finished swapping: new content is wired up (hx- attributes
+    processed) only when it settles, a moment after it appears."""
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    expect(page.locator(busy)).to_have_count(0)
+
+
 def test_page_events_stay_hidden_until_asked_and_the_choice_survives_a_reload(
     logged_in_page, live_server, send, owner, screenshot
 ):
@@ -132,6 +139,7 @@ def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, se
     page.wait_for_url(re.compile(r"type=track"))
     expect(rows(page)).to_have_count(2)
     expect(row(page, "Home")).to_have_count(0)
+    settled(page)
 
     page.fill("#filter-name", "Order Completed")
     page.click("#apply-filters")
@@ -142,8 +150,13 @@ def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, se
     page.reload()
     expect(rows(page)).to_have_count(1)
     page.click("#clear-filters")
+    # The filters swap the whole list (the filter form too): wait for the new one to be live
+    # before choosing in it, or the choice goes to a form htmx has not taken over yet.
+    page.wait_for_url(re.compile(r"/feed/\?hidden=0$"))
     expect(rows(page)).to_have_count(4)
+    settled(page)
     page.select_option("#filter-type", "identify")
+    page.wait_for_url(re.compile(r"/feed/\?hidden=0&type=identify$"))
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("ada@example.com")
 

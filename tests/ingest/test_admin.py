@@ -48,7 +48,13 @@ def test_dead_letters_show_their_error_and_can_be_stored_again(admin_client, iss
 
 
 def test_inbox_batches_are_listed(admin_client, issued):
-    InboxBatch.objects.create(messages=[message(issued.source, "ib-1")], rejections=[])
+    batch = InboxBatch.objects.create(messages=[message(issued.source, "ib-1")], rejections=[])
     page = admin_client.get("/admin/ingest/inboxbatch/")
     assert page.status_code == 200
-    assert "inbox batches" in page.content.decode().lower()
+    # The row itself (the page title says "inbox batches" with or without rows).
+    html = page.content.decode()
+    assert f'href="/admin/ingest/inboxbatch/{batch.pk}/change/"' in html
+    assert '<td class="field-message_count">1</td>' in html
+    assert (
+        "ib-1" in admin_client.get(f"/admin/ingest/inboxbatch/{batch.pk}/change/").content.decode()
+    )

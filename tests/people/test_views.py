@@ -362,10 +362,16 @@ def test_identity_shows_which_kind_of_message_linked_it(owner_client, people):
     assert f"by alias message <code>{event.message_id}</code>" in html
 
 
-def test_person_of_another_workspace_is_not_found(owner_client, other_workspace):
+def test_person_of_another_workspace_is_not_found(owner_client, people, other_workspace):
+    # The owner is a member of a workspace (`people` makes it), so a 404 comes from the scope of
+    # the lookup, not from the workspace decorator; their own person is found.
+    mine = people.person(name="Mine")
     theirs = Person.objects.create(workspace=other_workspace, name="Theirs")
 
+    assert owner_client.get(detail(mine)).status_code == 200
     assert owner_client.get(detail(theirs)).status_code == 404
+    timeline = {"HX-Request": "true", "HX-Target": "timeline"}
+    assert owner_client.get(detail(theirs), headers=timeline).status_code == 404
 
 
 def test_merged_person_redirects_to_the_survivor_across_a_chain(owner_client, people):

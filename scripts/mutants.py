@@ -1,0 +1,521 @@
+"""Named breaks of Windsor's promises, each of which the test suite must catch.
+
+Each mutant is one deliberate break: a file, the exact code to replace, its replacement, and the
+tests that guard the promise it breaks. For each, this script copies the repository (the files
+git knows, as they are on disk) to a temporary directory, applies that one patch, and runs those
+tests there. A mutant the tests do not notice *survives*: the promise is unguarded.
+
+    .venv/bin/python scripts/mutants.py            # every mutant
+    .venv/bin/python scripts/mutants.py --list     # names and promises
+    .venv/bin/python scripts/mutants.py --only token-hash-from-prefix person-for-page-unscoped
+    .venv/bin/python scripts/mutants.py --half today    # CI: a rotating half (day-of-year parity)
+
+Exit status: 0 when every mutant is killed, 1 when one survives, 2 when the check itself cannot
+run (a snippet not found exactly once, guard tests that fail without any patch, a pytest error).
+A snippet that moved in a refactor must be updated here; it is never skipped.
+
+Each run gets a database of its own (DATABASE_URL's name + `_mutant<n>`, so pytest-django makes
+`test_<name>_mutant<n>`, which a Celery worker started by the tests uses too). The guards run on
+the embedded ingest path and touch no Redis; a guard that starts a Celery worker flushes the
+broker's Redis database, so keep `--jobs 1` (the default) if one is added.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    promise: str
+    path: str
+    # (exact snippet, replacement) pairs, all in `path`; each snippet must occur exactly once.
+    edits: tuple[tuple[str, str], ...]
+    # pytest arguments: test files, node ids, `-k` expressions.
+    tests: tuple[str, ...]
+
+
+def mutant(name: str, promise: str, path: str, old: str, new: str, *tests: str) -> Mutant:
+    return Mutant(name=name, promise=promise, path=path, edits=((old, new),), tests=tests)
+
+
+TOKENS = "tests/ingest/test_tokens.py"
+ISOLATION = "tests/test_isolation.py"
+
+MUTANTS: list[Mutant] = [
+    # --- Storing each message once --------------------------------------------------------------
+    mutant(
+        "dedupe",
+        "a message whose messageId is already stored is skipped",
+        "ingest/services.py",
+        "new = [m for mid, m in unique.items() if mid not in stored]",
+        "new = list(unique.values())",
+        "tests/ingest/test_services.py",
+    ),
+    mutant(
+        "dedupe-over-http",
+        "a message sent twice over HTTP is stored once, skipped by dedupe (not dead-lettered)",
+        "ingest/services.py",
+        "new = [m for mid, m in unique.items() if mid not in stored]",
+        "new = list(unique.values())",
+        "tests/ingest/test_views.py::test_the_same_message_twice_is_stored_once",
+    ),
+    mutant(
+        "dedupe-within-a-batch",
+        "a messageId repeated inside one batch is stored once",
+        "ingest/services.py",
+        "new = [m for mid, m in unique.items() if mid not in stored]",
+        'new = [m for m in messages if m["message_id"] not in stored]',
+        "tests/ingest/test_services.py",
+        "tests/ingest/test_views.py::test_the_same_message_twice_is_stored_once",
+    ),
+    mutant(
+        "every-accepted-message-kept",
+        "every message a 2xx reply accepted is stored (the worker drops none)",
+        "ingest/services.py",
+        "new = [m for mid, m in unique.items() if mid not in stored]",
+        "new = [m for mid, m in unique.items() if mid not in stored][: max(1, len(unique) - 1)]",
+        "tests/ingest/test_views.py::test_no_body_gets_a_500_and_every_2xx_message_is_kept",
+    ),
+    # --- Events and people ----------------------------------------------------------------------
+    mutant(
+        "page-hiding",
+        "page events are stored hidden",
+        "ingest/services.py",
+        '"hidden": kind == "page",',
+        '"hidden": False,',
+        "tests/ingest/test_services.py",
+    ),
+    mutant(
+        "visible-filter",
+        "the Feed and timelines leave hidden events out unless asked",
+        "feed/models.py",
+        "return self.filter(hidden=False)",
+        "return self.all()",
+        "tests/feed/test_selectors.py",
+        "tests/feed/test_views.py",
+    ),
+    Mutant(
+        name="newest-trait-wins",
+        promise="a trait keeps the value of the newest message, whatever the delivery order",
+        path="people/identity.py",
+        edits=(
+            (
+                "current = versions.get(key)\n"
+                "        if current is None or (current[1], current[2]) < version:",
+                "current = versions.get(key)\n        if True:",
+            ),
+        ),
+        tests=("tests/people/test_identity.py",),
+    ),
+    mutant(
+        "alias-merges",
+        "an alias between two known people merges them into one",
+        "people/identity.py",
+        "self._merge(self.person_of[previous_id], self.person_of[user_id])",
+        "pass",
+        "tests/people/test_identity.py",
+    ),
+    mutant(
+        "size-limit",
+        "a message over the size limit is refused (413 alone, rejected in a batch)",
+        "ingest/segment.py",
+        "if len(data) > limits.message_bytes and _size(item) > limits.message_bytes:",
+        "if False:",
+        "tests/ingest/test_segment.py",
+        "tests/ingest/test_views.py",
+        "-k",
+        "size or large or oversize",
+    ),
+    mutant(
+        "hidden-events-preference",
+        "the Show Hidden Events choice is remembered per member",
+        "accounts/preferences.py",
+        "return bool(shown)",
+        "return False",
+        "tests/feed/test_views.py",
+        "tests/people/test_views.py",
+        "-k",
+        "hidden or remembered",
+    ),
+    # --- Tokens ---------------------------------------------------------------------------------
+    mutant(
+        "token-hash-from-prefix",
+        "a token is checked whole, not by its visible 12-character prefix",
+        "accounts/tokens.py",
+        'return hashlib.sha256(token.encode("utf-8")).hexdigest()',
+        'return hashlib.sha256(token[:VISIBLE_PREFIX_LENGTH].encode("utf-8")).hexdigest()',
+        TOKENS,
+    ),
+    mutant(
+        "token-cache-keyed-by-prefix",
+        "the token cache is keyed by the whole token's digest",
+        "ingest/authentication.py",
+        "key = token_hash(token)",
+        "key = token[:12]",
+        TOKENS,
+    ),
+    mutant(
+        "token-cache-keyed-by-source",
+        "a cached sender is found only by its own token",
+        "ingest/authentication.py",
+        "cached = _cache.get(key)",
+        "cached = next(iter(_cache.values()), None)",
+        TOKENS,
+    ),
+    mutant(
+        "revoked-token-accepted",
+        "the token of a revoked source is refused",
+        "accounts/services.py",
+        "or not source.is_active",
+        "or False",
+        TOKENS,
+    ),
+    mutant(
+        "token-cache-outlives-revoke",
+        "revoking a source clears this process's token cache at once",
+        "ingest/apps.py",
+        "post_save.connect(token_cache_clear,",
+        "post_save.connect(lambda **_: None,",
+        TOKENS,
+    ),
+    mutant(
+        "token-of-another-workspace-refused",
+        "a second workspace's token stores into that workspace",
+        "accounts/services.py",
+        "if source is None or not token_matches(token, source.token_hash)",
+        "if source is None or source.workspace_id != Source.objects.order_by('workspace_id')"
+        ".values_list('workspace_id', flat=True).first() or not token_matches(token, "
+        "source.token_hash)",
+        "tests/ingest/test_views.py::test_a_token_of_another_workspace_stores_into_that_workspace_only",
+    ),
+    # --- Workspace isolation --------------------------------------------------------------------
+    mutant(
+        "group-choices-unscoped",
+        "the People filter lists only this workspace's groups",
+        "people/selectors.py",
+        "groups = Group.objects.for_workspace(workspace)",
+        "groups = Group.objects.all()",
+        ISOLATION,
+    ),
+    mutant(
+        "workspace-has-people-unscoped",
+        "an empty workspace says so even when another has people",
+        "people/selectors.py",
+        "return Person.objects.for_workspace(workspace).exists()",
+        "return Person.objects.exists()",
+        ISOLATION,
+    ),
+    mutant(
+        "person-for-page-unscoped",
+        "another workspace's person is not found",
+        "people/selectors.py",
+        'Person.objects.for_workspace(workspace).select_related("group").filter(pk=person_id)',
+        'Person.objects.select_related("group").filter(pk=person_id)',
+        ISOLATION,
+    ),
+    mutant(
+        "person-for-page-unscoped-view-test",
+        "another workspace's person is not found (the people view test alone)",
+        "people/selectors.py",
+        'Person.objects.for_workspace(workspace).select_related("group").filter(pk=person_id)',
+        'Person.objects.select_related("group").filter(pk=person_id)',
+        "tests/people/test_views.py::test_person_of_another_workspace_is_not_found",
+    ),
+    mutant(
+        "people-list-unscoped",
+        "the People list shows only this workspace's people",
+        "people/selectors.py",
+        "people = Person.objects.for_workspace(workspace).current()\n    if filters.q:",
+        "people = Person.objects.current()\n    if filters.q:",
+        ISOLATION,
+    ),
+    mutant(
+        "feed-events-unscoped",
+        "the Feed and its poll show only this workspace's events",
+        "feed/selectors.py",
+        "events = Event.objects.for_workspace(workspace)\n    if not filters.show_hidden:",
+        "events = Event.objects.all()\n    if not filters.show_hidden:",
+        ISOLATION,
+    ),
+    mutant(
+        "feed-event-unscoped",
+        "another workspace's raw event is not found",
+        "feed/selectors.py",
+        'Event.objects.for_workspace(workspace)\n        .select_related("identity__person")\n'
+        "        .filter(pk=event_id)",
+        'Event.objects.select_related("identity__person")\n        .filter(pk=event_id)',
+        ISOLATION,
+    ),
+    Mutant(
+        name="event-names-unscoped",
+        promise="the Feed's name suggestions are this workspace's event names",
+        path="feed/selectors.py",
+        edits=(
+            ("WHERE workspace_id = %s AND name > ''", "WHERE %s > 0 AND name > ''"),
+            ("WHERE e.workspace_id = %s AND e.name", "WHERE %s > 0 AND e.name"),
+        ),
+        tests=(ISOLATION,),
+    ),
+    mutant(
+        "sources-page-unscoped",
+        "the Sources page lists only this workspace's sources",
+        "accounts/views.py",
+        "sources = Source.objects.for_workspace(request.workspace).prefetch_related(",
+        "sources = Source.objects.all().prefetch_related(",
+        ISOLATION,
+    ),
+    mutant(
+        "source-revoke-unscoped",
+        "a member cannot revoke another workspace's source",
+        "accounts/views.py",
+        "Source.objects.for_workspace(request.workspace), pk=source_id)\n"
+        "    source_revoke(source=source)",
+        "Source.objects.all(), pk=source_id)\n    source_revoke(source=source)",
+        ISOLATION,
+    ),
+    mutant(
+        "source-rotate-unscoped",
+        "a member cannot rotate another workspace's source",
+        "accounts/views.py",
+        "Source.objects.for_workspace(request.workspace), pk=source_id)\n"
+        "    return _render_sources(request, issued=source_rotate(source=source))",
+        "Source.objects.all(), pk=source_id)\n"
+        "    return _render_sources(request, issued=source_rotate(source=source))",
+        ISOLATION,
+    ),
+    # --- Tests that used to pass for the wrong reason -------------------------------------------
+    Mutant(
+        name="source-counts-one-update-per-message",
+        promise="a batch bumps each source's counters with one UPDATE, not one per message",
+        path="ingest/processing.py",
+        edits=(
+            (
+                "        received = datetime.fromisoformat(last)\n",
+                "        received = datetime.fromisoformat(last)\n"
+                "        for _ in range(count - 1):\n"
+                "            Source.objects.filter(pk=source_id).update("
+                'accepted_count=F("accepted_count") + 1)\n'
+                "        count = 1\n",
+            ),
+        ),
+        tests=("tests/ingest/test_processing.py",),
+    ),
+    mutant(
+        "person-admin-search",
+        "Django admin finds a person by email and by any of their ids",
+        "people/admin.py",
+        'search_fields = ["email", "name", "identities__value"]',
+        'search_fields = ["name"]',
+        "tests/people/test_identity_admin.py",
+    ),
+    mutant(
+        "inbox-admin-lists-batches",
+        "Django admin lists the batches waiting in the inbox",
+        "ingest/admin.py",
+        'list_display = ["id", "created_at", "message_count"]\n',
+        'list_display = ["id", "created_at", "message_count"]\n\n'
+        "    def get_queryset(self, request):\n"
+        "        return super().get_queryset(request).none()\n",
+        "tests/ingest/test_admin.py",
+    ),
+    mutant(
+        "mangled-older-link",
+        "a mangled Older link shows the first page",
+        "feed/selectors.py",
+        "        if cursor_id is None:\n            return None\n",
+        "        if cursor_id is None:\n            return cls(timestamp=EPOCH, id=0)\n",
+        "tests/feed/test_views.py",
+    ),
+]
+
+
+# --- Running ------------------------------------------------------------------------------------
+
+
+class CheckError(Exception):
+    """The check cannot run as asked: a loud failure, never a skipped mutant."""
+
+
+def repository_files() -> list[str]:
+    """Tracked and new (not ignored) files, as they are on disk now."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout.decode()
+    return sorted({name for name in listed.split("\0") if name and (ROOT / name).is_file()})
+
+
+def patched(m: Mutant) -> str:
+    """The mutant's file with its edits applied; CheckError unless each snippet occurs once."""
+    path = ROOT / m.path
+    if not path.is_file():
+        raise CheckError(f"{m.name}: {m.path} does not exist; update the mutant")
+    text = path.read_text()
+    for old, new in m.edits:
+        count = text.count(old)
+        if count != 1:
+            raise CheckError(
+                f"{m.name}: the snippet occurs {count} times in {m.path} (expected exactly once); "
+                f"update the mutant in scripts/mutants.py:\n{old}"
+            )
+        text = text.replace(old, new)
+    return text
+
+
+def database_url(suffix: str) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return ""  # the embedded default: each copy has its own SQLite under its var/
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "postgres"
+    return urlunsplit(parts._replace(path=f"/{name}_{suffix}"[:60]))
+
+
+def run_tests(label: str, suffix: str, tests: tuple[str, ...], files: list[str], patch=None):
+    """Copy the repository, apply `patch` (path, text), run `tests`; (returncode, output, s)."""
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"windsor-{label}-") as tmp:
+        for name in files:
+            target = Path(tmp, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target)
+        if patch is not None:
+            Path(tmp, patch[0]).write_text(patch[1])
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        url = database_url(suffix)
+        if url:
+            env["DATABASE_URL"] = url
+        command = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider"]
+        command += ["--create-db", "--hypothesis-profile=mutants", *tests]
+        result = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr, time.monotonic() - started
+
+
+def first_failure(output: str) -> str:
+    failed = [line for line in output.splitlines() if line.startswith(("FAILED ", "ERROR "))]
+    return failed[0].split(" ", 1)[1].split(" - ")[0] if failed else "?"
+
+
+def tail(output: str, lines: int = 25) -> str:
+    return "\n".join("    " + line for line in output.strip().splitlines()[-lines:])
+
+
+def chosen(args: argparse.Namespace) -> list[Mutant]:
+    names = [m.name for m in MUTANTS]
+    if len(set(names)) != len(names):
+        raise CheckError("two mutants share a name")
+    if args.only:
+        unknown = set(args.only) - set(names)
+        if unknown:
+            raise CheckError(f"no mutant named {', '.join(sorted(unknown))}")
+        return [m for m in MUTANTS if m.name in args.only]
+    if args.half == "all":
+        return list(MUTANTS)
+    parity = dt.date.today().timetuple().tm_yday % 2 if args.half == "today" else int(args.half)
+    return [m for i, m in enumerate(MUTANTS) if i % 2 == parity]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these mutants")
+    parser.add_argument(
+        "--half",
+        choices=["all", "today", "0", "1"],
+        default="all",
+        help="all mutants, or a half: 'today' alternates by day-of-year parity (for CI)",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once (at most 2)")
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip running the guards without a patch"
+    )
+    args = parser.parse_args()
+    try:
+        selected = chosen(args)
+        # Every snippet is checked before anything runs, the mutants not selected too.
+        patches = {m.name: (m.path, patched(m)) for m in MUTANTS}
+    except CheckError as error:
+        print(f"mutants: {error}", file=sys.stderr)
+        return 2
+    if args.list:
+        for m in MUTANTS:
+            print(f"{m.name:40} {m.promise}\n{'':40} {m.path}; guards: {' '.join(m.tests)}")
+        return 0
+
+    files = repository_files()
+    started = time.monotonic()
+    print(f"mutants: {len(selected)} of {len(MUTANTS)} mutants, {len(files)} files copied each")
+    if not args.no_baseline:
+        # The guards must pass without a patch; otherwise every mutant would look killed.
+        guard_files = sorted({t for m in selected for t in m.tests if t.startswith("tests/")})
+        code, output, seconds = run_tests("baseline", "mutant_base", tuple(guard_files), files)
+        print(f"  baseline  {'passed' if code == 0 else 'FAILED'}  {seconds:5.0f} s")
+        if code != 0:
+            print(tail(output), file=sys.stderr)
+            print(
+                "mutants: the guard tests fail without any patch; fix them first", file=sys.stderr
+            )
+            return 2
+
+    jobs = max(1, min(args.jobs, 2))
+    databases: queue.Queue[str] = queue.Queue()
+    for n in range(jobs):
+        databases.put(f"mutant{n}")  # one test database per concurrent run
+
+    def one(m: Mutant) -> tuple[Mutant, int, str, float]:
+        database = databases.get()
+        try:
+            code, output, seconds = run_tests(m.name, database, m.tests, files, patches[m.name])
+        finally:
+            databases.put(database)
+        return m, code, output, seconds
+
+    survivors, errors = [], []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for m, code, output, seconds in pool.map(one, selected):
+            if code == 1:
+                verdict = "killed"
+            elif code == 0:
+                verdict = "SURVIVED"
+                survivors.append(m)
+            else:
+                verdict = f"ERROR (pytest exit {code})"
+                errors.append(m)
+            print(f"  {verdict:9} {seconds:5.0f} s  {m.name}: {m.promise}", flush=True)
+            if code == 1:
+                print(f"{'':20} caught by {first_failure(output)}", flush=True)
+            if code != 1:
+                print(tail(output), file=sys.stderr)
+    total = time.monotonic() - started
+    killed = len(selected) - len(survivors) - len(errors)
+    print(
+        f"mutants: {killed} killed, {len(survivors)} survived, {len(errors)} errors"
+        f" in {total:.0f} s"
+    )
+    for m in survivors:
+        print(f"  survivor: {m.name} ({m.path}); guards: {' '.join(m.tests)}", file=sys.stderr)
+    if errors:
+        return 2
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

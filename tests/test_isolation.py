@@ -1,0 +1,463 @@
+"""A second workspace's data is invisible: on every URL of the app, and to every selector that
+takes a workspace.
+
+The cases are built from the list of every URL name in the root URLconf and every function of the
+selector modules that takes a workspace, so a new URL or selector without a case fails here with a
+message saying to add one. URLs that serve no workspace's data are listed in EXEMPT with why.
+
+Each case looks as a member of "Acme" at a world where "Elsewhere" has a person, a group, events
+(a hidden page view too), a merged person and a source, all named `...Secret`, stored through the
+worker's own service. Every case also checks that Acme's own data *is* shown, so that an empty or
+broken page cannot pass for an isolated one.
+"""
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import preferences
+from accounts.models import Membership, Source, Workspace
+from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
+from feed import selectors as feed_selectors
+from feed.models import Event
+from feed.selectors import FeedFilters
+from ingest.services import batch_process
+from people import selectors as people_selectors
+from people.models import Group, Identity, Person
+from people.selectors import PeopleFilters
+from tests.feed.conftest import message
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Secret"  # every name of Elsewhere's data holds it; nothing of Acme's does
+
+# URL names (namespace:name; unnamed patterns by their route) that serve no workspace's data.
+EXEMPT_NAMESPACES = {
+    "admin": "Django admin: superusers only, across workspaces by design",
+    "ingest": "token-authenticated ingest: the token picks the workspace (see "
+    "tests/ingest/test_tokens.py and test_a_token_of_another_workspace_stores_into_that_...)",
+}
+EXEMPT = {
+    "login": "the login form: no workspace yet",
+    "logout": "ends the session: no workspace data",
+    "signup": "creates a new workspace of one's own",
+    "route:": "the root redirect to people:list",
+}
+
+
+@dataclass
+class World:
+    workspace: Workspace  # Acme, the viewer's
+    other: Workspace  # Elsewhere
+    stranger: object  # Elsewhere's owner
+    person: Person  # Acme's
+    group: Group  # Acme's
+    event: Event  # Acme's
+    their_person: Person
+    their_merged: Person  # merged into their_person
+    their_group: Group
+    their_event: Event
+    their_page_event: Event
+    their_source: IssuedToken
+
+
+def store(workspace: Workspace, source_id: int | None, type: str, **fields) -> dict:
+    msg = message(workspace, source_id, type, **fields)
+    batch_process([msg])
+    return msg
+
+
+def event_of(msg: dict) -> Event:
+    return Event.objects.get(message_id=msg["message_id"])
+
+
+@pytest.fixture
+def world(workspace, issued) -> World:
+    stranger = get_user_model().objects.create_user(
+        username="stranger@elsewhere.example", password="x" * 12
+    )
+    other = workspace_create(name="Elsewhere", owner=stranger)
+    their_source = source_create(workspace=other, name="TheirsSourceSecret", created_by=stranger)
+    Membership.objects.filter(user=stranger).update(show_hidden_events=True)
+
+    src = issued.source.pk
+    store(workspace, src, "identify", user_id="mine-uid",
+          traits={"name": "Mine Person", "email": "mine@acme.example"})  # fmt: skip
+    store(workspace, src, "group", user_id="mine-uid", group_id="mine-g",
+          traits={"name": "MineGroup"})  # fmt: skip
+    mine = store(workspace, src, "track", user_id="mine-uid", event="MineEvent")
+
+    theirs = their_source.source.pk
+    their_traits = {"name": "TheirsNameSecret", "email": "theirs-secret@elsewhere.example"}
+    store(other, theirs, "identify", user_id="theirs-uid", traits=their_traits)
+    store(other, theirs, "group", user_id="theirs-uid", group_id="theirs-g",
+          traits={"name": "TheirsGroupSecret"})  # fmt: skip
+    store(other, theirs, "identify", user_id="theirs-old", traits={"name": "TheirsMergedSecret"})
+    store(other, theirs, "alias", previous_id="theirs-old", user_id="theirs-uid")
+    their_event = store(other, theirs, "track", user_id="theirs-uid", event="TheirsEventSecret")
+    their_page = store(other, theirs, "page", user_id="theirs-uid", name="TheirsPageSecret")
+
+    their_person = Identity.objects.get(workspace=other, value="theirs-uid").person
+    their_merged = Person.objects.get(workspace=other, merged_into=their_person)
+    return World(
+        workspace=workspace,
+        other=other,
+        stranger=stranger,
+        person=Identity.objects.get(workspace=workspace, value="mine-uid").person,
+        group=Group.objects.get(workspace=workspace),
+        event=event_of(mine),
+        their_person=their_person,
+        their_merged=their_merged,
+        their_group=Group.objects.get(workspace=other),
+        their_event=event_of(their_event),
+        their_page_event=event_of(their_page),
+        their_source=their_source,
+    )
+
+
+def html_of(response, status: int = 200) -> str:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    return response.content.decode()
+
+
+def shows_mine_not_theirs(html: str, *mine: str) -> None:
+    assert SECRET not in html, html[html.index(SECRET) - 300 : html.index(SECRET) + 100]
+    for text in mine:
+        assert text in html, text
+
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+# --- URL cases: (client logged in as Acme's owner, world) -> None ------------------------------
+
+
+def case_people_list(client, world: World) -> None:
+    html = html_of(client.get(reverse("people:list")))
+    # The group menu (group_choices) and the rows.
+    shows_mine_not_theirs(html, "Mine Person", "MineGroup")
+    for query in ({"q": "theirs"}, {"group": world.their_group.pk}, {"q": "theirs-uid"}):
+        shows_mine_not_theirs(html_of(client.get(reverse("people:list"), query)), "No one matches")
+    html = html_of(client.get(reverse("people:list"), {"group": world.their_group.pk}))
+    assert f'<option value="{world.their_group.pk}"' not in html
+    # An empty workspace says it has no people yet, whatever other workspaces hold.
+    newcomer = get_user_model().objects.create_user(username="new@else.example", password="x" * 12)
+    workspace_create(name="Empty", owner=newcomer)
+    client.force_login(newcomer)
+    shows_mine_not_theirs(html_of(client.get(reverse("people:list"))), "No people yet")
+
+
+def case_people_detail(client, world: World) -> None:
+    shows_mine_not_theirs(html_of(client.get(reverse("people:detail", args=[world.person.pk]))),
+                          "Mine Person", "MineEvent")  # fmt: skip
+    for person in (world.their_person, world.their_merged):
+        html_of(client.get(reverse("people:detail", args=[person.pk])), 404)
+        html_of(client.get(reverse("people:detail", args=[person.pk]), **HTMX), 404)
+
+
+def case_people_hidden_toggle(client, world: World) -> None:
+    url = reverse("people:hidden_toggle", args=[world.their_person.pk])
+    html_of(client.post(url, {"show": "1"}), 404)
+    html_of(client.post(url, {"show": "1"}, **HTMX), 404)
+    assert not Membership.objects.get(workspace=world.workspace).show_hidden_events
+    mine = reverse("people:hidden_toggle", args=[world.person.pk])
+    shows_mine_not_theirs(html_of(client.post(mine, {"show": "1"}, **HTMX)), "MineEvent")
+
+
+def case_feed_list(client, world: World) -> None:
+    for query in ("hidden=1", "hidden=0", "hidden=1&type=track", "hidden=1&type=page"):
+        html = html_of(client.get(f"{reverse('feed:list')}?{query}"))
+        assert SECRET not in html, query
+    # Asked by name (the name is echoed in the filter box): no rows.
+    html = html_of(client.get(f"{reverse('feed:list')}?hidden=1&name=TheirsEventSecret"))
+    assert 'class="event-name"' not in html
+    html = html_of(client.get(f"{reverse('feed:list')}?hidden=1"))
+    # The rows and the name suggestions (feed_event_names).
+    shows_mine_not_theirs(html, "MineEvent", '<option value="MineEvent">')
+    html = html_of(client.get(f"{reverse('feed:list')}?hidden=1", **HTMX))
+    shows_mine_not_theirs(html, "MineEvent")
+
+
+def case_feed_new(client, world: World) -> None:
+    html = html_of(client.get(f"{reverse('feed:new')}?hidden=1&after=0&since=0", **HTMX))
+    shows_mine_not_theirs(html, "MineEvent")
+
+
+def case_feed_hidden(client, world: World) -> None:
+    html = html_of(client.post(reverse("feed:hidden"), {"show": "1"}, **HTMX))
+    shows_mine_not_theirs(html, "MineEvent")
+    # Only the viewer's own choice changed.
+    assert Membership.objects.get(workspace=world.workspace).show_hidden_events
+    client.post(reverse("feed:hidden"), {"show": "0"})
+    assert Membership.objects.get(user=world.stranger).show_hidden_events
+
+
+def case_feed_event(client, world: World) -> None:
+    shows_mine_not_theirs(html_of(client.get(reverse("feed:event", args=[world.event.pk]))),
+                          "MineEvent")  # fmt: skip
+    for event in (world.their_event, world.their_page_event):
+        html_of(client.get(reverse("feed:event", args=[event.pk])), 404)
+        html_of(client.get(reverse("feed:event", args=[event.pk]), **HTMX), 404)
+
+
+def their_token_still_works(world: World) -> None:
+    source = Source.objects.get(pk=world.their_source.source.pk)
+    assert source.revoked_at is None
+    assert source_for_token(world.their_source.token) == source
+
+
+def case_sources_list(client, world: World) -> None:
+    html = html_of(client.get(reverse("sources:list")))
+    shows_mine_not_theirs(html, "Segment")
+    assert world.their_source.source.token_prefix not in html
+
+
+def case_sources_add(client, world: World) -> None:
+    html = html_of(client.post(reverse("sources:add"), {"name": "Added", "kind": "segment"}))
+    shows_mine_not_theirs(html, "Added", "Segment")
+    assert world.their_source.source.token_prefix not in html
+    assert Source.objects.get(name="Added").workspace == world.workspace
+
+
+def case_sources_rotate(client, world: World) -> None:
+    html_of(client.post(reverse("sources:rotate", args=[world.their_source.source.pk])), 404)
+    their_token_still_works(world)
+
+
+def case_sources_revoke(client, world: World) -> None:
+    html_of(client.post(reverse("sources:revoke", args=[world.their_source.source.pk])), 404)
+    their_token_still_works(world)
+
+
+URL_CASES: dict[str, Callable] = {
+    "people:list": case_people_list,
+    "people:detail": case_people_detail,
+    "people:hidden_toggle": case_people_hidden_toggle,
+    "feed:list": case_feed_list,
+    "feed:new": case_feed_new,
+    "feed:hidden": case_feed_hidden,
+    "feed:event": case_feed_event,
+    "sources:list": case_sources_list,
+    "sources:add": case_sources_add,
+    "sources:rotate": case_sources_rotate,
+    "sources:revoke": case_sources_revoke,
+}
+
+
+# --- Selector cases: (world) -> None, as Acme ---------------------------------------------------
+
+
+def people_ids(rows) -> set[int]:
+    return {row.pk for row in rows}
+
+
+def acme_events(w: World) -> set[int]:
+    """Acme's events (its identify, group and track), straight from the table."""
+    return set(Event.objects.filter(workspace=w.workspace).values_list("pk", flat=True))
+
+
+def event_ids(events) -> set[int]:
+    return {event.pk for event in events}
+
+
+SELECTOR_CASES: dict[str, Callable[[World], None]] = {}
+
+
+def selector_case(name: str):
+    def register(case: Callable[[World], None]) -> Callable[[World], None]:
+        SELECTOR_CASES[name] = case
+        return case
+
+    return register
+
+
+@selector_case("people.selectors.people_search")
+def _(w: World) -> None:
+    people = Person.objects.for_workspace(w.workspace)
+    for q in ("theirs", "mine"):
+        found = people_selectors.people_search(people, workspace=w.workspace, q=q)
+        assert people_ids(found) == ({w.person.pk} if q == "mine" else set())
+
+
+@selector_case("people.selectors.people_filtered")
+def _(w: World) -> None:
+    found = people_selectors.people_filtered(workspace=w.workspace, filters=PeopleFilters())
+    assert people_ids(found) == {w.person.pk}
+    theirs = PeopleFilters(group_id=w.their_group.pk)
+    assert (
+        people_ids(people_selectors.people_filtered(workspace=w.workspace, filters=theirs)) == set()
+    )
+
+
+@selector_case("people.selectors.people_page")
+def _(w: World) -> None:
+    page = people_selectors.people_page(workspace=w.workspace, filters=PeopleFilters())
+    assert people_ids(page.rows) == {w.person.pk}
+
+
+@selector_case("people.selectors.workspace_has_people")
+def _(w: World) -> None:
+    assert people_selectors.workspace_has_people(w.workspace)
+    assert not people_selectors.workspace_has_people(Workspace.objects.create(name="Empty"))
+
+
+@selector_case("people.selectors.group_choices")
+def _(w: World) -> None:
+    # Even when the URL selects Elsewhere's group.
+    choices = people_selectors.group_choices(w.workspace, selected=w.their_group.pk)
+    assert choices == [(w.group.pk, "MineGroup")]
+
+
+@selector_case("people.selectors.person_for_page")
+def _(w: World) -> None:
+    assert people_selectors.person_for_page(w.workspace, w.person.pk) == w.person
+    assert people_selectors.person_for_page(w.workspace, w.their_person.pk) is None
+    assert people_selectors.person_for_page(w.workspace, w.their_merged.pk) is None
+
+
+@selector_case("people.selectors.merge_survivor_id")
+def _(w: World) -> None:
+    # A chain through Elsewhere's merged person is not followed into Elsewhere.
+    start = Person(merged_into_id=w.their_merged.pk)
+    assert people_selectors.merge_survivor_id(w.workspace, start) == w.their_merged.pk
+
+
+@selector_case("people.selectors.person_identities")
+def _(w: World) -> None:
+    assert people_selectors.person_identities(w.workspace, w.their_person) == []
+    rows = people_selectors.person_identities(w.workspace, w.person)
+    assert [row.identity.value for row in rows] == ["mine-uid"]
+
+
+@selector_case("people.selectors.merged_people")
+def _(w: World) -> None:
+    assert people_selectors.merged_people(w.workspace, w.their_person) == []
+
+
+@selector_case("people.selectors.person_timeline")
+def _(w: World) -> None:
+    page = people_selectors.person_timeline(
+        workspace=w.workspace,
+        identity_ids=list(Identity.objects.values_list("pk", flat=True)),  # every workspace's
+        show_hidden=True,
+    )
+    assert event_ids(page.rows) == acme_events(w)
+
+
+@selector_case("feed.selectors.feed_events")
+def _(w: World) -> None:
+    events = feed_selectors.feed_events(workspace=w.workspace, filters=FeedFilters(True))
+    assert event_ids(events) == acme_events(w)
+
+
+@selector_case("feed.selectors.feed_page")
+def _(w: World) -> None:
+    page = feed_selectors.feed_page(workspace=w.workspace, filters=FeedFilters(True))
+    assert event_ids(page.events) == acme_events(w)
+
+
+@selector_case("feed.selectors.feed_updates")
+def _(w: World) -> None:
+    update = feed_selectors.feed_updates(workspace=w.workspace, filters=FeedFilters(True), since=0)
+    assert event_ids(update.events) == acme_events(w)
+
+
+@selector_case("feed.selectors.feed_event_names")
+def _(w: World) -> None:
+    assert feed_selectors.feed_event_names(workspace=w.workspace) == ["MineEvent"]
+
+
+@selector_case("feed.selectors.feed_event")
+def _(w: World) -> None:
+    assert feed_selectors.feed_event(workspace=w.workspace, event_id=w.event.pk) == w.event
+    for event in (w.their_event, w.their_page_event):
+        assert feed_selectors.feed_event(workspace=w.workspace, event_id=event.pk) is None
+
+
+@selector_case("accounts.preferences.hidden_events_preference")
+def _(w: World) -> None:
+    # Elsewhere's owner chose to see hidden events there; that choice does not count in Acme.
+    assert preferences.hidden_events_preference(user=w.stranger, workspace=w.other)
+    assert not preferences.hidden_events_preference(user=w.stranger, workspace=w.workspace)
+
+
+@selector_case("accounts.preferences.hidden_events_preference_set")
+def _(w: World) -> None:
+    preferences.hidden_events_preference_set(user=w.stranger, workspace=w.workspace, show=False)
+    assert Membership.objects.get(user=w.stranger).show_hidden_events
+
+
+SELECTOR_MODULES = (people_selectors, feed_selectors, preferences)
+
+
+# --- Enumeration --------------------------------------------------------------------------------
+
+
+def url_names(resolver: URLResolver | None = None, namespace: str = "") -> list[str]:
+    """Every pattern of the URLconf: `namespace:name`, or `route:<route>` when it has no name."""
+    names = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names += url_names(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            names.append(f"{namespace}{pattern.name or f'route:{pattern.pattern}'}")
+    return names
+
+
+def workspace_selectors() -> list[str]:
+    found = []
+    for module in SELECTOR_MODULES:
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            public = function.__module__ == module.__name__ and not name.startswith("_")
+            if public and "workspace" in inspect.signature(function).parameters:
+                found.append(f"{module.__name__}.{name}")
+    return found
+
+
+def exemption(name: str) -> str | None:
+    if name in EXEMPT:
+        return EXEMPT[name]
+    return EXEMPT_NAMESPACES.get(name.partition(":")[0]) if ":" in name else None
+
+
+ALL_URLS = sorted(set(url_names()))
+CHECKED = sorted(
+    {f"url {n}" for n in ALL_URLS if exemption(n) is None}
+    | {f"selector {s}" for s in workspace_selectors()}
+)
+
+
+@pytest.mark.parametrize("subject", CHECKED)
+def test_a_second_workspaces_data_is_invisible(subject, owner_client, world):
+    kind, _, name = subject.partition(" ")
+    if kind == "url":
+        case = URL_CASES.get(name)
+        if case is None:
+            pytest.fail(
+                f"The URL name {name!r} has no isolation case. Add one to URL_CASES in "
+                f"tests/test_isolation.py (another workspace's data must be invisible there), "
+                f"or, if it serves no workspace's data, to EXEMPT with the reason.",
+                pytrace=False,
+            )
+        case(owner_client, world)
+    else:
+        case = SELECTOR_CASES.get(name)
+        if case is None:
+            pytest.fail(
+                f"The selector {name} takes a workspace but has no isolation case. Add one to "
+                f"SELECTOR_CASES in tests/test_isolation.py.",
+                pytrace=False,
+            )
+        case(world)
+
+
+def test_every_case_and_exemption_names_something_that_exists():
+    urls = set(ALL_URLS)
+    stale = [n for n in [*URL_CASES, *EXEMPT] if n not in urls]
+    stale += [s for s in SELECTOR_CASES if s not in workspace_selectors()]
+    assert not stale, f"cases or exemptions for names that no longer exist: {stale}"
