@@ -25,6 +25,7 @@ from accounts.services import IssuedToken, source_create, source_for_token, work
 from feed import selectors as feed_selectors
 from feed.models import Event
 from feed.selectors import FeedFilters
+from ingest.models import DeadLetter
 from ingest.services import batch_process
 from people import selectors as people_selectors
 from people.models import Group, Identity, Person
@@ -46,6 +47,11 @@ EXEMPT = {
     "logout": "ends the session: no workspace data",
     "signup": "creates a new workspace of one's own",
     "route:": "the root redirect to people:list",
+    "route:admin/login/": "the admin's login form (throttled): no workspace yet",
+    "ops:healthz": "process liveness for load balancers: no data at all",
+    "ops:readyz": "database and Redis readiness for orchestrators: no workspace data",
+    "ops:metrics": "installation-wide figures for the operator's Prometheus, readable only from "
+    "allowed networks or with the metrics token (tests/ops/test_metrics.py)",
 }
 
 
@@ -204,6 +210,24 @@ def case_feed_event(client, world: World) -> None:
         html_of(client.get(reverse("feed:event", args=[event.pk]), **HTMX), 404)
 
 
+def case_feed_event_raw(client, world: World) -> None:
+    mine = client.get(reverse("feed:event-raw", args=[world.event.pk]))
+    assert mine.status_code == 200 and b"MineEvent" in mine.content
+    for event in (world.their_event, world.their_page_event):
+        html_of(client.get(reverse("feed:event-raw", args=[event.pk])), 404)
+
+
+def case_ops_status(client, world: World) -> None:
+    # Installation-wide figures: a workspace owner who is not staff sees none of them.
+    html_of(client.get(reverse("ops:status")), 403)
+
+
+def case_ops_store_again(client, world: World) -> None:
+    letter = DeadLetter.objects.create(messages=[{"event": "TheirsEventSecret"}], error="x")
+    html_of(client.post(reverse("ops:store-again", args=[letter.pk])), 403)
+    assert DeadLetter.objects.filter(pk=letter.pk).exists()
+
+
 def their_token_still_works(world: World) -> None:
     source = Source.objects.get(pk=world.their_source.source.pk)
     assert source.revoked_at is None
@@ -241,6 +265,9 @@ URL_CASES: dict[str, Callable] = {
     "feed:new": case_feed_new,
     "feed:hidden": case_feed_hidden,
     "feed:event": case_feed_event,
+    "feed:event-raw": case_feed_event_raw,
+    "ops:status": case_ops_status,
+    "ops:store-again": case_ops_store_again,
     "sources:list": case_sources_list,
     "sources:add": case_sources_add,
     "sources:rotate": case_sources_rotate,
@@ -364,6 +391,11 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     update = feed_selectors.feed_updates(workspace=w.workspace, filters=FeedFilters(True), since=0)
     assert event_ids(update.events) == acme_events(w)
+
+
+@selector_case("feed.selectors.feed_watermark")
+def _(w: World) -> None:
+    assert feed_selectors.feed_watermark(workspace=w.workspace) == max(acme_events(w))
 
 
 @selector_case("feed.selectors.feed_event_names")

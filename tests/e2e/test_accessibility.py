@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from segment.analytics import Client
 
 from feed.models import Event
+from ingest.models import DeadLetter
 from ingest.urls import CALL_PATHS
 
 pytestmark = [
@@ -39,6 +40,8 @@ STATES: dict[str, set[str]] = {
     "login-error": {"login"},
     "signup": {"signup"},
     "signup-errors": {"signup"},
+    "signup-done": {"login"},
+    "signup-closed": {"signup"},
     "sources-new-workspace": {"sources:list"},
     "people-empty": {"people:list"},
     "feed-empty": {"feed:list"},
@@ -64,6 +67,8 @@ STATES: dict[str, set[str]] = {
     "sources-add-error": {"sources:add"},
     "sources-rotated": {"sources:rotate"},
     "sources-revoked": {"sources:revoke"},
+    "status": {"ops:status"},
+    "status-stored-again": {"ops:store-again"},
     "logged-out": {"logout"},
 }
 
@@ -77,6 +82,10 @@ EXEMPT: dict[str, str] = {
     },
     "ingest:hook": "the webhook ingest endpoint: JSON in, JSON out",
     "ingest:bench-bare": "only for `make bench`: an empty response, no page",
+    "feed:event-raw": "a JSON download of one raw message, no page",
+    "ops:healthz": "a JSON health probe, no page",
+    "ops:readyz": "a JSON readiness probe, no page",
+    "ops:metrics": "Prometheus text, no page",
 }
 
 
@@ -272,8 +281,18 @@ def log_in(page, live_server, username: str, password: str) -> None:
 
 
 def test_every_page_state_passes_axe_wcag_21_aa(
-    browser, live_server, celery_worker, sdk, workspace, issued, owner, password, small_pages
+    browser,
+    live_server,
+    celery_worker,
+    sdk,
+    workspace,
+    issued,
+    owner,
+    password,
+    small_pages,
+    settings,
 ):
+    settings.WINDSOR_SIGNUP = "open"
     seed(sdk, workspace)
     # One rejected message, so that Sources shows its "Recent rejected messages" disclosure.
     requests.post(
@@ -314,7 +333,11 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.fill("input[name=password]", password)
     page.fill("input[name=workspace_name]", "Newcomer Inc")
     page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/sources/")
+    # Signing up does not log in (the reply is the same whether the email was taken or not).
+    page.wait_for_url(re.compile(r"/accounts/login/"))
+    walk.check(page, "signup-done")
+    log_in(page, live_server, "newcomer@example.com", password)
+    page.goto(f"{base}/sources/")
     walk.check(page, "sources-new-workspace")
     page.goto(f"{base}/people/")
     expect(page.locator("#people-empty")).to_be_visible()
@@ -431,9 +454,31 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.wait_for_url(f"{base}/sources/")
     expect(page.locator(".badge", has_text="revoked")).to_be_visible()
     walk.check(page, "sources-revoked")
+    # The Status page, for staff (the owner is made staff here), with a dead letter to store again.
+    owner.is_staff = True
+    owner.save(update_fields=["is_staff"])
+    DeadLetter.objects.create(
+        messages=[{"type": "track", "workspace_id": workspace.pk, "message_id": "dead-1"}],
+        error="ValueError: for the axe walk",
+    )
+    page.goto(f"{base}/status/")
+    expect(page.locator("#status-dead-letters button")).to_be_visible()
+    walk.check(page, "status")
+    page.locator("#status-dead-letters button").first.click()
+    page.wait_for_url(f"{base}/status/")
+    walk.check(page, "status-stored-again")
     page.click("text=Log out")
     page.wait_for_url(re.compile(r"/accounts/login/"))
     walk.check(page, "logged-out")
+    context.close()
+
+    # Signup by invitation only (the default of a deployment): the page that says so.
+    settings.WINDSOR_SIGNUP = "invite"
+    context = new_context(browser)
+    page = context.new_page()
+    walk.watch(page)
+    page.goto(f"{base}/accounts/signup/")
+    walk.check(page, "signup-closed")
     context.close()
 
     print("\naxe (WCAG 2.0/2.1 A+AA) per state:\n" + walk.summary())
