@@ -212,20 +212,20 @@ def _seed(workspace: Workspace, size: int) -> None:
         with cursor.copy(
             "COPY people_identity (id, workspace_id, value, kind, person_id, trait_versions,"
             " first_seen, last_seen, event_count, linked_at, linked_by_message_id, linked_to,"
-            " aliased, created_at) FROM STDIN"
+            " linked_by_type, aliased, created_at) FROM STDIN"
         ) as copy:
             next_id = identity_start
             for i in range(size):
                 seen = _last_seen(i, size).isoformat()
                 copy.write_row(
                     (next_id, ws, f"usr_{i}", "user", person_start + i, "{}", seen, seen,
-                     _events_of(i), seen, f"msg-identify-{i}", "", False, now)
+                     _events_of(i), seen, f"msg-identify-{i}", "", "identify", False, now)
                 )  # fmt: skip
                 next_id += 1
                 if i % 10 == 0:
                     copy.write_row(
                         (next_id, ws, f"anon-{i:08x}", "anonymous", person_start + i, "{}", seen,
-                         seen, 0, seen, f"msg-identify-{i}", f"usr_{i}", False, now)
+                         seen, 0, seen, f"msg-identify-{i}", f"usr_{i}", "identify", False, now)
                     )  # fmt: skip
                     next_id += 1
 

@@ -31,8 +31,12 @@ from django.http import QueryDict
 
 from accounts.models import Workspace
 from feed.models import Event, EventQuerySet
+from people.models import Identity, Person
+from windsor.paging import Cursor as KeysetCursor
+from windsor.paging import Page, keyset_page
 
 PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 30
 # A poll returns at most this many rows; the rest follow on the next polls, without a gap.
 POLL_LIMIT = 100
 NAME_SUGGESTIONS = 100
@@ -142,7 +146,18 @@ def feed_events(*, workspace: Workspace, filters: FeedFilters) -> EventQuerySet:
         events = events.filter(type=filters.type)
     if filters.name:
         events = events.filter(name=filters.name)
-    return _for_rows(events)
+    # A Feed row shows the person's name, email and avatar: their trait and audience blobs,
+    # and the identity's trait versions, stay in the database.
+    return (
+        _for_rows(events)
+        .select_related("identity__person")
+        .defer(
+            "identity__trait_versions",
+            "identity__group_version",
+            "identity__person__traits",
+            "identity__person__audiences",
+        )
+    )
 
 
 def _for_rows(events: EventQuerySet) -> EventQuerySet:
@@ -157,24 +172,11 @@ def _for_rows(events: EventQuerySet) -> EventQuerySet:
             output_field=TextField() if text else JSONField(),
         )
 
-    return (
-        events.select_related("identity__person")
-        # A row shows the person's name, email and avatar: their trait and audience blobs, and
-        # the identity's trait versions, stay in the database.
-        .defer(
-            "raw",
-            "context",
-            "identity__trait_versions",
-            "identity__group_version",
-            "identity__person__traits",
-            "identity__person__audiences",
-        )
-        .annotate(
-            raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
-            raw_user_id=raw_key("userId", Event.Type.ALIAS),
-            raw_previous_id=raw_key("previousId", Event.Type.ALIAS),
-            raw_group_id=raw_key("groupId", Event.Type.GROUP),
-        )
+    return events.defer("raw", "context").annotate(
+        raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
+        raw_user_id=raw_key("userId", Event.Type.ALIAS),
+        raw_previous_id=raw_key("previousId", Event.Type.ALIAS),
+        raw_group_id=raw_key("groupId", Event.Type.GROUP),
     )
 
 
@@ -264,4 +266,36 @@ def feed_event(*, workspace: Workspace, event_id: int) -> Event | None:
         .select_related("identity__person")
         .filter(pk=event_id)
         .first()
+    )
+
+
+def timeline_page(
+    workspace: Workspace,
+    person: Person,
+    *,
+    show_hidden: bool,
+    after: KeysetCursor | None = None,
+    before: KeysetCursor | None = None,
+    size: int | None = None,
+) -> Page:
+    """A person's events, newest first: the events of all their identities, with the rows the
+    Feed shows (the raw message stays in the database until a row is expanded).
+
+    Each identity gets its own ordered, limited scan of `event_identity` (see
+    `windsor.paging.keyset_page`'s split): a person with a million events costs what one with
+    thirty does."""
+    identity_ids = list(
+        Identity.objects.for_workspace(workspace).filter(person=person).values_list("pk", flat=True)
+    )
+    events = Event.objects.for_workspace(workspace)
+    if not show_hidden:
+        events = events.visible()
+    return keyset_page(
+        _for_rows(events).defer("warnings"),
+        moment_field="timestamp",
+        nullable=False,
+        size=size or TIMELINE_PAGE_SIZE,
+        after=after,
+        before=before,
+        split=("identity_id", identity_ids),
     )

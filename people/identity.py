@@ -27,9 +27,9 @@ Which ids make one person
   earlier link arrives late, the id (with its traits and events) moves to that user's person.
   Once an id becomes a userId or is named in an alias, its soft link stops applying and it leaves
   the person it was following.
-- `Identity.linked_at/linked_by_message_id/linked_to` say why an id is where it is: for a free
-  anonymous id its earliest soft link, for an aliased id the earliest alias naming it (and the
-  other id of that alias), for a plain user id nothing.
+- `Identity.linked_at/linked_by_message_id/linked_by_type/linked_to` say why an id is where it
+  is: for a free anonymous id its earliest soft link, for an aliased id the earliest alias naming
+  it (and the other id of that alias), for a plain user id nothing.
 - So a person is: one hard cluster (all user ids and aliased ids linked by aliases) plus the free
   anonymous ids whose earliest soft link points into it, or a single free anonymous id with no
   link yet (the placeholder person that a later identify or alias completes).
@@ -224,8 +224,11 @@ IDENTITY_FIELDS = [
     "event_count",
     "linked_at",
     "linked_by_message_id",
+    "linked_by_type",
     "linked_to",
 ]
+# Why an id is on its person: (when, by which messageId, the other id, that message's type).
+Link = tuple[datetime, str, str, str]
 
 
 @dataclass(eq=False)
@@ -374,22 +377,24 @@ class IdentityBatch:
             self.person_of[value].touched = True
         return identity
 
-    def _soft_link(self, anonymous_id: str, user_id: str, moment: datetime, mid: str) -> None:
+    def _soft_link(
+        self, anonymous_id: str, user_id: str, moment: datetime, mid: str, kind: str
+    ) -> None:
         identity = self._ensure(anonymous_id, ANONYMOUS)
         # Only a free id follows (and records) its soft link; once it is a user id or aliased it
         # never becomes free again, so ignoring later links keeps the result order-independent.
-        if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id)):
+        if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id, kind)):
             self._move(anonymous_id, self.person_of[user_id])
 
     def _alias_link(self, identity: IdentityRow, moment: datetime, mid: str, other: str) -> None:
         """Mark an id as named in an alias; its link becomes the earliest alias naming it."""
         if not identity.aliased:
             identity.aliased = True
-            self._set_link(identity, (moment, mid, other))
+            self._set_link(identity, (moment, mid, other, "alias"))
         else:
-            self._earlier_link(identity, (moment, mid, other))
+            self._earlier_link(identity, (moment, mid, other, "alias"))
 
-    def _earlier_link(self, identity: IdentityRow, link: tuple[datetime, str, str]) -> bool:
+    def _earlier_link(self, identity: IdentityRow, link: Link) -> bool:
         if (
             identity.linked_at is not None
             and (
@@ -397,18 +402,19 @@ class IdentityBatch:
                 identity.linked_by_message_id,
                 identity.linked_to,
             )
-            <= link
+            <= link[:3]
         ):
             return False
         self._set_link(identity, link)
         return True
 
-    def _set_link(self, identity: IdentityRow, link: tuple[datetime, str, str] | None) -> None:
-        identity.linked_at, identity.linked_by_message_id, identity.linked_to = link or (
-            None,
-            "",
-            "",
-        )
+    def _set_link(self, identity: IdentityRow, link: Link | None) -> None:
+        (
+            identity.linked_at,
+            identity.linked_by_message_id,
+            identity.linked_to,
+            identity.linked_by_type,
+        ) = link or (None, "", "", "")
         self.dirty_identities.add(identity.value)
 
     def _seen(self, identity: IdentityRow, moment: datetime) -> None:
@@ -432,7 +438,7 @@ class IdentityBatch:
         if user_id:
             self._ensure_user(user_id)
         if user_id and anonymous_id and anonymous_id != user_id:
-            self._soft_link(anonymous_id, user_id, moment, mid)
+            self._soft_link(anonymous_id, user_id, moment, mid, message["type"])
         kind = message["type"]
         if kind == "alias":
             return self.alias(message, user_id, anonymous_id, moment, warnings)

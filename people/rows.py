@@ -45,6 +45,7 @@ class IdentityRow(_Row):
     linked_to: str = ""
     aliased: bool = False
     created_at: datetime | None = None
+    linked_by_type: str = ""
 
 
 @dataclass(slots=True, eq=False)

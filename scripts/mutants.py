@@ -96,9 +96,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "page-hiding",
         "page events are stored hidden",
-        "ingest/services.py",
-        '"hidden": kind == "page",',
-        '"hidden": False,',
+        "feed/services.py",
+        'return kind == "page"',
+        "return False",
         "tests/ingest/test_services.py",
     ),
     mutant(
@@ -251,6 +251,14 @@ MUTANTS: list[Mutant] = [
         "feed/selectors.py",
         "events = Event.objects.for_workspace(workspace)\n    if not filters.show_hidden:",
         "events = Event.objects.all()\n    if not filters.show_hidden:",
+        ISOLATION,
+    ),
+    mutant(
+        "timeline-unscoped",
+        "a person's timeline shows only this workspace's events",
+        "feed/selectors.py",
+        "Identity.objects.for_workspace(workspace).filter(person=person)",
+        "Identity.objects.filter(person=person)",
         ISOLATION,
     ),
     mutant(
