@@ -114,6 +114,11 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
         f"Person page ({EVENTS_PER_PERSON} events)": f"/people/{person}/",
         "Person page with hidden events": f"/people/{person}/?hidden=1",
         f"Person page, {HEAVY_EVENTS:,} events": f"/people/{heavy}/",
+        # The timeline is the feed's fragment the person page loads with htmx: the page's
+        # figure above no longer includes it, so it is timed on its own.
+        f"Person timeline ({EVENTS_PER_PERSON} events)": f"/feed/people/{person}/",
+        "Person timeline with hidden events": f"/feed/people/{person}/?hidden=1",
+        f"Person timeline, {HEAVY_EVENTS:,} events": f"/feed/people/{heavy}/",
     }
 
 
