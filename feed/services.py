@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from feed.models import Event
-from people.bulk import bulk_insert_values
 from people.identity import message_time, parse_timestamp
-from people.lookups import one_of
 from people.models import Identity
+from windsor.bulk import bulk_insert_values
+from windsor.lookups import one_of
 
 NAME_MAX_LENGTH = 255
 

@@ -14,9 +14,9 @@ from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from feed import selectors
 from feed.models import Event
-from feed.selectors import Cursor, FeedFilters
+from feed.selectors import FeedFilters
 from people.selectors import person_for_page
-from windsor.paging import Cursor as KeysetCursor
+from windsor.paging import Cursor
 
 
 def _filters(request: HttpRequest) -> FeedFilters:
@@ -33,14 +33,17 @@ def _poll_query(filters: FeedFilters, *, seen: int, previous: int) -> str:
     return filters.querystring(since=min(previous, seen), after=seen)
 
 
-def _list_context(request: HttpRequest, filters: FeedFilters, before: Cursor | None) -> dict:
-    page = selectors.feed_page(workspace=request.workspace, filters=filters, before=before)
+def _list_context(
+    request: HttpRequest, filters: FeedFilters, before: Cursor | None, upto: int | None = None
+) -> dict:
+    page = selectors.feed_page(
+        workspace=request.workspace, filters=filters, before=before, upto=upto
+    )
     return {
         "filters": filters,
         "events": page.events,
         "page": page,
-        "older_query": page.older
-        and filters.querystring(before=page.older.encode(), upto=page.older.watermark),
+        "older_query": page.older and filters.querystring(before=page.older, upto=page.watermark),
         "poll_query": _poll_query(filters, seen=page.watermark, previous=page.watermark),
         "types": Event.Type.choices,
         # Called by the template only where the filter form is drawn (not for "Older" rows).
@@ -57,8 +60,10 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         # Put the remembered choice in the URL, so that the address bar reproduces the view.
         keep = {k: request.GET[k] for k in ("before", "upto") if k in request.GET}
         return redirect(f"{request.path}?{filters.querystring(**keep)}")
-    before = Cursor.decode(request.GET.get("before"), watermark=request.GET.get("upto"))
-    context = _list_context(request, filters, before)
+    before = Cursor.decode(request.GET.get("before"))
+    # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
+    upto = selectors.event_id_or_none(request.GET.get("upto"))
+    context = _list_context(request, filters, before, upto)
     if request.htmx and before is not None:
         # "Older": the rows to append, and the next Older link swapped out of band.
         return render(request, "feed/_event_page.html", context)
@@ -146,8 +151,8 @@ def _timeline_render(request: HttpRequest, person, *, show_hidden: bool, paged: 
         request.workspace,
         person,
         show_hidden=show_hidden,
-        after=KeysetCursor.decode(query.get("after")),
-        before=KeysetCursor.decode(query.get("before")),
+        after=Cursor.decode(query.get("after")),
+        before=Cursor.decode(query.get("before")),
     )
     context = {"person": person, "timeline": timeline, "show_hidden": show_hidden}
     return render(request, "feed/_timeline.html", context)

@@ -57,7 +57,7 @@ Traits, groups, seen
 Bulk
 - `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
   rules in memory (one method per rule: identify, track, group, alias), then writes groups,
-  people, identities with bulk statements (people/bulk.py: COPY on PostgreSQL). A merge costs
+  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). A merge costs
   no event writes, only the re-pointed identities and the redirect of person rows previously
   merged into the loser, so it takes the same time for 10 or 100k events (see bench/worker.py).
   The caller (ingest.services) holds the per-workspace lock, skips messages already stored
@@ -72,10 +72,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from people.bulk import bulk_insert, bulk_update
-from people.lookups import one_of
 from people.models import Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
+from windsor.bulk import bulk_insert, bulk_update
+from windsor.lookups import one_of
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ from django_htmx.http import push_url
 from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference_set
 from people import selectors
-from people.selectors import Cursor, PeopleFilters
+from people.selectors import PeopleFilters
+from windsor.paging import Cursor
 
 INGEST_PATH = "/v1/batch"
 

@@ -345,9 +345,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "mangled-older-link",
         "a mangled Older link shows the first page",
-        "feed/selectors.py",
-        "        if cursor_id is None:\n            return None\n",
-        "        if cursor_id is None:\n            return cls(timestamp=EPOCH, id=0)\n",
+        "windsor/paging.py",
+        "int(ident) > MAX_ID:\n            return None\n",
+        'int(ident) > MAX_ID:\n            ident = "0"\n',
         "tests/feed/test_views.py",
     ),
 ]

@@ -1,8 +1,9 @@
 """One keyset pager for every list: a page is read from the sort key of the last row shown
 (moment, id), never OFFSET, so the 20,000th page costs what the first does.
 
-A cursor in a URL is `<microseconds since 1970>.<id>` (`n.<id>` for a row without a moment, such
-as a person never seen); anything else decodes to None and shows the first page. Rows are
+Used by the People list, the Feed and a person's timeline. A cursor in a URL is
+`<microseconds since 1970>.<id>` (`n.<id>` for a row without a moment, such as a person never
+seen); anything else decodes to None and shows the first page. Rows are
 ordered (moment DESC NULLS FIRST, id DESC), which the lists' indexes store.
 """
 
@@ -15,6 +16,9 @@ from typing import Any
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
+
+# Ids are bigints: a larger number in a URL would make PostgreSQL fail, not match.
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -34,12 +38,13 @@ class Cursor:
         if not value or len(value) > 60:
             return None
         micros, _, ident = value.partition(".")
+        if not (ident.isascii() and ident.isdigit()) or int(ident) > MAX_ID:
+            return None
         try:
-            pk = int(ident)
             moment = None if micros == "n" else _from_micros(int(micros))
         except (ValueError, OverflowError, OSError):
             return None
-        return cls(moment=moment, id=pk)
+        return cls(moment=moment, id=int(ident))
 
 
 def _to_micros(moment: datetime) -> int:

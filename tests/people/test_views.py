@@ -10,9 +10,10 @@ from accounts.services import workspace_create
 from ingest.services import batch_process
 from people import selectors
 from people.models import Identity, Person
-from people.selectors import Cursor, PeopleFilters
+from people.selectors import PeopleFilters
 from tests.people.conftest import message
 from tests.people.factories import PeopleFactory
+from windsor.paging import Cursor
 
 pytestmark = pytest.mark.django_db
 
