@@ -3,7 +3,7 @@
 The rules, once:
 
 - A request body is one message, a bare JSON array of messages, or ``{"batch": [...]}`` (every
-  sender in tests/fixtures does one of these, on every path). The batch's ``context`` and
+  sender we recorded does one of these, on every path). The batch's ``context`` and
   ``integrations`` are merged under each message's own, and its ``sentAt`` fills a message's
   missing one. ``writeKey`` is a credential: it is read for authentication and never stored.
 - ``type`` is identify, track, page, screen, group or alias (``windsor-node`` says ``user`` for

@@ -1,6 +1,6 @@
 """Process a batch of validated messages: store each message once, hand its call to people/.
 
-A message is the JSON-safe dict produced by `ingest.segment` (see common contract): workspace_id,
+A message is the JSON-safe dict `ingest.segment` produces and the queue carries: workspace_id,
 source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event, name,
 properties, traits, context, timestamp (ISO), received_at (ISO), raw.
 

@@ -11,8 +11,6 @@ from people import selectors
 from people.selectors import PeopleFilters
 from windsor.paging import Cursor
 
-INGEST_PATH = "/v1/batch"
-
 
 @require_GET
 @workspace_required
@@ -29,7 +27,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         # Only asked when the page is empty: the one case where "no people at all" matters.
         "no_people_yet": first_visit and not selectors.workspace_has_people(workspace),
-        "ingest_url": request.build_absolute_uri(INGEST_PATH),
+        "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "sources_url": reverse("sources:list"),
     }
     if request.htmx and request.htmx.target == "people-results":

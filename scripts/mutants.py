@@ -283,9 +283,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "sources-page-unscoped",
         "the Sources page lists only this workspace's sources",
-        "accounts/views.py",
-        "sources = Source.objects.for_workspace(request.workspace).prefetch_related(",
-        "sources = Source.objects.all().prefetch_related(",
+        "accounts/selectors.py",
+        "sources = list(Source.objects.for_workspace(workspace))",
+        "sources = list(Source.objects.all())",
         ISOLATION,
     ),
     mutant(

@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import preferences
+from accounts import selectors as accounts_selectors
 from accounts.models import Membership, Source, Workspace
 from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
 from feed import selectors as feed_selectors
@@ -433,6 +434,15 @@ def _(w: World) -> None:
         assert feed_selectors.feed_event(workspace=w.workspace, event_id=event.pk) is None
 
 
+@selector_case("accounts.selectors.sources_with_recent_rejections")
+def _(w: World) -> None:
+    sources = accounts_selectors.sources_with_recent_rejections(w.workspace)
+    assert sources and all(s.workspace_id == w.workspace.pk for s in sources)
+    assert w.their_source.source.pk not in {s.pk for s in sources}
+    rejected = [r for s in sources for r in s.recent_rejections]
+    assert all(r.source.workspace_id == w.workspace.pk for r in rejected)
+
+
 @selector_case("accounts.preferences.hidden_events_preference")
 def _(w: World) -> None:
     # Elsewhere's owner chose to see hidden events there; that choice does not count in Acme.
@@ -446,7 +456,7 @@ def _(w: World) -> None:
     assert Membership.objects.get(user=w.stranger).show_hidden_events
 
 
-SELECTOR_MODULES = (people_selectors, feed_selectors, preferences)
+SELECTOR_MODULES = (people_selectors, feed_selectors, preferences, accounts_selectors)
 
 
 # --- Enumeration --------------------------------------------------------------------------------

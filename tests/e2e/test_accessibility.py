@@ -81,7 +81,6 @@ EXEMPT: dict[str, str] = {
         for name in CALL_PATHS
     },
     "ingest:hook": "the webhook ingest endpoint: JSON in, JSON out",
-    "ingest:bench-bare": "only for `make bench`: an empty response, no page",
     "feed:event-raw": "a JSON download of one raw message, no page",
     "people:hidden_toggle": "the timeline toggle's no-script POST: a redirect to people:detail "
     "(with htmx the toggle posts to feed:timeline-hidden)",
