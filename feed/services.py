@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from feed.models import Event
-from people.identity import message_time, parse_timestamp
+from people.identity import message_time
 from people.models import Identity
 from windsor.bulk import bulk_insert_values
 from windsor.lookups import one_of
+from windsor.timestamps import timestamp_parse
 
 NAME_MAX_LENGTH = 255
 
@@ -79,7 +80,7 @@ def event_row(message: dict, identity: Identity | None, warnings: list[str]) -> 
 
 def _received(message: dict) -> datetime:
     return (
-        parse_timestamp(message["received_at"])
+        timestamp_parse(message["received_at"])
         if message.get("received_at")
         else message_time(message)
     )

@@ -67,7 +67,7 @@ Bulk
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -76,6 +76,7 @@ from people.models import Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 from windsor.bulk import bulk_insert, bulk_update
 from windsor.lookups import one_of
+from windsor.timestamps import timestamp_parse
 
 logger = logging.getLogger(__name__)
 
@@ -113,13 +114,6 @@ def usable_id(value: Any) -> str | None:
     if text.lower() in JUNK_IDS:
         return None
     return text[:255]
-
-
-def parse_timestamp(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def version_of(moment: datetime, message_id: str) -> Version:
@@ -616,7 +610,7 @@ class IdentityBatch:
 
 def message_time(message: dict) -> datetime:
     """The message's timestamp (ingest already corrected it for clock skew), else received_at."""
-    return parse_timestamp(message.get("timestamp") or message["received_at"])
+    return timestamp_parse(message.get("timestamp") or message["received_at"])
 
 
 def _context_traits(message: dict) -> dict:
