@@ -253,13 +253,23 @@ MUTANTS: list[Mutant] = [
         "events = Event.objects.all()\n    if not filters.show_hidden:",
         ISOLATION,
     ),
-    mutant(
-        "timeline-unscoped",
-        "a person's timeline shows only this workspace's events",
-        "feed/selectors.py",
-        "Identity.objects.for_workspace(workspace).filter(person=person)",
-        "Identity.objects.filter(person=person)",
-        ISOLATION,
+    Mutant(
+        # Both scopes at once: the timeline scopes the person's ids and their events, and
+        # either alone keeps another workspace's events out.
+        name="timeline-unscoped",
+        promise="a person's timeline shows only this workspace's events",
+        path="feed/selectors.py",
+        edits=(
+            (
+                "Identity.objects.for_workspace(workspace).filter(person=person)",
+                "Identity.objects.filter(person=person)",
+            ),
+            (
+                "    events = Event.objects.for_workspace(workspace)\n    if not show_hidden:",
+                "    events = Event.objects.all()\n    if not show_hidden:",
+            ),
+        ),
+        tests=(ISOLATION,),
     ),
     mutant(
         "feed-event-unscoped",
