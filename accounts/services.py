@@ -19,9 +19,12 @@ class IssuedToken:
 
 
 @transaction.atomic
-def workspace_create(*, name: str, owner: AbstractBaseUser) -> Workspace:
+def workspace_create(*, name: str, owner: AbstractBaseUser | None) -> Workspace:
+    """A new workspace, owned by `owner` (signup, dev_setup, create_source). Only the
+    create_source command makes one without an owner yet; one is attached later."""
     workspace = Workspace.objects.create(name=name)
-    Membership.objects.create(user=owner, workspace=workspace, role=Membership.Role.OWNER)
+    if owner is not None:
+        Membership.objects.create(user=owner, workspace=workspace, role=Membership.Role.OWNER)
     return workspace
 
 

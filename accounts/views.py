@@ -4,9 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from accounts import throttle
 from accounts.decorators import workspace_required
 from accounts.forms import SignupForm, SourceForm
-from accounts.models import Membership, RejectedMessage, Source
+from accounts.models import Membership, Source
+from accounts.selectors import sources_with_recent_rejections
 from accounts.services import (
     IssuedToken,
     membership_for,
@@ -24,8 +25,6 @@ from accounts.services import (
     user_signup,
 )
 from accounts.signup import signup_open, signup_permitted
-
-RECENT_REJECTIONS = 5
 
 
 @method_decorator(throttle.login_throttled, name="post")
@@ -76,21 +75,14 @@ def _manager_membership(request: HttpRequest) -> Membership:
 def _render_sources(
     request: HttpRequest, *, issued: IssuedToken | None = None, form: SourceForm | None = None
 ) -> HttpResponse:
-    sources = Source.objects.for_workspace(request.workspace).prefetch_related(
-        Prefetch(
-            "rejections",
-            queryset=RejectedMessage.objects.order_by("-received_at", "-id"),
-            to_attr="all_rejections",
-        )
-    )
+    sources = sources_with_recent_rejections(request.workspace)
     membership = membership_for(user=request.user, workspace=request.workspace)
     context = {
         "sources": sources,
         "issued": issued,
         "form": form or SourceForm(),
         "can_manage": bool(membership and membership.can_manage_sources),
-        "recent_rejections": RECENT_REJECTIONS,
-        "ingest_url": request.build_absolute_uri("/v1/batch"),
+        "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "base_url": request.build_absolute_uri("/").rstrip("/"),
     }
     response = render(request, "accounts/sources.html", context)

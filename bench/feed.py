@@ -29,8 +29,9 @@ from django.utils import timezone
 
 from accounts.models import Membership, Source, Workspace
 from feed.models import Event
-from feed.selectors import Cursor, FeedFilters, feed_events, feed_watermark
+from feed.selectors import FeedFilters, feed_events, feed_watermark
 from people.models import Identity, Person
+from windsor.paging import Cursor
 
 PREFIX = "bench-feed-"
 SEEDING = " (seeding)"
@@ -427,7 +428,7 @@ class View:
     def cursor(self, seeded: Seeded) -> Cursor | None:
         if self.depth is None:
             return None
-        return Cursor(timestamp=seeded.start + SPAN * (1 - self.depth), id=2**62)
+        return Cursor(moment=seeded.start + SPAN * (1 - self.depth), id=2**62)
 
 
 VISIBLE = FeedFilters(show_hidden=False)

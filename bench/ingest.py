@@ -1,7 +1,7 @@
 """Ingest throughput: accepted events/s through /v1/batch next to a bare Django view.
 
 Both run on the same gunicorn server in the same run (the bare view exists only with
-WINDSOR_BENCH_VIEWS=1), driven by the same load generator, so the ratio says what our work costs
+bench/settings.py), driven by the same load generator, so the ratio says what our work costs
 on top of Django and HTTP. Then a Celery worker drains a fixed number of queued events into
 PostgreSQL, end to end.
 
@@ -133,7 +133,8 @@ def run(argv: list[str]) -> list[str]:
     db = settings.DATABASES["default"]
     env = dict(os.environ)
     env.update(
-        WINDSOR_BENCH_VIEWS="1",
+        # Windsor's settings plus the /bench/bare baseline (never in production URLs).
+        DJANGO_SETTINGS_MODULE="bench.settings",
         INGEST_STREAM=stream,
         INGEST_REDIS_URL=settings.INGEST_REDIS_URL,
         DJANGO_DEBUG="0",

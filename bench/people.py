@@ -114,6 +114,11 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
         f"Person page ({EVENTS_PER_PERSON} events)": f"/people/{person}/",
         "Person page with hidden events": f"/people/{person}/?hidden=1",
         f"Person page, {HEAVY_EVENTS:,} events": f"/people/{heavy}/",
+        # The timeline is the feed's fragment the person page loads with htmx: the page's
+        # figure above no longer includes it, so it is timed on its own.
+        f"Person timeline ({EVENTS_PER_PERSON} events)": f"/feed/people/{person}/",
+        "Person timeline with hidden events": f"/feed/people/{person}/?hidden=1",
+        f"Person timeline, {HEAVY_EVENTS:,} events": f"/feed/people/{heavy}/",
     }
 
 
@@ -212,20 +217,20 @@ def _seed(workspace: Workspace, size: int) -> None:
         with cursor.copy(
             "COPY people_identity (id, workspace_id, value, kind, person_id, trait_versions,"
             " first_seen, last_seen, event_count, linked_at, linked_by_message_id, linked_to,"
-            " aliased, created_at) FROM STDIN"
+            " linked_by_type, aliased, created_at) FROM STDIN"
         ) as copy:
             next_id = identity_start
             for i in range(size):
                 seen = _last_seen(i, size).isoformat()
                 copy.write_row(
                     (next_id, ws, f"usr_{i}", "user", person_start + i, "{}", seen, seen,
-                     _events_of(i), seen, f"msg-identify-{i}", "", False, now)
+                     _events_of(i), seen, f"msg-identify-{i}", "", "identify", False, now)
                 )  # fmt: skip
                 next_id += 1
                 if i % 10 == 0:
                     copy.write_row(
                         (next_id, ws, f"anon-{i:08x}", "anonymous", person_start + i, "{}", seen,
-                         seen, 0, seen, f"msg-identify-{i}", f"usr_{i}", False, now)
+                         seen, 0, seen, f"msg-identify-{i}", f"usr_{i}", "identify", False, now)
                     )  # fmt: skip
                     next_id += 1
 

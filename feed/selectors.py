@@ -3,9 +3,9 @@
 Rules, stated once:
 - Every query starts from the workspace (`Event.objects.for_workspace`), so no filter can leak
   another workspace's events.
-- Pages are keyset-paginated on (timestamp, id), newest first, matching the `event_recent*`,
-  `event_type` and `event_name` indexes: a deep "Older" page costs what the first page costs.
-  Never OFFSET.
+- Pages are keyset-paginated on (timestamp, id), newest first (`windsor.paging`, the pager of
+  every list), matching the `event_recent*`, `event_type` and `event_name` indexes: a deep
+  "Older" page costs what the first page costs. Never OFFSET.
 - Live updates poll by **id**, not by timestamp. Senders deliver late (mobile SDKs flush hours
   later, Segment retries, clock-skew correction): a new event can carry a timestamp older than
   every row on screen, and a "timestamp > newest shown" poll would never show it. Ids grow in
@@ -21,24 +21,24 @@ Rules, stated once:
 """
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.db import connection
-from django.db.models import Case, JSONField, Max, Q, TextField, Value, When
+from django.db.models import Case, JSONField, Max, TextField, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import QueryDict
 
 from accounts.models import Workspace
 from feed.models import Event, EventQuerySet
+from people.models import Identity, Person
+from windsor.paging import Cursor, Page, keyset_page
 
 PAGE_SIZE = 50
+TIMELINE_PAGE_SIZE = 30
 # A poll returns at most this many rows; the rest follow on the next polls, without a gap.
 POLL_LIMIT = 100
 NAME_SUGGESTIONS = 100
 MAX_NAME_LENGTH = 255
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -90,39 +90,10 @@ def event_id_or_none(value: str | None) -> int | None:
 
 
 @dataclass(frozen=True)
-class Cursor:
-    """Where an "Older" page starts: below the (timestamp, id) of the last row shown, and at or
-    below the watermark id of the first page (so rows that arrived since are left to the poll)."""
-
-    timestamp: datetime
-    id: int
-    watermark: int | None = None
-
-    def encode(self) -> str:
-        micros = (self.timestamp - EPOCH) // timedelta(microseconds=1)
-        return f"{micros}_{self.id}"
-
-    @classmethod
-    def decode(cls, value: str | None, *, watermark: str | None = None) -> "Cursor | None":
-        """None for anything malformed: a bad cursor in a URL shows the first page."""
-        if not value:
-            return None
-        micros, _, pk = value.partition("_")
-        cursor_id = event_id_or_none(pk)
-        if cursor_id is None:
-            return None
-        try:
-            timestamp = EPOCH + timedelta(microseconds=int(micros))
-        except (ValueError, OverflowError):
-            return None
-        # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
-        return cls(timestamp=timestamp, id=cursor_id, watermark=event_id_or_none(watermark))
-
-
-@dataclass(frozen=True)
 class FeedPage:
     events: list[Event]
-    older: Cursor | None
+    # The encoded cursor of "Older" (windsor.paging), or None on the last page.
+    older: str | None
     # The id up to which this page looked; the poll continues from here.
     watermark: int
 
@@ -142,7 +113,18 @@ def feed_events(*, workspace: Workspace, filters: FeedFilters) -> EventQuerySet:
         events = events.filter(type=filters.type)
     if filters.name:
         events = events.filter(name=filters.name)
-    return _for_rows(events)
+    # A Feed row shows the person's name, email and avatar: their trait and audience blobs,
+    # and the identity's trait versions, stay in the database.
+    return (
+        _for_rows(events)
+        .select_related("identity__person")
+        .defer(
+            "identity__trait_versions",
+            "identity__group_version",
+            "identity__person__traits",
+            "identity__person__audiences",
+        )
+    )
 
 
 def _for_rows(events: EventQuerySet) -> EventQuerySet:
@@ -157,24 +139,11 @@ def _for_rows(events: EventQuerySet) -> EventQuerySet:
             output_field=TextField() if text else JSONField(),
         )
 
-    return (
-        events.select_related("identity__person")
-        # A row shows the person's name, email and avatar: their trait and audience blobs, and
-        # the identity's trait versions, stay in the database.
-        .defer(
-            "raw",
-            "context",
-            "identity__trait_versions",
-            "identity__group_version",
-            "identity__person__traits",
-            "identity__person__audiences",
-        )
-        .annotate(
-            raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
-            raw_user_id=raw_key("userId", Event.Type.ALIAS),
-            raw_previous_id=raw_key("previousId", Event.Type.ALIAS),
-            raw_group_id=raw_key("groupId", Event.Type.GROUP),
-        )
+    return events.defer("raw", "context").annotate(
+        raw_traits=raw_key("traits", Event.Type.IDENTIFY, Event.Type.GROUP, text=False),
+        raw_user_id=raw_key("userId", Event.Type.ALIAS),
+        raw_previous_id=raw_key("previousId", Event.Type.ALIAS),
+        raw_group_id=raw_key("groupId", Event.Type.GROUP),
     )
 
 
@@ -192,11 +161,13 @@ def feed_page(
     workspace: Workspace,
     filters: FeedFilters,
     before: Cursor | None = None,
+    upto: int | None = None,
     limit: int = PAGE_SIZE,
 ) -> FeedPage:
-    """One page newest first by event timestamp: the first page, or the one below `before`."""
-    if before is not None and before.watermark is not None:
-        watermark = before.watermark
+    """One page newest first by event timestamp: the first page, or the one below `before`,
+    cut at the first page's watermark `upto` (so rows that arrived since are left to the poll)."""
+    if before is not None and upto is not None:
+        watermark = upto
     else:
         # Read before the page, so that anything stored while the page is read has a higher id
         # and is left to the poll instead of being shown twice.
@@ -204,19 +175,10 @@ def feed_page(
     if filters.hides_everything_asked:
         return FeedPage(events=[], older=None, watermark=watermark)
     events = feed_events(workspace=workspace, filters=filters).filter(id__lte=watermark)
-    if before is not None:
-        # `timestamp <= t` bounds the index scan; the OR only sorts out ties on t.
-        events = events.filter(
-            Q(timestamp__lte=before.timestamp)
-            & (Q(timestamp__lt=before.timestamp) | Q(id__lt=before.id))
-        )
-    rows = list(events.newest_first()[: limit + 1])
-    older = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        older = Cursor(timestamp=last.timestamp, id=last.id, watermark=watermark)
-    return FeedPage(events=rows, older=older, watermark=watermark)
+    page = keyset_page(
+        events, moment_field="timestamp", nullable=False, size=limit, after=before, before=None
+    )
+    return FeedPage(events=page.rows, older=page.older, watermark=watermark)
 
 
 def feed_updates(
@@ -264,4 +226,36 @@ def feed_event(*, workspace: Workspace, event_id: int) -> Event | None:
         .select_related("identity__person")
         .filter(pk=event_id)
         .first()
+    )
+
+
+def timeline_page(
+    workspace: Workspace,
+    person: Person,
+    *,
+    show_hidden: bool,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int | None = None,
+) -> Page:
+    """A person's events, newest first: the events of all their identities, with the rows the
+    Feed shows (the raw message stays in the database until a row is expanded).
+
+    Each identity gets its own ordered, limited scan of `event_identity` (see
+    `windsor.paging.keyset_page`'s split): a person with a million events costs what one with
+    thirty does."""
+    identity_ids = list(
+        Identity.objects.for_workspace(workspace).filter(person=person).values_list("pk", flat=True)
+    )
+    events = Event.objects.for_workspace(workspace)
+    if not show_hidden:
+        events = events.visible()
+    return keyset_page(
+        _for_rows(events).defer("warnings"),
+        moment_field="timestamp",
+        nullable=False,
+        size=size or TIMELINE_PAGE_SIZE,
+        after=after,
+        before=before,
+        split=("identity_id", identity_ids),
     )

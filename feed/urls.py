@@ -10,4 +10,6 @@ urlpatterns = [
     path("hidden/", views.feed_hidden_toggle, name="hidden"),
     path("<int:event_id>/", views.event_detail, name="event"),
     path("<int:event_id>/raw.json", views.event_raw_download, name="event-raw"),
+    path("people/<int:person_id>/", views.timeline, name="timeline"),
+    path("people/<int:person_id>/hidden/", views.timeline_hidden_toggle, name="timeline-hidden"),
 ]

@@ -14,7 +14,9 @@ from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from feed import selectors
 from feed.models import Event
-from feed.selectors import Cursor, FeedFilters
+from feed.selectors import FeedFilters
+from people.selectors import person_for_page
+from windsor.paging import Cursor
 
 
 def _filters(request: HttpRequest) -> FeedFilters:
@@ -31,14 +33,17 @@ def _poll_query(filters: FeedFilters, *, seen: int, previous: int) -> str:
     return filters.querystring(since=min(previous, seen), after=seen)
 
 
-def _list_context(request: HttpRequest, filters: FeedFilters, before: Cursor | None) -> dict:
-    page = selectors.feed_page(workspace=request.workspace, filters=filters, before=before)
+def _list_context(
+    request: HttpRequest, filters: FeedFilters, before: Cursor | None, upto: int | None = None
+) -> dict:
+    page = selectors.feed_page(
+        workspace=request.workspace, filters=filters, before=before, upto=upto
+    )
     return {
         "filters": filters,
         "events": page.events,
         "page": page,
-        "older_query": page.older
-        and filters.querystring(before=page.older.encode(), upto=page.older.watermark),
+        "older_query": page.older and filters.querystring(before=page.older, upto=page.watermark),
         "poll_query": _poll_query(filters, seen=page.watermark, previous=page.watermark),
         "types": Event.Type.choices,
         # Called by the template only where the filter form is drawn (not for "Older" rows).
@@ -55,8 +60,10 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         # Put the remembered choice in the URL, so that the address bar reproduces the view.
         keep = {k: request.GET[k] for k in ("before", "upto") if k in request.GET}
         return redirect(f"{request.path}?{filters.querystring(**keep)}")
-    before = Cursor.decode(request.GET.get("before"), watermark=request.GET.get("upto"))
-    context = _list_context(request, filters, before)
+    before = Cursor.decode(request.GET.get("before"))
+    # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
+    upto = selectors.event_id_or_none(request.GET.get("upto"))
+    context = _list_context(request, filters, before, upto)
     if request.htmx and before is not None:
         # "Older": the rows to append, and the next Older link swapped out of band.
         return render(request, "feed/_event_page.html", context)
@@ -122,3 +129,55 @@ def event_raw_download(request: HttpRequest, event_id: int) -> HttpResponse:
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="event-{event.pk}.json"'
     return response
+
+
+# --- A person's timeline ----------------------------------------------------------------------
+# The person page (people:detail) loads this fragment with htmx: the events are the feed's, and
+# the page keeps its URL, so the pager and the toggle push the person page's address.
+
+
+def _timeline_show_hidden(request: HttpRequest) -> bool:
+    """`?hidden=1|0` when the URL says (a shared link shows what its sender saw), else the
+    member's remembered choice, shared with the Feed."""
+    asked = request.GET.get("hidden")
+    if asked in {"0", "1"}:
+        return asked == "1"
+    return hidden_events_preference(user=request.user, workspace=request.workspace)
+
+
+def _timeline_render(request: HttpRequest, person, *, show_hidden: bool, paged: bool):
+    query = request.GET if paged else {}
+    timeline = selectors.timeline_page(
+        request.workspace,
+        person,
+        show_hidden=show_hidden,
+        after=Cursor.decode(query.get("after")),
+        before=Cursor.decode(query.get("before")),
+    )
+    context = {"person": person, "timeline": timeline, "show_hidden": show_hidden}
+    return render(request, "feed/_timeline.html", context)
+
+
+@require_GET
+@workspace_required
+def timeline(request: HttpRequest, person_id: int) -> HttpResponse:
+    """One page of a person's events, for the person page."""
+    person = person_for_page(request.workspace, person_id)
+    if person is None:
+        raise Http404("No such person in this workspace.")
+    return _timeline_render(request, person, show_hidden=_timeline_show_hidden(request), paged=True)
+
+
+@require_POST
+@workspace_required
+def timeline_hidden_toggle(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Show Hidden Events on a timeline: remembered for the member (the Feed's choice too).
+    Without htmx the form posts to people:hidden_toggle, which redirects."""
+    person = person_for_page(request.workspace, person_id)
+    if person is None:
+        raise Http404("No such person in this workspace.")
+    show = request.POST.get("show") == "1"
+    hidden_events_preference_set(user=request.user, workspace=request.workspace, show=show)
+    url = f"{reverse('people:detail', args=[person.pk])}?hidden={int(show)}"
+    response = _timeline_render(request, person, show_hidden=show, paged=False)
+    return push_url(response, url)

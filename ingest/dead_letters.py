@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.db import transaction
 
 from ingest import queue
 from ingest.models import DeadLetter
+from ingest.wake import drainer_wake
 
 
 def dead_letter_reason(letter: DeadLetter) -> str:
@@ -28,16 +28,6 @@ def _encode(message: dict[str, Any]) -> bytes:
         return orjson.dumps(message)
     except orjson.JSONEncodeError:  # integers beyond 64 bits: the standard encoder keeps them
         return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def drainer_wake() -> None:
-    """Have the queue drained soon: in this process in the embedded default, else by a task."""
-    from ingest import processing, tasks
-
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        processing.drain()
-    else:
-        tasks.drain_ingest.apply_async(retry=False)
 
 
 def dead_letter_requeue(*, letter_id: int) -> int:

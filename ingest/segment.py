@@ -3,7 +3,7 @@
 The rules, once:
 
 - A request body is one message, a bare JSON array of messages, or ``{"batch": [...]}`` (every
-  sender in tests/fixtures does one of these, on every path). The batch's ``context`` and
+  sender we recorded does one of these, on every path). The batch's ``context`` and
   ``integrations`` are merged under each message's own, and its ``sentAt`` fills a message's
   missing one. ``writeKey`` is a credential: it is read for authentication and never stored.
 - ``type`` is identify, track, page, screen, group or alias (``windsor-node`` says ``user`` for
@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 
 from ingest.errors import IngestError
+from windsor.timestamps import timestamp_parse
 
 TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
 # The original Windsor SDK (windsor-node) names two of them differently.
@@ -466,26 +467,23 @@ def _message_id(raw: dict[str, Any]) -> str:
     return text
 
 
-def timestamp_parse(value: Any, key: str) -> datetime | None:
-    """An ISO-8601 string (Z, offset, or none meaning UTC) as an aware datetime."""
+def _timestamp_field(value: Any, key: str) -> datetime | None:
+    """A sender's timestamp field: absent, or an ISO-8601 string (`windsor.timestamps`)."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):
         raise InvalidMessage(f"{key} must be an ISO-8601 string")
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        return timestamp_parse(value, utc=False)
     except ValueError as exc:
         raise InvalidMessage(f"{key} is not an ISO-8601 date") from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
 
 
 def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime:
-    timestamp = timestamp_parse(raw.get("timestamp"), "timestamp")
-    original = timestamp_parse(raw.get("originalTimestamp"), "originalTimestamp")
-    sent_at = timestamp_parse(raw.get("sentAt"), "sentAt")
-    relayed = timestamp_parse(raw.get("receivedAt"), "receivedAt")
+    timestamp = _timestamp_field(raw.get("timestamp"), "timestamp")
+    original = _timestamp_field(raw.get("originalTimestamp"), "originalTimestamp")
+    sent_at = _timestamp_field(raw.get("sentAt"), "sentAt")
+    relayed = _timestamp_field(raw.get("receivedAt"), "receivedAt")
     try:
         if relayed is not None and timestamp is not None:
             # Segment already corrected it against its own receivedAt when it relayed it.

@@ -1,6 +1,6 @@
 """Process a batch of validated messages: store each message once, hand its call to people/.
 
-A message is the JSON-safe dict produced by `ingest.segment` (see common contract): workspace_id,
+A message is the JSON-safe dict `ingest.segment` produces and the queue carries: workspace_id,
 source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event, name,
 properties, traits, context, timestamp (ISO), received_at (ISO), raw.
 
@@ -10,24 +10,20 @@ properties, traits, context, timestamp (ISO), received_at (ISO), raw.
   serialization failure (e.g. a writer outside the lock) rolls back and retries the batch.
 - Inside, messages whose messageId is already stored (or repeated within the batch) are skipped:
   a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
-  rules, bulk reads and writes) and their events are inserted in one statement.
+  rules, bulk reads and writes) and `feed.services.events_write` inserts their events in one
+  statement.
 - The common case costs a fixed number of queries per batch, whatever its size.
 """
 
 import logging
 import time
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from feed.models import Event
+from feed.services import events_write, stored_message_ids
 from ingest import counters
-from people.bulk import bulk_insert_values
-from people.identity import IdentityBatch, message_time, parse_timestamp
-from people.lookups import one_of
-from people.models import Identity
+from people.identity import IdentityBatch
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +87,7 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     unique: dict[str, dict] = {}
     for message in messages:
         unique.setdefault(message["message_id"], message)
-    stored = set(
-        Event.objects.filter(one_of("message_id", unique), workspace_id=workspace_id).values_list(
-            "message_id", flat=True
-        )
-    )
+    stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
     if not new:
         return 0
@@ -103,43 +95,6 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     batch.load()
     applied = [batch.apply(m) for m in new]
     batch.save()
-    # Only messages not stored yet reach here, under the lock: a plain COPY/INSERT is safe.
-    bulk_insert_values(
-        Event,
-        [_event(m, a.identity, a.warnings) for m, a in zip(new, applied, strict=True)],
-    )
+    # Only messages not stored yet reach here, under the lock.
+    events_write(new, [a.identity for a in applied], [a.warnings for a in applied])
     return len(new)
-
-
-def _event(message: dict, identity: Identity | None, warnings: list[str]) -> dict[str, Any]:
-    """The event row of a message, by field attname."""
-    kind = message["type"]
-    if kind == "track":
-        name = message.get("event") or ""
-    elif kind in {"page", "screen"}:
-        name = message.get("name") or ""
-    else:
-        name = ""
-    return {
-        "workspace_id": message["workspace_id"],
-        "source_id": message.get("source_id"),
-        "identity_id": identity.pk if identity is not None else None,
-        "type": kind,
-        "name": name[:255],
-        "properties": message.get("properties") or {},
-        "context": message.get("context") or {},
-        "message_id": message["message_id"],
-        "timestamp": message_time(message),
-        "received_at": _received(message),
-        "hidden": kind == "page",
-        "raw": message.get("raw") or {},
-        "warnings": warnings,
-    }
-
-
-def _received(message: dict) -> datetime:
-    return (
-        parse_timestamp(message["received_at"])
-        if message.get("received_at")
-        else message_time(message)
-    )

@@ -1,7 +1,6 @@
 """Ingest paths. Trailing slashes are optional: senders are configured by hand."""
 
-from django.conf import settings
-from django.urls import path, re_path
+from django.urls import re_path
 
 from ingest import views
 
@@ -24,14 +23,12 @@ CALL_PATHS = {
 }
 
 urlpatterns = [
-    re_path(r"^v1/(?:batch|import|b)/?$", views.ingest, name="batch"),
+    # One name for the three batch paths; /v1/batch first, the one `reverse` gives.
+    re_path(r"^v1/batch/?$", views.ingest, name="batch"),
+    re_path(r"^v1/(?:import|b)/?$", views.ingest, name="batch"),
     *[
         re_path(rf"^v1/{name}/?$", views.ingest, {"call_type": call}, name=f"call-{name}")
         for name, call in CALL_PATHS.items()
     ],
     re_path(r"^hook/(?P<token>[^/]+)/?$", views.hook, name="hook"),
 ]
-
-if settings.INGEST_BENCH_VIEWS:
-    # Only for `make bench`: the same server's cost of an HTTP round trip without our work.
-    urlpatterns.append(path("bench/bare", views.bench_bare, name="bench-bare"))

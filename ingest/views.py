@@ -21,6 +21,7 @@ from ingest.body import body_inflate, json_decode, too_large
 from ingest.errors import IngestError
 from ingest.queue import QueueUnavailable
 from ingest.segment import Limits, Parsed, Payload, Rejection, messages_parse, payload_from_json
+from ingest.wake import drainer_wake
 
 logger = logging.getLogger(__name__)
 
@@ -124,19 +125,8 @@ def _enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> None:
         raise IngestError(
             503, "unavailable", "Cannot keep messages right now; retry later.", retry_after=10
         ) from None
-    if not wake:
-        return
-    from ingest import processing, tasks  # the worker's code, only needed when waking it
-
-    try:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            # The embedded default: no worker, so drain here; the inbox already holds the data.
-            processing.drain()
-        else:
-            tasks.drain_ingest.apply_async(retry=False)
-    except Exception:
-        # The records are kept either way; beat's periodic drain picks them up.
-        logger.exception("ingest: could not wake a drainer")
+    if wake:
+        drainer_wake()
 
 
 def _log_refused(source: Sender, received_at: datetime, exc: IngestError) -> None:
@@ -207,10 +197,3 @@ def ingest(request: HttpRequest, call_type: str | None = None) -> HttpResponse:
 def hook(request: HttpRequest, token: str) -> HttpResponse:
     """The original Windsor SDK: POST /hook/<token> with a batch of `user` and `event` calls."""
     return _ingest(request, call_type=None, path_token=token)
-
-
-@csrf_exempt
-def bench_bare(request: HttpRequest) -> HttpResponse:
-    """The benchmark's baseline: reads the body and answers like ingest, doing nothing else."""
-    request.read(settings.INGEST_MAX_REQUEST_BYTES + 1)
-    return JsonResponse({"success": True})

@@ -27,9 +27,9 @@ Which ids make one person
   earlier link arrives late, the id (with its traits and events) moves to that user's person.
   Once an id becomes a userId or is named in an alias, its soft link stops applying and it leaves
   the person it was following.
-- `Identity.linked_at/linked_by_message_id/linked_to` say why an id is where it is: for a free
-  anonymous id its earliest soft link, for an aliased id the earliest alias naming it (and the
-  other id of that alias), for a plain user id nothing.
+- `Identity.linked_at/linked_by_message_id/linked_by_type/linked_to` say why an id is where it
+  is: for a free anonymous id its earliest soft link, for an aliased id the earliest alias naming
+  it (and the other id of that alias), for a plain user id nothing.
 - So a person is: one hard cluster (all user ids and aliased ids linked by aliases) plus the free
   anonymous ids whose earliest soft link points into it, or a single free anonymous id with no
   link yet (the placeholder person that a later identify or alias completes).
@@ -57,7 +57,7 @@ Traits, groups, seen
 Bulk
 - `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
   rules in memory (one method per rule: identify, track, group, alias), then writes groups,
-  people, identities with bulk statements (people/bulk.py: COPY on PostgreSQL). A merge costs
+  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). A merge costs
   no event writes, only the re-pointed identities and the redirect of person rows previously
   merged into the loser, so it takes the same time for 10 or 100k events (see bench/worker.py).
   The caller (ingest.services) holds the per-workspace lock, skips messages already stored
@@ -67,15 +67,16 @@ Bulk
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
-from people.bulk import bulk_insert, bulk_update
-from people.lookups import one_of
 from people.models import Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
+from windsor.bulk import bulk_insert, bulk_update
+from windsor.lookups import one_of
+from windsor.timestamps import timestamp_parse
 
 logger = logging.getLogger(__name__)
 
@@ -113,13 +114,6 @@ def usable_id(value: Any) -> str | None:
     if text.lower() in JUNK_IDS:
         return None
     return text[:255]
-
-
-def parse_timestamp(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def version_of(moment: datetime, message_id: str) -> Version:
@@ -224,8 +218,11 @@ IDENTITY_FIELDS = [
     "event_count",
     "linked_at",
     "linked_by_message_id",
+    "linked_by_type",
     "linked_to",
 ]
+# Why an id is on its person: (when, by which messageId, the other id, that message's type).
+Link = tuple[datetime, str, str, str]
 
 
 @dataclass(eq=False)
@@ -374,22 +371,24 @@ class IdentityBatch:
             self.person_of[value].touched = True
         return identity
 
-    def _soft_link(self, anonymous_id: str, user_id: str, moment: datetime, mid: str) -> None:
+    def _soft_link(
+        self, anonymous_id: str, user_id: str, moment: datetime, mid: str, kind: str
+    ) -> None:
         identity = self._ensure(anonymous_id, ANONYMOUS)
         # Only a free id follows (and records) its soft link; once it is a user id or aliased it
         # never becomes free again, so ignoring later links keeps the result order-independent.
-        if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id)):
+        if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id, kind)):
             self._move(anonymous_id, self.person_of[user_id])
 
     def _alias_link(self, identity: IdentityRow, moment: datetime, mid: str, other: str) -> None:
         """Mark an id as named in an alias; its link becomes the earliest alias naming it."""
         if not identity.aliased:
             identity.aliased = True
-            self._set_link(identity, (moment, mid, other))
+            self._set_link(identity, (moment, mid, other, "alias"))
         else:
-            self._earlier_link(identity, (moment, mid, other))
+            self._earlier_link(identity, (moment, mid, other, "alias"))
 
-    def _earlier_link(self, identity: IdentityRow, link: tuple[datetime, str, str]) -> bool:
+    def _earlier_link(self, identity: IdentityRow, link: Link) -> bool:
         if (
             identity.linked_at is not None
             and (
@@ -397,18 +396,19 @@ class IdentityBatch:
                 identity.linked_by_message_id,
                 identity.linked_to,
             )
-            <= link
+            <= link[:3]
         ):
             return False
         self._set_link(identity, link)
         return True
 
-    def _set_link(self, identity: IdentityRow, link: tuple[datetime, str, str] | None) -> None:
-        identity.linked_at, identity.linked_by_message_id, identity.linked_to = link or (
-            None,
-            "",
-            "",
-        )
+    def _set_link(self, identity: IdentityRow, link: Link | None) -> None:
+        (
+            identity.linked_at,
+            identity.linked_by_message_id,
+            identity.linked_to,
+            identity.linked_by_type,
+        ) = link or (None, "", "", "")
         self.dirty_identities.add(identity.value)
 
     def _seen(self, identity: IdentityRow, moment: datetime) -> None:
@@ -432,7 +432,7 @@ class IdentityBatch:
         if user_id:
             self._ensure_user(user_id)
         if user_id and anonymous_id and anonymous_id != user_id:
-            self._soft_link(anonymous_id, user_id, moment, mid)
+            self._soft_link(anonymous_id, user_id, moment, mid, message["type"])
         kind = message["type"]
         if kind == "alias":
             return self.alias(message, user_id, anonymous_id, moment, warnings)
@@ -610,7 +610,7 @@ class IdentityBatch:
 
 def message_time(message: dict) -> datetime:
     """The message's timestamp (ingest already corrected it for clock skew), else received_at."""
-    return parse_timestamp(message.get("timestamp") or message["received_at"])
+    return timestamp_parse(message.get("timestamp") or message["received_at"])
 
 
 def _context_traits(message: dict) -> dict:

@@ -138,6 +138,9 @@ class Identity(models.Model):
     linked_at = models.DateTimeField(null=True, blank=True)
     linked_by_message_id = models.CharField(max_length=100, blank=True)
     linked_to = models.CharField(max_length=255, blank=True)
+    # The type of that message (identify, track, alias, ...), kept so that the identities card
+    # says what linked the id without looking the event up.
+    linked_by_type = models.CharField(max_length=10, blank=True)
     # True once an alias named this id (as previousId or userId): a hard link, never undone.
     aliased = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

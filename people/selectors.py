@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.expressions import OrderBy
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
-from feed.models import Event
 from people.models import Group, Identity, Person
+from windsor.paging import Cursor, Page, keyset_page
 
 PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -54,150 +52,6 @@ LIST_COLUMNS = (
     "group__name",
     "group__group_id",
 )
-
-
-# --- Keyset cursors ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """The sort key of one row: (moment, id). The moment is None for people never seen."""
-
-    moment: datetime | None
-    id: int
-
-    def encode(self) -> str:
-        micros = "n" if self.moment is None else str(_to_micros(self.moment))
-        return f"{micros}.{self.id}"
-
-    @classmethod
-    def decode(cls, value: str | None) -> Cursor | None:
-        """A cursor from the URL, or None when absent or not one of ours (a hand-edited URL)."""
-        if not value or len(value) > 60:
-            return None
-        micros, _, ident = value.partition(".")
-        try:
-            pk = int(ident)
-            moment = None if micros == "n" else _from_micros(int(micros))
-        except (ValueError, OverflowError, OSError):
-            return None
-        return cls(moment=moment, id=pk)
-
-
-def _to_micros(moment: datetime) -> int:
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _from_micros(micros: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=micros)
-
-
-def _older_than(moment_field: str, cursor: Cursor, *, nullable: bool) -> Q:
-    """Rows after `cursor` in (moment DESC NULLS FIRST, id DESC) order.
-
-    `moment <= c AND (moment < c OR id < i)` rather than a plain OR, so that PostgreSQL can start
-    the index scan at the cursor instead of filtering every newer row.
-    """
-    if cursor.moment is None:
-        tail = Q(**{f"{moment_field}__isnull": True, "id__lt": cursor.id})
-        return tail | Q(**{f"{moment_field}__isnull": False}) if nullable else tail
-    return Q(**{f"{moment_field}__lte": cursor.moment}) & (
-        Q(**{f"{moment_field}__lt": cursor.moment}) | Q(id__lt=cursor.id)
-    )
-
-
-def _newer_than(moment_field: str, cursor: Cursor, *, nullable: bool) -> Q:
-    """Rows before `cursor` in (moment DESC NULLS FIRST, id DESC) order."""
-    if cursor.moment is None:
-        return Q(**{f"{moment_field}__isnull": True, "id__gt": cursor.id})
-    newer = Q(**{f"{moment_field}__gte": cursor.moment}) & (
-        Q(**{f"{moment_field}__gt": cursor.moment}) | Q(id__gt=cursor.id)
-    )
-    return newer | Q(**{f"{moment_field}__isnull": True}) if nullable else newer
-
-
-@dataclass
-class Page:
-    """One keyset page: its rows, newest first, and the cursors of the pages around it."""
-
-    rows: list[Any]
-    older: str | None = None
-    newer: str | None = None
-
-
-def _keyset_page(
-    queryset: QuerySet,
-    *,
-    moment_field: str,
-    nullable: bool,
-    size: int,
-    after: Cursor | None,
-    before: Cursor | None,
-    split: tuple[str, list[int]] | None = None,
-) -> Page:
-    """Fetch size + 1 rows to know whether another page follows, in one query."""
-    if before is not None:
-        # Going back towards the newest: read upwards from the cursor, then flip.
-        queryset = queryset.filter(_newer_than(moment_field, before, nullable=nullable))
-        rows = _first_rows(queryset, moment_field, ascending=True, limit=size + 1, split=split)
-        has_more_newer = len(rows) > size
-        rows = rows[:size][::-1]
-        page = Page(rows=rows)
-        if rows:
-            page.older = _cursor_of(rows[-1], moment_field).encode()
-            if has_more_newer:
-                page.newer = _cursor_of(rows[0], moment_field).encode()
-        return page
-    if after is not None:
-        queryset = queryset.filter(_older_than(moment_field, after, nullable=nullable))
-    rows = _first_rows(queryset, moment_field, ascending=False, limit=size + 1, split=split)
-    has_more_older = len(rows) > size
-    rows = rows[:size]
-    page = Page(rows=rows)
-    if rows:
-        if has_more_older:
-            page.older = _cursor_of(rows[-1], moment_field).encode()
-        if after is not None:
-            page.newer = _cursor_of(rows[0], moment_field).encode()
-    return page
-
-
-def _first_rows(
-    queryset: QuerySet,
-    moment_field: str,
-    *,
-    ascending: bool,
-    limit: int,
-    split: tuple[str, list[int]] | None,
-) -> list[Any]:
-    """The first `limit` rows in (moment, id) order.
-
-    With `split` (a field and its values, e.g. a person's identity ids) each value gets its own
-    ordered, limited index scan and the union of those few rows is sorted: a person with a
-    million events costs what one with thirty does. A plain `IN` would sort all their events.
-    """
-    if ascending:
-        order: tuple = (F(moment_field).asc(nulls_last=True), F("id").asc())
-    else:
-        order = newest_first(moment_field)
-    if split is None:
-        return list(queryset.order_by(*order)[:limit])
-    field, values = split
-    if len(values) <= 1 or not connection.features.supports_slicing_ordering_in_compound:
-        return list(queryset.filter(**{f"{field}__in": values}).order_by(*order)[:limit])
-    # A compound query orders by plain columns: fine here, the split moments are never null.
-    plain = (moment_field, "id") if ascending else (f"-{moment_field}", "-id")
-    branches = [queryset.filter(**{field: v}).order_by(*plain)[:limit] for v in values]
-    return list(branches[0].union(*branches[1:], all=True).order_by(*plain)[:limit])
-
-
-def newest_first(moment_field: str) -> tuple[OrderBy, OrderBy]:
-    return (F(moment_field).desc(nulls_first=True), F("id").desc())
-
-
-def _cursor_of(row: Any, moment_field: str) -> Cursor:
-    return Cursor(moment=getattr(row, moment_field), id=row.id)
 
 
 # --- People list ------------------------------------------------------------------------------
@@ -304,7 +158,7 @@ def people_page(
     size: int | None = None,
 ) -> Page:
     """One page of the People list: one query, whatever the filters."""
-    return _keyset_page(
+    return keyset_page(
         people_filtered(workspace=workspace, filters=filters),
         moment_field="last_seen",
         nullable=True,
@@ -363,32 +217,14 @@ def merge_survivor_id(workspace: Workspace, person: Person) -> int:
     return current_id
 
 
-@dataclass
-class IdentityRow:
-    identity: Identity
-    linked_by_type: str = ""
-
-
-def person_identities(workspace: Workspace, person: Person) -> list[IdentityRow]:
-    """The ids of a person with the kind of message that joined each one (two queries)."""
-    identities = list(
+def person_identities(workspace: Workspace, person: Person) -> list[Identity]:
+    """The ids of a person, user ids first; each says which kind of message linked it."""
+    return list(
         Identity.objects.for_workspace(workspace)
         .filter(person=person)
         .defer("trait_versions", "group_version")
         .order_by("-kind", "linked_at", "id")  # user ids first
     )
-    message_ids = {i.linked_by_message_id for i in identities if i.linked_by_message_id}
-    types: dict[str, str] = {}
-    if message_ids:
-        types = dict(
-            Event.objects.for_workspace(workspace)
-            .filter(message_id__in=message_ids)
-            .values_list("message_id", "type")
-        )
-    return [
-        IdentityRow(identity=i, linked_by_type=types.get(i.linked_by_message_id, ""))
-        for i in identities
-    ]
 
 
 def merged_people(workspace: Workspace, person: Person) -> list[Person]:
@@ -397,31 +233,6 @@ def merged_people(workspace: Workspace, person: Person) -> list[Person]:
         .filter(merged_into=person)
         .only("id", "name", "email", "merged_at")
         .order_by("-merged_at", "-id")[:50]
-    )
-
-
-def person_timeline(
-    *,
-    workspace: Workspace,
-    identity_ids: list[int],
-    show_hidden: bool,
-    after: Cursor | None = None,
-    before: Cursor | None = None,
-    size: int | None = None,
-) -> Page:
-    """A person's events, newest first: the events of their identities (`identity_ids`, all of
-    the person's, as `person_identities` returns them)."""
-    events = Event.objects.for_workspace(workspace)
-    if not show_hidden:
-        events = events.visible()
-    return _keyset_page(
-        events.defer("context", "warnings"),
-        moment_field="timestamp",
-        nullable=False,
-        size=size or TIMELINE_PAGE_SIZE,
-        after=after,
-        before=before,
-        split=("identity_id", identity_ids),
     )
 
 

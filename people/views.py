@@ -6,11 +6,10 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
-from accounts.preferences import hidden_events_preference, hidden_events_preference_set
+from accounts.preferences import hidden_events_preference_set
 from people import selectors
-from people.selectors import Cursor, PeopleFilters
-
-INGEST_PATH = "/v1/batch"
+from people.selectors import PeopleFilters
+from windsor.paging import Cursor
 
 
 @require_GET
@@ -28,7 +27,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         # Only asked when the page is empty: the one case where "no people at all" matters.
         "no_people_yet": first_visit and not selectors.workspace_has_people(workspace),
-        "ingest_url": request.build_absolute_uri(INGEST_PATH),
+        "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "sources_url": reverse("sources:list"),
     }
     if request.htmx and request.htmx.target == "people-results":
@@ -53,20 +52,9 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         url = reverse("people:detail", args=[survivor_id])
         query = request.GET.urlencode()
         return redirect(f"{url}?{query}" if query else url)
-    show_hidden = _show_hidden_events(request)
-    identities = selectors.person_identities(workspace, person)
-    timeline = selectors.person_timeline(
-        workspace=workspace,
-        identity_ids=[row.identity.pk for row in identities],
-        show_hidden=show_hidden,
-        after=Cursor.decode(request.GET.get("after")),
-        before=Cursor.decode(request.GET.get("before")),
-    )
-    context = {"person": person, "timeline": timeline, "show_hidden": show_hidden}
-    if request.htmx and request.htmx.target == "timeline":
-        return render(request, "people/_timeline.html", context)
-    context |= {
-        "identities": identities,
+    context = {
+        "person": person,
+        "identities": selectors.person_identities(workspace, person),
         "merged_people": selectors.merged_people(workspace, person),
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
@@ -86,16 +74,9 @@ def person_hidden_toggle(request: HttpRequest, person_id: int) -> HttpResponse:
     show = request.POST.get("show") == "1"
     hidden_events_preference_set(user=request.user, workspace=workspace, show=show)
     url = f"{reverse('people:detail', args=[person.pk])}?hidden={int(show)}"
-    if not request.htmx or person.merged_into_id:
-        return redirect(url)
-    identities = selectors.person_identities(workspace, person)
-    timeline = selectors.person_timeline(
-        workspace=workspace,
-        identity_ids=[row.identity.pk for row in identities],
-        show_hidden=show,
-    )
-    context = {"person": person, "timeline": timeline, "show_hidden": show}
-    return push_url(render(request, "people/_timeline.html", context), url)
+    # With htmx the timeline's toggle posts to feed:timeline-hidden, which swaps the timeline;
+    # this is the form's plain POST.
+    return redirect(url)
 
 
 def _without_empty(request: HttpRequest) -> str:
@@ -106,12 +87,3 @@ def _without_empty(request: HttpRequest) -> str:
             query.setlist(key, kept)
     encoded = query.urlencode()
     return f"{request.path}?{encoded}" if encoded else request.path
-
-
-def _show_hidden_events(request: HttpRequest) -> bool:
-    """`?hidden=1|0` when the URL says (a shared link shows what its sender saw), else the
-    member's remembered choice, shared with the Feed."""
-    asked = request.GET.get("hidden")
-    if asked in {"0", "1"}:
-        return asked == "1"
-    return hidden_events_preference(user=request.user, workspace=request.workspace)

@@ -96,9 +96,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "page-hiding",
         "page events are stored hidden",
-        "ingest/services.py",
-        '"hidden": kind == "page",',
-        '"hidden": False,',
+        "feed/services.py",
+        'return kind == "page"',
+        "return False",
         "tests/ingest/test_services.py",
     ),
     mutant(
@@ -253,6 +253,24 @@ MUTANTS: list[Mutant] = [
         "events = Event.objects.all()\n    if not filters.show_hidden:",
         ISOLATION,
     ),
+    Mutant(
+        # Both scopes at once: the timeline scopes the person's ids and their events, and
+        # either alone keeps another workspace's events out.
+        name="timeline-unscoped",
+        promise="a person's timeline shows only this workspace's events",
+        path="feed/selectors.py",
+        edits=(
+            (
+                "Identity.objects.for_workspace(workspace).filter(person=person)",
+                "Identity.objects.filter(person=person)",
+            ),
+            (
+                "    events = Event.objects.for_workspace(workspace)\n    if not show_hidden:",
+                "    events = Event.objects.all()\n    if not show_hidden:",
+            ),
+        ),
+        tests=(ISOLATION,),
+    ),
     mutant(
         "feed-event-unscoped",
         "another workspace's raw event is not found",
@@ -275,9 +293,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "sources-page-unscoped",
         "the Sources page lists only this workspace's sources",
-        "accounts/views.py",
-        "sources = Source.objects.for_workspace(request.workspace).prefetch_related(",
-        "sources = Source.objects.all().prefetch_related(",
+        "accounts/selectors.py",
+        "sources = list(Source.objects.for_workspace(workspace))",
+        "sources = list(Source.objects.all())",
         ISOLATION,
     ),
     mutant(
@@ -337,9 +355,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "mangled-older-link",
         "a mangled Older link shows the first page",
-        "feed/selectors.py",
-        "        if cursor_id is None:\n            return None\n",
-        "        if cursor_id is None:\n            return cls(timestamp=EPOCH, id=0)\n",
+        "windsor/paging.py",
+        "int(ident) > MAX_ID:\n            return None\n",
+        'int(ident) > MAX_ID:\n            ident = "0"\n',
         "tests/feed/test_views.py",
     ),
 ]

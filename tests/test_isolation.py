@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts import preferences
+from accounts import selectors as accounts_selectors
 from accounts.models import Membership, Source, Workspace
 from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
 from feed import selectors as feed_selectors
@@ -158,8 +159,9 @@ def case_people_list(client, world: World) -> None:
 
 
 def case_people_detail(client, world: World) -> None:
+    # The timeline is a fragment the page loads (feed:timeline, its own case).
     shows_mine_not_theirs(html_of(client.get(reverse("people:detail", args=[world.person.pk]))),
-                          "Mine Person", "MineEvent")  # fmt: skip
+                          "Mine Person", "mine-uid")  # fmt: skip
     for person in (world.their_person, world.their_merged):
         html_of(client.get(reverse("people:detail", args=[person.pk])), 404)
         html_of(client.get(reverse("people:detail", args=[person.pk]), **HTMX), 404)
@@ -171,6 +173,24 @@ def case_people_hidden_toggle(client, world: World) -> None:
     html_of(client.post(url, {"show": "1"}, **HTMX), 404)
     assert not Membership.objects.get(workspace=world.workspace).show_hidden_events
     mine = reverse("people:hidden_toggle", args=[world.person.pk])
+    html_of(client.post(mine, {"show": "1"}), 302)
+    assert Membership.objects.get(workspace=world.workspace).show_hidden_events
+
+
+def case_feed_timeline(client, world: World) -> None:
+    for person in (world.their_person, world.their_merged):
+        for query in ("?hidden=1", "?hidden=0", ""):
+            html_of(client.get(reverse("feed:timeline", args=[person.pk]) + query), 404)
+    for query in ({"hidden": "1"}, {"hidden": "0"}, {}):
+        html = html_of(client.get(reverse("feed:timeline", args=[world.person.pk]), query))
+        shows_mine_not_theirs(html, "MineEvent")
+
+
+def case_feed_timeline_hidden(client, world: World) -> None:
+    url = reverse("feed:timeline-hidden", args=[world.their_person.pk])
+    html_of(client.post(url, {"show": "1"}, **HTMX), 404)
+    assert not Membership.objects.get(workspace=world.workspace).show_hidden_events
+    mine = reverse("feed:timeline-hidden", args=[world.person.pk])
     shows_mine_not_theirs(html_of(client.post(mine, {"show": "1"}, **HTMX)), "MineEvent")
 
 
@@ -266,6 +286,8 @@ URL_CASES: dict[str, Callable] = {
     "feed:hidden": case_feed_hidden,
     "feed:event": case_feed_event,
     "feed:event-raw": case_feed_event_raw,
+    "feed:timeline": case_feed_timeline,
+    "feed:timeline-hidden": case_feed_timeline_hidden,
     "ops:status": case_ops_status,
     "ops:store-again": case_ops_store_again,
     "sources:list": case_sources_list,
@@ -357,7 +379,7 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     assert people_selectors.person_identities(w.workspace, w.their_person) == []
     rows = people_selectors.person_identities(w.workspace, w.person)
-    assert [row.identity.value for row in rows] == ["mine-uid"]
+    assert [identity.value for identity in rows] == ["mine-uid"]
 
 
 @selector_case("people.selectors.merged_people")
@@ -365,14 +387,16 @@ def _(w: World) -> None:
     assert people_selectors.merged_people(w.workspace, w.their_person) == []
 
 
-@selector_case("people.selectors.person_timeline")
+@selector_case("feed.selectors.timeline_page")
 def _(w: World) -> None:
-    page = people_selectors.person_timeline(
-        workspace=w.workspace,
-        identity_ids=list(Identity.objects.values_list("pk", flat=True)),  # every workspace's
-        show_hidden=True,
+    page = feed_selectors.timeline_page(w.workspace, w.person, show_hidden=True)
+    assert event_ids(page.rows) == acme_events(w) & set(
+        w.person.identities.values_list("events", flat=True)
     )
-    assert event_ids(page.rows) == acme_events(w)
+    assert page.rows
+    # Elsewhere's person, asked for from Acme: none of their events.
+    page = feed_selectors.timeline_page(w.workspace, w.their_person, show_hidden=True)
+    assert page.rows == []
 
 
 @selector_case("feed.selectors.feed_events")
@@ -410,6 +434,15 @@ def _(w: World) -> None:
         assert feed_selectors.feed_event(workspace=w.workspace, event_id=event.pk) is None
 
 
+@selector_case("accounts.selectors.sources_with_recent_rejections")
+def _(w: World) -> None:
+    sources = accounts_selectors.sources_with_recent_rejections(w.workspace)
+    assert sources and all(s.workspace_id == w.workspace.pk for s in sources)
+    assert w.their_source.source.pk not in {s.pk for s in sources}
+    rejected = [r for s in sources for r in s.recent_rejections]
+    assert all(r.source.workspace_id == w.workspace.pk for r in rejected)
+
+
 @selector_case("accounts.preferences.hidden_events_preference")
 def _(w: World) -> None:
     # Elsewhere's owner chose to see hidden events there; that choice does not count in Acme.
@@ -423,7 +456,7 @@ def _(w: World) -> None:
     assert Membership.objects.get(user=w.stranger).show_hidden_events
 
 
-SELECTOR_MODULES = (people_selectors, feed_selectors, preferences)
+SELECTOR_MODULES = (people_selectors, feed_selectors, preferences, accounts_selectors)
 
 
 # --- Enumeration --------------------------------------------------------------------------------

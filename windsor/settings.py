@@ -297,8 +297,6 @@ INGEST_REJECTIONS_KEPT = int(os.environ.get("INGEST_REJECTIONS_KEPT", "500"))
 # How long a process trusts a token it has checked (a revocation elsewhere takes this long to
 # reach it); 0 checks the database on every request.
 INGEST_TOKEN_CACHE_SECONDS = float(os.environ.get("INGEST_TOKEN_CACHE_SECONDS", "5"))
-# `make bench` only: exposes /bench/bare, a do-nothing view to compare the ingest path with.
-INGEST_BENCH_VIEWS = _env_bool("WINDSOR_BENCH_VIEWS", default=False)
 
 # --- Operations -------------------------------------------------------------------------------
 # /metrics answers a bearer token, or clients on these networks (requests relayed by a proxy

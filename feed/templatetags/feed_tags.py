@@ -1,9 +1,9 @@
-"""How an event reads in one line of the Feed, and its raw message pretty-printed.
+"""How an event reads in one line of the Feed and of a person's timeline (the same rows).
 
-Names are prefixed (event_..., raw_json) so that they never collide with the people tags
-loaded in the same templates. Everything here returns plain strings: the templates autoescape
-them, so a sender's `<script>` in an event name or property is shown as text. Nothing here is
-marked safe.
+Names are prefixed (event_...) so that they never collide with the people tags loaded in the
+same templates; the raw message's capped preview is `json_preview` (accounts' display tags).
+Everything here returns plain strings: the templates autoescape them, so a sender's `<script>`
+in an event name or property is shown as text. Nothing here is marked safe.
 
 The one-line summaries follow the Segment specs people actually send: e-commerce
 (`Order Completed` and friends carry revenue/total/value and currency, products, order_id),

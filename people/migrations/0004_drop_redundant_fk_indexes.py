@@ -8,7 +8,10 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('people', '0003_merge_20261123_1738'),
+        # Both people 0002s: they replace an empty merge migration (0003_merge_20261123_1738),
+        # removed; an install that applied it keeps its row in django_migrations, unused.
+        ('people', '0002_identity_aliased_identity_linked_to'),
+        ('people', '0002_people_search_indexes'),
     ]
 
     operations = [

@@ -5,11 +5,15 @@ workspace is new to the planner's statistics (a fresh install's first import, an
 sync), PostgreSQL estimates it at one row and scans the whole workspace instead of probing the
 unique index; fresh statistics fix the plan. The default (10% of the table changed) comes far
 too late for tables that double in minutes.
+
+The feed's table is feed's own migration (feed 0005): this one used to set it too, which made
+people depend on feed. Installs that ran the old version keep the setting; feed 0005 sets the
+same values again (idempotent), and unapplies before this one (feed 0004 depends on it).
 """
 
 from django.db import migrations
 
-TABLES = ["people_identity", "people_person", "feed_event"]
+TABLES = ["people_identity", "people_person"]
 
 
 def analyze_early(apps, schema_editor) -> None:
@@ -35,7 +39,6 @@ def analyze_default(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("people", "0004_drop_redundant_fk_indexes"),
-        ("feed", "0003_drop_redundant_fk_indexes"),
     ]
 
     operations = [migrations.RunPython(analyze_early, analyze_default)]

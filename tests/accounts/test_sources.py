@@ -60,3 +60,36 @@ def test_plain_members_cannot_generate_tokens(client, django_user_model, workspa
     Membership.objects.create(user=member, workspace=workspace, role=Membership.Role.MEMBER)
     client.force_login(member)
     assert client.post(reverse("sources:add"), {"name": "S", "kind": "segment"}).status_code == 403
+
+
+def test_the_sources_page_reads_only_the_last_few_rejections_of_each_source(
+    owner_client, workspace, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import RejectedMessage
+    from accounts.selectors import RECENT_REJECTIONS, sources_with_recent_rejections
+    from accounts.services import source_create
+
+    busy = source_create(workspace=workspace, name="Busy").source
+    quiet = source_create(workspace=workspace, name="Quiet").source
+    now = timezone.now()
+    for i in range(RECENT_REJECTIONS + 3):
+        RejectedMessage.objects.create(
+            source=busy, received_at=now - timedelta(minutes=i), reason=f"busy reason {i}"
+        )
+    RejectedMessage.objects.create(source=quiet, received_at=now, reason="quiet reason")
+
+    with django_assert_max_num_queries(2):
+        sources = {s.name: s for s in sources_with_recent_rejections(workspace)}
+    assert [r.reason for r in sources["Busy"].recent_rejections] == [
+        f"busy reason {i}" for i in range(RECENT_REJECTIONS)
+    ]
+    assert [r.reason for r in sources["Quiet"].recent_rejections] == ["quiet reason"]
+
+    html = owner_client.get("/sources/").content.decode()
+    assert f"busy reason {RECENT_REJECTIONS - 1}" in html
+    assert f"busy reason {RECENT_REJECTIONS}" not in html
+    assert "quiet reason" in html

@@ -50,10 +50,10 @@ STATES: dict[str, set[str]] = {
     "people-filters": {"people:list"},
     "people-no-match": {"people:list"},
     "people-older": {"people:list"},
-    "person": {"people:detail"},
-    "person-event-expanded": set(),
-    "person-hidden-shown": {"people:hidden_toggle"},
-    "person-older": {"people:detail"},
+    "person": {"people:detail", "feed:timeline"},
+    "person-event-expanded": {"feed:event"},
+    "person-hidden-shown": {"feed:timeline-hidden"},
+    "person-older": {"feed:timeline"},
     "feed": {"feed:list"},
     "feed-row-expanded": {"feed:event"},
     "feed-hidden-shown": {"feed:hidden"},
@@ -81,8 +81,9 @@ EXEMPT: dict[str, str] = {
         for name in CALL_PATHS
     },
     "ingest:hook": "the webhook ingest endpoint: JSON in, JSON out",
-    "ingest:bench-bare": "only for `make bench`: an empty response, no page",
     "feed:event-raw": "a JSON download of one raw message, no page",
+    "people:hidden_toggle": "the timeline toggle's no-script POST: a redirect to people:detail "
+    "(with htmx the toggle posts to feed:timeline-hidden)",
     "ops:healthz": "a JSON health probe, no page",
     "ops:readyz": "a JSON readiness probe, no page",
     "ops:metrics": "Prometheus text, no page",
@@ -260,7 +261,7 @@ def small_pages(monkeypatch):
     from people import selectors as people_selectors
 
     monkeypatch.setattr(people_selectors, "PEOPLE_PAGE_SIZE", 4)
-    monkeypatch.setattr(people_selectors, "TIMELINE_PAGE_SIZE", 5)
+    monkeypatch.setattr(feed_selectors, "TIMELINE_PAGE_SIZE", 5)
     monkeypatch.setattr(feed_selectors, "feed_page", partial(feed_selectors.feed_page, limit=6))
 
 
@@ -688,6 +689,8 @@ def test_pages_reflow_at_320_css_pixels_without_sideways_scrolling(
     wide = {}
     for name, path in pages.items():
         page.goto(base + path)
+        if name == "person":
+            expect(page.locator("#timeline li.event").first).to_be_visible()
         if name == "feed":
             page.locator("#feed-rows .event summary").first.press("Enter")
             expect(page.locator("#feed-rows .raw-message").first).to_be_visible()

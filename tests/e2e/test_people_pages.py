@@ -134,7 +134,7 @@ def test_person_page_shows_traits_group_audiences_and_timeline(
     expect(page.locator("#identities")).to_contain_text("usr_grace")
     events = page.locator("#timeline li.event")
     expect(events).to_have_count(4)
-    expect(events.first).to_contain_text("Identified")
+    expect(events.first).to_contain_text("Identify")
     expect(events.nth(1)).to_contain_text("Order Completed")
     expect(page.locator("#timeline")).not_to_contain_text("Pricing")
 

@@ -83,7 +83,7 @@ def test_long_values_are_cut():
 @pytest.mark.parametrize(
     "raw", [{"a": "<b>"}, {"nested": {"list": [1, None, True], "empty": {}, "none": []}}]
 )
-def test_raw_json_is_indented_plain_text(raw):
+def test_json_preview_is_indented_plain_text(raw):
     preview = json_preview(raw)
     assert preview.text == json.dumps(raw, indent=2, ensure_ascii=False)
     assert json.loads(preview.text) == raw
@@ -91,7 +91,7 @@ def test_raw_json_is_indented_plain_text(raw):
     assert not hasattr(preview.text, "__html__")
 
 
-def test_raw_json_is_cut_in_depth_and_size():
+def test_json_preview_is_cut_in_depth_and_size():
     deep: dict = {"leaf": 1}
     for level in range(900):
         deep = {f"k{level}": deep, "x": [1, 2]}

@@ -123,12 +123,12 @@ def test_poll_rejects_a_bad_cursor(owner_client, workspace, query):
     "query,rows",
     [
         # A cursor we cannot read shows the first page.
-        ("before=x_y", ["Clicked"]),
-        ("before=1_" + "9" * 25, ["Clicked"]),
-        ("before=" + "9" * 40 + "_1", ["Clicked"]),
-        ("before=_", ["Clicked"]),
+        ("before=x.y", ["Clicked"]),
+        ("before=1." + "9" * 25, ["Clicked"]),
+        ("before=" + "9" * 40 + ".1", ["Clicked"]),
+        ("before=.", ["Clicked"]),
         # A readable cursor with a mangled watermark still pages below the cursor (here, 1970).
-        ("before=5_5&upto=-3", []),
+        ("before=5.5&upto=-3", []),
     ],
 )
 def test_a_mangled_older_link_still_answers(owner_client, send, query, rows):
@@ -283,13 +283,17 @@ def test_a_hostile_raw_message_renders_a_small_page_and_downloads_whole(owner_cl
     for url, headers in (
         (f"/feed/{event.pk}/", {}),
         (f"/feed/{event.pk}/", HTMX),
-        (f"/people/{event.identity.person_id}/?hidden=1", {}),
     ):
         page = owner_client.get(url, **headers)
         assert page.status_code == 200
         assert len(page.content) < 100 * 1024, (url, len(page.content))
         assert f'href="{download_url}"' in page.content.decode()
         assert "show all" in page.content.decode().lower()
+
+    # The person's timeline shows the same rows as the Feed: the raw loads when a row is expanded.
+    timeline = owner_client.get(f"/feed/people/{event.identity.person_id}/?hidden=1")
+    assert timeline.status_code == 200 and len(timeline.content) < 100 * 1024
+    assert f'hx-get="/feed/{event.pk}/"' in timeline.content.decode()
 
     download = owner_client.get(download_url)
     assert download.status_code == 200

@@ -7,10 +7,13 @@ from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from accounts.services import workspace_create
+from ingest.services import batch_process
 from people import selectors
-from people.models import Person
-from people.selectors import Cursor, PeopleFilters
+from people.models import Identity, Person
+from people.selectors import PeopleFilters
+from tests.people.conftest import message
 from tests.people.factories import PeopleFactory
+from windsor.paging import Cursor
 
 pytestmark = pytest.mark.django_db
 
@@ -351,15 +354,21 @@ def test_person_without_email_is_marked(owner_client, people):
 
 
 def test_identity_shows_which_kind_of_message_linked_it(owner_client, people):
-    person = people.person(user_id="u-new", name="Linked")
-    people.person(user_id="u-old")
-    people.event(person, type="alias", name="")
-    event = person.identities.get().events.get()
-    person.identities.update(linked_by_message_id=event.message_id)
+    # The worker records the linking message's type on the identity; the card reads it there.
+    batch_process(
+        [
+            message(people.workspace, "track", user_id="u-1", anonymous_id="anon-1", event="Hi"),
+            message(people.workspace, "alias", previous_id="old-1", user_id="u-1", minute=1),
+        ]
+    )
+    person = Person.objects.get(identities__value="u-1")
+    soft = Identity.objects.get(value="anon-1")
+    alias = Identity.objects.get(value="old-1")
 
     html = owner_client.get(detail(person)).content.decode()
 
-    assert f"by alias message <code>{event.message_id}</code>" in html
+    assert f"by track message <code>{soft.linked_by_message_id}</code>" in html
+    assert f"by alias message <code>{alias.linked_by_message_id}</code>" in html
 
 
 def test_person_of_another_workspace_is_not_found(owner_client, people, other_workspace):
@@ -370,8 +379,6 @@ def test_person_of_another_workspace_is_not_found(owner_client, people, other_wo
 
     assert owner_client.get(detail(mine)).status_code == 200
     assert owner_client.get(detail(theirs)).status_code == 404
-    timeline = {"HX-Request": "true", "HX-Target": "timeline"}
-    assert owner_client.get(detail(theirs), headers=timeline).status_code == 404
 
 
 def test_merged_person_redirects_to_the_survivor_across_a_chain(owner_client, people):
@@ -396,160 +403,6 @@ def test_survivor_lists_the_people_merged_into_it(owner_client, people):
 
     assert "Merged in" in html
     assert f"Person #{merged.pk}" in html
-
-
-def test_timeline_is_newest_first_and_hides_page_events_by_default(owner_client, people):
-    person = people.person(name="Ada")
-    people.event(person, name="Signed Up", minutes_ago=30)
-    people.event(person, type="page", name="Pricing", minutes_ago=20)
-    people.event(person, name="Order Completed", minutes_ago=10)
-
-    html = owner_client.get(detail(person)).content.decode()
-
-    assert html.index("Order Completed") < html.index("Signed Up")
-    assert "Pricing" not in html
-    assert "Show Hidden Events" in html
-
-
-def toggle(person: Person) -> str:
-    return reverse("people:hidden_toggle", args=[person.pk])
-
-
-def test_show_hidden_events_reveals_pages_and_is_remembered(owner, owner_client, people):
-    person = people.person(name="Ada")
-    people.event(person, type="page", name="Pricing")
-    membership = Membership.objects.get(user=owner)
-
-    response = owner_client.post(toggle(person), {"show": "1"})
-    assert response.status_code == 302
-    assert response["Location"] == f"{detail(person)}?hidden=1"
-    membership.refresh_from_db()
-    assert membership.show_hidden_events is True
-    assert "Pricing" in owner_client.get(response["Location"]).content.decode()
-    # Remembered: the page without ?hidden= shows them too.
-    assert "Pricing" in owner_client.get(detail(person)).content.decode()
-
-    owner_client.post(toggle(person), {"show": "0"})
-    membership.refresh_from_db()
-    assert membership.show_hidden_events is False
-    assert "Pricing" not in owner_client.get(detail(person)).content.decode()
-
-
-def test_hidden_in_the_url_wins_over_the_remembered_choice_without_changing_it(
-    owner, owner_client, people
-):
-    person = people.person(name="Ada")
-    people.event(person, type="page", name="Pricing")
-
-    assert "Pricing" in owner_client.get(detail(person), {"hidden": "1"}).content.decode()
-    assert not Membership.objects.get(user=owner).show_hidden_events
-
-
-def test_htmx_toggle_swaps_the_timeline_and_pushes_the_url(owner_client, people):
-    person = people.person(name="Ada")
-    people.event(person, type="page", name="Pricing")
-
-    response = owner_client.post(toggle(person), {"show": "1"}, headers={"HX-Request": "true"})
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="timeline"')
-    assert "Pricing" in html
-    assert "Hide Hidden Events" in html
-    assert response["HX-Push-Url"] == f"{detail(person)}?hidden=1"
-
-
-def test_toggle_needs_a_post_and_a_person_of_the_workspace(
-    owner, owner_client, people, other_workspace
-):
-    person = people.person(name="Ada")
-    theirs = Person.objects.create(workspace=other_workspace, name="Theirs")
-
-    assert owner_client.get(toggle(person), {"show": "1"}).status_code == 405
-    assert owner_client.post(toggle(theirs), {"show": "1"}).status_code == 404
-    assert not Membership.objects.get(user=owner).show_hidden_events
-
-
-def test_the_feeds_hidden_events_choice_applies_to_timelines(owner, owner_client, people):
-    person = people.person(name="Ada")
-    people.event(person, type="page", name="Pricing")
-    Membership.objects.filter(user=owner).update(show_hidden_events=True)
-
-    assert "Pricing" in owner_client.get(detail(person)).content.decode()
-
-
-def test_timeline_includes_events_of_every_identity(owner_client, people):
-    person = people.person(user_id="u-1", anonymous_id="a-1", name="Ada")
-    people.event(person, name="As User")
-    anonymous = person.identities.get(kind="anonymous")
-    event = people.event(person, name="As Visitor")
-    event.identity = anonymous
-    event.save()
-
-    html = owner_client.get(detail(person)).content.decode()
-
-    assert "As User" in html
-    assert "As Visitor" in html
-
-
-def test_timeline_pages_by_keyset(owner_client, people, monkeypatch):
-    monkeypatch.setattr(selectors, "TIMELINE_PAGE_SIZE", 2)
-    person = people.person(name="Ada")
-    for i in range(5):
-        people.event(person, name=f"Step {i}", minutes_ago=i)
-
-    first = owner_client.get(detail(person)).content.decode()
-    assert "Step 0" in first and "Step 1" in first and "Step 2" not in first
-    older = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
-    second = owner_client.get(
-        detail(person) + older, headers={"HX-Request": "true", "HX-Target": "timeline"}
-    )
-    html = second.content.decode()
-    assert "Step 2" in html and "Step 3" in html and "Step 1" not in html
-    assert "<html" not in html
-
-
-def test_timeline_pages_interleave_the_events_of_several_identities(people):
-    person = people.person(user_id="u-1", anonymous_id="a-1", name="Ada")
-    other = people.person(user_id="u-2", name="Someone Else")
-    people.event(other, name="Not Ada", minutes_ago=5)
-    identities = list(person.identities.order_by("id"))
-    made = []
-    for minute in range(9):
-        event = people.event(person, name=f"Step {minute}", minutes_ago=minute)
-        event.identity = identities[minute % 2]
-        event.save()
-        made.append(event.pk)
-    ids = [i.pk for i in identities]
-
-    pages, after = [], None
-    while True:
-        page = selectors.person_timeline(
-            workspace=people.workspace, identity_ids=ids, show_hidden=False, after=after, size=4
-        )
-        pages.append([e.pk for e in page.rows])
-        if not page.older:
-            break
-        after = Cursor.decode(page.older)
-    assert pages == [made[0:4], made[4:8], made[8:9]]
-
-    back = selectors.person_timeline(
-        workspace=people.workspace,
-        identity_ids=ids,
-        show_hidden=False,
-        before=Cursor.decode(page.newer),
-        size=4,
-    )
-    assert [e.pk for e in back.rows] == made[4:8]
-
-
-def test_event_rows_carry_the_raw_message(owner_client, people):
-    person = people.person(name="Ada")
-    event = people.event(person, name="Order Completed", properties={"revenue": 42})
-
-    html = owner_client.get(detail(person)).content.decode()
-
-    assert f"&quot;messageId&quot;: &quot;{event.message_id}&quot;" in html
 
 
 def test_person_page_runs_a_fixed_number_of_queries(
@@ -588,7 +441,8 @@ def test_sender_values_are_escaped_everywhere(owner_client, people):
     )
     people.event(person, name=XSS, properties={XSS: XSS})
 
-    for url in (LIST, detail(person)):
+    timeline = reverse("feed:timeline", args=[person.pk])
+    for url in (LIST, detail(person), timeline):
         html = owner_client.get(url).content.decode()
         assert "<script>alert" not in html
         assert "<img src=x" not in html

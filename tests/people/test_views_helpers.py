@@ -1,12 +1,11 @@
 """The helpers the People templates use to show sender values: plain text, never markup."""
 
-from types import SimpleNamespace
-
 from django.http import QueryDict
 from django.utils.safestring import SafeData
 
-from people.selectors import Cursor, TraitRow, trait_rows
-from people.templatetags.people_tags import key_properties, query_with, timeline_summary
+from people.selectors import TraitRow, trait_rows
+from people.templatetags.people_tags import query_with
+from windsor.paging import Cursor
 
 
 def test_nested_traits_become_readable_rows():
@@ -52,33 +51,6 @@ def test_trait_values_are_never_marked_safe():
     for row in rows:
         assert not isinstance(row.key, SafeData)
         assert not isinstance(row.value, SafeData)
-
-
-def test_key_properties_prefers_known_keys_skips_nested_and_shortens():
-    shown = key_properties(
-        {"zeta": "z", "revenue": 12.5, "nested": {"a": 1}, "url": "https://x.test/" + "p" * 100}
-    )
-
-    assert shown[0] == ("url", "https://x.test/" + "p" * 44 + "…")
-    assert shown[1] == ("revenue", "12.5")
-    assert shown[2] == ("zeta", "z")
-
-
-def event(type: str, raw: dict, properties: dict | None = None) -> SimpleNamespace:
-    return SimpleNamespace(type=type, raw=raw, properties=properties or {})
-
-
-def test_event_summary_shows_traits_for_identify_and_group_and_the_merged_id_for_alias():
-    identify = event("identify", {"traits": {"email": "a@example.com", "plan": "pro"}})
-    group = event("group", {"groupId": "acme", "traits": {"name": "Acme"}})
-    alias = event("alias", {"previousId": "anon-1", "userId": "u-1"})
-    track = event("track", {}, {"revenue": 3})
-
-    assert timeline_summary(identify) == [("email", "a@example.com"), ("plan", "pro")]
-    assert timeline_summary(group) == [("group id", "acme"), ("name", "Acme")]
-    assert timeline_summary(alias) == [("previous id", "anon-1")]
-    assert timeline_summary(track) == [("revenue", "3")]
-    assert timeline_summary(event("identify", {"traits": "junk"})) == []
 
 
 def test_query_with_replaces_and_drops_parameters():

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from accounts.models import Membership, Workspace
-from accounts.services import source_create
+from accounts.services import source_create, workspace_create
 
 
 class Command(BaseCommand):
@@ -21,7 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args, workspace: str, name: str, owner: str | None, **options) -> None:
         ws = Workspace.objects.filter(name=workspace).order_by("id").first()
         if ws is None:
-            ws = Workspace.objects.create(name=workspace)
+            # Through the signup's service; the owner, when given, is attached below.
+            ws = workspace_create(name=workspace, owner=None)
             self.stdout.write(f"Created workspace {workspace!r}.")
         if owner:
             user, created = get_user_model().objects.get_or_create(

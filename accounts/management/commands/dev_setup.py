@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from accounts.models import Membership, Workspace
-from accounts.services import source_create, source_for_token
+from accounts.models import Membership
+from accounts.services import source_create, source_for_token, workspace_create
 
 DEV_EMAIL = "admin@example.com"
 
@@ -40,8 +40,7 @@ class Command(BaseCommand):
 
         membership = Membership.objects.filter(user=user).select_related("workspace").first()
         if membership is None:
-            workspace = Workspace.objects.create(name="My startup")
-            Membership.objects.create(user=user, workspace=workspace, role=Membership.Role.OWNER)
+            workspace = workspace_create(name="My startup", owner=user)
         else:
             workspace = membership.workspace
 

@@ -1,0 +1,46 @@
+"""The import direction of the apps (accounts <- people <- feed <- ingest), checked on the source:
+a module that imports against it fails here, naming the file."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports at any level (the top-level package name and the full one)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def offenders(app: str, forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / app).rglob("*.py")
+        for name in imports_of(path)
+        if name.split(".")[0] in forbidden
+    )
+
+
+def test_people_imports_nothing_of_feed_or_ingest():
+    assert offenders("people", ("feed", "ingest")) == []
+
+
+def test_feed_imports_nothing_of_ingest():
+    assert offenders("feed", ("ingest",)) == []
+
+
+def test_accounts_imports_no_app_above_it():
+    assert offenders("accounts", ("people", "feed", "ingest")) == []
+
+
+def test_the_ingest_view_loads_no_worker_code():
+    # Waking a drainer (ingest/wake.py) imports the worker's modules only when it wakes one.
+    worker = {"ingest.processing", "ingest.tasks", "ingest.services", "ingest.dead_letters"}
+    found = imports_of(ROOT / "ingest" / "views.py")
+    assert not found & worker
