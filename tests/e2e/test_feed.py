@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from accounts.models import Membership
 from feed.models import Event
 from ingest.services import batch_process
+from tests.e2e.waits import settled
 from tests.feed.conftest import message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,13 +33,6 @@ def rows(page):
 
 def row(page, text: str):
     return page.locator("#feed-rows .event", has_text=text)
-
-
-def settled(page) -> None:
-    """Wait until htmx has finished swapping: new content is wired up (hx- attributes
-    processed) only when it settles, a moment after it appears."""
-    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
-    expect(page.locator(busy)).to_have_count(0)
 
 
 def test_page_events_stay_hidden_until_asked_and_the_choice_survives_a_reload(

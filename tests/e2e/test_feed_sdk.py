@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from segment.analytics import Client
 
 from feed.models import Event
+from tests.e2e.waits import settled
 
 pytestmark = [
     pytest.mark.e2e,
@@ -123,9 +124,11 @@ def test_sdk_events_filter_expand_and_show_scripts_as_text(
     page.wait_for_url(re.compile(r"/feed/\?hidden=0&type=screen$"))
     expect(page.locator("#feed-rows .event")).to_have_count(1)
     expect(row(page, "Settings")).to_be_visible()
+    settled(page)
     page.select_option("#filter-type", "")
     # The filters swap the list: wait for the new one before typing into it.
     page.wait_for_url(re.compile(r"/feed/\?hidden=0$"))
+    settled(page)
     page.fill("#filter-name", "Order Completed")
     page.click("#apply-filters")
     page.wait_for_url(re.compile(r"name=Order\+Completed"))
