@@ -44,13 +44,9 @@ class InvitedSignupForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
+    # Any role is valid input; whether this inviter may give it is accounts/team.py's call (403).
     email = forms.EmailField(max_length=254)
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
-
-    def __init__(self, *args, roles: list[str], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # Only the roles the inviter may give are offered (and accepted).
-        self.fields["role"].choices = [(r, Membership.Role(r).label) for r in roles]
 
 
 class RoleForm(forms.Form):

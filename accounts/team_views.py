@@ -67,7 +67,8 @@ def _render_members(
         "rows": rows,
         "invitations": invitations,
         "can_manage": me.can_manage_members,
-        "form": form or InvitationForm(roles=grantable),
+        "form": form or InvitationForm(),
+        "role_choices": [(r, Membership.Role(r).label) for r in grantable],
         "issued": issued,
         "issued_link": invitation_link(request, issued.token) if issued else None,
         "mailed": mailed,
@@ -96,7 +97,7 @@ def _send(request: HttpRequest, issued: team.IssuedInvitation) -> HttpResponse:
 @require_POST
 def invitation_create_view(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
-    form = InvitationForm(request.POST, roles=team.roles_grantable_by(actor))
+    form = InvitationForm(request.POST)
     if not form.is_valid():
         return _render_members(request, form=form, status=400)
     try:
