@@ -237,6 +237,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         invitation.state == Invitation.State.ACCEPTED
         and user.is_authenticated
         and invitation.accepted_by_id == user.pk
+        and any(m.workspace_id == invitation.workspace_id for m in request.memberships)  # type: ignore[attr-defined]
     ):
         # Signed up with this link, then logged in: go straight in.
         workspace_choose(request, invitation.workspace_id)

@@ -212,3 +212,16 @@ def test_the_invitation_token_is_redacted_from_logged_paths():
     token = "wsi_" + "A" * 43
     line = redact(f'"GET /invite/{token}/ HTTP/1.1" 200')
     assert token not in line and "[redacted]" in line
+
+
+def test_a_used_link_does_not_take_back_in_someone_who_left(
+    client, owner_client, workspace, django_user_model
+):
+    token = invite(owner_client, role=Role.MEMBER)
+    ada = django_user_model.objects.create_user(username="ada@example.com", password="x" * 12)
+    client.force_login(ada)
+    client.post(reverse("invitation", args=[token]))
+    client.post(reverse("members:leave"))
+    response = client.get(reverse("invitation", args=[token]))
+    assert response.status_code == 410 and b"already used" in response.content
+    assert not Membership.objects.filter(user=ada).exists()
