@@ -225,3 +225,18 @@ def test_a_used_link_does_not_take_back_in_someone_who_left(
     response = client.get(reverse("invitation", args=[token]))
     assert response.status_code == 410 and b"already used" in response.content
     assert not Membership.objects.filter(user=ada).exists()
+
+
+def test_a_link_accepted_in_two_tabs_at_once_makes_one_membership(
+    owner, workspace, django_user_model
+):
+    # Both requests read the invitation as pending before either accepted it.
+    actor = Membership.objects.get(user=owner)
+    issued = team.invitation_create(actor=actor, email="ada@example.com", role=Role.MEMBER)
+    seen_pending = team.invitation_for_token(issued.token)
+    first = django_user_model.objects.create_user(username="a@example.com", password="x" * 12)
+    second = django_user_model.objects.create_user(username="b@example.com", password="x" * 12)
+    assert team.invitation_accept(invitation=seen_pending, user=first) is not None
+    assert team.invitation_accept(invitation=seen_pending, user=second) is None
+    assert not Membership.objects.filter(user=second).exists()
+    assert Invitation.objects.get().accepted_by == first
