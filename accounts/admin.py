@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.models import Membership, RejectedMessage, Source, Workspace
+from accounts.models import AuditEntry, Invitation, Membership, RejectedMessage, Source, Workspace
 from accounts.services import source_revoke
 
 
@@ -21,7 +21,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "workspace", "role", "created_at"]
+    list_display = ["user", "workspace", "role", "created_at", "last_active_at"]
     list_filter = ["role"]
     autocomplete_fields = ["user", "workspace"]
 
@@ -70,3 +70,31 @@ class RejectedMessageAdmin(admin.ModelAdmin):
     list_display = ["source", "received_at", "index", "reason"]
     list_filter = ["source"]
     readonly_fields = ["source", "received_at", "index", "reason", "excerpt"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "workspace", "role", "invited_by", "sent_at", "expires_at", "state"]
+    search_fields = ["email", "workspace__name"]
+    # The hash is never shown; invitations are issued on the Members page, where the link is.
+    exclude = ["token_hash"]
+    readonly_fields = ["sent_at", "expires_at", "accepted_at", "accepted_by", "revoked_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "workspace", "actor_label", "action", "target"]
+    list_filter = ["action"]
+
+    # Append-only: the log is not edited, even by staff.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

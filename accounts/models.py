@@ -10,6 +10,14 @@ class Workspace(models.Model):
         return self.name
 
 
+class MembershipQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "MembershipQuerySet":
+        return self.filter(workspace=workspace)
+
+    def owners(self) -> "MembershipQuerySet":
+        return self.filter(role=Membership.Role.OWNER)
+
+
 class Membership(models.Model):
     class Role(models.TextChoices):
         OWNER = "owner", "Owner"
@@ -24,6 +32,10 @@ class Membership(models.Model):
     # The Feed's and timelines' "Show Hidden Events" choice, remembered across visits.
     show_hidden_events = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Written at login and at most once per ACTIVITY_RESOLUTION by accounts/middleware.py.
+    last_active_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -36,6 +48,14 @@ class Membership(models.Model):
     @property
     def can_manage_sources(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+    @property
+    def can_manage_members(self) -> bool:
+        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
 
 
 class SourceQuerySet(models.QuerySet):
@@ -92,3 +112,107 @@ class RejectedMessage(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["source", "-received_at"], name="rejected_source_recent")]
+
+
+class InvitationQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "InvitationQuerySet":
+        return self.filter(workspace=workspace)
+
+    def pending(self) -> "InvitationQuerySet":
+        from django.utils import timezone
+
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
+class Invitation(models.Model):
+    """A single-use link into a workspace with a role (accounts/team.py states the rules).
+
+    Like a source token, the link's token is kept only as a SHA-256 digest.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Used"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.workspace} ({self.role})"
+
+    @property
+    def state(self) -> str:
+        from django.utils import timezone
+
+        if self.accepted_at is not None:
+            return self.State.ACCEPTED
+        if self.revoked_at is not None:
+            return self.State.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.State.EXPIRED
+        return self.State.PENDING
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "AuditEntryQuerySet":
+        return self.filter(workspace=workspace)
+
+
+class AuditEntry(models.Model):
+    """Who did what to whom in a workspace, and when. Append-only.
+
+    `target` is a description frozen at the time (an email, "ada@x.io: member -> admin"), not a
+    foreign key: the audit outlives the member, invitation or person it names. Deletions of
+    people will record their ids here, never their data.
+    """
+
+    class Action(models.TextChoices):
+        INVITED = "invited", "Invited"
+        INVITATION_RESENT = "invitation_resent", "Re-sent an invitation"
+        INVITATION_REVOKED = "invitation_revoked", "Revoked an invitation"
+        INVITATION_ACCEPTED = "invitation_accepted", "Joined by invitation"
+        ROLE_CHANGED = "role_changed", "Changed a role"
+        MEMBER_REMOVED = "member_removed", "Removed a member"
+        MEMBER_LEFT = "member_left", "Left the workspace"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_entries")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The actor's email when it happened: kept when the account is gone.
+    actor_label = models.CharField(max_length=254)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    target = models.CharField(max_length=500)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="audit_workspace_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.target}"

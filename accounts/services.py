@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Membership, Source, Workspace
+from accounts.models import Invitation, Membership, Source, Workspace
+from accounts.team import invitation_accept
 from accounts.tokens import token_generate, token_hash, token_matches, token_prefix
 
 User = get_user_model()
@@ -44,6 +45,29 @@ def user_signup(*, email: str, password: str, workspace_name: str) -> AbstractBa
     except IntegrityError:  # the same email signed up at the same moment
         return None
     return user
+
+
+def user_signup_invited(
+    *, email: str, password: str, invitation: Invitation
+) -> AbstractBaseUser | None:
+    """A new user who joins the invitation's workspace (no workspace of their own); None when
+    the email already has an account (nothing changes: they log in and accept) or the link was
+    used meanwhile. Timed like `user_signup`, for the same reason."""
+    if User.objects.filter(username=email).exists():
+        make_password(password)
+        return None
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=email, email=email, password=password)
+            if invitation_accept(invitation=invitation, user=user) is None:
+                raise _LinkUsed
+    except (IntegrityError, _LinkUsed):
+        return None
+    return user
+
+
+class _LinkUsed(Exception):
+    """Rolls back a signup whose invitation was used by someone else meanwhile."""
 
 
 def source_create(
@@ -93,10 +117,24 @@ def source_for_token(token: str) -> Source | None:
     return source
 
 
+def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+    """All the user's memberships, oldest first, with their workspaces (one query)."""
+    return list(Membership.objects.select_related("workspace").filter(user=user).order_by("id"))
+
+
+def membership_current(
+    memberships: list[Membership], *, workspace_id: int | None = None
+) -> Membership | None:
+    """The membership the user works in: the chosen workspace while they still belong to it,
+    else their first."""
+    for membership in memberships:
+        if membership.workspace_id == workspace_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
 def workspace_for_user(user: AbstractBaseUser) -> Workspace | None:
-    membership = (
-        Membership.objects.select_related("workspace").filter(user=user).order_by("id").first()
-    )
+    membership = membership_current(memberships_of(user))
     return membership.workspace if membership else None
 
 

@@ -1,4 +1,4 @@
-"""Throttles for login and signup, counted in Django's cache (Redis in production).
+"""Throttles for login, signup and password reset, counted in Django's cache (Redis in production).
 
 The rules:
 - A failed login counts against the account (the email typed, lower-cased) and the client IP.
@@ -6,7 +6,8 @@ The rules:
   login for that account or from that IP is refused with 429 until the window ends, even with
   the right password: otherwise the refusal would tell a guesser when a guess was right.
 - A successful login clears the account's count, not the IP's.
-- Every signup submission counts against the IP and the email typed.
+- Every signup submission, and every password-reset request, counts against the IP and the
+  email typed.
 - Windows are fixed: they start with the first counted attempt and end `window` seconds later.
 - The client IP is REMOTE_ADDR, or the entry `WINDSOR_PROXY_COUNT` from the right of
   X-Forwarded-For (each proxy appends the address it saw; entries further left are the client's
@@ -25,6 +26,7 @@ from django.shortcuts import render
 
 LOGIN = "login"
 SIGNUP = "signup"
+RESET = "reset"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ def _ip_and_account_limits(action: str) -> tuple[Limit, Limit]:
     if action == LOGIN:
         per_ip = settings.THROTTLE_LOGIN_FAILURES_PER_IP
         per_account = settings.THROTTLE_LOGIN_FAILURES_PER_ACCOUNT
+    elif action == RESET:
+        per_ip, per_account = settings.THROTTLE_RESETS_PER_IP, settings.THROTTLE_RESETS_PER_EMAIL
     else:
         per_ip, per_account = settings.THROTTLE_SIGNUPS_PER_IP, settings.THROTTLE_SIGNUPS_PER_EMAIL
     return Limit(f"{action}:ip", *per_ip), Limit(f"{action}:account", *per_account)

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import throttle
 from accounts.decorators import workspace_required
-from accounts.forms import SignupForm, SourceForm
+from accounts.forms import InvitedSignupForm, SignupForm, SourceForm
 from accounts.models import Membership, Source
 from accounts.selectors import sources_with_recent_rejections
 from accounts.services import (
@@ -23,8 +23,9 @@ from accounts.services import (
     source_revoke,
     source_rotate,
     user_signup,
+    user_signup_invited,
 )
-from accounts.signup import signup_open, signup_permitted
+from accounts.signup import session_invitation, signup_open, signup_permitted
 
 
 @method_decorator(throttle.login_throttled, name="post")
@@ -35,9 +36,30 @@ class WindsorLoginView(LoginView):
         return {**super().get_context_data(**kwargs), "signup_open": signup_open()}
 
 
+class WindsorPasswordResetView(PasswordResetView):
+    """Django's password reset, throttled like signup (per IP and per email typed).
+
+    Django's view already replies the same whether or not the email has an account, and mails
+    only accounts that have one.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        ip, email = throttle.client_ip(request), request.POST.get("email", "")
+        if throttle.throttled(throttle.RESET, ip=ip, account=email):
+            return throttle.throttled_response(request, throttle.RESET)
+        throttle.attempt_count(throttle.RESET, ip=ip, account=email)
+        return super().post(request, *args, **kwargs)
+
+
 SIGNED_UP = (
     "If {email} had no account, its workspace is ready: log in with the password you chose. "
     "If it had one, nothing was changed."
+)
+
+
+SIGNED_UP_INVITED = (
+    "If {email} had no account, it is ready and has joined {workspace}: log in with the password "
+    "you chose. If it had one, nothing was changed: log in with its password to accept."
 )
 
 
@@ -45,15 +67,32 @@ def signup(request: HttpRequest) -> HttpResponse:
     if not signup_permitted(request):
         context = {"mode": settings.WINDSOR_SIGNUP}
         return render(request, "registration/signup_closed.html", context, status=403)
-    form = SignupForm(request.POST or None)
+    invited = session_invitation(request)
+    form_class = InvitedSignupForm if invited else SignupForm
+    form = form_class(request.POST or None)
+    context = {"form": form, "invitation": invited[0] if invited else None}
     if request.method != "POST":
-        return render(request, "registration/signup.html", {"form": form})
+        return render(request, "registration/signup.html", context)
     ip, email = throttle.client_ip(request), request.POST.get("email", "")
     if throttle.throttled(throttle.SIGNUP, ip=ip, account=email):
         return throttle.throttled_response(request, throttle.SIGNUP)
     throttle.attempt_count(throttle.SIGNUP, ip=ip, account=email)
     if not form.is_valid():
-        return render(request, "registration/signup.html", {"form": form})
+        return render(request, "registration/signup.html", context)
+    if invited:
+        invitation, token = invited
+        # The same reply whether or not the email had an account; after logging in, the link
+        # takes a new account straight in, and offers an existing one the Join button.
+        user_signup_invited(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            invitation=invitation,
+        )
+        text = SIGNED_UP_INVITED.format(
+            email=form.cleaned_data["email"], workspace=invitation.workspace.name
+        )
+        messages.success(request, text)
+        return redirect(f"{reverse('login')}?next={reverse('invitation', args=[token])}")
     # The same reply whether or not the email had an account, so signup cannot be used to
     # learn who has one; the new user logs in with the password just chosen.
     user_signup(

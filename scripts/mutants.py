@@ -56,6 +56,8 @@ def mutant(name: str, promise: str, path: str, old: str, new: str, *tests: str) 
 
 TOKENS = "tests/ingest/test_tokens.py"
 ISOLATION = "tests/test_isolation.py"
+TEAM = "tests/accounts/test_team.py"
+INVITATIONS = "tests/accounts/test_invitations.py"
 
 MUTANTS: list[Mutant] = [
     # --- Storing each message once --------------------------------------------------------------
@@ -359,6 +361,97 @@ MUTANTS: list[Mutant] = [
         "int(ident) > MAX_ID:\n            return None\n",
         'int(ident) > MAX_ID:\n            ident = "0"\n',
         "tests/feed/test_views.py",
+    ),
+    # --- Team: roles, invitations, workspaces ---------------------------------------------------
+    mutant(
+        "admin-may-touch-owners",
+        "an admin cannot change or remove an owner",
+        "accounts/team.py",
+        "return actor.is_owner or not target.is_owner",
+        "return True",
+        TEAM,
+    ),
+    mutant(
+        "admin-may-grant-owner",
+        "an admin cannot invite owners or make anyone owner",
+        "accounts/team.py",
+        "        return [Role.ADMIN, Role.MEMBER]",
+        "        return [Role.OWNER, Role.ADMIN, Role.MEMBER]",
+        TEAM,
+    ),
+    mutant(
+        "member-may-manage",
+        "a member changes nothing on the Members page (403 on every action)",
+        "accounts/team.py",
+        "if actor.workspace_id != target.workspace_id or not actor.can_manage_members:",
+        "if actor.workspace_id != target.workspace_id:",
+        TEAM,
+    ),
+    mutant(
+        "last-owner-may-go",
+        "the last owner cannot leave or be demoted",
+        "accounts/team.py",
+        "if target.is_owner and _lock_owners(target.workspace) == [target.pk]:",
+        "if False:",
+        TEAM,
+    ),
+    mutant(
+        "invitation-reusable",
+        "an invitation link works once",
+        "accounts/team.py",
+        "    if locked.state != Invitation.State.PENDING:\n        return None",
+        "    if locked.state == 'never':\n        return None",
+        INVITATIONS,
+    ),
+    mutant(
+        "invitation-signup-refused-under-invite",
+        "WINDSOR_SIGNUP=invite lets the holder of a pending link sign up",
+        "accounts/signup.py",
+        "    return signup_open() or session_invitation(request) is not None",
+        "    return signup_open()",
+        INVITATIONS,
+    ),
+    mutant(
+        "member-lookup-unscoped",
+        "another workspace's member cannot be re-roled or removed (404)",
+        "accounts/team_views.py",
+        'Membership.objects.for_workspace(request.workspace).select_related("user")',
+        'Membership.objects.select_related("user")',
+        ISOLATION,
+    ),
+    mutant(
+        "invitation-lookup-unscoped",
+        "another workspace's invitation cannot be re-sent or revoked (404)",
+        "accounts/team_views.py",
+        "        Invitation.objects.for_workspace(request.workspace),"
+        "  # type: ignore[attr-defined]\n        pk=invitation_id,",
+        "        Invitation.objects.all(),\n        pk=invitation_id,",
+        ISOLATION,
+    ),
+    mutant(
+        "audit-log-unscoped",
+        "the audit log shows this workspace's entries only",
+        "accounts/team_views.py",
+        "AuditEntry.objects.for_workspace(request.workspace)[:AUDIT_PAGE_SIZE]",
+        "AuditEntry.objects.all()[:AUDIT_PAGE_SIZE]",
+        ISOLATION,
+    ),
+    mutant(
+        "switch-to-any-workspace",
+        "the switcher only switches to a workspace the user belongs to",
+        "accounts/team_views.py",
+        "    if not any(m.workspace_id == workspace_id for m in request.memberships):",
+        "    if False:",
+        ISOLATION,
+        "tests/accounts/test_workspace_switch.py",
+    ),
+    mutant(
+        "password-reset-unthrottled",
+        "password-reset requests are throttled per IP and per email",
+        "accounts/views.py",
+        "        if throttle.throttled(throttle.RESET, ip=ip, account=email):",
+        "        if False:",
+        "tests/accounts/test_password_reset.py",
     ),
 ]
 

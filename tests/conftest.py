@@ -114,7 +114,9 @@ def token(issued: IssuedToken) -> str:
 
 
 @pytest.fixture
-def owner_client(client, owner):
+def owner_client(client, owner, workspace):
+    # Logged in after joining Acme: the login stamps the membership's last activity, so pages
+    # requested within ACTIVITY_RESOLUTION write nothing (the query-count tests rely on it).
     client.force_login(owner)
     return client
 

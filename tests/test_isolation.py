@@ -19,10 +19,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts import preferences
+from accounts import preferences, team
 from accounts import selectors as accounts_selectors
-from accounts.models import Membership, Source, Workspace
+from accounts.models import AuditEntry, Invitation, Membership, Source, Workspace
 from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
+from accounts.tokens import token_hash
 from feed import selectors as feed_selectors
 from feed.models import Event
 from feed.selectors import FeedFilters
@@ -49,6 +50,10 @@ EXEMPT = {
     "signup": "creates a new workspace of one's own",
     "route:": "the root redirect to people:list",
     "route:admin/login/": "the admin's login form (throttled): no workspace yet",
+    "password_reset": "Django's password reset form: no workspace yet",
+    "password_reset_done": "says a reset mail may be on its way: no workspace data",
+    "password_reset_confirm": "sets a password from a mailed link: no workspace data",
+    "password_reset_complete": "says the password was set: no workspace data",
     "ops:healthz": "process liveness for load balancers: no data at all",
     "ops:readyz": "database and Redis readiness for orchestrators: no workspace data",
     "ops:metrics": "installation-wide figures for the operator's Prometheus, readable only from "
@@ -277,7 +282,159 @@ def case_sources_revoke(client, world: World) -> None:
     their_token_still_works(world)
 
 
+# --- Members, invitations, audit, switcher -------------------------------------------------------
+
+
+@dataclass
+class TheirTeam:
+    member: Membership  # Elsewhere's second member
+    invitation: Invitation  # pending, to Elsewhere
+    token: str
+
+
+THEIR_MARK = "elsewhere.example"  # every address of Elsewhere's team; none of Acme's
+
+
+def their_team(world: World) -> TheirTeam:
+    """Elsewhere's members, a pending invitation and audit entries (its owner invited and
+    promoted someone)."""
+    stranger = Membership.objects.get(user=world.stranger, workspace=world.other)
+    user = get_user_model().objects.create_user(
+        username="TheirsMemberSecret@elsewhere.example",
+        email="TheirsMemberSecret@elsewhere.example",
+    )
+    member = Membership.objects.create(user=user, workspace=world.other, role="member")
+    team.member_role_change(actor=stranger, target=member, role="admin")
+    issued = team.invitation_create(actor=stranger, email="invitee@elsewhere.example", role="owner")
+    return TheirTeam(member=member, invitation=issued.invitation, token=issued.token)
+
+
+def shows_no_team_of_theirs(html: str, *mine: str) -> None:
+    shows_mine_not_theirs(html, *mine)
+    assert THEIR_MARK not in html.lower(), html[html.lower().index(THEIR_MARK) - 300 :][:400]
+
+
+def their_team_unchanged(world: World, theirs: TheirTeam) -> None:
+    assert Membership.objects.get(pk=theirs.member.pk).role == "admin"
+    assert Membership.objects.filter(workspace=world.other).count() == 2
+    invitation = Invitation.objects.get(pk=theirs.invitation.pk)
+    assert invitation.revoked_at is None and invitation.token_hash == token_hash(theirs.token)
+    assert AuditEntry.objects.filter(workspace=world.other).count() == 2
+
+
+def my_invitation(client) -> Invitation:
+    client.post(reverse("members:invite"), {"email": "mine-invitee@acme.example", "role": "member"})
+    return Invitation.objects.get(email="mine-invitee@acme.example")
+
+
+def case_members_list(client, world: World) -> None:
+    their_team(world)
+    shows_no_team_of_theirs(html_of(client.get(reverse("members:list"))), "owner@example.com")
+
+
+def case_members_invite(client, world: World) -> None:
+    theirs = their_team(world)
+    response = client.post(
+        reverse("members:invite"), {"email": "mine-invitee@acme.example", "role": "admin"}
+    )
+    shows_no_team_of_theirs(html_of(response), "mine-invitee@acme.example", "owner@example.com")
+    assert Invitation.objects.get(email="mine-invitee@acme.example").workspace == world.workspace
+    their_team_unchanged(world, theirs)
+
+
+def case_members_invitation_resend(client, world: World) -> None:
+    theirs = their_team(world)
+    url = reverse("members:invitation-resend", args=[theirs.invitation.pk])
+    html_of(client.post(url), 404)
+    their_team_unchanged(world, theirs)
+    mine = my_invitation(client)
+    html = html_of(client.post(reverse("members:invitation-resend", args=[mine.pk])))
+    shows_no_team_of_theirs(html, "mine-invitee@acme.example")
+
+
+def case_members_invitation_revoke(client, world: World) -> None:
+    theirs = their_team(world)
+    url = reverse("members:invitation-revoke", args=[theirs.invitation.pk])
+    html_of(client.post(url), 404)
+    their_team_unchanged(world, theirs)
+    mine = my_invitation(client)
+    html_of(client.post(reverse("members:invitation-revoke", args=[mine.pk])), 302)
+    assert Invitation.objects.get(pk=mine.pk).revoked_at is not None
+
+
+def case_members_role(client, world: World) -> None:
+    theirs = their_team(world)
+    for target in (theirs.member, Membership.objects.get(user=world.stranger)):
+        url = reverse("members:role", args=[target.pk])
+        html_of(client.post(url, {"role": "member"}), 404)
+    their_team_unchanged(world, theirs)
+    assert Membership.objects.get(user=world.stranger).role == "owner"
+
+
+def case_members_remove(client, world: World) -> None:
+    theirs = their_team(world)
+    for target in (theirs.member, Membership.objects.get(user=world.stranger)):
+        html_of(client.post(reverse("members:remove", args=[target.pk])), 404)
+    their_team_unchanged(world, theirs)
+
+
+def case_members_leave(client, world: World) -> None:
+    theirs = their_team(world)
+    me = Membership.objects.get(workspace=world.workspace)
+    # Acme's owner is also a member of Elsewhere; a second Acme owner lets them leave Acme.
+    Membership.objects.create(user=me.user, workspace=world.other, role="member")
+    helper = get_user_model().objects.create_user(username="co-owner@acme.example")
+    Membership.objects.create(user=helper, workspace=world.workspace, role="owner")
+    html_of(client.post(reverse("members:leave")), 302)
+    assert not Membership.objects.filter(pk=me.pk).exists()
+    assert Membership.objects.filter(user=me.user, workspace=world.other).exists()
+    assert Membership.objects.get(pk=theirs.member.pk).role == "admin"
+
+
+def case_members_audit(client, world: World) -> None:
+    their_team(world)
+    my_invitation(client)
+    shows_no_team_of_theirs(
+        html_of(client.get(reverse("members:audit"))), "mine-invitee@acme.example"
+    )
+
+
+def case_invitation(client, world: World) -> None:
+    theirs = their_team(world)
+    mine = team.invitation_create(
+        actor=Membership.objects.get(workspace=world.workspace),
+        email="x@acme.example",
+        role="member",
+    )
+    shows_no_team_of_theirs(html_of(client.get(reverse("invitation", args=[mine.token]))), "Acme")
+    # Elsewhere's link names Elsewhere and its inviter (it is an invitation there), nothing else:
+    # no member, person or event of Elsewhere.
+    html = html_of(client.get(reverse("invitation", args=[theirs.token])))
+    shows_mine_not_theirs(html, "Join Elsewhere")
+    assert "TheirsMember" not in html and "invitee@elsewhere.example" not in html
+    # An unknown token is a 404 whatever exists elsewhere.
+    html_of(client.get(reverse("invitation", args=["wsi_" + "x" * 43])), 404)
+
+
+def case_workspace_switch(client, world: World) -> None:
+    their_team(world)
+    html_of(client.post(reverse("workspace_switch"), {"workspace": world.other.pk}), 404)
+    html = html_of(client.get(reverse("members:list")))
+    shows_no_team_of_theirs(html, "owner@example.com")
+    assert client.get(reverse("people:list")).context["request"].workspace == world.workspace
+
+
 URL_CASES: dict[str, Callable] = {
+    "members:list": case_members_list,
+    "members:invite": case_members_invite,
+    "members:invitation-resend": case_members_invitation_resend,
+    "members:invitation-revoke": case_members_invitation_revoke,
+    "members:role": case_members_role,
+    "members:remove": case_members_remove,
+    "members:leave": case_members_leave,
+    "members:audit": case_members_audit,
+    "invitation": case_invitation,
+    "workspace_switch": case_workspace_switch,
     "people:list": case_people_list,
     "people:detail": case_people_detail,
     "people:hidden_toggle": case_people_hidden_toggle,

@@ -1,4 +1,4 @@
-"""Logging that never writes a source token.
+"""Logging that never writes a source token (nor an invitation link's token, /invite/<token>).
 
 windsor-node puts the token in the URL (`POST /hook/<token>`), and every logged path would carry
 it: Django's request warnings ("Unauthorized: /hook/<token>"), runserver's and gunicorn's access
@@ -21,7 +21,9 @@ REDACTED = "[redacted]"
 # (percent-escapes included), unless it is already redacted: a record passes through the filter
 # of its logger and then of each handler, and must come out the same.
 _HOOK_TOKEN = re.compile(
-    r"(/hook(?:/|%2[Ff]))((?:[^/?#\s\"'%\[]|%[0-9A-Fa-f]{2})++)(?!" + re.escape(REDACTED) + ")"
+    r"(/(?:hook|invite)(?:/|%2[Ff]))((?:[^/?#\s\"'%\[]|%[0-9A-Fa-f]{2})++)(?!"
+    + re.escape(REDACTED)
+    + ")"
 )
 
 
@@ -34,7 +36,7 @@ def _redacted(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """`text` with the token of every /hook/<token> path replaced by its prefix and [redacted]."""
-    return _HOOK_TOKEN.sub(_redacted, text) if "/hook" in text else text
+    return _HOOK_TOKEN.sub(_redacted, text) if "/hook" in text or "/invite" in text else text
 
 
 class TokenRedactingFilter(logging.Filter):

@@ -19,6 +19,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from windsor.email_url import email_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WINDSOR_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -115,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.team",
             ],
         },
     },
@@ -169,8 +172,9 @@ STORAGES = {
 }
 
 # --- Accounts -----------------------------------------------------------------------------------
-# Who may create an account: `open` (anyone), `invite` (only with an invitation; until invitations
-# exist this refuses like `closed`), `closed`. Trying Windsor locally is open; a deployment is not.
+# Who may create an account: `open` (anyone), `invite` (only someone holding a pending invitation
+# link, accounts/team.py), `closed` (nobody; existing accounts still accept invitations). Trying
+# Windsor locally is open; a deployment is not.
 WINDSOR_SIGNUP = os.environ.get("WINDSOR_SIGNUP", "open" if EMBEDDED else "invite").strip().lower()
 if WINDSOR_SIGNUP not in {"open", "invite", "closed"}:
     raise ImproperlyConfigured("WINDSOR_SIGNUP must be open, invite or closed.")
@@ -184,6 +188,18 @@ THROTTLE_LOGIN_FAILURES_PER_IP = (20, 15 * 60)
 # Signup submissions per client IP and per email: account creation and email probing.
 THROTTLE_SIGNUPS_PER_IP = (10, 60 * 60)
 THROTTLE_SIGNUPS_PER_EMAIL = (3, 60 * 60)
+
+# Password-reset requests per client IP and per email typed: mail bombing and email probing.
+THROTTLE_RESETS_PER_IP = (10, 60 * 60)
+THROTTLE_RESETS_PER_EMAIL = (3, 60 * 60)
+
+# --- Email ----------------------------------------------------------------------------------------
+# Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set mails
+# are printed by the process (the console backend), which is all the embedded default needs.
+globals().update(email_settings(os.environ.get("EMAIL_URL", "")))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@localhost>")
+# A password-reset link works this long (Django's default is three days).
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
 # --- Caches -------------------------------------------------------------------------------------
 # Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the

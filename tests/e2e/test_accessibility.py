@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from django.core import mail
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from playwright.sync_api import expect
 from segment.analytics import Client
@@ -70,6 +71,24 @@ STATES: dict[str, set[str]] = {
     "status": {"ops:status"},
     "status-stored-again": {"ops:store-again"},
     "logged-out": {"logout"},
+    "members": {"members:list"},
+    "members-invitation": {"members:invite"},
+    "members-invitation-resent": {"members:invitation-resend"},
+    "members-invitation-revoked": {"members:invitation-revoke"},
+    "audit-log": {"members:audit"},
+    "invitation-signup": {"invitation"},
+    "invitation-signed-up": {"signup", "login"},
+    "members-role-changed": {"members:role"},
+    "members-removed": {"members:remove"},
+    "invitation-accept": {"invitation"},
+    "switcher": {"invitation", "people:list"},
+    "workspace-switched": {"workspace_switch"},
+    "members-left": {"members:leave"},
+    "invitation-gone": {"invitation"},
+    "password-reset": {"password_reset"},
+    "password-reset-sent": {"password_reset_done"},
+    "password-reset-confirm": {"password_reset_confirm"},
+    "password-reset-complete": {"password_reset_complete"},
 }
 
 # URL names with no axe case, and why. A prefix ending in ":" exempts a whole namespace.
@@ -471,6 +490,123 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.click("text=Log out")
     page.wait_for_url(re.compile(r"/accounts/login/"))
     walk.check(page, "logged-out")
+    context.close()
+
+    # The team: the owner invites, resends, revokes and reads the audit log.
+    context = new_context(browser)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    walk.watch(page)
+    log_in(page, live_server, owner.username, password)
+    page.goto(f"{base}/members/")
+    walk.check(page, "members")
+    page.fill("input[name=email]", "teammate@example.com")
+    page.select_option("select[name=role]", "admin")
+    page.click("#send-invitation")
+    expect(page.locator("#invitation-link")).to_be_visible()
+    walk.check(page, "members-invitation")
+    page.locator(".invitation-row form[action$='/resend/'] button").first.click()
+    teammate_link = page.locator("#invitation-link").inner_text().strip()
+    walk.check(page, "members-invitation-resent")
+    page.fill("input[name=email]", "newcomer@example.com")
+    page.select_option("select[name=role]", "member")
+    page.click("#send-invitation")
+    newcomer_link = page.locator("#invitation-link").inner_text().strip()
+    page.fill("input[name=email]", "changed-my-mind@example.com")
+    page.click("#send-invitation")
+    page.locator(".invitation-row", has_text="changed-my-mind").locator(
+        "form[action$='/revoke/'] button"
+    ).click()
+    page.wait_for_url(f"{base}/members/")
+    expect(page.locator(".invitation-row", has_text="changed-my-mind")).to_have_count(0)
+    walk.check(page, "members-invitation-revoked")
+    page.click("#audit-link")
+    expect(page.locator("tr.audit-row").first).to_be_visible()
+    walk.check(page, "audit-log")
+
+    # A teammate signs up from the link in a browser of their own (signup by invitation only).
+    settings.WINDSOR_SIGNUP = "invite"
+    invited = new_context(browser)
+    mate = invited.new_page()
+    mate.set_default_timeout(10_000)
+    walk.watch(mate)
+    mate.goto(teammate_link)
+    walk.check(mate, "invitation-signup")
+    mate.fill("input[name=password]", password)
+    mate.click("#invited-signup")
+    mate.wait_for_url(re.compile(r"/accounts/login/"))
+    walk.check(mate, "invitation-signed-up")
+    mate.fill("input[name=username]", "teammate@example.com")
+    mate.fill("input[name=password]", password)
+    mate.click("button[type=submit]")
+    mate.wait_for_url(f"{base}/people/")
+    invited.close()
+    page.goto(f"{base}/members/")
+    mate_row = page.locator("tr.member-row", has_text="teammate@example.com")
+    mate_row.locator("select").select_option("member")
+    mate_row.locator("button", has_text="Change").click()
+    page.wait_for_url(f"{base}/members/")
+    expect(mate_row).to_contain_text("Member")
+    walk.check(page, "members-role-changed")
+    mate_row.locator("button", has_text="Remove").click()
+    page.wait_for_url(f"{base}/members/")
+    expect(mate_row).to_have_count(0)
+    walk.check(page, "members-removed")
+    context.close()
+
+    # Someone with a workspace of their own accepts after logging in, then switches and leaves.
+    context = new_context(browser)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("dialog", lambda dialog: dialog.accept())
+    walk.watch(page)
+    log_in(page, live_server, "newcomer@example.com", password)
+    page.goto(newcomer_link)
+    expect(page.locator("#accept-invitation")).to_be_visible()
+    walk.check(page, "invitation-accept")
+    page.click("#accept-invitation")
+    page.wait_for_url(f"{base}/people/")
+    expect(page.locator("#workspace-switcher")).to_be_visible()
+    walk.check(page, "switcher")
+    page.select_option("#workspace-select", label="Newcomer Inc")
+    page.click("#workspace-switch")
+    page.wait_for_url(f"{base}/people/")
+    expect(page.locator("#workspace-select option:checked")).to_have_text("Newcomer Inc")
+    walk.check(page, "workspace-switched")
+    page.select_option("#workspace-select", label="Acme")
+    page.click("#workspace-switch")
+    page.wait_for_url(f"{base}/people/")
+    page.goto(f"{base}/members/")
+    page.click("#leave-workspace")
+    page.wait_for_url(f"{base}/people/")
+    walk.check(page, "members-left")
+    page.goto(newcomer_link)
+    expect(page.locator("#invitation-state")).to_be_visible()
+    walk.check(page, "invitation-gone")
+    context.close()
+
+    # Password reset by email, with Django's views.
+    context = new_context(browser)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    walk.watch(page)
+    page.goto(f"{base}/accounts/login/")
+    page.click("#forgot-password")
+    walk.check(page, "password-reset")
+    page.fill("input[name=email]", owner.username)
+    page.click("#send-reset")
+    expect(page.locator("#reset-sent")).to_be_visible()
+    walk.check(page, "password-reset-sent")
+    reset_link = re.search(r"https?://\S+/accounts/reset/\S+/", mail.outbox[-1].body).group(0)
+    page.goto(reset_link)
+    expect(page.locator("#set-password")).to_be_visible()
+    walk.check(page, "password-reset-confirm")
+    page.fill("input[name=new_password1]", "a-brand-new-phrase")
+    page.fill("input[name=new_password2]", "a-brand-new-phrase")
+    page.click("#set-password")
+    expect(page.locator("#reset-complete")).to_be_visible()
+    walk.check(page, "password-reset-complete")
     context.close()
 
     # Signup by invitation only (the default of a deployment): the page that says so.

@@ -1,0 +1,258 @@
+"""Members, roles and invitations of a workspace: who may do what, stated once.
+
+The rules:
+- Roles are owner, admin and member. Members see the Members page and change nothing (they may
+  leave a workspace themselves).
+- Owners invite with any role, change any role and remove anyone.
+- Admins invite admins and members, change roles between admin and member, and remove admins
+  and members. An admin cannot make anyone an owner, nor change or remove an owner.
+- A workspace always keeps an owner: the last owner cannot be demoted, removed or leave. The
+  owner rows are locked (SELECT ... FOR UPDATE on PostgreSQL) while this is checked, so two
+  owners demoting each other at once cannot both succeed.
+- An invitation is a single-use link with a random token; only its SHA-256 is stored. It
+  expires INVITATION_LIFETIME after it was last sent. Re-sending issues a new token (the old
+  link stops working) and restarts the week. Revoked, used and expired links get a page that
+  says which.
+- Whoever holds a pending link may accept it with any account: the link is shown to copy into
+  chat, so it is the credential, not the address it was mailed to. Accepting as someone who is
+  already a member uses up the link and leaves their role as it is.
+- Every change is recorded in the audit log (AuditEntry) in the same transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AuditEntry, Invitation, Membership, Workspace
+from accounts.tokens import token_generate, token_hash
+
+INVITATION_LIFETIME = timedelta(days=7)
+INVITATION_TOKEN_PREFIX = "wsi_"
+
+Role = Membership.Role
+
+
+class NotAllowed(Exception):
+    """The actor's role does not allow this change (a 403); the message says why."""
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+
+def _invitation_token() -> str:
+    return INVITATION_TOKEN_PREFIX + token_generate().removeprefix("wsr_")
+
+
+def audit_record(
+    *,
+    workspace: Workspace,
+    actor: AbstractBaseUser | None,
+    action: str,
+    target: str,
+    detail: dict | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        workspace=workspace,
+        actor=actor,
+        actor_label=getattr(actor, "email", "") or str(actor or "Windsor"),
+        action=action,
+        target=target[:500],
+        detail=detail or {},
+    )
+
+
+# --- who may ------------------------------------------------------------------------------------
+
+
+def roles_grantable_by(actor: Membership) -> list[str]:
+    """The roles `actor` may invite with or give."""
+    if actor.role == Role.OWNER:
+        return [Role.OWNER, Role.ADMIN, Role.MEMBER]
+    if actor.role == Role.ADMIN:
+        return [Role.ADMIN, Role.MEMBER]
+    return []
+
+
+def may_manage(actor: Membership, target: Membership) -> bool:
+    """Whether `actor` may change `target`'s role or remove them (the last-owner rule aside)."""
+    if actor.workspace_id != target.workspace_id or not actor.can_manage_members:
+        return False
+    return actor.is_owner or not target.is_owner
+
+
+def _require_invite(actor: Membership, role: str) -> None:
+    if role not in roles_grantable_by(actor):
+        raise NotAllowed(f"A {actor.get_role_display().lower()} cannot invite with that role.")
+
+
+def _require_manage(actor: Membership, target: Membership) -> None:
+    if not may_manage(actor, target):
+        raise NotAllowed("Your role does not allow changing this member.")
+
+
+def _lock_owners(workspace: Workspace) -> list[int]:
+    return list(
+        Membership.objects.for_workspace(workspace)
+        .owners()
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+
+
+class LastOwner(NotAllowed):
+    """The change would leave the workspace without an owner."""
+
+
+def _require_another_owner(target: Membership) -> None:
+    if target.is_owner and _lock_owners(target.workspace) == [target.pk]:
+        raise LastOwner("A workspace keeps at least one owner: make someone else owner first.")
+
+
+# --- invitations --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvitation:
+    _require_invite(actor, role)
+    token = _invitation_token()
+    now = timezone.now()
+    invitation = Invitation.objects.create(
+        workspace=actor.workspace,
+        email=email.strip().lower(),
+        role=role,
+        token_hash=token_hash(token),
+        invited_by=actor.user,
+        sent_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action=AuditEntry.Action.INVITED,
+        target=f"{invitation.email} as {invitation.get_role_display().lower()}",
+        detail={"invitation_id": invitation.pk, "role": role},
+    )
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+@transaction.atomic
+def invitation_resend(*, actor: Membership, invitation: Invitation) -> IssuedInvitation:
+    """A new link for a pending or expired invitation; the old link stops working."""
+    _require_invite(actor, invitation.role)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise NotAllowed("This invitation was used or revoked: invite again instead.")
+    token = _invitation_token()
+    now = timezone.now()
+    invitation.token_hash = token_hash(token)
+    invitation.sent_at = now
+    invitation.expires_at = now + INVITATION_LIFETIME
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action=AuditEntry.Action.INVITATION_RESENT,
+        target=invitation.email,
+        detail={"invitation_id": invitation.pk},
+    )
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
+    _require_invite(actor, invitation.role)
+    updated = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    if updated:
+        audit_record(
+            workspace=actor.workspace,
+            actor=actor.user,
+            action=AuditEntry.Action.INVITATION_REVOKED,
+            target=invitation.email,
+            detail={"invitation_id": invitation.pk},
+        )
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The invitation a link's token belongs to, in whatever state, or None."""
+    if not token or len(token) > 200 or not token.isascii():
+        return None
+    return (
+        Invitation.objects.select_related("workspace", "invited_by")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership | None:
+    """The user joins with the invited role; None when the link was no longer pending.
+
+    The row is locked and its state read again, so a link used in two tabs at once makes one
+    membership.
+    """
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.state != Invitation.State.PENDING:
+        return None
+    membership, created = Membership.objects.get_or_create(
+        user=user, workspace_id=locked.workspace_id, defaults={"role": locked.role}
+    )
+    locked.accepted_at = timezone.now()
+    locked.accepted_by = user
+    locked.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        workspace=locked.workspace,
+        actor=user,
+        action=AuditEntry.Action.INVITATION_ACCEPTED,
+        target=f"{user.email or user.get_username()} as {membership.get_role_display().lower()}",
+        detail={"invitation_id": locked.pk, "already_member": not created},
+    )
+    return membership
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def member_role_change(*, actor: Membership, target: Membership, role: str) -> Membership:
+    _require_manage(actor, target)
+    if role not in roles_grantable_by(actor):
+        raise NotAllowed("Your role cannot give that role.")
+    if role == target.role:
+        return target
+    if role != Role.OWNER:
+        _require_another_owner(target)
+    before = target.role
+    target.role = role
+    target.save(update_fields=["role"])
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action=AuditEntry.Action.ROLE_CHANGED,
+        target=f"{target.user.email or target.user.get_username()}: {before} -> {role}",
+        detail={"user_id": target.user_id, "from": before, "to": role},
+    )
+    return target
+
+
+@transaction.atomic
+def member_remove(*, actor: Membership, target: Membership) -> None:
+    """Removes `target` from the workspace; a member removing themselves leaves it."""
+    leaving = actor.pk == target.pk
+    if not leaving:
+        _require_manage(actor, target)
+    _require_another_owner(target)
+    target.delete()
+    audit_record(
+        workspace=actor.workspace,
+        actor=actor.user,
+        action=AuditEntry.Action.MEMBER_LEFT if leaving else AuditEntry.Action.MEMBER_REMOVED,
+        target=f"{target.user.email or target.user.get_username()} ({target.role})",
+        detail={"user_id": target.user_id, "role": target.role},
+    )

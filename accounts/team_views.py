@@ -1,0 +1,281 @@
+"""The Members page, invitations, the audit log and the workspace switcher.
+
+Who may do what is decided in accounts/team.py; these views look rows up within the current
+workspace (another workspace's member or invitation is a 404) and turn `NotAllowed` into a 403.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_POST
+
+from accounts import team
+from accounts.decorators import workspace_required
+from accounts.emails import invitation_mail
+from accounts.forms import InvitationForm, InvitedSignupForm, RoleForm
+from accounts.middleware import workspace_choose
+from accounts.models import AuditEntry, Invitation, Membership
+from accounts.signup import invitation_remember, signup_permitted
+
+AUDIT_PAGE_SIZE = 200
+
+
+def _manager(request: HttpRequest) -> Membership:
+    membership = request.membership  # type: ignore[attr-defined]
+    if not membership.can_manage_members:
+        raise PermissionDenied("Only owners and admins manage members.")
+    return membership
+
+
+def invitation_link(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("invitation", args=[token]))
+
+
+def _render_members(
+    request: HttpRequest,
+    *,
+    issued: team.IssuedInvitation | None = None,
+    mailed: bool = True,
+    form: InvitationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    me: Membership = request.membership  # type: ignore[attr-defined]
+    members = (
+        Membership.objects.for_workspace(request.workspace)  # type: ignore[attr-defined]
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+    rows = [
+        {
+            "membership": m,
+            "manageable": team.may_manage(me, m),
+            "roles": [(r, Membership.Role(r).label) for r in team.roles_grantable_by(me)],
+        }
+        for m in members
+    ]
+    invitations = (
+        Invitation.objects.for_workspace(request.workspace)  # type: ignore[attr-defined]
+        .filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+    )
+    grantable = team.roles_grantable_by(me)
+    context = {
+        "me": me,
+        "rows": rows,
+        "invitations": invitations,
+        "can_manage": me.can_manage_members,
+        "form": form or InvitationForm(),
+        "role_choices": [(r, Membership.Role(r).label) for r in grantable],
+        "issued": issued,
+        "issued_link": invitation_link(request, issued.token) if issued else None,
+        "mailed": mailed,
+        "grantable": grantable,
+    }
+    response = render(request, "accounts/members.html", context, status=status)
+    if issued is not None:
+        # The link is a credential, shown in this response only.
+        add_never_cache_headers(response)
+    return response
+
+
+@workspace_required
+def member_list(request: HttpRequest) -> HttpResponse:
+    return _render_members(request)
+
+
+def _send(request: HttpRequest, issued: team.IssuedInvitation) -> HttpResponse:
+    mailed = invitation_mail(
+        invitation=issued.invitation, link=invitation_link(request, issued.token)
+    )
+    return _render_members(request, issued=issued, mailed=mailed)
+
+
+@workspace_required
+@require_POST
+def invitation_create_view(request: HttpRequest) -> HttpResponse:
+    actor = _manager(request)
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return _render_members(request, form=form, status=400)
+    try:
+        issued = team.invitation_create(
+            actor=actor, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+        )
+    except team.NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    return _send(request, issued)
+
+
+def _invitation(request: HttpRequest, invitation_id: int) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.for_workspace(request.workspace),  # type: ignore[attr-defined]
+        pk=invitation_id,
+    )
+
+
+@workspace_required
+@require_POST
+def invitation_resend_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    actor = _manager(request)
+    invitation = _invitation(request, invitation_id)
+    try:
+        issued = team.invitation_resend(actor=actor, invitation=invitation)
+    except team.NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    return _send(request, issued)
+
+
+@workspace_required
+@require_POST
+def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    actor = _manager(request)
+    invitation = _invitation(request, invitation_id)
+    try:
+        team.invitation_revoke(actor=actor, invitation=invitation)
+    except team.NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    return redirect("members:list")
+
+
+def _member(request: HttpRequest, membership_id: int) -> Membership:
+    return get_object_or_404(
+        Membership.objects.for_workspace(request.workspace).select_related("user"),  # type: ignore[attr-defined]
+        pk=membership_id,
+    )
+
+
+@workspace_required
+@require_POST
+def member_role_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = _manager(request)
+    target = _member(request, membership_id)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Pick a role: owner, admin or member.")
+        return redirect("members:list")
+    try:
+        team.member_role_change(actor=actor, target=target, role=form.cleaned_data["role"])
+    except team.LastOwner as refusal:
+        messages.error(request, str(refusal))
+        return redirect("members:list")
+    except team.NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
+    return redirect("members:list")
+
+
+@workspace_required
+@require_POST
+def member_remove_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+    actor = _manager(request)
+    target = _member(request, membership_id)
+    if target.pk == actor.pk:
+        # Leaving has its own button and URL, so that a stale page cannot remove oneself.
+        raise PermissionDenied("Use Leave workspace to leave.")
+    try:
+        team.member_remove(actor=actor, target=target)
+    except team.LastOwner as refusal:
+        messages.error(request, str(refusal))
+        return redirect("members:list")
+    except team.NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    messages.success(request, f"{target.user.email} was removed from {request.workspace}.")  # type: ignore[attr-defined]
+    return redirect("members:list")
+
+
+@workspace_required
+@require_POST
+def member_leave_view(request: HttpRequest) -> HttpResponse:
+    me: Membership = request.membership  # type: ignore[attr-defined]
+    name = me.workspace.name
+    try:
+        team.member_remove(actor=me, target=me)
+    except team.LastOwner as refusal:
+        messages.error(request, str(refusal))
+        return redirect("members:list")
+    messages.success(request, f"You left {name}.")
+    return redirect("people:list")
+
+
+@workspace_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    me: Membership = request.membership  # type: ignore[attr-defined]
+    if not me.is_owner:
+        raise PermissionDenied("Only owners read the audit log.")
+    entries = AuditEntry.objects.for_workspace(request.workspace)[:AUDIT_PAGE_SIZE]  # type: ignore[attr-defined]
+    return render(request, "accounts/audit_log.html", {"entries": entries})
+
+
+@workspace_required
+@require_POST
+def workspace_switch(request: HttpRequest) -> HttpResponse:
+    try:
+        workspace_id = int(request.POST.get("workspace", ""))
+    except ValueError:
+        raise Http404("No such workspace.") from None
+    if not any(m.workspace_id == workspace_id for m in request.memberships):  # type: ignore[attr-defined]
+        raise Http404("No such workspace.")
+    workspace_choose(request, workspace_id)
+    # To the People page, not back where they were: that URL may name the other workspace's rows.
+    return redirect("people:list")
+
+
+# --- opening a link ------------------------------------------------------------------------------
+
+
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the mail. Anonymous: sign up (or log in) to join. Signed in: a Join button."""
+    invitation = team.invitation_for_token(token)
+    user = request.user
+    if invitation is None:
+        return _invitation_gone(request, None)
+    if (
+        invitation.state == Invitation.State.ACCEPTED
+        and user.is_authenticated
+        and invitation.accepted_by_id == user.pk
+        and any(m.workspace_id == invitation.workspace_id for m in request.memberships)  # type: ignore[attr-defined]
+    ):
+        # Signed up with this link, then logged in: go straight in.
+        workspace_choose(request, invitation.workspace_id)
+        return redirect("people:list")
+    if invitation.state != Invitation.State.PENDING:
+        return _invitation_gone(request, invitation)
+    if user.is_authenticated:
+        if request.method == "POST":
+            membership = team.invitation_accept(invitation=invitation, user=user)
+            if membership is None:
+                return _invitation_gone(request, Invitation.objects.get(pk=invitation.pk))
+            workspace_choose(request, invitation.workspace_id)
+            messages.success(
+                request,
+                f"Welcome to {invitation.workspace.name}: you are "
+                f"{membership.get_role_display().lower()} here.",
+            )
+            return redirect("people:list")
+        already = any(m.workspace_id == invitation.workspace_id for m in request.memberships)  # type: ignore[attr-defined]
+        response = render(
+            request, "accounts/invitation.html", {"invitation": invitation, "already": already}
+        )
+    else:
+        invitation_remember(request, token)
+        context = {
+            "invitation": invitation,
+            "can_sign_up": signup_permitted(request),
+            "form": InvitedSignupForm(initial={"email": invitation.email}),
+            "login_url": f"{reverse('login')}?next={reverse('invitation', args=[token])}",
+        }
+        response = render(request, "accounts/invitation.html", context)
+    add_never_cache_headers(response)
+    return response
+
+
+def _invitation_gone(request: HttpRequest, invitation: Invitation | None) -> HttpResponse:
+    state = invitation.state if invitation else "unknown"
+    status = 410 if invitation else 404
+    response = render(request, "accounts/invitation_gone.html", {"state": state}, status=status)
+    add_never_cache_headers(response)
+    return response

@@ -1,0 +1,242 @@
+"""Invitation links: mailed and shown once, single-use, 7 days, revocable, re-sendable; opening
+one signs up (also under WINDSOR_SIGNUP=invite) or logs in, and lands in the workspace."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts import team
+from accounts.models import AuditEntry, Invitation, Membership
+from accounts.tokens import token_hash
+from accounts.views import SIGNED_UP_INVITED
+
+Role = Membership.Role
+LINK = re.compile(r"http://testserver/invite/(wsi_[A-Za-z0-9_-]+)/")
+
+
+@pytest.fixture
+def invite_only(settings):
+    settings.WINDSOR_SIGNUP = "invite"
+
+
+def invite(owner_client, email: str = "ada@example.com", role: str = Role.ADMIN) -> str:
+    """Invites through the page; returns the token of the mailed link."""
+    response = owner_client.post(reverse("members:invite"), {"email": email, "role": role})
+    assert response.status_code == 200
+    [token] = LINK.findall(mail.outbox[-1].body)
+    # The page shows the same link to copy, and no cache may keep it.
+    assert f"/invite/{token}/".encode() in response.content
+    assert b'data-copy-target="invitation-link"' in response.content
+    assert "no-store" in response["Cache-Control"]
+    return token
+
+
+def test_an_invitation_is_mailed_and_only_its_hash_is_kept(owner_client, workspace):
+    token = invite(owner_client)
+    message = mail.outbox[0]
+    assert message.to == ["ada@example.com"]
+    assert "Acme" in message.subject and "as admin" in message.body
+    invitation = Invitation.objects.get()
+    assert invitation.token_hash == token_hash(token)
+    assert token not in str(Invitation.objects.values().get())
+    assert invitation.expires_at - invitation.sent_at == timedelta(days=7)
+    # The Members page lists it as pending, without the link.
+    html = owner_client.get(reverse("members:list")).content.decode()
+    assert "ada@example.com" in html and token not in html
+
+
+def test_invited_signup_under_invite_mode_lands_in_the_workspace(
+    client, owner_client, workspace, invite_only
+):
+    token = invite(owner_client)
+    client.logout()
+    page = client.get(reverse("invitation", args=[token]))
+    assert page.status_code == 200 and b"Join Acme" in page.content
+    response = client.post(
+        reverse("signup"), {"email": "Ada@Example.com", "password": "a-long-pass-phrase"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next=/invite/{token}/"
+    ada = get_user_model().objects.get(username="ada@example.com")
+    assert Membership.objects.get(user=ada).workspace == workspace
+    assert Membership.objects.get(user=ada).role == Role.ADMIN
+    # No workspace of her own was made.
+    assert Membership.objects.filter(user=ada).count() == 1
+    # Log in; the link now takes her straight in.
+    client.post(
+        reverse("login"),
+        {
+            "username": "ada@example.com",
+            "password": "a-long-pass-phrase",
+            "next": f"/invite/{token}/",
+        },
+    )
+    landed = client.get(reverse("invitation", args=[token]), follow=True)
+    assert landed.redirect_chain[-1][0] == reverse("people:list")
+    assert landed.context["request"].workspace == workspace
+
+
+def test_invited_signup_for_a_taken_email_changes_nothing_and_says_the_same(
+    client, owner_client, workspace, django_user_model, invite_only
+):
+    taken = django_user_model.objects.create_user(
+        username="ada@example.com", email="ada@example.com", password="her-own-password"
+    )
+    token = invite(owner_client)
+    client.logout()
+    client.get(reverse("invitation", args=[token]))
+    response = client.post(
+        reverse("signup"), {"email": "ada@example.com", "password": "another-long-phrase"},
+        follow=True,
+    )  # fmt: skip
+    text = SIGNED_UP_INVITED.format(email="ada@example.com", workspace="Acme")
+    assert [str(m) for m in response.context["messages"]] == [text]
+    taken.refresh_from_db()
+    assert taken.check_password("her-own-password")
+    assert not Membership.objects.filter(user=taken).exists()
+    assert Invitation.objects.get().state == Invitation.State.PENDING
+
+
+def test_an_existing_user_accepts_after_login(client, owner_client, workspace, django_user_model):
+    token = invite(owner_client, role=Role.MEMBER)
+    other = django_user_model.objects.create_user(
+        username="ada@example.com", email="ada@example.com", password="her-own-password"
+    )
+    client.force_login(other)
+    page = client.get(reverse("invitation", args=[token]))
+    assert b'id="accept-invitation"' in page.content
+    # Opening it changes nothing; the Join button (a POST) does.
+    assert not Membership.objects.filter(user=other).exists()
+    response = client.post(reverse("invitation", args=[token]), follow=True)
+    assert response.context["request"].workspace == workspace
+    assert Membership.objects.get(user=other).role == Role.MEMBER
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.INVITATION_ACCEPTED).count() == 1
+
+
+def test_a_link_works_once(client, owner_client, workspace, django_user_model):
+    token = invite(owner_client)
+    first = django_user_model.objects.create_user(username="a@example.com", password="x" * 12)
+    second = django_user_model.objects.create_user(username="b@example.com", password="x" * 12)
+    client.force_login(first)
+    client.post(reverse("invitation", args=[token]))
+    client.force_login(second)
+    response = client.post(reverse("invitation", args=[token]))
+    assert response.status_code == 410
+    assert b"already used" in response.content
+    assert not Membership.objects.filter(user=second).exists()
+
+
+@pytest.mark.parametrize("state", ["revoked", "expired", "unknown"])
+def test_revoked_expired_and_unknown_links_get_a_clear_page(
+    client, owner_client, workspace, state, settings
+):
+    settings.WINDSOR_SIGNUP = "invite"
+    token = invite(owner_client)
+    invitation = Invitation.objects.get()
+    if state == "revoked":
+        owner_client.post(reverse("members:invitation-revoke", args=[invitation.pk]))
+        words = b"was revoked"
+    elif state == "expired":
+        Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+        words = b"expired"
+    else:
+        token = token[:-2] + "xx"
+        words = b"not a valid invitation"
+    client.logout()
+    response = client.get(reverse("invitation", args=[token]))
+    assert response.status_code == (404 if state == "unknown" else 410)
+    assert words in response.content
+    # Nor can it open signup.
+    assert client.get(reverse("signup")).status_code == 403
+
+
+def test_an_invitation_in_the_session_stops_opening_signup_once_revoked(
+    client, owner_client, workspace, invite_only
+):
+    token = invite(owner_client)
+    client.logout()
+    client.get(reverse("invitation", args=[token]))
+    assert client.get(reverse("signup")).status_code == 200
+    owner_client.force_login(workspace.memberships.get().user)
+    owner_client.post(reverse("members:invitation-revoke", args=[Invitation.objects.get().pk]))
+    client.logout()
+    client.get(reverse("invitation", args=[token]))
+    response = client.post(
+        reverse("signup"), {"email": "z@example.com", "password": "a-long-pass-phrase"}
+    )
+    assert response.status_code == 403
+    assert not get_user_model().objects.filter(username="z@example.com").exists()
+
+
+def test_resend_issues_a_new_link_and_the_old_one_stops(owner_client, workspace):
+    old = invite(owner_client)
+    invitation = Invitation.objects.get()
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(days=1))
+    response = owner_client.post(reverse("members:invitation-resend", args=[invitation.pk]))
+    assert response.status_code == 200
+    [new] = LINK.findall(mail.outbox[-1].body)
+    assert new != old and len(mail.outbox) == 2
+    assert team.invitation_for_token(old) is None
+    assert team.invitation_for_token(new).state == Invitation.State.PENDING
+
+
+def test_closed_signup_refuses_even_an_invited_stranger(client, owner_client, workspace, settings):
+    settings.WINDSOR_SIGNUP = "closed"
+    token = invite(owner_client)
+    client.logout()
+    page = client.get(reverse("invitation", args=[token]))
+    assert b'id="invited-signup"' not in page.content
+    assert b"Log in to accept" in page.content
+    assert client.get(reverse("signup")).status_code == 403
+
+
+def test_a_mail_server_failure_still_shows_the_link(owner_client, workspace, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    response = owner_client.post(
+        reverse("members:invite"), {"email": "ada@example.com", "role": Role.MEMBER}
+    )
+    assert response.status_code == 200
+    assert b'id="mail-failed"' in response.content
+    assert b"/invite/wsi_" in response.content
+
+
+def test_the_invitation_token_is_redacted_from_logged_paths():
+    from windsor.log_filters import redact
+
+    token = "wsi_" + "A" * 43
+    line = redact(f'"GET /invite/{token}/ HTTP/1.1" 200')
+    assert token not in line and "[redacted]" in line
+
+
+def test_a_used_link_does_not_take_back_in_someone_who_left(
+    client, owner_client, workspace, django_user_model
+):
+    token = invite(owner_client, role=Role.MEMBER)
+    ada = django_user_model.objects.create_user(username="ada@example.com", password="x" * 12)
+    client.force_login(ada)
+    client.post(reverse("invitation", args=[token]))
+    client.post(reverse("members:leave"))
+    response = client.get(reverse("invitation", args=[token]))
+    assert response.status_code == 410 and b"already used" in response.content
+    assert not Membership.objects.filter(user=ada).exists()
+
+
+def test_a_link_accepted_in_two_tabs_at_once_makes_one_membership(
+    owner, workspace, django_user_model
+):
+    # Both requests read the invitation as pending before either accepted it.
+    actor = Membership.objects.get(user=owner)
+    issued = team.invitation_create(actor=actor, email="ada@example.com", role=Role.MEMBER)
+    seen_pending = team.invitation_for_token(issued.token)
+    first = django_user_model.objects.create_user(username="a@example.com", password="x" * 12)
+    second = django_user_model.objects.create_user(username="b@example.com", password="x" * 12)
+    assert team.invitation_accept(invitation=seen_pending, user=first) is not None
+    assert team.invitation_accept(invitation=seen_pending, user=second) is None
+    assert not Membership.objects.filter(user=second).exists()
+    assert Invitation.objects.get().accepted_by == first
