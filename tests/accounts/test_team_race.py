@@ -7,14 +7,11 @@ from django.db import connection
 
 from accounts import team
 from accounts.models import Membership
-from tests.conftest import services_missing
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
 def test_two_owners_demoting_each_other_leave_one_owner(workspace, owner, django_user_model):
-    if services_missing():
-        pytest.skip(services_missing())
     first = Membership.objects.get(user=owner)
     user = django_user_model.objects.create_user(username="o2@example.com", email="o2@example.com")
     second = Membership.objects.create(user=user, workspace=workspace, role="owner")
