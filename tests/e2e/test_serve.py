@@ -147,12 +147,21 @@ def test_make_serve_processes_store_an_sdk_message(served, issued, workspace):
     assert event.identity.person.email == "served@example.com"
 
     # The worker counted what it stored; gunicorn's /metrics reads it (localhost is allowed).
-    status, metrics = get(f"{url}/metrics")
-    assert status == 200
-    assert float(re.search(r"^windsor_ingest_events_stored_total (\S+)$", metrics, re.M)[1]) == 2
+    # The worker counts a batch after its commit, a moment after the events become visible; and
+    # honcho copies each process's lines to the log as they come: wait for both, not race them.
+    deadline = time.monotonic() + 15
+    while True:
+        status, metrics = get(f"{url}/metrics")
+        assert status == 200
+        counted = re.search(r"^windsor_ingest_events_stored_total (\S+)$", metrics, re.M)
+        log = log_path.read_text()
+        ready = counted and float(counted[1]) == 2 and '"POST /v1/batch HTTP/1.1" 200' in log
+        if ready or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert counted and float(counted[1]) == 2, counted and counted[0]
     assert "django_http_requests_total_by_method_total" in metrics
 
-    log = log_path.read_text()
     for process in ("web.1", "worker.1", "beat.1"):
         assert re.search(rf"{process}\s+\| ", log), f"{process} did not start"
     # Senders authenticate with Basic auth: the access log must not show the user (the token).
