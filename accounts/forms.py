@@ -5,10 +5,11 @@ from django.contrib.auth.password_validation import validate_password
 from accounts.models import Membership, Source
 
 
-class SignupForm(forms.Form):
+class AccountForm(forms.Form):
+    """An email and a password for a new account, with or without an invitation."""
+
     email = forms.EmailField()
     password = forms.CharField(widget=forms.PasswordInput, min_length=8)
-    workspace_name = forms.CharField(max_length=200, label="Company or workspace name")
 
     # Whether the email already has an account is not checked here: the reply must not tell.
     def clean_email(self) -> str:
@@ -22,25 +23,17 @@ class SignupForm(forms.Form):
         return password
 
 
+class SignupForm(AccountForm):
+    workspace_name = forms.CharField(max_length=200, label="Company or workspace name")
+
+
+class InvitedSignupForm(AccountForm):
+    """Signup through an invitation: the account joins the inviting workspace."""
+
+
 class SourceForm(forms.Form):
     name = forms.CharField(max_length=200, initial="Segment")
     kind = forms.ChoiceField(choices=Source.Kind.choices, initial=Source.Kind.SEGMENT)
-
-
-class InvitedSignupForm(forms.Form):
-    """Signup through an invitation: the account joins the inviting workspace."""
-
-    email = forms.EmailField()
-    password = forms.CharField(widget=forms.PasswordInput, min_length=8)
-
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].lower()
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        email = self.cleaned_data.get("email", "")
-        validate_password(password, user=get_user_model()(username=email, email=email))
-        return password
 
 
 class InvitationForm(forms.Form):

@@ -29,14 +29,22 @@ def workspace_create(*, name: str, owner: AbstractBaseUser | None) -> Workspace:
     return workspace
 
 
+def _email_taken(email: str, password: str) -> bool:
+    """Whether the email has an account; either way it costs one password hash, so the reply's
+    timing does not tell."""
+    if User.objects.filter(username=email).exists():
+        make_password(password)
+        return True
+    return False
+
+
 def user_signup(*, email: str, password: str, workspace_name: str) -> AbstractBaseUser | None:
     """A new user owning a new workspace; None when the email already has an account.
 
     Both outcomes take the time of one password hash, so the reply's timing does not tell
     whether an email has an account either.
     """
-    if User.objects.filter(username=email).exists():
-        make_password(password)
+    if _email_taken(email, password):
         return None
     try:
         with transaction.atomic():
@@ -53,8 +61,7 @@ def user_signup_invited(
     """A new user who joins the invitation's workspace (no workspace of their own); None when
     the email already has an account (nothing changes: they log in and accept) or the link was
     used meanwhile. Timed like `user_signup`, for the same reason."""
-    if User.objects.filter(username=email).exists():
-        make_password(password)
+    if _email_taken(email, password):
         return None
     try:
         with transaction.atomic():
