@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "django_prometheus",
     "accounts",
@@ -85,6 +87,7 @@ INSTALLED_APPS = [
     "feed",
     "ingest",
     "ops",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -324,10 +327,40 @@ WINDSOR_METRICS_ALLOWED_NETWORKS = [
     if n.strip()
 ]
 
+# Ingest authenticates its own way (ingest/authentication.py); the Read API (api/) sets its
+# classes on its views. JSON only: the API's docs page is the browsable view.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+}
+
+# --- Read API -----------------------------------------------------------------------------------
+# Requests per API key (per workspace for a signed-in browser), counted in the shared cache;
+# empty turns the throttle off.
+API_RATE_LIMIT = os.environ.get("WINDSOR_API_RATE_LIMIT", "600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Windsor Read API",
+    "DESCRIPTION": (
+        "Read-only access to a workspace's people, groups and events. Authenticate with a "
+        "workspace API key (`Authorization: Bearer wak_…`, created on the API keys page by an "
+        "owner or admin), or with the signed-in browser's session. Lists are newest first and "
+        "paginated by cursor: follow `next` and `previous`. Errors are JSON "
+        '`{"code": …, "message": …}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Only the Read API: the ingest endpoints follow Segment's contract, documented in the README.
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["api.schema.only_read_api"],
+    # Swagger UI's files from the sidecar package, served by our own static files: no CDN, so
+    # the docs work offline and under the Content-Security-Policy's script-src 'self'.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "tryItOutEnabled": True},
 }
 
 # Source tokens travel in /hook/<token> paths: every logger that writes a path redacts them

@@ -34,6 +34,8 @@ urlpatterns = [
     path("members/", include("accounts.team_urls")),
     path("people/", include("people.urls")),
     path("feed/", include("feed.urls")),
+    path("api/v1/", include("api.urls")),
+    path("api-keys/", include("api.key_urls")),
     # The admin's own login form gets the same throttle as ours.
     path("admin/login/", login_throttled(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -1,0 +1,73 @@
+"""The API keys page (owners and admins): create a key (shown once), revoke one, see when each
+was last used. Members get a 403 from every view here, not only a page without buttons."""
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.decorators import workspace_required
+from accounts.services import membership_for
+from api.models import ApiKey
+from api.services import IssuedKey, api_key_create, api_key_revoke
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=200, help_text="What the key is for, e.g. “Support tool” or “Nightly export”."
+    )
+
+
+def _require_manager(request: HttpRequest) -> None:
+    membership = membership_for(user=request.user, workspace=request.workspace)
+    if membership is None or not membership.can_manage_sources:
+        raise PermissionDenied("Only owners and admins manage API keys.")
+
+
+def _render(
+    request: HttpRequest, *, issued: IssuedKey | None = None, form: ApiKeyForm | None = None
+) -> HttpResponse:
+    keys = ApiKey.objects.for_workspace(request.workspace).select_related("created_by")
+    context = {
+        "keys": list(keys.order_by("revoked_at", "-created_at", "-id")),
+        "issued": issued,
+        "form": form or ApiKeyForm(),
+        "api_base": request.build_absolute_uri("/api/v1/"),
+    }
+    response = render(request, "api/api_keys.html", context)
+    if issued is not None:
+        # The key is in this page: no cache, proxy or back button may keep a copy.
+        add_never_cache_headers(response)
+    return response
+
+
+@require_GET
+@workspace_required
+def api_key_list(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    return _render(request)
+
+
+@require_POST
+@workspace_required
+def api_key_add(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = ApiKeyForm(request.POST)
+    if not form.is_valid():
+        return _render(request, form=form)
+    issued = api_key_create(
+        workspace=request.workspace, name=form.cleaned_data["name"], created_by=request.user
+    )
+    # The secret is rendered in this response only; it is never stored in clear.
+    return _render(request, issued=issued)
+
+
+@require_POST
+@workspace_required
+def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
+    _require_manager(request)
+    key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace), pk=key_id)
+    api_key_revoke(key=key)
+    return redirect("api-keys:list")

@@ -1,0 +1,17 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("people/", views.PersonList.as_view(), name="people"),
+    path("people/<int:person_id>/", views.PersonDetail.as_view(), name="person"),
+    path("people/<int:person_id>/events/", views.PersonEventList.as_view(), name="person-events"),
+    path("events/", views.EventList.as_view(), name="events"),
+    path("groups/", views.GroupList.as_view(), name="groups"),
+    path("groups/<int:group_id>/", views.GroupDetail.as_view(), name="group"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,173 @@
+"""The Read API's views: parse the query, call one selector, serialize. Authentication,
+read-only permission, throttling and the JSON errors are set once in `ReadView`."""
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Workspace
+from api import selectors
+from api.authentication import ApiKeyAuthentication, WorkspaceSessionAuthentication
+from api.errors import InvalidParameter
+from api.pagination import KeysetPagination
+from api.permissions import ReadOnlyCaller
+from api.serializers import (
+    ErrorSerializer,
+    EventSerializer,
+    GroupDetailSerializer,
+    GroupSerializer,
+    PersonDetailSerializer,
+    PersonSerializer,
+)
+from api.throttling import ApiKeyRateThrottle
+from feed.models import Event
+from people import selectors as people_selectors
+from people.selectors import PeopleFilters
+
+ERRORS = {status: ErrorSerializer for status in (400, 401, 403, 404, 429)}
+
+
+class ReadView(APIView):
+    authentication_classes = [ApiKeyAuthentication, WorkspaceSessionAuthentication]
+    permission_classes = [ReadOnlyCaller]
+    throttle_classes = [ApiKeyRateThrottle]
+
+    @property
+    def workspace(self) -> Workspace:
+        return self.request.auth.workspace
+
+
+class PaginatedView(ReadView):
+    pagination_class = KeysetPagination
+
+    def paginated(self, fetch: Any, serializer: type, **context: Any) -> Response:
+        paginator = KeysetPagination()
+        rows = paginator.page_of(self.request, fetch)
+        data = serializer(rows, many=True, context={"request": self.request, **context}).data
+        return paginator.get_paginated_response(data)
+
+
+PEOPLE_PARAMS = [
+    OpenApiParameter("q", str, description="Search: the start of a name, email or any user id."),
+    OpenApiParameter("group", int, description="Only members of this group (its id)."),
+    OpenApiParameter("audience", str, description="Only members of this audience."),
+    OpenApiParameter("missing_email", bool, description="Only people without an email."),
+]
+EVENT_PARAMS = [
+    OpenApiParameter("type", str, enum=Event.Type.values, description="Only this type."),
+    OpenApiParameter("name", str, description="Only events of this name."),
+    OpenApiParameter("since", OpenApiTypes.DATETIME, description="Timestamp at or after."),
+    OpenApiParameter("until", OpenApiTypes.DATETIME, description="Timestamp before."),
+    OpenApiParameter(
+        "hidden", int, enum=[0, 1], description="1 includes hidden events (page views)."
+    ),
+]
+
+
+class PersonList(PaginatedView):
+    @extend_schema(
+        parameters=PEOPLE_PARAMS,
+        responses={200: PersonSerializer(many=True), **ERRORS},
+        summary="People, most recently seen first, with the People page's search and filters",
+    )
+    def get(self, request: Request) -> Response:
+        group = request.query_params.get("group", "")
+        if group and not (group.isdigit() and len(group) < 19):
+            raise InvalidParameter("group must be a group's id.")
+        filters = PeopleFilters.from_query(request.query_params)
+
+        def fetch(**page: Any) -> Any:
+            return people_selectors.people_page(workspace=self.workspace, filters=filters, **page)
+
+        return self.paginated(fetch, PersonSerializer)
+
+
+def _person_or_404(workspace: Workspace, person_id: int) -> Any:
+    person = selectors.person_resolved(workspace, person_id)
+    if person is None:
+        raise Http404
+    return person
+
+
+class PersonDetail(ReadView):
+    @extend_schema(
+        responses={200: PersonDetailSerializer, **ERRORS},
+        summary="One person: traits, audiences, group and identities",
+        description="A merged person's id answers with the person it was merged into (its `id` "
+        "says which): no redirect, so clients that drop credentials on redirects still work.",
+    )
+    def get(self, request: Request, person_id: int) -> Response:
+        person = _person_or_404(self.workspace, person_id)
+        identities = people_selectors.person_identities(self.workspace, person)
+        context = {"request": request, "identities": identities}
+        return Response(PersonDetailSerializer(person, context=context).data)
+
+
+class PersonEventList(PaginatedView):
+    @extend_schema(
+        parameters=EVENT_PARAMS,
+        responses={200: EventSerializer(many=True), **ERRORS},
+        summary="One person's events, newest first, with the Feed's filters",
+    )
+    def get(self, request: Request, person_id: int) -> Response:
+        filters = selectors.EventFilters.from_query(request.query_params)
+        person = _person_or_404(self.workspace, person_id)
+        identities = people_selectors.person_identities(self.workspace, person)
+
+        def fetch(**page: Any) -> Any:
+            return selectors.person_events_page(
+                workspace=self.workspace,
+                person=person,
+                identities=identities,
+                filters=filters,
+                **page,
+            )
+
+        by_id = {identity.pk: identity for identity in identities}
+        return self.paginated(fetch, EventSerializer, identities_by_id=by_id)
+
+
+class EventList(PaginatedView):
+    @extend_schema(
+        parameters=EVENT_PARAMS,
+        responses={200: EventSerializer(many=True), **ERRORS},
+        summary="The workspace's events, newest first, with the Feed's filters",
+    )
+    def get(self, request: Request) -> Response:
+        filters = selectors.EventFilters.from_query(request.query_params)
+
+        def fetch(**page: Any) -> Any:
+            return selectors.events_page(workspace=self.workspace, filters=filters, **page)
+
+        return self.paginated(fetch, EventSerializer)
+
+
+class GroupList(PaginatedView):
+    @extend_schema(
+        responses={200: GroupSerializer(many=True), **ERRORS},
+        summary="The workspace's groups, newest first",
+    )
+    def get(self, request: Request) -> Response:
+        def fetch(**page: Any) -> Any:
+            return selectors.groups_page(workspace=self.workspace, **page)
+
+        return self.paginated(fetch, GroupSerializer)
+
+
+class GroupDetail(ReadView):
+    @extend_schema(
+        responses={200: GroupDetailSerializer, **ERRORS},
+        summary="One group, with its most recently seen members",
+    )
+    def get(self, request: Request, group_id: int) -> Response:
+        group = selectors.group_for_api(self.workspace, group_id)
+        if group is None:
+            raise Http404
+        members = selectors.group_members(self.workspace, group).rows
+        context = {"request": request, "members": members}
+        return Response(GroupDetailSerializer(group, context=context).data)

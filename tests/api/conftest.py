@@ -1,0 +1,94 @@
+"""Read API test data: a workspace with people, a group, audiences, a merge and events, stored
+through the worker's own service, and a key to read it with."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Workspace
+from accounts.services import IssuedToken, workspace_create
+from api.services import IssuedKey, api_key_create
+from ingest.services import batch_process
+from tests.feed.conftest import message
+
+START = timezone.now().replace(microsecond=0) - timedelta(days=2)
+
+
+@pytest.fixture
+def send(workspace: Workspace, issued: IssuedToken) -> Callable[..., dict]:
+    def send_one(type: str, *, into: Workspace | None = None, **fields) -> dict:
+        target = into or workspace
+        msg = message(target, issued.source.pk if target == workspace else None, type, **fields)
+        batch_process([msg])
+        return msg
+
+    return send_one
+
+
+@pytest.fixture
+def key(workspace: Workspace, owner) -> IssuedKey:
+    return api_key_create(workspace=workspace, name="Script", created_by=owner)
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def api(key: IssuedKey) -> Client:
+    """A client sending the workspace's key, and no session."""
+    return Client(**bearer(key.secret))
+
+
+@pytest.fixture
+def other(db) -> Workspace:
+    user = get_user_model().objects.create_user(username="other@example.com", password="x" * 12)
+    return workspace_create(name="Other", owner=user)
+
+
+@pytest.fixture
+def other_key(other: Workspace) -> IssuedKey:
+    return api_key_create(workspace=other, name="Theirs", created_by=None)
+
+
+@dataclass
+class Acme:
+    """Ada (grouped, in an audience, with a merged-in visitor), Grace (no email), events."""
+
+    ada_id: int
+    grace_id: int
+    merged_id: int
+    group_id: int
+
+
+def at(minutes: int) -> datetime:
+    return START + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def acme(send, workspace: Workspace) -> Acme:
+    from people.models import Group, Identity, Person
+
+    send("identify", user_id="ada", timestamp=at(0),
+         traits={"name": "Ada Lovelace", "email": "ada@acme.example", "plan": "pro",
+                 "vip_customers": True})  # fmt: skip
+    send("identify", user_id="grace", traits={"name": "Grace Hopper"}, timestamp=at(1))
+    send("group", user_id="ada", group_id="acme-co", traits={"name": "Acme Co"}, timestamp=at(2))
+    send("identify", user_id="visitor", traits={"referrer": "ad"}, timestamp=at(3))
+    send("track", user_id="visitor", event="Viewed Pricing", timestamp=at(4))
+    send("alias", previous_id="visitor", user_id="ada", timestamp=at(5))
+    send("track", user_id="ada", event="Signed Up", properties={"plan": "pro"}, timestamp=at(6))
+    send("page", user_id="ada", name="Home", timestamp=at(7))
+    send("track", user_id="grace", event="Signed Up", timestamp=at(8))
+    ada = Identity.objects.get(workspace=workspace, value="ada").person
+    return Acme(
+        ada_id=ada.pk,
+        grace_id=Identity.objects.get(workspace=workspace, value="grace").person_id,
+        merged_id=Person.objects.get(workspace=workspace, merged_into=ada).pk,
+        group_id=Group.objects.get(workspace=workspace).pk,
+    )
