@@ -51,10 +51,16 @@ def _moment(params: Any, name: str) -> datetime | None:
     value = params.get(name)
     if not value:
         return None
-    try:
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
+    # An unencoded "+00:00" in a URL arrives as " 00:00": read it as the offset it was.
+    candidates = [value, "+".join(value.rsplit(" ", 1))] if " " in value else [value]
+    moment = None
+    for candidate in candidates:
+        try:
+            moment = parse_datetime(candidate)
+        except ValueError:
+            continue
+        if moment is not None:
+            break
     if moment is None:
         raise InvalidParameter(f"{name} must be an ISO 8601 date-time, e.g. 2026-11-23T12:00:00Z.")
     return make_aware(moment) if is_naive(moment) else moment

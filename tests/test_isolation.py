@@ -24,6 +24,9 @@ from accounts import selectors as accounts_selectors
 from accounts.models import AuditEntry, Invitation, Membership, Source, Workspace
 from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
 from accounts.tokens import token_hash
+from api import selectors as api_selectors
+from api.models import ApiKey
+from api.services import api_key_create, api_key_for_secret
 from feed import selectors as feed_selectors
 from feed.models import Event
 from feed.selectors import FeedFilters
@@ -58,6 +61,8 @@ EXEMPT = {
     "ops:readyz": "database and Redis readiness for orchestrators: no workspace data",
     "ops:metrics": "installation-wide figures for the operator's Prometheus, readable only from "
     "allowed networks or with the metrics token (tests/ops/test_metrics.py)",
+    "api:schema": "the Read API's OpenAPI schema: the same document for everyone, no data",
+    "api:docs": "Swagger UI's page for the schema: no data (its requests are the API's own)",
 }
 
 
@@ -424,6 +429,96 @@ def case_workspace_switch(client, world: World) -> None:
     assert client.get(reverse("people:list")).context["request"].workspace == world.workspace
 
 
+# --- Read API: each endpoint as Acme's browser session and with Acme's key ----------------------
+
+
+def api_readers(client, world: World) -> list:
+    """Acme's owner's session, and a client sending only an Acme API key."""
+    from django.test import Client
+
+    issued = api_key_create(workspace=world.workspace, name="Mine", created_by=None)
+    return [client, Client(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")]
+
+
+def json_of(response, status: int = 200) -> str:
+    assert response.status_code == status, (response.status_code, response.content[:500])
+    assert response["Content-Type"] == "application/json"
+    return response.content.decode()
+
+
+def case_api_people(client, world: World) -> None:
+    url = reverse("api:people")
+    for reader in api_readers(client, world):
+        shows_mine_not_theirs(json_of(reader.get(url)), "Mine Person", "MineGroup")
+        for query in ({"q": "theirs"}, {"group": world.their_group.pk}, {"q": "theirs-uid"},
+                      {"audience": "x"}, {"missing_email": "1"}):  # fmt: skip
+            assert '"results":[]' in json_of(reader.get(url, query)), query
+
+
+def case_api_person(client, world: World) -> None:
+    for reader in api_readers(client, world):
+        mine = reader.get(reverse("api:person", args=[world.person.pk]))
+        shows_mine_not_theirs(json_of(mine), "Mine Person", "mine-uid", "MineGroup")
+        for person in (world.their_person, world.their_merged):
+            json_of(reader.get(reverse("api:person", args=[person.pk])), 404)
+
+
+def case_api_person_events(client, world: World) -> None:
+    for reader in api_readers(client, world):
+        mine = reader.get(reverse("api:person-events", args=[world.person.pk]), {"hidden": "1"})
+        shows_mine_not_theirs(json_of(mine), "MineEvent")
+        for person in (world.their_person, world.their_merged):
+            url = reverse("api:person-events", args=[person.pk])
+            json_of(reader.get(url, {"hidden": "1"}), 404)
+
+
+def case_api_events(client, world: World) -> None:
+    url = reverse("api:events")
+    for reader in api_readers(client, world):
+        shows_mine_not_theirs(json_of(reader.get(url, {"hidden": "1"})), "MineEvent")
+        for query in ({"type": "page", "hidden": "1"}, {"name": "TheirsEventSecret"}):
+            assert '"results":[]' in json_of(reader.get(url, query)), query
+
+
+def case_api_groups(client, world: World) -> None:
+    for reader in api_readers(client, world):
+        shows_mine_not_theirs(json_of(reader.get(reverse("api:groups"))), "MineGroup")
+
+
+def case_api_group(client, world: World) -> None:
+    for reader in api_readers(client, world):
+        mine = reader.get(reverse("api:group", args=[world.group.pk]))
+        shows_mine_not_theirs(json_of(mine), "MineGroup", "Mine Person")
+        json_of(reader.get(reverse("api:group", args=[world.their_group.pk])), 404)
+
+
+def their_api_key(world: World) -> tuple[ApiKey, str]:
+    issued = api_key_create(workspace=world.other, name="TheirsKeySecret", created_by=None)
+    return issued.key, issued.secret
+
+
+def case_api_keys_list(client, world: World) -> None:
+    key, _ = their_api_key(world)
+    api_key_create(workspace=world.workspace, name="MineKey", created_by=None)
+    html = html_of(client.get(reverse("api-keys:list")))
+    shows_mine_not_theirs(html, "MineKey")
+    assert key.prefix not in html
+
+
+def case_api_keys_add(client, world: World) -> None:
+    key, _ = their_api_key(world)
+    html = html_of(client.post(reverse("api-keys:add"), {"name": "AddedKey"}))
+    shows_mine_not_theirs(html, "AddedKey")
+    assert key.prefix not in html
+    assert ApiKey.objects.get(name="AddedKey").workspace == world.workspace
+
+
+def case_api_keys_revoke(client, world: World) -> None:
+    key, secret = their_api_key(world)
+    html_of(client.post(reverse("api-keys:revoke", args=[key.pk])), 404)
+    assert api_key_for_secret(secret) == key
+
+
 URL_CASES: dict[str, Callable] = {
     "members:list": case_members_list,
     "members:invite": case_members_invite,
@@ -451,6 +546,15 @@ URL_CASES: dict[str, Callable] = {
     "sources:add": case_sources_add,
     "sources:rotate": case_sources_rotate,
     "sources:revoke": case_sources_revoke,
+    "api:people": case_api_people,
+    "api:person": case_api_person,
+    "api:person-events": case_api_person_events,
+    "api:events": case_api_events,
+    "api:groups": case_api_groups,
+    "api:group": case_api_group,
+    "api-keys:list": case_api_keys_list,
+    "api-keys:add": case_api_keys_add,
+    "api-keys:revoke": case_api_keys_revoke,
 }
 
 
@@ -613,7 +717,65 @@ def _(w: World) -> None:
     assert Membership.objects.get(user=w.stranger).show_hidden_events
 
 
-SELECTOR_MODULES = (people_selectors, feed_selectors, preferences, accounts_selectors)
+@selector_case("api.selectors.events_page")
+def _(w: World) -> None:
+    filters = api_selectors.EventFilters(feed=FeedFilters(True))
+    page = api_selectors.events_page(
+        workspace=w.workspace, filters=filters, after=None, before=None, size=50
+    )
+    assert event_ids(page.rows) == acme_events(w)
+
+
+@selector_case("api.selectors.person_events_page")
+def _(w: World) -> None:
+    filters = api_selectors.EventFilters(feed=FeedFilters(True))
+    # Elsewhere's identities handed in with Acme's workspace: none of their events.
+    theirs = list(Identity.objects.filter(workspace=w.other))
+    page = api_selectors.person_events_page(
+        workspace=w.workspace, person=w.their_person, identities=theirs, filters=filters,
+        after=None, before=None, size=50,
+    )  # fmt: skip
+    assert page.rows == []
+    mine = list(Identity.objects.filter(workspace=w.workspace))
+    page = api_selectors.person_events_page(
+        workspace=w.workspace, person=w.person, identities=mine, filters=filters,
+        after=None, before=None, size=50,
+    )  # fmt: skip
+    assert event_ids(page.rows) == acme_events(w)
+
+
+@selector_case("api.selectors.person_resolved")
+def _(w: World) -> None:
+    assert api_selectors.person_resolved(w.workspace, w.person.pk) == w.person
+    for person in (w.their_person, w.their_merged):
+        assert api_selectors.person_resolved(w.workspace, person.pk) is None
+
+
+@selector_case("api.selectors.groups_page")
+def _(w: World) -> None:
+    page = api_selectors.groups_page(workspace=w.workspace, after=None, before=None, size=50)
+    assert page.rows == [w.group]
+
+
+@selector_case("api.selectors.group_for_api")
+def _(w: World) -> None:
+    assert api_selectors.group_for_api(w.workspace, w.group.pk) == w.group
+    assert api_selectors.group_for_api(w.workspace, w.their_group.pk) is None
+
+
+@selector_case("api.selectors.group_members")
+def _(w: World) -> None:
+    assert people_ids(api_selectors.group_members(w.workspace, w.group).rows) == {w.person.pk}
+    assert api_selectors.group_members(w.workspace, w.their_group).rows == []
+
+
+SELECTOR_MODULES = (
+    people_selectors,
+    feed_selectors,
+    preferences,
+    accounts_selectors,
+    api_selectors,
+)
 
 
 # --- Enumeration --------------------------------------------------------------------------------

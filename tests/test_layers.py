@@ -1,4 +1,5 @@
-"""The import direction of the apps (accounts <- people <- feed <- ingest), checked on the source:
+"""The import direction of the apps (accounts <- people <- feed <- ingest; api reads accounts,
+people and feed, and nothing imports api), checked on the source:
 a module that imports against it fails here, naming the file."""
 
 import ast
@@ -44,3 +45,13 @@ def test_the_ingest_view_loads_no_worker_code():
     worker = {"ingest.processing", "ingest.tasks", "ingest.services", "ingest.dead_letters"}
     found = imports_of(ROOT / "ingest" / "views.py")
     assert not found & worker
+
+
+def test_nothing_imports_the_api():
+    # The root URLconf mounts it by name (include("api.urls")), settings name its classes.
+    apps = ("accounts", "people", "feed", "ingest", "ops", "windsor")
+    assert [o for app in apps for o in offenders(app, ("api",))] == []
+
+
+def test_the_api_imports_no_ingest_code():
+    assert offenders("api", ("ingest",)) == []

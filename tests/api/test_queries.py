@@ -1,0 +1,96 @@
+"""Each endpoint runs a fixed number of queries, whatever the workspace holds: counted at several
+sizes, with the key's lookup included (its "last used" stamp is already fresh)."""
+
+import pytest
+from django.utils import timezone
+
+from api.models import ApiKey
+from ingest.services import batch_process
+from people.models import Group, Identity
+from tests.api.conftest import at
+from tests.feed.conftest import message
+
+pytestmark = pytest.mark.django_db
+
+
+def grow(workspace, source_id: int, size: int) -> None:
+    """`size` people in one group, each with two ids and three events (a page view too)."""
+    messages = []
+    for i in range(size):
+        uid = f"grow-{size}-{i}"
+        messages += [
+            message(workspace, source_id, "identify", user_id=uid, anonymous_id=f"anon-{uid}",
+                    traits={"name": f"N{i}", "email": f"{uid}@x.example", "vip": i % 2 == 0},
+                    timestamp=at(i)),
+            message(workspace, source_id, "group", user_id=uid, group_id=f"g{i % 3}",
+                    traits={"name": f"G{i % 3}"}, timestamp=at(i)),
+            message(workspace, source_id, "track", user_id=uid, event="Clicked", timestamp=at(i)),
+            message(workspace, source_id, "page", anonymous_id=f"anon-{uid}", user_id=None,
+                    name="Home", timestamp=at(i)),
+        ]  # fmt: skip
+    batch_process(messages)
+
+
+def urls(workspace) -> dict[str, str]:
+    person = Identity.objects.filter(workspace=workspace, value__startswith="grow").last().person
+    group = Group.objects.filter(workspace=workspace).first()
+    return {
+        "people": "/api/v1/people/?limit=200",
+        "people search": "/api/v1/people/?q=n&limit=200",
+        "people filtered": f"/api/v1/people/?group={group.pk}&audience=vip&missing_email=",
+        "person": f"/api/v1/people/{person.pk}/",
+        "person events": f"/api/v1/people/{person.pk}/events/?hidden=1&limit=200",
+        "events": "/api/v1/events/?hidden=1&limit=200",
+        "events filtered": f"/api/v1/events/?type=track&name=Clicked&since={at(0).isoformat()}",
+        "groups": "/api/v1/groups/?limit=200",
+        "group": f"/api/v1/groups/{group.pk}/",
+    }
+
+
+# endpoint -> queries: the key's lookup, then the endpoint's own reads.
+EXPECTED = {
+    "people": 2,
+    "people search": 3,  # + how many match, which picks the plan (people_search)
+    "people filtered": 2,
+    "person": 3,  # + the person with their group, + their identities
+    "person events": 4,  # + the person, + their identities, + the events of all of them
+    "events": 2,
+    "events filtered": 2,
+    "groups": 2,
+    "group": 3,  # + the group, + its members
+}
+
+
+@pytest.mark.parametrize("endpoint", EXPECTED)
+def test_each_endpoint_runs_a_fixed_number_of_queries(
+    api, key, workspace, issued, endpoint, django_assert_max_num_queries
+):
+    ApiKey.objects.filter(pk=key.key.pk).update(last_used_at=timezone.now())
+    counts = []
+    for size in (2, 10, 40):
+        grow(workspace, issued.source.pk, size)
+        url = urls(workspace)[endpoint]
+        with django_assert_max_num_queries(EXPECTED[endpoint]) as queries:
+            response = api.get(url)
+        assert response.status_code == 200, response.content
+        assert response.json().get("results", [None]) or endpoint == "people filtered"
+        counts.append(len(queries.captured_queries))
+    assert len(set(counts)) == 1, counts
+
+
+def test_a_merged_id_costs_one_query_per_merge_followed(
+    api, key, send, django_assert_max_num_queries, acme
+):
+    ApiKey.objects.filter(pk=key.key.pk).update(last_used_at=timezone.now())
+    # + the merged person, + the chain's one step, + the survivor, + identities.
+    with django_assert_max_num_queries(5):
+        assert api.get(f"/api/v1/people/{acme.merged_id}/").json()["id"] == acme.ada_id
+
+
+def test_the_browser_session_adds_only_its_own_lookups(
+    owner_client, workspace, issued, django_assert_max_num_queries
+):
+    grow(workspace, issued.source.pk, 5)
+    # + the session and the user, + the memberships (the current workspace).
+    with django_assert_max_num_queries(EXPECTED["events"] - 1 + 3):
+        assert owner_client.get("/api/v1/events/").status_code == 200
