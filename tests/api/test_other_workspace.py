@@ -14,18 +14,28 @@ def theirs(other_key) -> Client:
 
 
 def test_every_list_is_empty_for_another_workspaces_key(theirs, acme):
-    for url in ("/api/v1/people/", "/api/v1/events/?hidden=1", "/api/v1/groups/",
-                f"/api/v1/people/?group={acme.group_id}", "/api/v1/people/?q=ada",
-                "/api/v1/people/?audience=vip_customers", "/api/v1/events/?name=Signed%20Up"):  # fmt: skip
+    for url in (
+        "/api/v1/people/",
+        "/api/v1/events/?hidden=1",
+        "/api/v1/groups/",
+        f"/api/v1/people/?group={acme.group_id}",
+        "/api/v1/people/?q=ada",
+        "/api/v1/people/?audience=vip_customers",
+        "/api/v1/events/?name=Signed%20Up",
+    ):
         response = theirs.get(url)
         assert response.status_code == 200, url
         assert response.json() == {"next": None, "previous": None, "results": []}, url
 
 
 def test_every_detail_is_a_404_for_another_workspaces_key(theirs, acme):
-    for url in (f"/api/v1/people/{acme.ada_id}/", f"/api/v1/people/{acme.merged_id}/",
-                f"/api/v1/people/{acme.ada_id}/events/?hidden=1",
-                f"/api/v1/people/{acme.merged_id}/events/", f"/api/v1/groups/{acme.group_id}/"):  # fmt: skip
+    for url in (
+        f"/api/v1/people/{acme.ada_id}/",
+        f"/api/v1/people/{acme.merged_id}/",
+        f"/api/v1/people/{acme.ada_id}/events/?hidden=1",
+        f"/api/v1/people/{acme.merged_id}/events/",
+        f"/api/v1/groups/{acme.group_id}/",
+    ):
         response = theirs.get(url)
         assert response.status_code == 404, url
         assert response.json()["code"] == "not_found"
