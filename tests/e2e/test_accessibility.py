@@ -68,6 +68,12 @@ STATES: dict[str, set[str]] = {
     "sources-add-error": {"sources:add"},
     "sources-rotated": {"sources:rotate"},
     "sources-revoked": {"sources:revoke"},
+    "api-keys": {"api-keys:list"},
+    "api-keys-created": {"api-keys:add"},
+    "api-keys-error": {"api-keys:add"},
+    "api-keys-revoked": {"api-keys:revoke"},
+    "api-docs": {"api:docs", "api:schema"},
+    "api-docs-tried": {"api:people"},
     "status": {"ops:status"},
     "status-stored-again": {"ops:store-again"},
     "logged-out": {"logout"},
@@ -106,6 +112,10 @@ EXEMPT: dict[str, str] = {
     "ops:healthz": "a JSON health probe, no page",
     "ops:readyz": "a JSON readiness probe, no page",
     "ops:metrics": "Prometheus text, no page",
+    **{
+        f"api:{name}": "a Read API endpoint: JSON, no page (tests/api, tests/test_isolation.py)"
+        for name in ("person", "person-events", "events", "groups", "group")
+    },
 }
 
 
@@ -474,6 +484,31 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.wait_for_url(f"{base}/sources/")
     expect(page.locator(".badge", has_text="revoked")).to_be_visible()
     walk.check(page, "sources-revoked")
+    # The API keys page (the owner's header links to it), and the docs it links to.
+    page.click("#api-link")
+    page.wait_for_url(f"{base}/api-keys/")
+    walk.check(page, "api-keys")
+    page.fill("input[name=name]", "Support tool")
+    page.click("#create-key")
+    expect(page.locator("#key-value")).to_be_visible()
+    walk.check(page, "api-keys-created")
+    page.fill("input[name=name]", " ")
+    page.click("#create-key")
+    expect(page.locator("p.error")).to_be_visible()
+    walk.check(page, "api-keys-error")
+    page.locator("form[action$='/revoke/'] button").first.click()
+    page.wait_for_url(f"{base}/api-keys/")
+    expect(page.locator(".badge", has_text="revoked")).to_be_visible()
+    walk.check(page, "api-keys-revoked")
+    page.click("a:has-text('API docs')")
+    expect(page.locator("#operations-people-people_list")).to_be_visible()
+    walk.check(page, "api-docs")
+    page.click("#operations-people-people_list .opblock-summary")
+    page.click("#operations-people-people_list button.execute")
+    expect(
+        page.locator("#operations-people-people_list .response .response-col_status").first
+    ).to_have_text("200")
+    walk.check(page, "api-docs-tried")
     # The Status page, for staff (the owner is made staff here), with a dead letter to store again.
     owner.is_staff = True
     owner.save(update_fields=["is_staff"])
@@ -821,6 +856,7 @@ def test_pages_reflow_at_320_css_pixels_without_sideways_scrolling(
         "feed": "/feed/?hidden=1",
         "event": f"/feed/{grace.pk}/",
         "sources": "/sources/",
+        "api-keys": "/api-keys/",
     }
     wide = {}
     for name, path in pages.items():
