@@ -58,6 +58,9 @@ TOKENS = "tests/ingest/test_tokens.py"
 ISOLATION = "tests/test_isolation.py"
 TEAM = "tests/accounts/test_team.py"
 INVITATIONS = "tests/accounts/test_invitations.py"
+API_AUTH = "tests/api/test_auth.py"
+API_ENDPOINTS = "tests/api/test_endpoints.py"
+API_OTHER = "tests/api/test_other_workspace.py"
 
 MUTANTS: list[Mutant] = [
     # --- Storing each message once --------------------------------------------------------------
@@ -452,6 +455,63 @@ MUTANTS: list[Mutant] = [
         "        if throttle.throttled(throttle.RESET, ip=ip, account=email):",
         "        if False:",
         "tests/accounts/test_password_reset.py",
+    ),
+    # --- Read API ---------------------------------------------------------------------------------
+    mutant(
+        "api-group-unscoped",
+        "a key (or session) reads only its own workspace's groups, not another's by id",
+        "api/selectors.py",
+        'Group.objects.for_workspace(workspace).defer("trait_versions").filter(pk=group_id)',
+        'Group.objects.defer("trait_versions").filter(pk=group_id)',
+        API_OTHER,
+        ISOLATION,
+    ),
+    mutant(
+        "api-session-over-key",
+        "a request with a key reads the key's workspace, whatever session rides along",
+        "api/views.py",
+        "authentication_classes = [ApiKeyAuthentication, WorkspaceSessionAuthentication]",
+        "authentication_classes = [WorkspaceSessionAuthentication, ApiKeyAuthentication]",
+        API_ENDPOINTS,
+    ),
+    mutant(
+        "api-revoked-key-accepted",
+        "a revoked API key is refused at once",
+        "api/services.py",
+        " or not key.is_active:",
+        ":",
+        API_AUTH,
+        "tests/api/test_keys_page.py",
+    ),
+    Mutant(
+        name="api-key-hash-from-prefix",
+        promise="an API key is found by the digest of the whole key, not its visible prefix",
+        path="api/services.py",
+        edits=(
+            (
+                "filter(key_hash=token_hash(secret)).first()",
+                "filter(prefix=token_prefix(secret)).first()",
+            ),
+            ("if key is None or not token_matches(secret, key.key_hash) or", "if key is None or"),
+        ),
+        tests=(API_AUTH,),
+    ),
+    mutant(
+        "api-write-allowed",
+        "the Read API refuses every write method, for keys and sessions",
+        "api/permissions.py",
+        "if request.method not in permissions.SAFE_METHODS:",
+        "if False:",
+        API_AUTH,
+    ),
+    mutant(
+        "api-last-used-every-request",
+        "a key's last use is written at most once a minute, not on every request",
+        "api/services.py",
+        "if last is not None and now - last < LAST_USED_RESOLUTION:",
+        "if False:",
+        API_ENDPOINTS,
+        "tests/api/test_queries.py",
     ),
 ]
 
