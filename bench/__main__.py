@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ingest", "worker", "people", "feed"]
+SECTIONS = ["ingest", "worker", "people", "feed", "api"]
 
 
 def main(argv: list[str]) -> int:
