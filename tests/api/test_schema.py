@@ -71,3 +71,19 @@ def test_the_api_namespace_holds_the_documented_endpoints_the_schema_and_the_doc
     assert {p.name for p in api.url_patterns} == {
         "people", "person", "person-events", "events", "groups", "group", "schema", "docs"
     }  # fmt: skip
+
+
+def test_only_the_docs_page_may_load_data_images(owner_client):
+    docs = owner_client.get("/api/v1/docs/")["Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in docs.split("; ")}
+    assert directives["img-src"] == ["'self'", "https:", "http:", "data:"]
+    assert directives["script-src"] == directives["style-src"] == ["'self'"]
+    for url in ("/api-keys/", "/people/"):
+        assert "data:" not in owner_client.get(url)["Content-Security-Policy"]
+
+
+def test_the_docs_start_up_script_is_served_by_the_view_as_javascript(owner_client):
+    response = owner_client.get("/api/v1/docs/?script=")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert "/api/v1/schema/" in response.content.decode()
