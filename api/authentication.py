@@ -19,10 +19,13 @@ from api.services import KEY_PREFIX, api_key_for_secret, api_key_used
 class ApiCaller:
     workspace: Workspace
     key: ApiKey | None = None
+    user_id: int | None = None  # the signed-in user, for a session
 
     @property
     def throttle_ident(self) -> str:
-        return f"key-{self.key.pk}" if self.key else f"workspace-{self.workspace.pk}"
+        if self.key is not None:
+            return f"key-{self.key.pk}"
+        return f"user-{self.user_id}-workspace-{self.workspace.pk}"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -60,4 +63,4 @@ class WorkspaceSessionAuthentication(authentication.SessionAuthentication):
         workspace = getattr(request._request, "workspace", None)
         if not workspace:
             raise exceptions.PermissionDenied("You are not a member of any workspace.")
-        return found[0], ApiCaller(workspace=workspace)
+        return found[0], ApiCaller(workspace=workspace, user_id=found[0].pk)

@@ -7,8 +7,8 @@ from api.authentication import ApiCaller
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
-    """Requests per key (per workspace for the browser's session), counted in the Django cache:
-    Redis in production, so every web process counts the same requests."""
+    """Requests per key (per member and workspace for the browser's session), counted in the
+    Django cache: Redis in production, so every web process counts the same requests."""
 
     scope = "api"
 

@@ -46,7 +46,7 @@ class PaginatedView(ReadView):
     pagination_class = KeysetPagination
 
     def paginated(self, fetch: Any, serializer: type, **context: Any) -> Response:
-        paginator = KeysetPagination()
+        paginator = self.pagination_class()
         rows = paginator.page_of(self.request, fetch)
         data = serializer(rows, many=True, context={"request": self.request, **context}).data
         return paginator.get_paginated_response(data)

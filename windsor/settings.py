@@ -339,8 +339,8 @@ REST_FRAMEWORK = {
 }
 
 # --- Read API -----------------------------------------------------------------------------------
-# Requests per API key (per workspace for a signed-in browser), counted in the shared cache;
-# empty turns the throttle off.
+# Requests per API key (per member and workspace for a signed-in browser), counted in the shared
+# cache; empty turns the throttle off.
 API_RATE_LIMIT = os.environ.get("WINDSOR_API_RATE_LIMIT", "600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Windsor Read API",

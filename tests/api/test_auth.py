@@ -114,3 +114,10 @@ def test_the_throttle_counts_in_the_shared_cache(api, settings, acme):
 def test_no_rate_limit_configured_means_no_throttle(api, settings, acme):
     settings.API_RATE_LIMIT = ""
     assert all(api.get("/api/v1/groups/").status_code == 200 for _ in range(5))
+
+
+def test_a_session_is_throttled_per_member(owner_client, settings, acme):
+    settings.API_RATE_LIMIT = "2/minute"
+    assert owner_client.get("/api/v1/groups/").status_code == 200
+    assert owner_client.get("/api/v1/groups/").status_code == 200
+    error(owner_client.get("/api/v1/groups/"), 429, "throttled")
