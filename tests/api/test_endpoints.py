@@ -240,3 +240,15 @@ def test_last_used_is_stamped_at_most_once_a_minute(api, key, acme, django_asser
 def test_a_new_key_reads_at_once(workspace, acme):
     issued = api_key_create(workspace=workspace, name="New", created_by=None)
     assert Client(**bearer(issued.secret)).get("/api/v1/groups/").status_code == 200
+
+
+def test_the_session_reads_the_workspace_switched_to_in_the_header(
+    owner_client, owner, acme, send, other
+):
+    from accounts.models import Membership
+
+    Membership.objects.create(user=owner, workspace=other, role="member")
+    send("identify", into=other, user_id="o", traits={"name": "Only In Other"})
+    assert names(owner_client.get("/api/v1/people/")) == ["Grace Hopper", "Ada Lovelace"]
+    owner_client.post("/workspaces/switch/", {"workspace": other.pk})
+    assert names(owner_client.get("/api/v1/people/")) == ["Only In Other"]
