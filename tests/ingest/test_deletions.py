@@ -142,9 +142,7 @@ def test_a_delete_by_anonymous_id_erases_the_person_holding_it(client, issued, e
 def parse(raw: dict, **kwargs):
     from datetime import UTC, datetime
 
-    return message_parse(
-        raw, workspace_id=1, source_id=1, received_at=datetime.now(UTC), **kwargs
-    )
+    return message_parse(raw, workspace_id=1, source_id=1, received_at=datetime.now(UTC), **kwargs)
 
 
 def test_the_partner_shape_with_empty_array_context_parses():

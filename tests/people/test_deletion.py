@@ -58,9 +58,7 @@ def seed_ada(ws: Workspace) -> Person:
     return person_of(ws, "ada")
 
 
-def test_delete_removes_the_person_their_ids_events_and_people_merged_into_them(
-    workspace, owner_m
-):
+def test_delete_removes_the_person_their_ids_events_and_people_merged_into_them(workspace, owner_m):
     ada = seed_ada(workspace)
     merged = list(Person.objects.filter(merged_into=ada).values_list("pk", flat=True))
     assert merged, "the alias left a merged person row behind"
