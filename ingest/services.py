@@ -12,6 +12,8 @@ properties, traits, context, timestamp (ISO), received_at (ISO), raw.
   a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
   rules, bulk reads and writes) and `feed.services.events_write` inserts their events in one
   statement.
+- A Segment `delete` is not stored: it deletes whoever holds its ids (people/deletion.py) after
+  the messages before it and before those after it.
 - The common case costs a fixed number of queries per batch, whatever its size.
 """
 
