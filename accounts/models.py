@@ -57,6 +57,16 @@ class Membership(models.Model):
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
 
+    @property
+    def can_delete_people(self) -> bool:
+        """Delete (and suppress) a person: owners and admins (people/deletion.py)."""
+        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+    @property
+    def can_lift_suppressions(self) -> bool:
+        """Let a suppressed person's ids in again: a decision only owners take."""
+        return self.role == self.Role.OWNER
+
 
 class SourceQuerySet(models.QuerySet):
     def for_workspace(self, workspace: Workspace) -> "SourceQuerySet":
@@ -85,6 +95,8 @@ class Source(models.Model):
     last_received_at = models.DateTimeField(null=True, blank=True)
     accepted_count = models.BigIntegerField(default=0)
     rejected_count = models.BigIntegerField(default=0)
+    # Messages dropped because they carry a suppressed id (people/suppression.py): never stored.
+    suppressed_count = models.BigIntegerField(default=0)
 
     objects = SourceQuerySet.as_manager()
 
@@ -185,7 +197,8 @@ class AuditEntry(models.Model):
 
     `target` is a description frozen at the time (an email, "ada@x.io: member -> admin"), not a
     foreign key: the audit outlives the member, invitation or person it names. Deletions of
-    people will record their ids here, never their data.
+    people record their ids here, never their data (name, email, traits). A deletion Segment
+    forwarded has no actor: `actor_label` names the source instead.
     """
 
     class Action(models.TextChoices):
@@ -196,6 +209,9 @@ class AuditEntry(models.Model):
         ROLE_CHANGED = "role_changed", "Changed a role"
         MEMBER_REMOVED = "member_removed", "Removed a member"
         MEMBER_LEFT = "member_left", "Left the workspace"
+        PERSON_DELETED = "person_deleted", "Deleted a person"
+        PERSON_SUPPRESSED = "person_suppressed", "Deleted and suppressed a person"
+        SUPPRESSION_LIFTED = "suppression_lifted", "Lifted a suppression"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(

@@ -56,11 +56,13 @@ def audit_record(
     action: str,
     target: str,
     detail: dict | None = None,
+    actor_label: str | None = None,
 ) -> AuditEntry:
+    """One audit row; `actor_label` names a non-user actor (a source forwarding a deletion)."""
     return AuditEntry.objects.create(
         workspace=workspace,
         actor=actor,
-        actor_label=getattr(actor, "email", "") or str(actor or "Windsor"),
+        actor_label=actor_label or getattr(actor, "email", "") or str(actor or "Windsor"),
         action=action,
         target=target[:500],
         detail=detail or {},

@@ -39,11 +39,15 @@ class Event(models.Model):
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
+    # An event dies with its identity: deleting a person (people/deletion.py) deletes its
+    # identities, and with them every event they were sent with, in one DELETE (Django's
+    # collector fast-deletes: no signal or relation hangs off Event). This is how people/ erases
+    # events without importing feed/.
     identity = models.ForeignKey(
         Identity,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.CASCADE,
         related_name="events",
         db_index=False,
     )

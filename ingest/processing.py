@@ -37,7 +37,9 @@ from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
 from ingest.segment import EXCERPT_LENGTH, excerpt, too_deep, too_deep_reason
-from ingest.services import batch_process, workspaces_lock
+from ingest.services import batch_process
+from people.suppression import messages_unsuppressed
+from windsor.locks import workspaces_lock
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,10 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _store(messages: list[dict[str, Any]]) -> None:
     with transaction.atomic():
         messages = _still_owned(messages)
+        # Under the workspace locks (free when records_store took them), before any Source row:
+        # a deletion with suppression committed by now applies to this batch.
+        workspaces_lock({m["workspace_id"] for m in messages})
+        messages = messages_unsuppressed(messages)
         if not messages:
             return
         batch_process(messages)

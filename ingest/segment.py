@@ -6,10 +6,14 @@ The rules, once:
   sender we recorded does one of these, on every path). The batch's ``context`` and
   ``integrations`` are merged under each message's own, and its ``sentAt`` fills a message's
   missing one. ``writeKey`` is a credential: it is read for authentication and never stored.
-- ``type`` is identify, track, page, screen, group or alias (``windsor-node`` says ``user`` for
-  identify and ``event`` for track). A single-call path (``/v1/track``) supplies a missing type.
-- identify/track/page/screen need ``userId`` or ``anonymousId``; alias needs ``previousId`` and
-  ``userId``; group needs ``groupId``; track needs ``event``.
+- ``type`` is identify, track, page, screen, group, alias or delete (``windsor-node`` says
+  ``user`` for identify and ``event`` for track). A single-call path (``/v1/track``) supplies a
+  missing type.
+- identify/track/page/screen/delete need ``userId`` or ``anonymousId``; alias needs
+  ``previousId`` and ``userId``; group needs ``groupId``; track needs ``event``.
+- ``delete`` is Segment forwarding a user deletion (people/deletion.py applies it in the worker).
+  Its partner-destination shape sends ``context`` and ``integrations`` as empty arrays, which
+  mean absent on a delete (and only there: an array is refused on any other call).
 - Ids are strings or numbers (numbers become strings), at most 255 characters; ``null`` and ""
   mean absent. ``messageId`` is at most 100 characters; a missing one is generated (from the
   content when the message has its own timestamp, so that a re-send is still the same message).
@@ -40,9 +44,11 @@ import orjson
 from ingest.errors import IngestError
 from windsor.timestamps import timestamp_parse
 
-TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias", "delete"})
 # The original Windsor SDK (windsor-node) names two of them differently.
 TYPE_ALIASES = {"user": "identify", "event": "track"}
+# Segment's partner-destination `delete` carries these as [] (tests/fixtures/segment-deletion/).
+EMPTY_ARRAY_OK = frozenset({"context", "integrations"})
 MAX_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 100
 MAX_NAME_LENGTH = 255
@@ -347,6 +353,8 @@ def message_parse(
 ) -> Message:
     """Validate one raw message (batch-level fields already applied) or raise InvalidMessage."""
     call_type = _type(raw, default_type)
+    if call_type == "delete":
+        raw = {k: v for k, v in raw.items() if not (k in EMPTY_ARRAY_OK and v == [])}
     user_id = _id(raw, "userId")
     anonymous_id = _id(raw, "anonymousId")
     previous_id = _id(raw, "previousId")

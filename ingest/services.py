@@ -12,24 +12,25 @@ properties, traits, context, timestamp (ISO), received_at (ISO), raw.
   a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
   rules, bulk reads and writes) and `feed.services.events_write` inserts their events in one
   statement.
+- A Segment `delete` is not stored: it deletes whoever holds its ids (people/deletion.py) after
+  the messages before it and before those after it.
 - The common case costs a fixed number of queries per batch, whatever its size.
 """
 
 import logging
 import time
-from collections.abc import Iterable
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from feed.services import events_write, stored_message_ids
 from ingest import counters
+from people.deletion import deletes_apart, message_delete
 from people.identity import IdentityBatch
+from windsor.locks import workspaces_lock
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 5
-# First key of the advisory lock pair: a namespace so our locks never collide with others'.
-LOCK_NAMESPACE = 0x57494E44  # "WIND"
 
 
 def batch_process(messages: list[dict]) -> int:
@@ -68,20 +69,6 @@ def _retryable(error: DatabaseError) -> bool:
     return sqlstate in {"40001", "40P01"}
 
 
-def workspaces_lock(workspace_ids: Iterable[int]) -> None:
-    """Take the workspaces' batch locks until the end of the current transaction.
-
-    batch_process takes them itself; a caller that writes other rows those batches also write
-    (e.g. Source counters) before calling it should take them first, in this same sorted order,
-    so that two workers cannot each hold what the other waits for. Re-taking is free.
-    """
-    if connection.vendor != "postgresql":
-        return  # SQLite serialises writers already.
-    with connection.cursor() as cursor:
-        for workspace_id in sorted(set(workspace_ids)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, workspace_id])
-
-
 def _process(workspace_id: int, messages: list[dict]) -> int:
     workspaces_lock([workspace_id])
     unique: dict[str, dict] = {}
@@ -89,6 +76,17 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
         unique.setdefault(message["message_id"], message)
     stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
+    written = 0
+    # A Segment `delete` applies where it stands in the batch: the messages before it are stored
+    # (and deleted with the person), those after it start afresh.
+    for run, delete in deletes_apart(new):
+        written += _write(workspace_id, run)
+        if delete is not None:
+            message_delete(message=delete)
+    return written
+
+
+def _write(workspace_id: int, new: list[dict]) -> int:
     if not new:
         return 0
     batch = IdentityBatch(workspace_id, new)

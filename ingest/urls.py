@@ -14,6 +14,9 @@ CALL_PATHS = {
     "screen": "screen",
     "group": "group",
     "alias": "alias",
+    # Not in Segment's HTTP API: a single-call path for its forwarded user deletions, like the
+    # others (a delete is accepted on every path; see ingest/segment.py).
+    "delete": "delete",
     "i": "identify",
     "t": "track",
     "p": "page",

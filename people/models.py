@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -153,6 +154,45 @@ class Identity(models.Model):
             models.UniqueConstraint(fields=["workspace", "value"], name="identity_unique_value")
         ]
         indexes = [models.Index(fields=["person"], name="identity_person")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class SuppressionQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "SuppressionQuerySet":
+        return self.filter(workspace=workspace)
+
+
+class Suppression(models.Model):
+    """An id whose messages are dropped unstored: a person deleted and suppressed on request.
+
+    Written by people.deletion.person_delete(suppress=True); read once per batch by
+    people.suppression.messages_unsuppressed; only an owner lifts one (its row is deleted and
+    the lift is audited). The id is the only thing kept of the person.
+    """
+
+    # No index of its own: the unique (workspace, value) index starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="suppressions", db_index=False
+    )
+    # An id is one value whatever role it plays in a message (see people/identity.py), so a
+    # suppressed value is dropped as a userId, anonymousId or previousId alike; the kind is what
+    # it was on the deleted person, shown on the suppression list.
+    kind = models.CharField(max_length=10, choices=Identity.Kind.choices)
+    value = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = SuppressionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "value"], name="suppression_unique_value")
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"

@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.person_list, name="list"),
     path("<int:person_id>/", views.person_detail, name="detail"),
     path("<int:person_id>/hidden-events/", views.person_hidden_toggle, name="hidden_toggle"),
+    path("<int:person_id>/delete/", views.person_delete_view, name="delete"),
+    path("suppressions/", views.suppression_list, name="suppressions"),
+    path("suppressions/<int:suppression_id>/lift/", views.suppression_lift_view, name="lift"),
 ]

@@ -1,15 +1,23 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
+from accounts.models import Membership
 from accounts.preferences import hidden_events_preference_set
+from accounts.team import NotAllowed
 from people import selectors
+from people.deletion import person_delete, suppression_lift
+from people.models import Person, Suppression
 from people.selectors import PeopleFilters
 from windsor.paging import Cursor
+
+SUPPRESSIONS_SHOWN = 500
 
 
 @require_GET
@@ -29,6 +37,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "no_people_yet": first_visit and not selectors.workspace_has_people(workspace),
         "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "sources_url": reverse("sources:list"),
+        "can_delete": request.membership.can_delete_people,  # type: ignore[attr-defined]
     }
     if request.htmx and request.htmx.target == "people-results":
         response = render(request, "people/_people_results.html", context)
@@ -59,6 +68,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
         "audiences": selectors.audiences_of(person),
+        "can_delete": request.membership.can_delete_people,  # type: ignore[attr-defined]
     }
     return render(request, "people/person_detail.html", context)
 
@@ -87,3 +97,78 @@ def _without_empty(request: HttpRequest) -> str:
             query.setlist(key, kept)
     encoded = query.urlencode()
     return f"{request.path}?{encoded}" if encoded else request.path
+
+
+# --- Deleting and suppressing (people/deletion.py holds the rules) ----------------------------
+
+
+def _deleter(request: HttpRequest) -> Membership:
+    membership: Membership = request.membership  # type: ignore[attr-defined]
+    if not membership.can_delete_people:
+        raise PermissionDenied("Only owners and admins delete people.")
+    return membership
+
+
+@require_http_methods(["GET", "POST"])
+@workspace_required
+def person_delete_view(request: HttpRequest, person_id: int) -> HttpResponse:
+    """GET: the confirmation naming the person; POST: delete (or delete and suppress)."""
+    actor = _deleter(request)
+    workspace = request.workspace
+    person = selectors.person_for_page(workspace, person_id)
+    if person is None or person.merged_into_id:
+        raise Http404("No such person in this workspace.")
+    if request.method == "GET":
+        context = {
+            "person": person,
+            "identities": selectors.person_identities(workspace, person),
+            "merged_count": Person.objects.for_workspace(workspace)
+            .filter(merged_into=person)
+            .count(),
+        }
+        return render(request, "people/person_delete.html", context)
+    suppress = request.POST.get("suppress") == "1"
+    try:
+        deleted = person_delete(workspace=workspace, person=person, actor=actor, suppress=suppress)
+    except NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    # Says which person went by number and ids only: the name is what was asked to be forgotten.
+    ids = len(deleted.ids)
+    done = "deleted and its ids suppressed" if suppress else "deleted"
+    messages.success(
+        request,
+        f"Person #{person_id} {done}: {ids} id{'s' if ids != 1 else ''}, "
+        f"{deleted.events} event{'s' if deleted.events != 1 else ''}.",
+    )
+    return redirect("people:list")
+
+
+@require_GET
+@workspace_required
+def suppression_list(request: HttpRequest) -> HttpResponse:
+    membership = _deleter(request)
+    suppressions = (
+        Suppression.objects.for_workspace(request.workspace)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:SUPPRESSIONS_SHOWN]
+    )
+    return render(
+        request,
+        "people/suppressions.html",
+        {"suppressions": suppressions, "can_lift": membership.can_lift_suppressions},
+    )
+
+
+@require_POST
+@workspace_required
+def suppression_lift_view(request: HttpRequest, suppression_id: int) -> HttpResponse:
+    membership: Membership = request.membership  # type: ignore[attr-defined]
+    suppression = get_object_or_404(
+        Suppression.objects.for_workspace(request.workspace), pk=suppression_id
+    )
+    try:
+        suppression_lift(workspace=request.workspace, suppression=suppression, actor=membership)
+    except NotAllowed as refusal:
+        raise PermissionDenied(str(refusal)) from None
+    messages.success(request, f"Lifted the suppression of {suppression}.")
+    return redirect("people:suppressions")

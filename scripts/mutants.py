@@ -61,6 +61,9 @@ INVITATIONS = "tests/accounts/test_invitations.py"
 API_AUTH = "tests/api/test_auth.py"
 API_ENDPOINTS = "tests/api/test_endpoints.py"
 API_OTHER = "tests/api/test_other_workspace.py"
+DELETION = "tests/people/test_deletion.py"
+DELETION_VIEWS = "tests/people/test_deletion_views.py"
+SEGMENT_DELETES = "tests/ingest/test_deletions.py"
 
 MUTANTS: list[Mutant] = [
     # --- Storing each message once --------------------------------------------------------------
@@ -512,6 +515,85 @@ MUTANTS: list[Mutant] = [
         "if False:",
         API_ENDPOINTS,
         "tests/api/test_queries.py",
+    ),
+    # --- Privacy: deleting and suppressing people ----------------------------------------------
+    mutant(
+        "deletion-leaves-merged-people",
+        "deleting a person deletes the person rows merged into them (they hold old names/emails)",
+        "people/deletion.py",
+        "Q(pk__in=person_ids) | Q(merged_into__in=person_ids)",
+        "Q(pk__in=person_ids)",
+        DELETION,
+    ),
+    Mutant(
+        name="delete-not-scoped-to-workspace",
+        promise="a deletion never touches another workspace's people, ids or events",
+        path="people/deletion.py",
+        edits=(
+            (
+                "people = Person.objects.filter(workspace_id=workspace_id).filter(",
+                "people = Person.objects.filter(",
+            ),
+            (
+                "identities = Identity.objects.filter(workspace_id=workspace_id, person_id__in=",
+                "identities = Identity.objects.filter(person_id__in=",
+            ),
+            (
+                "Person.objects.filter(workspace_id=workspace_id, pk__in=doomed).delete()",
+                "Person.objects.filter(pk__in=doomed).delete()",
+            ),
+        ),
+        tests=(DELETION,),
+    ),
+    mutant(
+        "delete-without-the-batch-lock",
+        "a deletion takes the workspace's batch lock, so a racing batch never half-undoes it",
+        "people/deletion.py",
+        "    workspaces_lock([workspace.pk])\n",
+        "",
+        "tests/people/test_deletion_race.py",
+    ),
+    mutant(
+        "member-may-delete-people",
+        "only owners and admins delete people (a member gets 403)",
+        "accounts/models.py",
+        'deletion.py)."""\n        return self.role in {self.Role.OWNER, self.Role.ADMIN}',
+        'deletion.py)."""\n        return True',
+        DELETION,
+        DELETION_VIEWS,
+    ),
+    mutant(
+        "lift-allowed-to-admins",
+        "only an owner lifts a suppression",
+        "accounts/models.py",
+        'only owners take."""\n        return self.role == self.Role.OWNER',
+        'only owners take."""\n        return self.role in {self.Role.OWNER, self.Role.ADMIN}',
+        DELETION,
+        DELETION_VIEWS,
+    ),
+    mutant(
+        "suppression-check-skipped",
+        "messages carrying a suppressed id are dropped, counted and never stored",
+        "people/suppression.py",
+        "    if not suppressed:\n        return messages\n",
+        "    return messages\n",
+        "tests/ingest/test_suppression.py",
+    ),
+    mutant(
+        "segment-delete-refused",
+        "Segment's forwarded `delete` is accepted on every ingest path",
+        "ingest/segment.py",
+        '"group", "alias", "delete"})',
+        '"group", "alias"})',
+        SEGMENT_DELETES,
+    ),
+    mutant(
+        "segment-delete-out-of-order",
+        "a `delete` applies where it stands in its batch (what follows it starts a fresh person)",
+        "people/deletion.py",
+        "            runs.append((run, message))\n            run = []\n",
+        "            runs.insert(0, ([], message))\n",
+        SEGMENT_DELETES,
     ),
 ]
 

@@ -33,7 +33,7 @@ from feed.selectors import FeedFilters
 from ingest.models import DeadLetter
 from ingest.services import batch_process
 from people import selectors as people_selectors
-from people.models import Group, Identity, Person
+from people.models import Group, Identity, Person, Suppression
 from people.selectors import PeopleFilters
 from tests.feed.conftest import message
 
@@ -287,6 +287,40 @@ def case_sources_revoke(client, world: World) -> None:
     their_token_still_works(world)
 
 
+def their_person_intact(world: World) -> None:
+    assert Person.objects.filter(pk__in=[world.their_person.pk, world.their_merged.pk]).count() == 2
+    assert Event.objects.filter(pk=world.their_event.pk).exists()
+
+
+def case_people_delete(client, world: World) -> None:
+    for person in (world.their_person, world.their_merged):
+        url = reverse("people:delete", args=[person.pk])
+        html_of(client.get(url), 404)
+        html_of(client.post(url, {"suppress": "1"}), 404)
+    their_person_intact(world)
+    assert not Suppression.objects.exists()
+    # Deleting Acme's own person leaves theirs, holding the same kind of data, alone.
+    shows_mine_not_theirs(html_of(client.get(reverse("people:delete", args=[world.person.pk]))),
+                          "Mine Person", "mine-uid")  # fmt: skip
+    html_of(client.post(reverse("people:delete", args=[world.person.pk]), {"suppress": "1"}), 302)
+    their_person_intact(world)
+
+
+def case_people_suppressions(client, world: World) -> None:
+    Suppression.objects.create(workspace=world.other, kind="user", value="theirs-Secret-id")
+    Suppression.objects.create(workspace=world.workspace, kind="user", value="mine-gone")
+    shows_mine_not_theirs(html_of(client.get(reverse("people:suppressions"))), "mine-gone")
+
+
+def case_people_lift(client, world: World) -> None:
+    theirs = Suppression.objects.create(workspace=world.other, kind="user", value="theirs-uid")
+    html_of(client.post(reverse("people:lift", args=[theirs.pk])), 404)
+    assert Suppression.objects.filter(pk=theirs.pk).exists()
+    mine = Suppression.objects.create(workspace=world.workspace, kind="user", value="theirs-uid")
+    html_of(client.post(reverse("people:lift", args=[mine.pk])), 302)
+    assert Suppression.objects.filter(pk=theirs.pk).exists()
+
+
 # --- Members, invitations, audit, switcher -------------------------------------------------------
 
 
@@ -533,6 +567,9 @@ URL_CASES: dict[str, Callable] = {
     "people:list": case_people_list,
     "people:detail": case_people_detail,
     "people:hidden_toggle": case_people_hidden_toggle,
+    "people:delete": case_people_delete,
+    "people:suppressions": case_people_suppressions,
+    "people:lift": case_people_lift,
     "feed:list": case_feed_list,
     "feed:new": case_feed_new,
     "feed:hidden": case_feed_hidden,

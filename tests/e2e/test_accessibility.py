@@ -22,6 +22,7 @@ from segment.analytics import Client
 from feed.models import Event
 from ingest.models import DeadLetter
 from ingest.urls import CALL_PATHS
+from people.models import Identity
 
 pytestmark = [
     pytest.mark.e2e,
@@ -55,6 +56,10 @@ STATES: dict[str, set[str]] = {
     "person-event-expanded": {"feed:event"},
     "person-hidden-shown": {"feed:timeline-hidden"},
     "person-older": {"feed:timeline"},
+    "person-delete": {"people:delete"},
+    "person-deleted": {"people:delete", "people:list"},
+    "suppressions": {"people:suppressions"},
+    "suppression-lifted": {"people:lift", "people:suppressions"},
     "feed": {"feed:list"},
     "feed-row-expanded": {"feed:event"},
     "feed-hidden-shown": {"feed:hidden"},
@@ -522,6 +527,24 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.locator("#status-dead-letters button").first.click()
     page.wait_for_url(f"{base}/status/")
     walk.check(page, "status-stored-again")
+    # Deleting a person: the confirmation, Delete and suppress, the suppression list, Lift.
+    radia = Identity.objects.get(workspace=workspace, value="usr_radia").person
+    page.goto(f"{base}/people/{radia.pk}/")
+    page.click("#delete-person")
+    expect(page.locator("#delete-person-name")).to_have_text("Radia Perlman")
+    walk.check(page, "person-delete")
+    page.check("#delete-suppress")
+    page.click("#delete-confirm")
+    page.wait_for_url(f"{base}/people/")
+    expect(page.locator(".messages")).to_contain_text(f"Person #{radia.pk} deleted")
+    walk.check(page, "person-deleted")
+    page.click("#suppressions-link")
+    expect(page.locator("tr.suppression-row")).to_have_count(1)
+    walk.check(page, "suppressions")
+    page.locator("tr.suppression-row button").first.click()
+    page.wait_for_url(f"{base}/people/suppressions/")
+    expect(page.locator("tr.suppression-row")).to_have_count(0)
+    walk.check(page, "suppression-lifted")
     page.click("text=Log out")
     page.wait_for_url(re.compile(r"/accounts/login/"))
     walk.check(page, "logged-out")

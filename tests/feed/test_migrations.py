@@ -13,8 +13,17 @@ AFTER = [
 ]
 
 
+@pytest.fixture
+def latest_schema_after():
+    """Migrate the test database forward to the latest migrations afterwards: the tests that
+    follow (and the Celery worker serving them) need the tables added after AFTER."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_ids_linked_before_the_column_get_the_type_of_their_linking_event():
+def test_ids_linked_before_the_column_get_the_type_of_their_linking_event(latest_schema_after):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps

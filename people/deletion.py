@@ -1,0 +1,204 @@
+"""Forgetting a person for good (a GDPR/CCPA erasure request), and suppressing their ids.
+
+The rules:
+- Deleting a person removes the person row, every person row merged into it, all their
+  identities, and every event sent with any of those identities. Merges leave the emptied row
+  pointing at its survivor, redirected on each later merge (people/identity.py), so one
+  `merged_into` lookup finds them all; those rows still hold the name and email they had, so they
+  go too. Events die with their identity (`Event.identity` cascades), in one DELETE: people/ never
+  imports feed/. Group membership is the person's `group` column and goes with the row; the
+  Group (a company others share) stays.
+- It is one transaction under the workspace's write lock (windsor/locks.py), the lock the worker
+  holds while it stores a batch: a deletion and a batch carrying the same ids take turns, so the
+  batch lands either wholly before (and is deleted with the person) or wholly after (and starts a
+  fresh person). It costs a fixed number of queries, whatever the number of events.
+- Delete and suppress also writes each deleted id to `Suppression`: from then on the worker drops
+  every message that carries one (people/suppression.py). Only an owner lifts a suppression.
+- Segment forwards its users' deletions as `delete` messages (keyed on userId; some senders add
+  anonymousId). The worker applies them where they stand in the batch (`deletes_apart`) by
+  deleting whoever holds any of the ids (never suppressing). An id nobody holds is already
+  deleted: nothing to do, and the sender still gets its 200.
+- The audit log records the deleted ids (kind:value) and how many rows went, never the person's
+  name, email or traits. A deletion Segment forwarded has no user: the source is named instead.
+- Who may: owners and admins delete and suppress, only owners lift (Membership's
+  `can_delete_people`, `can_lift_suppressions`), checked here so that no caller can forget it.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import AuditEntry, Membership, Source, Workspace
+from accounts.team import NotAllowed, audit_record
+from people.identity import usable_id
+from people.models import Identity, Person, Suppression
+from windsor.locks import workspaces_lock
+from windsor.lookups import one_of
+
+# Message keys that carry an id; a `delete` names its person by userId and/or anonymousId.
+DELETE_TYPE = "delete"
+DELETE_ID_KEYS = ("user_id", "anonymous_id")
+AUDIT_TARGET_IDS = 10
+Action = AuditEntry.Action
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a deletion removed: the ids (kind, value) and row counts, never the person's data."""
+
+    ids: list[tuple[str, str]] = field(default_factory=list)
+    people: int = 0
+    events: int = 0
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {
+            "ids": [f"{kind}:{value}" for kind, value in self.ids],
+            "people": self.people,
+            "events": self.events,
+        }
+
+    def audit_target(self, person_id: int | None = None) -> str:
+        shown = ", ".join(f"{kind}:{value}" for kind, value in self.ids[:AUDIT_TARGET_IDS])
+        more = len(self.ids) - AUDIT_TARGET_IDS
+        ids = f"{shown} and {more} more" if more > 0 else shown or "no ids"
+        return f"Person #{person_id} ({ids})" if person_id else ids
+
+
+def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
+    """Delete these people of the workspace, the people merged into them, their identities and
+    their events: a fixed number of statements whatever the number of rows (bulk, no loops)."""
+    if not person_ids:
+        return Deleted()
+    # Scoped to the workspace: a person id from elsewhere deletes nothing.
+    people = Person.objects.filter(workspace_id=workspace_id).filter(
+        Q(pk__in=person_ids) | Q(merged_into__in=person_ids)
+    )
+    doomed = list(people.values_list("pk", flat=True))
+    identities = Identity.objects.filter(workspace_id=workspace_id, person_id__in=doomed)
+    ids = sorted(identities.values_list("kind", "value"))
+    # Deleting the identities deletes their events (Event.identity cascades): Django's collector
+    # reads the identities' pks and deletes the events in one statement, then the identities.
+    total, _ = identities.delete()
+    Person.objects.filter(workspace_id=workspace_id, pk__in=doomed).delete()
+    return Deleted(ids=ids, people=len(doomed), events=total - len(ids))
+
+
+def _require(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise NotAllowed(why)
+
+
+@transaction.atomic
+def person_delete(
+    *, workspace: Workspace, person: Person, actor: Membership, suppress: bool = False
+) -> Deleted:
+    """Delete a person (the Delete button), and with `suppress` keep their ids out for good."""
+    _require(
+        actor.workspace_id == workspace.pk and actor.can_delete_people,
+        "Only owners and admins delete people.",
+    )
+    workspaces_lock([workspace.pk])
+    deleted = _erase(workspace_id=workspace.pk, person_ids=[person.pk])
+    if not deleted.people:
+        return deleted  # deleted meanwhile (two tabs), or not of this workspace
+    if suppress:
+        Suppression.objects.bulk_create(
+            [
+                Suppression(workspace=workspace, kind=kind, value=value, created_by=actor.user)
+                for kind, value in deleted.ids
+            ],
+            ignore_conflicts=True,
+        )
+    audit_record(
+        workspace=workspace,
+        actor=actor.user,
+        action=Action.PERSON_SUPPRESSED if suppress else Action.PERSON_DELETED,
+        target=deleted.audit_target(person.pk),
+        detail={"person_id": person.pk, **deleted.audit_detail()},
+    )
+    return deleted
+
+
+@transaction.atomic
+def suppression_lift(*, workspace: Workspace, suppression: Suppression, actor: Membership) -> None:
+    """Let the id's messages in again (from now on; what was dropped stays dropped)."""
+    _require(
+        actor.workspace_id == workspace.pk and actor.can_lift_suppressions,
+        "Only owners lift a suppression.",
+    )
+    lifted, _ = Suppression.objects.for_workspace(workspace).filter(pk=suppression.pk).delete()
+    if lifted:
+        audit_record(
+            workspace=workspace,
+            actor=actor.user,
+            action=AuditEntry.Action.SUPPRESSION_LIFTED,
+            target=str(suppression),
+            detail={"ids": [str(suppression)]},
+        )
+
+
+# --- Segment's `delete` messages (the worker) -------------------------------------------------
+
+
+def deletes_apart(messages: list[dict]) -> list[tuple[list[dict], dict | None]]:
+    """The batch as runs of ordinary messages, each followed by the `delete` that ends it (None
+    after the last run), so that each delete applies where it stands in the batch."""
+    runs: list[tuple[list[dict], dict | None]] = []
+    run: list[dict] = []
+    for message in messages:
+        if message["type"] == DELETE_TYPE:
+            runs.append((run, message))
+            run = []
+        else:
+            run.append(message)
+    if run or not runs:
+        runs.append((run, None))
+    return runs
+
+
+def message_delete(*, message: dict) -> Deleted:
+    """Apply a `delete` Segment forwarded: delete whoever holds its ids (no suppression).
+
+    The worker calls it inside its batch transaction, under the workspace lock. The message is
+    not stored as an event: an event would belong to an identity of the person it erases (and
+    die with it), or keep the erased user's id in the Feed. Its messageId is kept in the audit
+    entry instead, so a re-sent delete does not erase the person that later messages started.
+    """
+    workspace_id = message["workspace_id"]
+    values = {v for key in DELETE_ID_KEYS if (v := usable_id(message.get(key)))}
+    already = AuditEntry.objects.filter(
+        workspace_id=workspace_id,
+        action=AuditEntry.Action.PERSON_DELETED,
+        detail__message_id=message["message_id"],
+    ).exists()
+    if already:
+        return Deleted()
+    person_ids = (
+        list(
+            Identity.objects.filter(one_of("value", values), workspace_id=workspace_id)
+            .values_list("person_id", flat=True)
+            .distinct()
+        )
+        if values
+        else []
+    )
+    deleted = _erase(workspace_id=workspace_id, person_ids=person_ids)
+    source = Source.objects.filter(pk=message.get("source_id")).first()
+    label = f"Source {source.name} ({source.token_prefix}…)" if source else "A deleted source"
+    requested = ", ".join(sorted(values)) or "no usable id"
+    audit_record(
+        workspace=Workspace(pk=workspace_id),
+        actor=None,
+        actor_label=f"{label}: Segment delete"[:254],
+        action=AuditEntry.Action.PERSON_DELETED,
+        target=deleted.audit_target() if deleted.people else f"{requested} (held by no one)",
+        detail={
+            "message_id": message["message_id"],
+            "source_id": message.get("source_id"),
+            "requested_ids": sorted(values),
+            **deleted.audit_detail(),
+        },
+    )
+    return deleted
