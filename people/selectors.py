@@ -30,12 +30,13 @@ from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
-from people.models import Group, Identity, Person
+from people.models import Audience, Group, Identity, Person
 from windsor.paging import Cursor, Page, keyset_page
 
 PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
 GROUP_CHOICES_LIMIT = 300
+AUDIENCE_CHOICES_LIMIT = 300
 SEARCH_MAX_LENGTH = 200
 # Shorter queries match the start of a name only: one letter would match a word of nearly
 # everyone, and the start of the name already answers it.
@@ -226,6 +227,15 @@ def group_choices(workspace: Workspace, *, selected: int | None) -> list[tuple[i
         )
     rows = groups.order_by("name", "id").values_list("pk", "name", "group_id")
     return [(pk, name or group_id) for pk, name, group_id in rows[: GROUP_CHOICES_LIMIT + 1]]
+
+
+def audience_choices(workspace: Workspace) -> list[str]:
+    """Every audience name of the workspace, by name, for the filter's suggestions: read from the
+    Audience names the worker records (people/identity.py), never from the people themselves."""
+    names = (
+        Audience.objects.for_workspace(workspace).order_by("name").values_list("name", flat=True)
+    )
+    return list(names[:AUDIENCE_CHOICES_LIMIT])
 
 
 def audiences_of(person: Person) -> list[tuple[str, bool]]:

@@ -36,6 +36,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         # ?q=ada&group=&audience=), so the pushed URL is the one people would share.
         return push_url(response, _without_empty(request))
     context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
+    context["audiences"] = selectors.audience_choices(workspace)
     return render(request, "people/person_list.html", context)
 
 

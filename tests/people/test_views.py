@@ -531,3 +531,31 @@ def test_the_empty_state_curl_line_is_one_ingest_accepts(owner_client, client, t
 
     assert response.status_code == 200, response.content
     assert response.json()["success"] is True
+
+
+def test_audience_filter_offers_every_audience_of_the_workspace(
+    owner_client, people, other_workspace
+):
+    # Sixty people on the first page of the list, the audience holders beyond it.
+    batch_process(
+        [
+            message(people.workspace, "identify", user_id="u-old", traits={"churn_risk": True}),
+            message(people.workspace, "identify", user_id="u-2", traits={"beta_testers": False}),
+            message(other_workspace, "identify", user_id="u-x", traits={"their_secret": True}),
+        ]
+    )
+    for i in range(60):
+        people.person(name=f"Recent {i}")
+
+    html = owner_client.get(LIST).content.decode()
+
+    datalist = html[html.index('<datalist id="audience-names">') :]
+    datalist = datalist[: datalist.index("</datalist>")]
+    assert re.findall(r'<option value="([^"]+)">', datalist) == ["beta_testers", "churn_risk"]
+    assert selectors.audience_choices(other_workspace) == ["their_secret"]
+
+
+def test_audience_choices_cost_one_query(people, django_assert_num_queries):
+    batch_process([message(people.workspace, "identify", user_id="u", traits={"vip": True})])
+    with django_assert_num_queries(1):
+        assert selectors.audience_choices(people.workspace) == ["vip"]
