@@ -3,7 +3,7 @@
 import json
 from functools import partial
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -13,9 +13,11 @@ from django_htmx.http import push_url
 from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from feed import selectors
+from feed.export import EVENTS_CSV_HEADER, events_csv_rows
 from feed.models import Event
 from feed.selectors import FeedFilters
 from people.selectors import person_for_page
+from windsor.csv_stream import csv_lines, csv_response
 from windsor.paging import Cursor
 
 
@@ -72,6 +74,14 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         response = render(request, "feed/_event_list.html", context)
         return push_url(response, f"{request.path}?{filters.querystring()}")
     return render(request, "feed/feed.html", context)
+
+
+@require_GET
+@workspace_required
+def feed_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The Feed as CSV: every event the Feed's filters select, newest first, streamed."""
+    rows = events_csv_rows(workspace=request.workspace, filters=_filters(request))
+    return csv_response("events.csv", csv_lines(EVENTS_CSV_HEADER, rows))
 
 
 @require_POST

@@ -1,4 +1,4 @@
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -8,7 +8,9 @@ from django_htmx.http import push_url
 from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference_set
 from people import selectors
+from people.export import PEOPLE_CSV_HEADER, people_csv_rows
 from people.selectors import PeopleFilters
+from windsor.csv_stream import csv_lines, csv_response
 from windsor.paging import Cursor
 
 
@@ -38,6 +40,15 @@ def person_list(request: HttpRequest) -> HttpResponse:
     context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
     context["audiences"] = selectors.audience_choices(workspace)
     return render(request, "people/person_list.html", context)
+
+
+@require_GET
+@workspace_required
+def person_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The People list as CSV: everyone the page's search and filters select, streamed."""
+    filters = PeopleFilters.from_query(request.GET)
+    rows = people_csv_rows(workspace=request.workspace, filters=filters)
+    return csv_response("people.csv", csv_lines(PEOPLE_CSV_HEADER, rows))
 
 
 @require_GET
