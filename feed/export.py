@@ -8,7 +8,7 @@ from accounts.models import Workspace
 from feed.selectors import FeedFilters, feed_events, feed_watermark
 from windsor.paging import keyset_batches
 
-EXPORT_BATCH_SIZE = 2000
+EXPORT_BATCH_SIZE = 500
 EVENTS_CSV_HEADER = [
     "id",
     "timestamp",

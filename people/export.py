@@ -9,7 +9,7 @@ from people.identity import RESERVED
 from people.selectors import LIST_COLUMNS, PeopleFilters, people_filtered
 from windsor.paging import keyset_batches
 
-EXPORT_BATCH_SIZE = 2000
+EXPORT_BATCH_SIZE = 500
 # One column per reserved trait (people/identity.py RESERVED), then what the list shows, then
 # every other trait as one JSON object.
 TRAIT_COLUMNS = sorted(RESERVED)
