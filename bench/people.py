@@ -109,6 +109,9 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
         "Search, first letter 'g' (broadest)": "/people/?q=g",
         "Search, user id 'usr_<n>' (1 match)": f"/people/?q=usr_{middle}",
         "Search, no match 'zzz'": "/people/?q=zzz",
+        # A word inside the name (the name-words index): one person in eleven is a Lovelace.
+        "Search, any word 'lovelace' (broad)": "/people/?q=lovelace",
+        "Search, any word 'lamarr' (broad)": "/people/?q=lamarr",
         "Filter: audience 'beta'": "/people/?audience=beta",
         "Filter: missing email": "/people/?missing_email=1",
         f"Person page ({EVENTS_PER_PERSON} events)": f"/people/{person}/",
