@@ -13,6 +13,7 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import Source, SourceActivity, Workspace
+from windsor.charts import Chart, bar_chart, day_label, hour_label, last_days, last_hours
 from windsor.rollup import counts_add, hour_of
 
 
@@ -59,3 +60,40 @@ def source_activity(
     for source_id, day, a, r in days:
         out[source_id]["days"][day if isinstance(day, date) else day.date()] = (a, r)
     return out
+
+
+SOURCE_SERIES = [("accepted", "Accepted"), ("rejected", "Rejected")]
+
+
+def source_charts(
+    *, workspace: Workspace, sources: list[Source], now: datetime
+) -> dict[int, tuple[Chart, Chart]]:
+    """Per source id: (messages per hour over the last 24 hours, per day over the last 30)."""
+    activity = source_activity(workspace=workspace, sources=sources, now=now)
+    hours = last_hours(hour_of(now), 24)
+    days = last_days(hour_of(now).date(), 30)
+    charts = {}
+    for source in sources:
+        mine = activity[source.pk]
+        charts[source.pk] = (
+            bar_chart(
+                what="per hour over the last 24 hours",
+                unit="messages",
+                series=SOURCE_SERIES,
+                slots=[(hour_label(h), _pair(mine["hours"].get(h))) for h in hours],
+                bar_width=8,
+            ),
+            bar_chart(
+                what="per day over the last 30 days",
+                unit="messages",
+                series=SOURCE_SERIES,
+                slots=[(day_label(d), _pair(mine["days"].get(d))) for d in days],
+                bar_width=6,
+            ),
+        )
+    return charts
+
+
+def _pair(counts: tuple[int, int] | None) -> dict[str, int]:
+    accepted, rejected = counts or (0, 0)
+    return {"accepted": accepted, "rejected": rejected}
