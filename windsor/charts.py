@@ -66,7 +66,7 @@ def bar_chart(
         slot.x = index * (bar_width + GAP)
         parts = [f"{labels[k]} {slot.values[k]:,}" for k, _ in series if slot.values.get(k)]
         detail = f" ({', '.join(parts)})" if len(series) > 1 and parts else ""
-        slot.title = f"{slot.label}: {slot.total:,} {unit}{detail}"
+        slot.title = f"{slot.label}: {_counted(slot.total, unit)}{detail}"
         y = HEIGHT
         for key, _ in series:
             value = slot.values.get(key, 0)
@@ -92,6 +92,10 @@ def bar_chart(
         first_label=built[0].label if built else "",
         last_label=built[-1].label if built else "",
     )
+
+
+def _counted(n: int, unit: str) -> str:
+    return f"{n:,} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
 
 
 def last_hours(now_hour: datetime, hours: int) -> list[datetime]:
