@@ -454,14 +454,25 @@ MUTANTS: list[Mutant] = [
         "tests/accounts/test_password_reset.py",
     ),
     # --- Issue 13: search by any word, exports, rollups -----------------------------------------
-    mutant(
-        "word-search-unscoped",
-        "the search by a word of the name finds people of this workspace only",
-        "people/selectors.py",
-        'branches.append(people.annotate(name_lower=Lower("name")).filter(words).values("pk"))',
-        'branches.append(Person.objects.annotate(name_lower=Lower("name")).filter(words).values("pk"))',
-        "tests/people/test_views.py::test_word_search_is_scoped_to_the_workspace",
-        ISOLATION,
+    Mutant(
+        name="search-unscoped",
+        promise="the People search (by any word, email or id) finds this workspace's people only",
+        path="people/selectors.py",
+        edits=(
+            (
+                "    prefix = q.lower()\n"
+                "    people = Person.objects.for_workspace(workspace).current()",
+                "    prefix = q.lower()\n    people = Person.objects.current()",
+            ),
+            (
+                'return queryset.filter(pk__in={row["pk"] for row in matches})',
+                'return Person.objects.filter(pk__in={row["pk"] for row in matches})',
+            ),
+        ),
+        tests=(
+            "tests/people/test_views.py::test_word_search_is_scoped_to_the_workspace",
+            ISOLATION,
+        ),
     ),
     mutant(
         "word-search-off",
