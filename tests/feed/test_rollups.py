@@ -102,6 +102,8 @@ def test_feed_activity_reads_the_last_24_hours_of_the_workspace_only(workspace, 
             message(workspace, "page", user_id="u", name="Home", minute=minute),
             message(workspace, "track", user_id="u", event="E", minute=minute - 60 * 30),
             message(other_workspace, "track", user_id="u", event="E", minute=minute),
+            message(other_workspace, "track", user_id="u", event="E", minute=minute),
+            message(other_workspace, "screen", user_id="u", name="Home", minute=minute),
         ]
     )
     hour = now.replace(minute=0, second=0, microsecond=0)
