@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import Membership, Workspace
+from bench.rollups import rollups_fill
 from people.models import Identity, Person
 
 SIZES = (1_000, 1_000_000)
@@ -170,6 +171,7 @@ def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
             if cursor.fetchone()[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")
         _seed(workspace, size)
+        rollups_fill(workspace.pk)
     with connection.cursor() as cursor:
         for table in ("people_person", "people_identity", "people_group", "feed_event"):
             cursor.execute(f"ANALYZE {table}")
