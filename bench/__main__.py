@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ingest", "worker", "people", "feed"]
+SECTIONS = ["ingest", "worker", "people", "feed", "export", "charts"]
 
 
 def main(argv: list[str]) -> int:
