@@ -232,3 +232,27 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.target}"
+
+
+class SourceActivityQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "SourceActivityQuerySet":
+        return self.filter(source__workspace=workspace)
+
+
+class SourceActivity(models.Model):
+    """How many messages a source had accepted (stored) and rejected per hour they were received
+    (the Sources page's charts). The worker adds to them in the transaction that stores or logs
+    the messages (ingest/processing.py), with one statement per batch (accounts/activity.py)."""
+
+    # No index of its own: the unique (source, hour) index starts with it.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, db_index=False, related_name="+")
+    hour = models.DateTimeField()
+    accepted = models.BigIntegerField(default=0)
+    rejected = models.BigIntegerField(default=0)
+
+    objects = SourceActivityQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "hour"], name="source_activity_key")
+        ]

@@ -7,11 +7,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from accounts import throttle
+from accounts.activity import source_charts
 from accounts.decorators import workspace_required
 from accounts.forms import InvitedSignupForm, SignupForm, SourceForm
 from accounts.models import Membership, Source
@@ -114,10 +116,12 @@ def _manager_membership(request: HttpRequest) -> Membership:
 def _render_sources(
     request: HttpRequest, *, issued: IssuedToken | None = None, form: SourceForm | None = None
 ) -> HttpResponse:
-    sources = sources_with_recent_rejections(request.workspace)
+    sources = list(sources_with_recent_rejections(request.workspace))
+    charts = source_charts(workspace=request.workspace, sources=sources, now=timezone.now())
     membership = membership_for(user=request.user, workspace=request.workspace)
     context = {
         "sources": sources,
+        "activity": [(source, *charts[source.pk]) for source in sources],
         "issued": issued,
         "form": form or SourceForm(),
         "can_manage": bool(membership and membership.can_manage_sources),

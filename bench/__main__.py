@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ingest", "worker", "people", "feed", "api"]
+SECTIONS = ["ingest", "worker", "people", "feed", "api", "export", "charts"]
 
 
 def main(argv: list[str]) -> int:

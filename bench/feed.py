@@ -28,6 +28,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Membership, Source, Workspace
+from bench.rollups import rollups_fill
 from feed.models import Event
 from feed.selectors import FeedFilters, feed_events, feed_watermark
 from people.models import Identity, Person
@@ -399,6 +400,7 @@ def _ensure(size: int, *, reseed: bool, rng: random.Random) -> tuple[Seeded, boo
     workspace = Workspace.objects.filter(name=name).first()
     if workspace is None:
         seeded = _seed(size, rng)
+        rollups_fill(seeded.workspace.pk)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         return seeded, True

@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.test import Client
 
 from accounts.models import Membership, Workspace
+from bench.rollups import rollups_fill
 from people.models import Identity, Person
 
 SIZES = (1_000, 1_000_000)
@@ -109,6 +110,9 @@ def _pages(workspace: Workspace, size: int) -> tuple[Client, dict[str, str]]:
         "Search, first letter 'g' (broadest)": "/people/?q=g",
         "Search, user id 'usr_<n>' (1 match)": f"/people/?q=usr_{middle}",
         "Search, no match 'zzz'": "/people/?q=zzz",
+        # A word inside the name (the name-words index): one person in eleven is a Lovelace.
+        "Search, any word 'lovelace' (broad)": "/people/?q=lovelace",
+        "Search, any word 'lamarr' (broad)": "/people/?q=lamarr",
         "Filter: audience 'beta'": "/people/?audience=beta",
         "Filter: missing email": "/people/?missing_email=1",
         f"Person page ({EVENTS_PER_PERSON} events)": f"/people/{person}/",
@@ -167,6 +171,7 @@ def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
             if cursor.fetchone()[0]:
                 cursor.execute("SET LOCAL session_replication_role = replica")
         _seed(workspace, size)
+        rollups_fill(workspace.pk)
     with connection.cursor() as cursor:
         for table in ("people_person", "people_identity", "people_group", "feed_event"):
             cursor.execute(f"ANALYZE {table}")

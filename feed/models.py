@@ -87,3 +87,57 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.name}".strip()
+
+
+class ActivityQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "ActivityQuerySet":
+        return self.filter(workspace=workspace)
+
+
+class WorkspaceActivity(models.Model):
+    """How many events of a type the workspace stored per hour of their timestamp (the Feed's
+    chart). Kept by feed/rollups.py in the transaction that inserts the events, so the charts never
+    count the event table."""
+
+    # No index of its own: the unique (workspace, hour, type) index starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    hour = models.DateTimeField()
+    type = models.CharField(max_length=10)
+    n = models.BigIntegerField(default=0)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "hour", "type"], name="workspace_activity_key"
+            )
+        ]
+
+
+class IdentityActivity(models.Model):
+    """How many events of a type were sent with one id per hour (a person's chart: the sum over
+    their identities). Keyed by identity, not person, for the reason events are: a merge re-points
+    identities to the surviving person and these rows follow with them, untouched."""
+
+    # No index of its own: every query also names identities, whose unique index leads.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    identity = models.ForeignKey(
+        Identity, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    hour = models.DateTimeField()
+    type = models.CharField(max_length=10)
+    n = models.BigIntegerField(default=0)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity", "hour", "type"], name="identity_activity_key"
+            )
+        ]

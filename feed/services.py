@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from feed.models import Event
+from feed.rollups import rollups_add
 from people.identity import message_time
 from people.models import Identity
 from windsor.bulk import bulk_insert_values
@@ -43,13 +44,13 @@ def events_write(
 
     Only for messages not stored yet, under the workspace's batch lock: a plain COPY/INSERT is
     safe there, and (workspace, message_id) stays unique."""
-    bulk_insert_values(
-        Event,
-        [
-            event_row(message, identity, warns)
-            for message, identity, warns in zip(messages, identities, warnings, strict=True)
-        ],
-    )
+    rows = [
+        event_row(message, identity, warns)
+        for message, identity, warns in zip(messages, identities, warnings, strict=True)
+    ]
+    bulk_insert_values(Event, rows)
+    # The charts' counts, in this same transaction: they hold exactly the stored events.
+    rollups_add(rows)
 
 
 def event_row(message: dict, identity: Identity | None, warnings: list[str]) -> dict[str, Any]:

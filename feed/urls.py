@@ -6,6 +6,7 @@ app_name = "feed"
 
 urlpatterns = [
     path("", views.feed_list, name="list"),
+    path("export.csv", views.feed_export, name="export"),
     path("new/", views.feed_new, name="new"),
     path("hidden/", views.feed_hidden_toggle, name="hidden"),
     path("<int:event_id>/", views.event_detail, name="event"),

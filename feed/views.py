@@ -3,9 +3,10 @@
 import json
 from functools import partial
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
@@ -13,9 +14,12 @@ from django_htmx.http import push_url
 from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from feed import selectors
+from feed.charts import feed_chart
+from feed.export import EVENTS_CSV_HEADER, events_csv_rows
 from feed.models import Event
 from feed.selectors import FeedFilters
 from people.selectors import person_for_page
+from windsor.csv_stream import csv_lines, csv_response
 from windsor.paging import Cursor
 
 
@@ -71,7 +75,16 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         # The canonical address of this view (no empty fields), for the address bar.
         response = render(request, "feed/_event_list.html", context)
         return push_url(response, f"{request.path}?{filters.querystring()}")
+    context["activity_chart"] = feed_chart(workspace=request.workspace, now=timezone.now())
     return render(request, "feed/feed.html", context)
+
+
+@require_GET
+@workspace_required
+def feed_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The Feed as CSV: every event the Feed's filters select, newest first, streamed."""
+    rows = events_csv_rows(workspace=request.workspace, filters=_filters(request))
+    return csv_response("events.csv", csv_lines(EVENTS_CSV_HEADER, rows))
 
 
 @require_POST

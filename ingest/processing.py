@@ -32,6 +32,7 @@ from django.db.models import F, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from accounts.activity import source_activity_add
 from accounts.models import RejectedMessage, Source, Workspace
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
@@ -67,6 +68,9 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
         )
     existing = set(Source.objects.filter(pk__in=counts).values_list("pk", flat=True))
     RejectedMessage.objects.bulk_create([row for row in rows if row.source_id in existing])
+    source_activity_add(
+        rejected=[(r.source_id, r.received_at) for r in rows if r.source_id in existing]
+    )
     for source_id, count in counts.items():
         Source.objects.filter(pk=source_id).update(rejected_count=F("rejected_count") + count)
         # The log keeps the newest rejections only: a sender stuck on bad data cannot fill the
@@ -87,6 +91,13 @@ def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
         entry = per_source.setdefault(m["source_id"], [0, m["received_at"]])
         entry[0] += 1
         entry[1] = max(entry[1], m["received_at"])
+    source_activity_add(
+        accepted=[
+            (m["source_id"], datetime.fromisoformat(m["received_at"]))
+            for m in messages
+            if m["source_id"] is not None
+        ]
+    )
     for source_id, (count, last) in per_source.items():
         received = datetime.fromisoformat(last)
         Source.objects.filter(pk=source_id).update(

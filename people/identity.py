@@ -72,7 +72,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from people.models import Group, Identity, Person
+from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 from windsor.bulk import bulk_insert, bulk_update
 from windsor.lookups import one_of
@@ -568,6 +568,11 @@ class IdentityBatch:
         for state, person in new_people:
             state.pk = person.pk
         bulk_update(Person, old_people, PERSON_FIELDS)
+        _audiences_record(
+            self.workspace_id,
+            {name for person in old_people for name in person.audiences}
+            | {name for _, person in new_people for name in person.audiences},
+        )
 
         new_identities: list[IdentityRow] = []
         old_identities: list[IdentityRow] = []
@@ -619,3 +624,15 @@ def _context_traits(message: dict) -> dict:
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _audiences_record(workspace_id: int, names: set[str]) -> None:
+    """Remember the audience names of the people just saved, for the People page's filter: one
+    statement per batch, and names already known are left alone."""
+    rows = [
+        Audience(workspace_id=workspace_id, name=name)
+        for name in sorted(names)
+        if len(name) <= Audience.NAME_MAX_LENGTH  # longer names cannot be typed into the filter
+    ]
+    if rows:
+        Audience.objects.bulk_create(rows, ignore_conflicts=True)

@@ -196,3 +196,33 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+class AudienceQuerySet(models.QuerySet):
+    def for_workspace(self, workspace: Workspace) -> "AudienceQuerySet":
+        return self.filter(workspace=workspace)
+
+
+class Audience(models.Model):
+    """An audience name some person of the workspace has carried (people/identity.py adds them as
+    people are saved), so that the People page's filter can offer every audience without reading
+    every person's `audiences`. Names are never removed: an audience nobody is in any more is still
+    one the workspace knows, and filtering by it finds nobody."""
+
+    NAME_MAX_LENGTH = 200
+
+    # No index of its own: the unique (workspace, name) index starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="audiences", db_index=False
+    )
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+
+    objects = AudienceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="audience_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

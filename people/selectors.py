@@ -6,7 +6,12 @@ Rules kept here:
   page costs what the first does.
 - Search is prefix matching on lower(email), lower(name) and lower(identity value), which the
   indexes of migration 0002 serve on PostgreSQL (text_pattern_ops, since the database collation is
-  not C). Never a scan of the JSON traits.
+  not C), plus, for queries of WORD_SEARCH_MIN_LENGTH characters or more, the start of any word of
+  the name ("lovelace" finds Ada Lovelace). On PostgreSQL the word match is full-text search with
+  the built-in 'simple' configuration (no stemming, no stop words) and prefix lexemes, served by
+  the GIN index of migration 0008 (built in, so no extension and no superuser is needed); SQLite
+  (the embedded default, small) scans for each word at the start of the name or after a space.
+  Never a scan of the JSON traits.
 - The People list sorts by last seen, newest first, people never seen first (PostgreSQL's default
   for DESC, which the `person_recent` index stores); the explicit NULLS FIRST makes SQLite agree.
 """
@@ -14,22 +19,31 @@ Rules kept here:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
-from people.models import Group, Identity, Person
+from people.models import Audience, Group, Identity, Person
 from windsor.paging import Cursor, Page, keyset_page
 
 PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
 GROUP_CHOICES_LIMIT = 300
+AUDIENCE_CHOICES_LIMIT = 300
 SEARCH_MAX_LENGTH = 200
+# Shorter queries match the start of a name only: one letter would match a word of nearly
+# everyone, and the start of the name already answers it.
+WORD_SEARCH_MIN_LENGTH = 3
+# The exact expression of the person_name_words index (migration 0008): PostgreSQL uses the
+# index only for this text.
+NAME_WORDS_SQL = "to_tsvector('simple'::regconfig, COALESCE(\"people_person\".\"name\", ''))"
 # Up to this many matches a search sorts them all; beyond, it walks the last-seen index.
 SEARCH_SORT_LIMIT = 1000
 # Traits nested deeper than this are shown as compact JSON rather than one row per leaf.
@@ -79,8 +93,31 @@ class PeopleFilters:
         )
 
 
+def _name_words_match(q: str) -> Q | RawSQL | None:
+    """A condition on Person: some word of the name starts with the query (every word of it, for
+    a query of several words); None for a query too short or without letters or digits."""
+    if len(q) < WORD_SEARCH_MIN_LENGTH:
+        return None
+    if connection.vendor == "postgresql":
+        # Only letters and digits reach to_tsquery: its syntax (&, |, !, :, quotes) never does.
+        words = re.findall(r"[^\W_]+", q.lower())
+        if not words:
+            return None
+        tsquery = " & ".join(f"{word}:*" for word in words)
+        return RawSQL(  # noqa: S611 - the query text is a parameter; only words reach it
+            f"{NAME_WORDS_SQL} @@ to_tsquery('simple'::regconfig, %s)",
+            [tsquery],
+            output_field=BooleanField(),
+        )
+    condition = Q()
+    for word in q.lower().split():
+        condition &= Q(name_lower__startswith=word) | Q(name_lower__contains=" " + word)
+    return condition
+
+
 def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QuerySet:
-    """People whose email, name or one of whose ids starts with `q` (case-insensitive).
+    """People whose email, name or one of whose ids starts with `q` (case-insensitive), or a word
+    of whose name does (see _name_words_match).
 
     Two plans, picked by one cheap query: how many people match, up to SEARCH_SORT_LIMIT.
     - Few matches (a typed email, a user id): a UNION of three index range scans, then sort those
@@ -105,8 +142,12 @@ def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QueryS
         .filter(value_lower__startswith=prefix)
         .values("person_id")
     )
+    branches = [by_name, by_id]
+    words = _name_words_match(q)
+    if words is not None:
+        branches.append(people.annotate(name_lower=Lower("name")).filter(words).values("pk"))
     # UNION ALL streams, so the LIMIT stops the scans early; UNION would dedupe every match first.
-    matches = list(by_email.union(by_name, by_id, all=True)[: SEARCH_SORT_LIMIT + 1])
+    matches = list(by_email.union(*branches, all=True)[: SEARCH_SORT_LIMIT + 1])
     if len(matches) <= SEARCH_SORT_LIMIT:
         return queryset.filter(pk__in={row["pk"] for row in matches})
     id_matches = (
@@ -114,11 +155,14 @@ def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QueryS
         .filter(person=OuterRef("pk"))
         .annotate(value_lower=Lower("value"))
     )
-    return queryset.annotate(email_lower=Lower("email"), name_lower=Lower("name")).filter(
+    condition = (
         Q(email_lower__startswith=prefix)
         | Q(name_lower__startswith=prefix)
         | Exists(id_matches.filter(value_lower__startswith=prefix))
     )
+    if words is not None:
+        condition |= Q(words)
+    return queryset.annotate(email_lower=Lower("email"), name_lower=Lower("name")).filter(condition)
 
 
 def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:
@@ -183,6 +227,15 @@ def group_choices(workspace: Workspace, *, selected: int | None) -> list[tuple[i
         )
     rows = groups.order_by("name", "id").values_list("pk", "name", "group_id")
     return [(pk, name or group_id) for pk, name, group_id in rows[: GROUP_CHOICES_LIMIT + 1]]
+
+
+def audience_choices(workspace: Workspace) -> list[str]:
+    """Every audience name of the workspace, by name, for the filter's suggestions: read from the
+    Audience names the worker records (people/identity.py), never from the people themselves."""
+    names = (
+        Audience.objects.for_workspace(workspace).order_by("name").values_list("name", flat=True)
+    )
+    return list(names[:AUDIENCE_CHOICES_LIMIT])
 
 
 def audiences_of(person: Person) -> list[tuple[str, bool]]:

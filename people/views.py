@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,8 +13,10 @@ from accounts.preferences import hidden_events_preference_set
 from accounts.team import NotAllowed
 from people import selectors
 from people.deletion import person_delete, suppression_lift
+from people.export import PEOPLE_CSV_HEADER, people_csv_rows
 from people.models import Person, Suppression
 from people.selectors import PeopleFilters
+from windsor.csv_stream import csv_lines, csv_response
 from windsor.paging import Cursor
 
 SUPPRESSIONS_SHOWN = 500
@@ -45,7 +47,17 @@ def person_list(request: HttpRequest) -> HttpResponse:
         # ?q=ada&group=&audience=), so the pushed URL is the one people would share.
         return push_url(response, _without_empty(request))
     context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
+    context["audiences"] = selectors.audience_choices(workspace)
     return render(request, "people/person_list.html", context)
+
+
+@require_GET
+@workspace_required
+def person_export(request: HttpRequest) -> StreamingHttpResponse:
+    """The People list as CSV: everyone the page's search and filters select, streamed."""
+    filters = PeopleFilters.from_query(request.GET)
+    rows = people_csv_rows(workspace=request.workspace, filters=filters)
+    return csv_response("people.csv", csv_lines(PEOPLE_CSV_HEADER, rows))
 
 
 @require_GET

@@ -27,7 +27,7 @@ document.addEventListener("htmx:afterSwap", (event) => {
   const announcer = document.getElementById("feed-announcer");
   if (announcer) {
     const newest = target.querySelector("li.event.is-fresh");
-    const who = newest?.querySelector(".event-who")?.textContent.trim() ?? "";
+    const who = spokenText(newest?.querySelector(".event-who"));
     const what = newest?.querySelector(".event-name")?.textContent.trim() ?? "";
     announcer.textContent =
       arrived === 1 ? `New event: ${who}, ${what}` : `${arrived} new events, newest: ${who}, ${what}`;
@@ -40,3 +40,11 @@ document.addEventListener("htmx:afterSwap", (event) => {
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.detail.elt.id === "feed-poller" && document.hidden) event.preventDefault();
 });
+
+// The text a screen reader reads: without the parts hidden from it (an avatar's initials).
+function spokenText(node) {
+  if (!node) return "";
+  const copy = node.cloneNode(true);
+  for (const hidden of copy.querySelectorAll('[aria-hidden="true"]')) hidden.remove();
+  return copy.textContent.trim();
+}

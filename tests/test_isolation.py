@@ -247,6 +247,24 @@ def case_feed_event_raw(client, world: World) -> None:
         html_of(client.get(reverse("feed:event-raw", args=[event.pk])), 404)
 
 
+def case_people_export(client, world: World) -> None:
+    for query in ({}, {"q": "theirs"}, {"q": "TheirsNameSecret"}, {"group": world.their_group.pk}):
+        response = client.get(reverse("people:export"), query)
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode()
+        assert SECRET not in text, query
+        assert ("Mine Person" in text) == (query == {}), query
+
+
+def case_feed_export(client, world: World) -> None:
+    for query in ("hidden=1", "hidden=0", "hidden=1&type=page", "hidden=1&name=TheirsEventSecret"):
+        response = client.get(f"{reverse('feed:export')}?{query}")
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode()
+        assert SECRET not in text, query
+        assert ("MineEvent" in text) == (query in {"hidden=1", "hidden=0"}), query
+
+
 def case_ops_status(client, world: World) -> None:
     # Installation-wide figures: a workspace owner who is not staff sees none of them.
     html_of(client.get(reverse("ops:status")), 403)
@@ -570,6 +588,8 @@ URL_CASES: dict[str, Callable] = {
     "people:delete": case_people_delete,
     "people:suppressions": case_people_suppressions,
     "people:lift": case_people_lift,
+    "people:export": case_people_export,
+    "feed:export": case_feed_export,
     "feed:list": case_feed_list,
     "feed:new": case_feed_new,
     "feed:hidden": case_feed_hidden,
@@ -625,9 +645,19 @@ def selector_case(name: str):
 @selector_case("people.selectors.people_search")
 def _(w: World) -> None:
     people = Person.objects.for_workspace(w.workspace)
-    for q in ("theirs", "mine"):
+    # "theirsname" also reaches the word search (the start of a word of their name).
+    for q in ("theirs", "theirsname", "mine", "person"):
         found = people_selectors.people_search(people, workspace=w.workspace, q=q)
-        assert people_ids(found) == ({w.person.pk} if q == "mine" else set())
+        assert people_ids(found) == ({w.person.pk} if q in {"mine", "person"} else set())
+
+
+@selector_case("people.selectors.audience_choices")
+def _(w: World) -> None:
+    batch_process([message(w.workspace, None, "identify", user_id="mine-uid",
+                           traits={"mine_audience": True})])  # fmt: skip
+    batch_process([message(w.other, None, "identify", user_id="theirs-uid",
+                           traits={"theirs_audience": True})])  # fmt: skip
+    assert people_selectors.audience_choices(w.workspace) == ["mine_audience"]
 
 
 @selector_case("people.selectors.people_filtered")

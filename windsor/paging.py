@@ -9,6 +9,7 @@ ordered (moment DESC NULLS FIRST, id DESC), which the lists' indexes store.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -161,3 +162,25 @@ def newest_first(moment_field: str) -> tuple[OrderBy, OrderBy]:
 
 def _cursor_of(row: Any, moment_field: str) -> Cursor:
     return Cursor(moment=getattr(row, moment_field), id=row.id)
+
+
+def keyset_batches(
+    queryset: QuerySet, *, moment_field: str, nullable: bool, size: int
+) -> Iterator[list[Any]]:
+    """Every row of `queryset` in list order, `size` rows per query: the pages of `keyset_page`
+    one after another, for exports that must not hold a million rows (nor OFFSET past them)."""
+    after: Cursor | None = None
+    while True:
+        page = keyset_page(
+            queryset,
+            moment_field=moment_field,
+            nullable=nullable,
+            size=size,
+            after=after,
+            before=None,
+        )
+        if page.rows:
+            yield page.rows
+        if page.older is None:
+            return
+        after = _cursor_of(page.rows[-1], moment_field)

@@ -15,7 +15,9 @@ import json
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
+from feed.charts import person_chart
 from feed.models import Event
 
 register = template.Library()
@@ -164,3 +166,11 @@ def event_label(event: Event) -> str:
     if event.type == Event.Type.SCREEN:
         return "Screen viewed"
     return Event.Type(event.type).label if event.type in Event.Type.values else event.type
+
+
+@register.inclusion_tag("feed/_person_activity.html", takes_context=True)
+def person_activity(context: dict, person: Any) -> dict:
+    """The person page's activity chart (a feed tag: the rollups are the feed's, and people/ may
+    not import feed/). Reads the rollup, one query; the request's workspace scopes it."""
+    workspace = context["request"].workspace
+    return {"chart": person_chart(workspace=workspace, person=person, now=timezone.now())}

@@ -112,6 +112,8 @@ EXEMPT: dict[str, str] = {
     },
     "ingest:hook": "the webhook ingest endpoint: JSON in, JSON out",
     "feed:event-raw": "a JSON download of one raw message, no page",
+    "people:export": "a CSV download of the People list, no page (its link is on people:list)",
+    "feed:export": "a CSV download of the Feed, no page (its link is on feed:list)",
     "people:hidden_toggle": "the timeline toggle's no-script POST: a redirect to people:detail "
     "(with htmx the toggle posts to feed:timeline-hidden)",
     "ops:healthz": "a JSON health probe, no page",

@@ -239,3 +239,55 @@ def test_older_and_newer_pages_in_the_browser(logged_in_page, live_server, peopl
     page.click("a[rel=prev]")
     expect(rows.first).to_contain_text("Ada Lovelace")
     expect(page.locator("a[rel=prev]")).to_have_count(0)
+
+
+def test_an_avatar_that_fails_to_load_shows_the_initials(
+    logged_in_page, live_server, people, browser, screenshot
+):
+    missing = f"{live_server.url}/static/no-such-avatar.png"  # answers 404
+    ada = people.person(name="Ada Lovelace", email="ada@analytical.io", avatar=missing)
+    page = logged_in_page
+    page.goto(f"{live_server.url}/people/{ada.pk}/")
+
+    # The failed picture is gone (static/avatars.js), its initials shown in the same place.
+    expect(page.locator("img[data-avatar-image]")).to_have_count(0)
+    expect(page.locator(".profile .avatar")).to_have_text("AL")
+    expect(page.locator(".profile .avatar")).to_be_visible()
+    screenshot(page, "avatar-fallback")
+    # The list too, including rows htmx swaps in after a search.
+    page.goto(f"{live_server.url}/people/")
+    page.locator("#people-search").fill("lovelace")
+    row = page.locator("tr.person-row")
+    expect(row).to_have_count(1)
+    expect(row.locator("img[data-avatar-image]")).to_have_count(0)
+    expect(row.locator(".avatar")).to_have_text("AL")
+
+    # Without JavaScript the picture stays, with an empty alt (no broken-image icon or text)
+    # over the initials, and the name is said once by the text beside it.
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        context.add_cookies(page.context.cookies())
+        plain = context.new_page()
+        plain.goto(f"{live_server.url}/people/{ada.pk}/")
+        image = plain.locator("img[data-avatar-image]")
+        expect(image).to_have_attribute("alt", "")
+        box = image.bounding_box()
+        initials = plain.locator(".profile .avatar").bounding_box()
+        assert box == initials
+    finally:
+        context.close()
+
+
+def test_people_search_finds_anyone_by_any_word_of_their_name(logged_in_page, live_server, people):
+    seed_team(people)
+    page = logged_in_page
+    page.goto(f"{live_server.url}/people/")
+    rows = page.locator("tr.person-row")
+    expect(rows).to_have_count(len(TEAM))
+
+    page.locator("#people-search").fill("hopper")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Grace Hopper")
+    page.locator("#people-search").fill("lovelace")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Ada Lovelace")

@@ -1,4 +1,6 @@
-"""The backfill of Identity.linked_by_type (people 0006 adds it, feed 0006 fills it)."""
+"""The backfills: Identity.linked_by_type (people 0006 adds it, feed 0006 fills it), the audience
+names (people 0009) and the activity rollups (feed 0008). Each test leaves the database fully
+migrated, for the tests after it."""
 
 from datetime import UTC, datetime
 
@@ -14,16 +16,14 @@ AFTER = [
 
 
 @pytest.fixture
-def latest_schema_after():
-    """Migrate the test database forward to the latest migrations afterwards: the tests that
-    follow (and the Celery worker serving them) need the tables added after AFTER."""
+def migrated_back():
     yield
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
-def test_ids_linked_before_the_column_get_the_type_of_their_linking_event(latest_schema_after):
+def test_ids_linked_before_the_column_get_the_type_of_their_linking_event(migrated_back):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     apps = executor.loader.project_state(BEFORE).apps
@@ -56,3 +56,43 @@ def test_ids_linked_before_the_column_get_the_type_of_their_linking_event(latest
     )
 
     assert types == {"soft": "track", "aliased": "alias", "orphan": "", "free": ""}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rollups_and_audience_names_are_backfilled_from_what_is_stored(migrated_back):
+    before = [
+        ("people", "0006_identity_linked_by_type"),
+        ("feed", "0006_backfill_identity_linked_by_type"),
+        ("accounts", "0002_team"),
+    ]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    apps = executor.loader.project_state(before).apps
+    workspace = apps.get_model("accounts", "Workspace").objects.create(name="Old")
+    person = apps.get_model("people", "Person").objects.create(
+        workspace=workspace, audiences={"vip": True, "churned": False}
+    )
+    identity = apps.get_model("people", "Identity").objects.create(
+        workspace=workspace, person=person, value="u-1", kind="user"
+    )
+    moment = datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
+    for n, kind in enumerate(["track", "track", "page"]):
+        apps.get_model("feed", "Event").objects.create(
+            workspace=workspace, identity=identity, type=kind, message_id=f"m{n}",
+            timestamp=moment, received_at=moment, raw={},
+        )  # fmt: skip
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from feed.models import IdentityActivity, WorkspaceActivity
+    from people.models import Audience
+
+    hour = moment.replace(minute=0)
+    workspace_rows = WorkspaceActivity.objects.values_list("hour", "type", "n")
+    assert sorted(workspace_rows) == [(hour, "page", 1), (hour, "track", 2)]
+    assert sorted(IdentityActivity.objects.values_list("identity_id", "type", "n")) == [
+        (identity.pk, "page", 1),
+        (identity.pk, "track", 2),
+    ]
+    assert sorted(Audience.objects.values_list("name", flat=True)) == ["churned", "vip"]

@@ -198,8 +198,9 @@ def test_a_page_runs_a_fixed_number_of_queries(
         send("identify", user_id=f"user-{i}", traits={"name": f"Person {i}"})
         send("group", user_id=f"user-{i}", group_id="g1", traits={"name": "Acme"})
         send("alias", user_id=f"user-{i}", previous_id=f"anon-{i}")
-    # session, user, workspace, watermark, events (people joined in), event names
-    with django_assert_max_num_queries(6):
+    # session, user, workspace, watermark, events (people joined in), event names, the chart's
+    # rollup rows
+    with django_assert_max_num_queries(7):
         html = owner_client.get("/feed/?hidden=0").content.decode()
     older = re.search(r'id="feed-older"[^>]*hx-get="([^"]+)"', html)
     assert (older is not None) == (n + 9 > 50)

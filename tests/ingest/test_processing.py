@@ -70,10 +70,13 @@ def test_counts_and_last_received_are_one_update_per_source(issued, django_asser
     second = source_create(workspace=issued.source.workspace, name="Second").source
     messages = [message(issued.source, f"m{n}") for n in range(50)]
     messages += [message(second, f"s{n}") for n in range(3)]
-    # One UPDATE per source, whatever the number of messages.
-    with django_assert_num_queries(2) as queries:
+    # One UPDATE per source, whatever the number of messages, and one upsert of the hourly
+    # rollup for all of them (accounts/activity.py).
+    with django_assert_num_queries(3) as queries:
         processing.sources_count_accepted(messages)
-    assert all(q["sql"].startswith("UPDATE") for q in queries.captured_queries)
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert sqls[0].startswith("INSERT") and "ON CONFLICT" in sqls[0]
+    assert all(sql.startswith("UPDATE") for sql in sqls[1:])
     counts = dict(Source.objects.values_list("pk", "accepted_count"))
     assert (counts[issued.source.pk], counts[second.pk]) == (50, 3)
     assert Source.objects.get(pk=issued.source.pk).last_received_at == RECEIVED

@@ -74,8 +74,10 @@ def render(person) -> str:
 
 def test_avatar_tag_renders_an_image_only_for_safe_urls():
     html = render(Row(1, name="Ada", avatar="https://example.com/a.png?x=1&y=2"))
-    assert '<img class="avatar "' in html
+    assert '<img class="avatar-image"' in html
     assert 'src="https://example.com/a.png?x=1&amp;y=2"' in html
+    # The initials lie beneath the picture, for when it fails to load.
+    assert ">A</span><img" in html
 
     html = render(Row(1, name="Ada", avatar="javascript:alert(1)"))
     assert "<img" not in html

@@ -127,8 +127,59 @@ def test_broad_searches_walk_the_list_and_find_the_same_people(
 def test_search_is_a_prefix_not_a_substring(owner_client, people):
     people.person(name="Ada Lovelace", email="ada@analytical.engine")
 
-    assert listed_ids(owner_client.get(LIST, {"q": "lovelace"})) == []
+    assert listed_ids(owner_client.get(LIST, {"q": "ovelace"})) == []
     assert listed_ids(owner_client.get(LIST, {"q": "analytical"})) == []
+
+
+@pytest.mark.parametrize("query", ["lovelace", "LOVE", "hopper", "Grace Hop", "van"])
+@pytest.mark.parametrize("limit", [1000, 1])
+def test_search_finds_a_person_by_the_start_of_any_word_of_their_name(
+    owner_client, people, monkeypatch, query, limit
+):
+    # Both plans: few matches (a UNION of index scans) and many (walking the last-seen index).
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", limit)
+    ada = people.person(name="Ada Lovelace", email="ada@analytical.engine", minutes_ago=2)
+    grace = people.person(name="Grace Brewster Hopper", email="grace@navy.mil", minutes_ago=1)
+    vincent = people.person(name="Vincent van Gogh", email="vincent@arles.fr", minutes_ago=3)
+    people.person(name="Charles Babbage", email="charles@difference.engine")
+    expected = {"lovelace": [ada], "LOVE": [ada], "hopper": [grace], "Grace Hop": [grace]}
+
+    found = listed_ids(owner_client.get(LIST, {"q": query}))
+
+    assert found == [p.pk for p in expected.get(query, [vincent])]
+
+
+def test_word_search_is_scoped_to_the_workspace(owner_client, people, other_workspace):
+    Person.objects.create(workspace=other_workspace, name="Ada Lovelace")
+    mine = people.person(name="Augusta Ada King")
+
+    assert listed_ids(owner_client.get(LIST, {"q": "lovelace"})) == []
+    assert listed_ids(owner_client.get(LIST, {"q": "king"})) == [mine.pk]
+
+
+def test_short_queries_match_the_start_of_the_name_only(owner_client, people):
+    # Two letters would match a word of nearly everyone; the name's start answers them.
+    people.person(name="Ada Lovelace")
+
+    assert listed_ids(owner_client.get(LIST, {"q": "lo"})) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's word index")
+def test_word_search_uses_the_name_words_index(workspace):
+    from django.db.models.functions import Lower
+
+    Person.objects.bulk_create(
+        Person(workspace=workspace, name=f"First{i} Last{i}") for i in range(3000)
+    )
+    people = Person.objects.for_workspace(workspace).current()
+    words = selectors._name_words_match("last12")
+    query = people.annotate(name_lower=Lower("name")).filter(words).values("pk")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE people_person")
+        sql, params = query.query.sql_with_params()
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "person_name_words" in plan, plan
 
 
 @pytest.mark.parametrize("query", ["%", "_", "\\"])
@@ -480,3 +531,31 @@ def test_the_empty_state_curl_line_is_one_ingest_accepts(owner_client, client, t
 
     assert response.status_code == 200, response.content
     assert response.json()["success"] is True
+
+
+def test_audience_filter_offers_every_audience_of_the_workspace(
+    owner_client, people, other_workspace
+):
+    # Sixty people on the first page of the list, the audience holders beyond it.
+    batch_process(
+        [
+            message(people.workspace, "identify", user_id="u-old", traits={"churn_risk": True}),
+            message(people.workspace, "identify", user_id="u-2", traits={"beta_testers": False}),
+            message(other_workspace, "identify", user_id="u-x", traits={"their_secret": True}),
+        ]
+    )
+    for i in range(60):
+        people.person(name=f"Recent {i}")
+
+    html = owner_client.get(LIST).content.decode()
+
+    datalist = html[html.index('<datalist id="audience-names">') :]
+    datalist = datalist[: datalist.index("</datalist>")]
+    assert re.findall(r'<option value="([^"]+)">', datalist) == ["beta_testers", "churn_risk"]
+    assert selectors.audience_choices(other_workspace) == ["their_secret"]
+
+
+def test_audience_choices_cost_one_query(people, django_assert_num_queries):
+    batch_process([message(people.workspace, "identify", user_id="u", traits={"vip": True})])
+    with django_assert_num_queries(1):
+        assert selectors.audience_choices(people.workspace) == ["vip"]
