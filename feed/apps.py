@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class FeedConfig(AppConfig):
     name = "feed"
+
+    def ready(self) -> None:
+        # Deleting a person (people/deletion.py) deletes their events by cascade; the activity
+        # rollups counting those events must shrink with them, in the same transaction.
+        from feed.rollups import rollups_forget_identities
+        from people.deletion import before_erase
+
+        before_erase(rollups_forget_identities)

@@ -24,11 +24,12 @@ The rules:
   `can_delete_people`, `can_lift_suppressions`), checked here so that no caller can forget it.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.models import AuditEntry, Membership, Source, Workspace
 from accounts.team import NotAllowed, audit_record
@@ -41,6 +42,7 @@ from windsor.lookups import one_of
 DELETE_TYPE = "delete"
 DELETE_ID_KEYS = ("user_id", "anonymous_id")
 AUDIT_TARGET_IDS = 10
+EVENT_LABEL = "feed.Event"
 Action = AuditEntry.Action
 
 
@@ -66,6 +68,20 @@ class Deleted:
         return f"Person #{person_id} ({ids})" if person_id else ids
 
 
+# What other apps keep about the events that die with a set of identities (feed's activity
+# rollups) must be forgotten in the same transaction, before the rows go. people/ may not import
+# feed/, so feed registers its part here when it loads (feed.apps.FeedConfig.ready).
+ErasureHook = Callable[[QuerySet[Identity]], None]
+_before_erase: list[ErasureHook] = []
+
+
+def before_erase(hook: ErasureHook) -> None:
+    """Have `hook(identities)` run inside every erasure, just before those identities (and
+    their events) are deleted."""
+    if hook not in _before_erase:
+        _before_erase.append(hook)
+
+
 def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
     """Delete these people of the workspace, the people merged into them, their identities and
     their events: a fixed number of statements whatever the number of rows (bulk, no loops)."""
@@ -78,11 +94,15 @@ def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
     doomed = list(people.values_list("pk", flat=True))
     identities = Identity.objects.filter(workspace_id=workspace_id, person_id__in=doomed)
     ids = sorted(identities.values_list("kind", "value"))
+    for hook in _before_erase:
+        hook(identities)
     # Deleting the identities deletes their events (Event.identity cascades): Django's collector
     # reads the identities' pks and deletes the events in one statement, then the identities.
-    total, _ = identities.delete()
+    # Other rows cascade with them too (feed's per-identity rollups), so the events are counted
+    # by their label: a string, as people/ may not import feed/.
+    _, per_model = identities.delete()
     Person.objects.filter(workspace_id=workspace_id, pk__in=doomed).delete()
-    return Deleted(ids=ids, people=len(doomed), events=total - len(ids))
+    return Deleted(ids=ids, people=len(doomed), events=per_model.get(EVENT_LABEL, 0))
 
 
 def _require(allowed: bool, why: str) -> None:

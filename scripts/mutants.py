@@ -595,6 +595,14 @@ MUTANTS: list[Mutant] = [
         "            runs.insert(0, ([], message))\n",
         SEGMENT_DELETES,
     ),
+    mutant(
+        "deletion-keeps-rollups",
+        "deleting a person shrinks the activity rollups by their events (charts stay equal to events)",
+        "feed/apps.py",
+        "        before_erase(rollups_forget_identities)\n",
+        "        pass\n",
+        DELETION,
+    ),
     # --- Issue 13: search by any word, exports, rollups -----------------------------------------
     Mutant(
         name="search-unscoped",

@@ -7,6 +7,7 @@ from accounts.models import AuditEntry, Membership, Workspace
 from accounts.services import workspace_create
 from accounts.team import NotAllowed
 from feed.models import Event
+from feed.rollups import events_counted, rollups_counted
 from ingest.services import batch_process
 from people.deletion import person_delete, suppression_lift
 from people.models import Group, Identity, Person, Suppression
@@ -77,6 +78,9 @@ def test_delete_removes_the_person_their_ids_events_and_people_merged_into_them(
     assert Person.objects.for_workspace(workspace).current().get() == bob
     # The company stays: bob is still in it.
     assert Group.objects.get(group_id="acme").people.get() == bob
+    # The charts' counts shrink with the events (feed registers that with the deletion).
+    assert rollups_counted(workspace) == events_counted(workspace)
+    assert sum(rollups_counted(workspace)["workspace"].values()) == len(bob_events)
 
 
 def test_a_new_message_with_a_deleted_id_starts_a_fresh_person(workspace, owner_m):
@@ -189,8 +193,9 @@ def test_deleting_costs_the_same_queries_whatever_the_events(
 ):
     big = seed_many(workspace, events=events)
     # The lock, 4 reads, 5 deletes and updates, the suppressions, the audit row, the actor and
-    # the savepoint pair: 15 for 3 or 300 events (and 100k: tests/people/test_deletion_scale.py).
-    with django_assert_max_num_queries(15):
+    # the savepoint pair, and feed's rollups (one grouped read, one update per table, and the
+    # per-identity rows' cascade): 19 for 3 or 300 events (and 100k: tests/people/test_deletion_scale.py).
+    with django_assert_max_num_queries(19):
         deleted = person_delete(workspace=workspace, person=big, actor=owner_m, suppress=True)
     assert deleted.events == events + 3
     assert not Event.objects.exists()
