@@ -1,8 +1,9 @@
 """Process a batch of validated messages: store each message once, hand its call to people/.
 
-A message is the JSON-safe dict `ingest.segment` produces and the queue carries: workspace_id,
-source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event, name,
-properties, traits, context, timestamp (ISO), received_at (ISO), raw.
+A queued message is the JSON-safe dict the queue carries (`windsor.messages.Message.as_dict()`:
+workspace_id, source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event,
+name, properties, traits, context, timestamp (ISO), received_at (ISO), raw). `batch_process`
+decodes each one once into a `Message` (datetimes parsed); everything after reads that.
 
 - One transaction per workspace in the batch, under a transaction-level advisory lock on that
   workspace (PostgreSQL; SQLite serialises writers anyway): two workers given overlapping batches
@@ -24,6 +25,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from feed.services import events_write, stored_message_ids
 from ingest import counters
 from people.identity import IdentityBatch
+from windsor.messages import Message, message_decode
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,12 @@ LOCK_NAMESPACE = 0x57494E44  # "WIND"
 
 
 def batch_process(messages: list[dict]) -> int:
-    """Store a batch; returns how many events were new (counted for /metrics on commit)."""
+    """Store a batch of queued messages; returns how many events were new (counted for /metrics
+    on commit). Raises on a message that cannot be decoded (the worker then goes one by one)."""
     started = time.monotonic()
-    by_workspace: dict[int, list[dict]] = {}
-    for message in messages:
-        by_workspace.setdefault(message["workspace_id"], []).append(message)
+    by_workspace: dict[int, list[Message]] = {}
+    for message in map(message_decode, messages):
+        by_workspace.setdefault(message.workspace_id, []).append(message)
     new = sum(
         workspace_batch_process(workspace_id=workspace_id, messages=group)
         for workspace_id, group in sorted(by_workspace.items())
@@ -46,7 +49,7 @@ def batch_process(messages: list[dict]) -> int:
     return new
 
 
-def workspace_batch_process(*, workspace_id: int, messages: list[dict]) -> int:
+def workspace_batch_process(*, workspace_id: int, messages: list[Message]) -> int:
     """Store one workspace's messages; returns how many were new. Retries on write conflicts."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -82,11 +85,11 @@ def workspaces_lock(workspace_ids: Iterable[int]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, workspace_id])
 
 
-def _process(workspace_id: int, messages: list[dict]) -> int:
+def _process(workspace_id: int, messages: list[Message]) -> int:
     workspaces_lock([workspace_id])
-    unique: dict[str, dict] = {}
+    unique: dict[str, Message] = {}
     for message in messages:
-        unique.setdefault(message["message_id"], message)
+        unique.setdefault(message.message_id, message)
     stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
     if not new:

@@ -82,7 +82,7 @@ MUTANTS: list[Mutant] = [
         "a messageId repeated inside one batch is stored once",
         "ingest/services.py",
         "new = [m for mid, m in unique.items() if mid not in stored]",
-        'new = [m for m in messages if m["message_id"] not in stored]',
+        "new = [m for m in messages if m.message_id not in stored]",
         "tests/ingest/test_services.py",
         "tests/ingest/test_views.py::test_the_same_message_twice_is_stored_once",
     ),

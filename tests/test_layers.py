@@ -44,3 +44,18 @@ def test_the_ingest_view_loads_no_worker_code():
     worker = {"ingest.processing", "ingest.tasks", "ingest.services", "ingest.dead_letters"}
     found = imports_of(ROOT / "ingest" / "views.py")
     assert not found & worker
+
+
+WORKER = {"ingest.processing", "ingest.tasks", "ingest.services"}
+
+
+def test_the_ingest_admin_loads_no_worker_code():
+    # "Store again" queues the messages (ingest/dead_letters.py); a worker stores them.
+    assert not imports_of(ROOT / "ingest" / "admin.py") & WORKER
+
+
+def test_people_and_feed_parse_no_timestamps():
+    # They read windsor.messages.Message, whose datetimes the worker parsed once when decoding.
+    for path in [*(ROOT / "people").rglob("*.py"), *(ROOT / "feed").rglob("*.py")]:
+        assert "windsor.timestamps" not in imports_of(path), path
+        assert "fromisoformat" not in path.read_text(), path
