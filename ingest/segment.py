@@ -1,4 +1,5 @@
-"""Segment calls: untrusted JSON in, validated `Message` values out. Pure: no ORM, no I/O.
+"""Segment calls: untrusted JSON in, validated `windsor.messages.Message` values out. Pure: no
+ORM, no I/O.
 
 The rules, once:
 
