@@ -524,8 +524,7 @@ def _plan(seeded: Seeded, view: View) -> str:
     cursor = view.cursor(seeded)
     if cursor is not None:
         events = events.filter(
-            Q(timestamp__lte=cursor.timestamp)
-            & (Q(timestamp__lt=cursor.timestamp) | Q(id__lt=cursor.id))
+            Q(timestamp__lte=cursor.moment) & (Q(timestamp__lt=cursor.moment) | Q(id__lt=cursor.id))
         )
     plan = json.loads(events.newest_first()[:51].explain(format="json"))
     names: list[str] = []

@@ -1,24 +1,22 @@
 """Writing events: the one place that turns stored messages into `Event` rows.
 
 Ingest decides which messages are new (under the workspace's batch lock) and runs the identity
-rules; it then hands each new message and the identity it resolved to `events_write`. Nothing
-else inserts events.
+rules; it then hands each new message (a `windsor.messages.Message`, its datetimes already
+parsed) and the identity it resolved to `events_write`. Nothing else inserts events.
 
 The hidden-events rule lives here: page views are stored hidden, shown only when someone asks
 (Show Hidden Events on the Feed or a timeline).
 """
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from feed.models import Event
 from feed.rollups import rollups_add
-from people.identity import message_time
 from people.models import Identity
 from windsor.bulk import bulk_insert_values
 from windsor.lookups import one_of
-from windsor.timestamps import timestamp_parse
+from windsor.messages import Message
 
 NAME_MAX_LENGTH = 255
 
@@ -38,7 +36,7 @@ def stored_message_ids(workspace_id: int, message_ids: Iterable[str]) -> set[str
 
 
 def events_write(
-    messages: list[dict], identities: list[Identity | None], warnings: list[list[str]]
+    messages: list[Message], identities: list[Identity | None], warnings: list[list[str]]
 ) -> None:
     """Insert one event per message, with the identity the identity rules resolved for it.
 
@@ -53,35 +51,27 @@ def events_write(
     rollups_add(rows)
 
 
-def event_row(message: dict, identity: Identity | None, warnings: list[str]) -> dict[str, Any]:
+def event_row(message: Message, identity: Identity | None, warnings: list[str]) -> dict[str, Any]:
     """The event row of a message, by field attname."""
-    kind = message["type"]
+    kind = message.type
     if kind == "track":
-        name = message.get("event") or ""
+        name = message.event or ""
     elif kind in {"page", "screen"}:
-        name = message.get("name") or ""
+        name = message.name or ""
     else:
         name = ""
     return {
-        "workspace_id": message["workspace_id"],
-        "source_id": message.get("source_id"),
+        "workspace_id": message.workspace_id,
+        "source_id": message.source_id,
         "identity_id": identity.pk if identity is not None else None,
         "type": kind,
         "name": name[:NAME_MAX_LENGTH],
-        "properties": message.get("properties") or {},
-        "context": message.get("context") or {},
-        "message_id": message["message_id"],
-        "timestamp": message_time(message),
-        "received_at": _received(message),
+        "properties": message.properties,
+        "context": message.context,
+        "message_id": message.message_id,
+        "timestamp": message.timestamp,
+        "received_at": message.received_at,
         "hidden": event_hidden(kind),
-        "raw": message.get("raw") or {},
+        "raw": message.raw,
         "warnings": warnings,
     }
-
-
-def _received(message: dict) -> datetime:
-    return (
-        timestamp_parse(message["received_at"])
-        if message.get("received_at")
-        else message_time(message)
-    )

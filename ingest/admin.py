@@ -2,16 +2,26 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from ingest import queue
+from ingest.dead_letters import dead_letters_requeue
 from ingest.models import DeadLetter, InboxBatch
-from ingest.processing import dead_letter_retry
 
 
 @admin.action(description="Store the selected dead letters again")
 def retry_dead_letters(modeladmin, request: HttpRequest, queryset: QuerySet[DeadLetter]) -> None:
-    stored = sum(dead_letter_retry(letter) for letter in queryset)
-    failed = queryset.count()
-    level = messages.SUCCESS if not failed else messages.WARNING
-    modeladmin.message_user(request, f"{stored} stored, {failed} still failing.", level)
+    # Back on the queue like the Status page's "Store again": a worker stores them (or
+    # dead-letters them again), so the admin never runs the worker's code in the web process.
+    try:
+        queued, kept = dead_letters_requeue(letter_ids=list(queryset.values_list("pk", flat=True)))
+    except queue.QueueUnavailable:
+        modeladmin.message_user(
+            request, "Neither Redis nor the database could take the messages.", messages.ERROR
+        )
+        return
+    text = f"{queued} messages queued to be stored again."
+    if kept:
+        text += f" {kept} dead letters hold only an excerpt and were kept."
+    modeladmin.message_user(request, text, messages.WARNING if kept else messages.SUCCESS)
 
 
 @admin.register(DeadLetter)

@@ -1,7 +1,9 @@
 """Dead letters for people: what went wrong, and "store again" through the normal pipeline.
 
 Storing again puts the messages back on the queue (Redis, else the inbox) exactly as a request
-would, and deletes the dead letter in the same transaction. Every message keeps its messageId,
+would, and deletes the dead letter in the same transaction: the Status page and the admin's
+action both do it here, so neither loads the worker's code (a drainer is woken through
+ingest.wake). Every message keeps its messageId,
 and a messageId is stored once per workspace, so storing again twice, or storing again a
 message that did get stored meanwhile, still gives one event.
 """
@@ -46,3 +48,21 @@ def dead_letter_requeue(*, letter_id: int) -> int:
         if wake:
             transaction.on_commit(drainer_wake)
     return len(messages)
+
+
+def dead_letter_storable(letter: DeadLetter) -> bool:
+    """Whether the letter holds messages: a minimal record (ingest.processing.dead_letter_minimal)
+    keeps only an excerpt, so there is nothing to store again."""
+    return not any(isinstance(m, dict) and m.get("minimal") for m in letter.messages or [])
+
+
+def dead_letters_requeue(*, letter_ids: list[int]) -> tuple[int, int]:
+    """Queue the storable letters' messages again (each as `dead_letter_requeue`).
+
+    Returns (messages queued, letters kept because they hold only an excerpt). Raises
+    queue.QueueUnavailable like `dead_letter_requeue`; letters queued before that are gone.
+    """
+    letters = DeadLetter.objects.filter(pk__in=letter_ids).order_by("pk")
+    storable = [letter.pk for letter in letters if dead_letter_storable(letter)]
+    queued = sum(dead_letter_requeue(letter_id=pk) for pk in storable)
+    return queued, len(letter_ids) - len(storable)

@@ -321,21 +321,6 @@ def dead_letter_minimal(message: Any, *, reason: str, raw: str | None = None) ->
         logger.exception("ingest: lost a message that could not be stored: %s", record)
 
 
-def dead_letter_retry(letter: DeadLetter) -> bool:
-    """Try a dead letter's messages again (admin action); True when they are now stored."""
-    if any(isinstance(m, dict) and m.get("minimal") for m in letter.messages):
-        return False  # only an excerpt was kept: nothing to store
-    try:
-        _store(letter.messages)
-    except Exception:
-        letter.attempts += 1
-        letter.error = traceback.format_exc()
-        letter.save(update_fields=["attempts", "error"])
-        return False
-    letter.delete()
-    return True
-
-
 def stream_drain(
     client: redis.Redis, *, deadline: float, wake_another: Callable[[], object] | None = None
 ) -> tuple[int, bool]:

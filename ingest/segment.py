@@ -1,4 +1,5 @@
-"""Segment calls: untrusted JSON in, validated `Message` values out. Pure: no ORM, no I/O.
+"""Segment calls: untrusted JSON in, validated `windsor.messages.Message` values out. Pure: no
+ORM, no I/O.
 
 The rules, once:
 
@@ -42,6 +43,7 @@ from typing import Any
 import orjson
 
 from ingest.errors import IngestError
+from windsor.messages import Message
 from windsor.timestamps import timestamp_parse
 
 TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias", "delete"})
@@ -61,48 +63,6 @@ REPLACEMENT = "\ufffd"
 class Limits:
     message_bytes: int = 32 * 1024
     batch_messages: int = 2500
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One validated call, ready for the worker (see `as_dict` for the queue's contract)."""
-
-    workspace_id: int
-    source_id: int
-    type: str
-    message_id: str
-    user_id: str | None
-    anonymous_id: str | None
-    previous_id: str | None
-    group_id: str | None
-    event: str | None
-    name: str | None
-    properties: dict[str, Any]
-    traits: dict[str, Any]
-    context: dict[str, Any]
-    timestamp: datetime
-    received_at: datetime
-    raw: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "workspace_id": self.workspace_id,
-            "source_id": self.source_id,
-            "type": self.type,
-            "message_id": self.message_id,
-            "user_id": self.user_id,
-            "anonymous_id": self.anonymous_id,
-            "previous_id": self.previous_id,
-            "group_id": self.group_id,
-            "event": self.event,
-            "name": self.name,
-            "properties": self.properties,
-            "traits": self.traits,
-            "context": self.context,
-            "timestamp": self.timestamp.isoformat(),
-            "received_at": self.received_at.isoformat(),
-            "raw": self.raw,
-        }
 
 
 @dataclass(frozen=True, slots=True)

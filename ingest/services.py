@@ -1,8 +1,9 @@
 """Process a batch of validated messages: store each message once, hand its call to people/.
 
-A message is the JSON-safe dict `ingest.segment` produces and the queue carries: workspace_id,
-source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event, name,
-properties, traits, context, timestamp (ISO), received_at (ISO), raw.
+A queued message is the JSON-safe dict the queue carries (`windsor.messages.Message.as_dict()`:
+workspace_id, source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event,
+name, properties, traits, context, timestamp (ISO), received_at (ISO), raw). `batch_process`
+decodes each one once into a `Message` (datetimes parsed); everything after reads that.
 
 - One transaction per workspace in the batch, under a transaction-level advisory lock on that
   workspace (PostgreSQL; SQLite serialises writers anyway): two workers given overlapping batches
@@ -27,6 +28,7 @@ from ingest import counters
 from people.deletion import deletes_apart, message_delete
 from people.identity import IdentityBatch
 from windsor.locks import workspaces_lock
+from windsor.messages import Message, message_decode
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +36,12 @@ ATTEMPTS = 5
 
 
 def batch_process(messages: list[dict]) -> int:
-    """Store a batch; returns how many events were new (counted for /metrics on commit)."""
+    """Store a batch of queued messages; returns how many events were new (counted for /metrics
+    on commit). Raises on a message that cannot be decoded (the worker then goes one by one)."""
     started = time.monotonic()
-    by_workspace: dict[int, list[dict]] = {}
-    for message in messages:
-        by_workspace.setdefault(message["workspace_id"], []).append(message)
+    by_workspace: dict[int, list[Message]] = {}
+    for message in map(message_decode, messages):
+        by_workspace.setdefault(message.workspace_id, []).append(message)
     new = sum(
         workspace_batch_process(workspace_id=workspace_id, messages=group)
         for workspace_id, group in sorted(by_workspace.items())
@@ -47,7 +50,7 @@ def batch_process(messages: list[dict]) -> int:
     return new
 
 
-def workspace_batch_process(*, workspace_id: int, messages: list[dict]) -> int:
+def workspace_batch_process(*, workspace_id: int, messages: list[Message]) -> int:
     """Store one workspace's messages; returns how many were new. Retries on write conflicts."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -69,11 +72,11 @@ def _retryable(error: DatabaseError) -> bool:
     return sqlstate in {"40001", "40P01"}
 
 
-def _process(workspace_id: int, messages: list[dict]) -> int:
+def _process(workspace_id: int, messages: list[Message]) -> int:
     workspaces_lock([workspace_id])
-    unique: dict[str, dict] = {}
+    unique: dict[str, Message] = {}
     for message in messages:
-        unique.setdefault(message["message_id"], message)
+        unique.setdefault(message.message_id, message)
     stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
     written = 0
@@ -86,7 +89,7 @@ def _process(workspace_id: int, messages: list[dict]) -> int:
     return written
 
 
-def _write(workspace_id: int, new: list[dict]) -> int:
+def _write(workspace_id: int, new: list[Message]) -> int:
     if not new:
         return 0
     batch = IdentityBatch(workspace_id, new)

@@ -37,6 +37,7 @@ from people.identity import usable_id
 from people.models import Identity, Person, Suppression
 from windsor.locks import workspaces_lock
 from windsor.lookups import one_of
+from windsor.messages import Message
 
 # Message keys that carry an id; a `delete` names its person by userId and/or anonymousId.
 DELETE_TYPE = "delete"
@@ -162,13 +163,13 @@ def suppression_lift(*, workspace: Workspace, suppression: Suppression, actor: M
 # --- Segment's `delete` messages (the worker) -------------------------------------------------
 
 
-def deletes_apart(messages: list[dict]) -> list[tuple[list[dict], dict | None]]:
+def deletes_apart(messages: list[Message]) -> list[tuple[list[Message], Message | None]]:
     """The batch as runs of ordinary messages, each followed by the `delete` that ends it (None
     after the last run), so that each delete applies where it stands in the batch."""
-    runs: list[tuple[list[dict], dict | None]] = []
-    run: list[dict] = []
+    runs: list[tuple[list[Message], Message | None]] = []
+    run: list[Message] = []
     for message in messages:
-        if message["type"] == DELETE_TYPE:
+        if message.type == DELETE_TYPE:
             runs.append((run, message))
             run = []
         else:
@@ -178,7 +179,7 @@ def deletes_apart(messages: list[dict]) -> list[tuple[list[dict], dict | None]]:
     return runs
 
 
-def message_delete(*, message: dict) -> Deleted:
+def message_delete(*, message: Message) -> Deleted:
     """Apply a `delete` Segment forwarded: delete whoever holds its ids (no suppression).
 
     The worker calls it inside its batch transaction, under the workspace lock. The message is
@@ -186,12 +187,12 @@ def message_delete(*, message: dict) -> Deleted:
     die with it), or keep the erased user's id in the Feed. Its messageId is kept in the audit
     entry instead, so a re-sent delete does not erase the person that later messages started.
     """
-    workspace_id = message["workspace_id"]
-    values = {v for key in DELETE_ID_KEYS if (v := usable_id(message.get(key)))}
+    workspace_id = message.workspace_id
+    values = {v for key in DELETE_ID_KEYS if (v := usable_id(getattr(message, key)))}
     already = AuditEntry.objects.filter(
         workspace_id=workspace_id,
         action=AuditEntry.Action.PERSON_DELETED,
-        detail__message_id=message["message_id"],
+        detail__message_id=message.message_id,
     ).exists()
     if already:
         return Deleted()
@@ -205,7 +206,7 @@ def message_delete(*, message: dict) -> Deleted:
         else []
     )
     deleted = _erase(workspace_id=workspace_id, person_ids=person_ids)
-    source = Source.objects.filter(pk=message.get("source_id")).first()
+    source = Source.objects.filter(pk=message.source_id).first()
     label = f"Source {source.name} ({source.token_prefix}…)" if source else "A deleted source"
     requested = ", ".join(sorted(values)) or "no usable id"
     audit_record(
@@ -215,8 +216,8 @@ def message_delete(*, message: dict) -> Deleted:
         action=AuditEntry.Action.PERSON_DELETED,
         target=deleted.audit_target() if deleted.people else f"{requested} (held by no one)",
         detail={
-            "message_id": message["message_id"],
-            "source_id": message.get("source_id"),
+            "message_id": message.message_id,
+            "source_id": message.source_id,
             "requested_ids": sorted(values),
             **deleted.audit_detail(),
         },

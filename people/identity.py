@@ -52,7 +52,8 @@ Traits, groups, seen
   newest group; min first seen, max last seen, summed counts; `is_identified` once any id is a
   user id. A person without email is kept (`Person.has_email` is False, the People page marks it).
 - Values that cannot be a column (booleans, objects) leave the column empty.
-- A message's time is its `timestamp` (already skew-corrected by ingest), else `received_at`.
+- A message's time is its `timestamp` (already skew-corrected by ingest; `received_at` when it
+  had none): a `windsor.messages.Message`, decoded once by the worker, with its datetimes parsed.
 
 Bulk
 - `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
@@ -76,7 +77,7 @@ from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 from windsor.bulk import bulk_insert, bulk_update
 from windsor.lookups import one_of
-from windsor.timestamps import timestamp_parse
+from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ class IdentityBatch:
     each (new) message; `batch.save()`. Identities in `Applied` have their pk after `save()`.
     """
 
-    def __init__(self, workspace_id: int, messages: list[dict]) -> None:
+    def __init__(self, workspace_id: int, messages: list[Message]) -> None:
         self.workspace_id = workspace_id
         self.messages = messages
         self.identities: dict[str, IdentityRow] = {}
@@ -272,12 +273,12 @@ class IdentityBatch:
         values: set[str] = set()
         group_ids: set[str] = set()
         for m in self.messages:
-            for key in ("user_id", "anonymous_id", "previous_id"):
-                value = usable_id(m.get(key))
+            for raw in (m.user_id, m.anonymous_id, m.previous_id):
+                value = usable_id(raw)
                 if value:
                     values.add(value)
-            if m["type"] == "group" and usable_id(m.get("group_id")):
-                group_ids.add(usable_id(m.get("group_id")))
+            if m.type == "group" and usable_id(m.group_id):
+                group_ids.add(usable_id(m.group_id))
         if values:
             # Every identity of every person the batch may touch: merges and recomputing a
             # person need all of its ids. Two index lookups rather than one IN (subquery): with
@@ -422,18 +423,18 @@ class IdentityBatch:
 
     # -- the rules -------------------------------------------------------------------------
 
-    def apply(self, message: dict) -> Applied:
+    def apply(self, message: Message) -> Applied:
         """Apply one new message (the caller skips messages already stored)."""
         warnings: list[str] = []
-        user_id = self._usable(message, "user_id", warnings)
-        anonymous_id = self._usable(message, "anonymous_id", warnings)
-        moment = message_time(message)
-        mid = message["message_id"]
+        user_id = self._usable("user_id", message.user_id, warnings)
+        anonymous_id = self._usable("anonymous_id", message.anonymous_id, warnings)
+        moment = message.timestamp
+        mid = message.message_id
         if user_id:
             self._ensure_user(user_id)
         if user_id and anonymous_id and anonymous_id != user_id:
-            self._soft_link(anonymous_id, user_id, moment, mid, message["type"])
-        kind = message["type"]
+            self._soft_link(anonymous_id, user_id, moment, mid, message.type)
+        kind = message.type
         if kind == "alias":
             return self.alias(message, user_id, anonymous_id, moment, warnings)
         if kind == "identify":
@@ -443,35 +444,35 @@ class IdentityBatch:
         return self.track(message, user_id or anonymous_id, moment, warnings)
 
     def identify(
-        self, message: dict, key: str | None, moment: datetime, warnings: list[str]
+        self, message: Message, key: str | None, moment: datetime, warnings: list[str]
     ) -> Applied:
         """Traits (and context.traits) onto the identity the call was sent with."""
-        traits = {**_context_traits(message), **_dict(message.get("traits"))}
+        traits = {**_context_traits(message), **message.traits}
         return self._record(message, key, moment, warnings, traits)
 
     def track(
-        self, message: dict, key: str | None, moment: datetime, warnings: list[str]
+        self, message: Message, key: str | None, moment: datetime, warnings: list[str]
     ) -> Applied:
         """track/page/screen: an event on the id; context.traits fill traits the same way."""
         traits = _context_traits(message)
         return self._record(message, key, moment, warnings, traits)
 
     def group(
-        self, message: dict, key: str | None, moment: datetime, warnings: list[str]
+        self, message: Message, key: str | None, moment: datetime, warnings: list[str]
     ) -> Applied:
         """The newer groupId (by timestamp) is the person's one group; traits go on the Group."""
         applied = self.track(message, key, moment, warnings)
-        group_id = self._usable(message, "group_id", warnings)
+        group_id = self._usable("group_id", message.group_id, warnings)
         if not group_id:
             return applied
-        version = version_of(moment, message["message_id"])
+        version = version_of(moment, message.message_id)
         group = self.groups.get(group_id)
         if group is None:
             group = self.groups[group_id] = Group(
                 workspace_id=self.workspace_id, group_id=group_id, traits={}, trait_versions={}
             )
             self.dirty_groups.add(group_id)
-        if versions_apply(group.trait_versions, _dict(message.get("traits")), version):
+        if versions_apply(group.trait_versions, message.traits, version):
             self.dirty_groups.add(group_id)
         identity = applied.identity
         if identity is not None:
@@ -482,19 +483,19 @@ class IdentityBatch:
 
     def alias(
         self,
-        message: dict,
+        message: Message,
         user_id: str | None,
         anonymous_id: str | None,
         moment: datetime,
         warnings: list[str],
     ) -> Applied:
         """Merge previousId's person into userId's (hard link), creating either as needed."""
-        previous_id = self._usable(message, "previous_id", warnings)
+        previous_id = self._usable("previous_id", message.previous_id, warnings)
         if previous_id:
             # Every usable id gets an identity, even when the alias cannot apply.
             self._ensure(previous_id, ANONYMOUS)
         if previous_id and user_id and previous_id != user_id:
-            mid = message["message_id"]
+            mid = message.message_id
             self._alias_link(self.identities[user_id], moment, mid, previous_id)
             previous = self.identities[previous_id]
             was_free = self._is_free(previous)
@@ -511,7 +512,7 @@ class IdentityBatch:
 
     def _record(
         self,
-        message: dict,
+        message: Message,
         key: str | None,
         moment: datetime,
         warnings: list[str],
@@ -523,15 +524,12 @@ class IdentityBatch:
         identity = self._ensure(key, ANONYMOUS)
         self._seen(identity, moment)
         if traits:
-            versions_apply(
-                identity.trait_versions, traits, version_of(moment, message["message_id"])
-            )
+            versions_apply(identity.trait_versions, traits, version_of(moment, message.message_id))
         if warnings:
-            logger.warning("message %s: %s", message["message_id"], "; ".join(warnings))
+            logger.warning("message %s: %s", message.message_id, "; ".join(warnings))
         return Applied(identity, warnings)
 
-    def _usable(self, message: dict, key: str, warnings: list[str]) -> str | None:
-        raw = message.get(key)
+    def _usable(self, key: str, raw: str | None, warnings: list[str]) -> str | None:
         value = usable_id(raw)
         if raw is not None and value is None:
             warnings.append(f"{key} {str(raw)[:40]!r} ignored: not a usable id")
@@ -613,13 +611,8 @@ class IdentityBatch:
         bulk_update(Person, rows + redirects, ["merged_into", "merged_at", "updated_at"])
 
 
-def message_time(message: dict) -> datetime:
-    """The message's timestamp (ingest already corrected it for clock skew), else received_at."""
-    return timestamp_parse(message.get("timestamp") or message["received_at"])
-
-
-def _context_traits(message: dict) -> dict:
-    return _dict(_dict(message.get("context")).get("traits"))
+def _context_traits(message: Message) -> dict:
+    return _dict(message.context.get("traits"))
 
 
 def _dict(value: Any) -> dict:

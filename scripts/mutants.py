@@ -88,7 +88,7 @@ MUTANTS: list[Mutant] = [
         "a messageId repeated inside one batch is stored once",
         "ingest/services.py",
         "new = [m for mid, m in unique.items() if mid not in stored]",
-        'new = [m for m in messages if m["message_id"] not in stored]',
+        "new = [m for m in messages if m.message_id not in stored]",
         "tests/ingest/test_services.py",
         "tests/ingest/test_views.py::test_the_same_message_twice_is_stored_once",
     ),
@@ -361,6 +361,48 @@ MUTANTS: list[Mutant] = [
         "tests/ingest/test_admin.py",
     ),
     mutant(
+        "admin-store-again-queues-nothing",
+        "the admin's Store again stores the selected dead letters (queued, as on the Status page)",
+        "ingest/admin.py",
+        'letter_ids=list(queryset.values_list("pk", flat=True))',
+        "letter_ids=[]",
+        "tests/ingest/test_admin.py",
+    ),
+    mutant(
+        "minimal-dead-letter-requeued",
+        "a dead letter that kept only an excerpt is not queued again (nothing to store)",
+        "ingest/dead_letters.py",
+        'return not any(isinstance(m, dict) and m.get("minimal") for m in letter.messages or [])',
+        "return True",
+        "tests/ingest/test_admin.py",
+    ),
+    # --- One typed message past the queue -------------------------------------------------------
+    mutant(
+        "decoded-time-not-utc",
+        "a decoded message's datetimes are in UTC (versions compare their ISO strings)",
+        "windsor/messages.py",
+        "timestamp = timestamp_parse(sent) if sent else None",
+        "timestamp = timestamp_parse(sent, utc=False) if sent else None",
+        "tests/windsor/test_messages.py",
+    ),
+    Mutant(
+        name="event-writer-parses-again",
+        promise="the event writer reads the decoded datetimes; it parses no timestamp itself",
+        path="feed/services.py",
+        edits=(
+            (
+                "from windsor.messages import Message\n",
+                "from windsor.messages import Message\n"
+                "from windsor.timestamps import timestamp_parse\n",
+            ),
+            (
+                '"timestamp": message.timestamp,',
+                '"timestamp": timestamp_parse(message.timestamp.isoformat()),',
+            ),
+        ),
+        tests=("tests/test_layers.py",),
+    ),
+    mutant(
         "mangled-older-link",
         "a mangled Older link shows the first page",
         "windsor/paging.py",
@@ -597,7 +639,7 @@ MUTANTS: list[Mutant] = [
     ),
     mutant(
         "deletion-keeps-rollups",
-        "deleting a person shrinks the activity rollups by their events (charts stay equal to events)",
+        "deleting a person shrinks the activity rollups by their events (charts = events)",
         "feed/apps.py",
         "        before_erase(rollups_forget_identities)\n",
         "        pass\n",

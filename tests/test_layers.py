@@ -55,3 +55,18 @@ def test_nothing_imports_the_api():
 
 def test_the_api_imports_no_ingest_code():
     assert offenders("api", ("ingest",)) == []
+
+
+WORKER = {"ingest.processing", "ingest.tasks", "ingest.services"}
+
+
+def test_the_ingest_admin_loads_no_worker_code():
+    # "Store again" queues the messages (ingest/dead_letters.py); a worker stores them.
+    assert not imports_of(ROOT / "ingest" / "admin.py") & WORKER
+
+
+def test_people_and_feed_parse_no_timestamps():
+    # They read windsor.messages.Message, whose datetimes the worker parsed once when decoding.
+    for path in [*(ROOT / "people").rglob("*.py"), *(ROOT / "feed").rglob("*.py")]:
+        assert "windsor.timestamps" not in imports_of(path), path
+        assert "fromisoformat" not in path.read_text(), path

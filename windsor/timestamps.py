@@ -1,5 +1,5 @@
 """The one timestamp parser: the edge validates senders' timestamps with it, the worker reads the
-queued ones back with it."""
+queued ones back with it (once per message, in windsor.messages.message_decode)."""
 
 from datetime import UTC, datetime
 

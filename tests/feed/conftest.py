@@ -12,11 +12,12 @@ from django.utils import timezone
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
 from ingest.services import batch_process
+from windsor.messages import Message
 
 _counter = itertools.count()
 
 
-def message(
+def typed_message(
     workspace: Workspace,
     source_id: int | None,
     type: str,
@@ -30,8 +31,8 @@ def message(
     previous_id: str | None = None,
     group_id: str | None = None,
     timestamp: datetime | None = None,
-) -> dict:
-    """One message as `ingest.segment` hands it to the worker (see common.md, the contract)."""
+) -> Message:
+    """One validated message, as the event writer reads it."""
     now = timezone.now()
     timestamp = timestamp or now
     message_id = f"test-{next(_counter)}-{uuid.uuid4()}"
@@ -52,24 +53,29 @@ def message(
     ):
         if value is not None:
             raw[key] = value
-    return {
-        "workspace_id": workspace.pk,
-        "source_id": source_id,
-        "type": type,
-        "message_id": message_id,
-        "user_id": user_id,
-        "anonymous_id": anonymous_id,
-        "previous_id": previous_id,
-        "group_id": group_id,
-        "event": event,
-        "name": name,
-        "properties": properties or {},
-        "traits": traits or {},
-        "context": {},
-        "timestamp": timestamp.isoformat(),
-        "received_at": now.isoformat(),
-        "raw": raw,
-    }
+    return Message(
+        workspace_id=workspace.pk,
+        source_id=source_id,
+        type=type,
+        message_id=message_id,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        previous_id=previous_id,
+        group_id=group_id,
+        event=event,
+        name=name,
+        properties=properties or {},
+        traits=traits or {},
+        context={},
+        timestamp=timestamp,
+        received_at=now,
+        raw=raw,
+    )
+
+
+def message(workspace: Workspace, source_id: int | None, type: str, **fields) -> dict:
+    """`typed_message` as the queue carries it to the worker (`Message.as_dict()`)."""
+    return typed_message(workspace, source_id, type, **fields).as_dict()
 
 
 @pytest.fixture

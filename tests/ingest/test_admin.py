@@ -29,7 +29,9 @@ def message(source, message_id: str) -> dict:
     ).as_dict()
 
 
-def test_dead_letters_show_their_error_and_can_be_stored_again(admin_client, issued):
+def test_dead_letters_show_their_error_and_can_be_stored_again(
+    admin_client, issued, embedded, django_capture_on_commit_callbacks
+):
     letter = DeadLetter.objects.create(
         messages=[message(issued.source, "dl-1")],
         error="Traceback ...\nValueError: <b>bad</b> timestamp",
@@ -38,13 +40,37 @@ def test_dead_letters_show_their_error_and_can_be_stored_again(admin_client, iss
     page = admin_client.get("/admin/ingest/deadletter/").content.decode()
     assert "ValueError: &lt;b&gt;bad&lt;/b&gt; timestamp" in page
 
-    response = admin_client.post(
-        "/admin/ingest/deadletter/",
-        {"action": "retry_dead_letters", "_selected_action": [letter.pk]},
-    )
+    # Queued again like the Status page's "Store again"; the embedded default drains on commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/ingest/deadletter/",
+            {"action": "retry_dead_letters", "_selected_action": [letter.pk]},
+        )
     assert response.status_code == 302
     assert list(Event.objects.values_list("message_id", flat=True)) == ["dl-1"]
     assert not DeadLetter.objects.exists()
+    assert (
+        "1 messages queued to be stored again."
+        in admin_client.get(response["Location"]).content.decode()
+    )
+
+
+def test_a_dead_letter_of_only_an_excerpt_is_kept(
+    admin_client, issued, embedded, django_capture_on_commit_callbacks
+):
+    minimal = DeadLetter.objects.create(
+        messages=[{"minimal": True, "message_id": "gone", "excerpt": "{..."}], error="x", attempts=1
+    )
+    whole = DeadLetter.objects.create(messages=[message(issued.source, "dl-2")], error="x")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/ingest/deadletter/",
+            {"action": "retry_dead_letters", "_selected_action": [minimal.pk, whole.pk]},
+        )
+    assert list(Event.objects.values_list("message_id", flat=True)) == ["dl-2"]
+    assert list(DeadLetter.objects.values_list("pk", flat=True)) == [minimal.pk]
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "1 dead letters hold only an excerpt and were kept." in page
 
 
 def test_inbox_batches_are_listed(admin_client, issued):

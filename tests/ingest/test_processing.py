@@ -45,14 +45,6 @@ def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issu
     assert Source.objects.get(pk=issued.source.pk).accepted_count == 2
 
 
-def test_a_dead_letter_can_be_stored_again_once_it_is_fixed(issued):
-    processing.dead_letter([message(issued.source, "late")], error="boom", attempts=3)
-    letter = DeadLetter.objects.get()
-    assert processing.dead_letter_retry(letter) is True
-    assert stored() == ["late"]
-    assert DeadLetter.objects.count() == 0
-
-
 def test_rejections_become_the_source_log_and_count(issued):
     rejection = {
         "source_id": issued.source.pk,

@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Workspace
 from feed.models import Event
 from people.models import Group, Identity, Person
+from windsor.messages import Message
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 _counter = itertools.count(1)
@@ -18,7 +19,7 @@ def at(minutes: int) -> str:
     return (BASE_TIME + timedelta(minutes=minutes)).isoformat()
 
 
-def message(
+def typed_message(
     workspace: Workspace | int,
     type: str,
     *,
@@ -33,29 +34,35 @@ def message(
     context: dict | None = None,
     minute: int = 0,
     message_id: str | None = None,
-) -> dict[str, Any]:
-    """One validated message as `ingest.segment` hands it to `batch_process`."""
+) -> Message:
+    """One validated message, as the identity rules and the event writer read it."""
     workspace_id = workspace if isinstance(workspace, int) else workspace.pk
     message_id = message_id or f"m-{next(_counter)}"
     raw = {"type": type, "messageId": message_id, "userId": user_id, "anonymousId": anonymous_id}
-    return {
-        "workspace_id": workspace_id,
-        "source_id": None,
-        "type": type,
-        "message_id": message_id,
-        "user_id": user_id,
-        "anonymous_id": anonymous_id,
-        "previous_id": previous_id,
-        "group_id": group_id,
-        "event": event,
-        "name": name,
-        "properties": properties or {},
-        "traits": traits or {},
-        "context": context or {},
-        "timestamp": at(minute),
-        "received_at": at(minute),
-        "raw": raw,
-    }
+    moment = BASE_TIME + timedelta(minutes=minute)
+    return Message(
+        workspace_id=workspace_id,
+        source_id=None,
+        type=type,
+        message_id=message_id,
+        user_id=user_id,
+        anonymous_id=anonymous_id,
+        previous_id=previous_id,
+        group_id=group_id,
+        event=event,
+        name=name,
+        properties=properties or {},
+        traits=traits or {},
+        context=context or {},
+        timestamp=moment,
+        received_at=moment,
+        raw=raw,
+    )
+
+
+def message(workspace: Workspace | int, type: str, **fields: Any) -> dict[str, Any]:
+    """`typed_message` as the queue carries it: what `ingest.segment` hands to `batch_process`."""
+    return typed_message(workspace, type, **fields).as_dict()
 
 
 def person_of(workspace: Workspace | int, value: str) -> Person:

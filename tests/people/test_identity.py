@@ -1,14 +1,24 @@
 """The identity scenario list: each rule, in the orders senders really deliver."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from feed.models import Event
+from feed.services import events_write
 from ingest.services import batch_process
-from people.identity import usable_id
+from people.identity import IdentityBatch, usable_id
 from people.models import Group, Identity, Person
-from tests.people.conftest import canonical_state, ids_of, message, person_of
+from tests.people.conftest import (
+    BASE_TIME,
+    canonical_state,
+    ids_of,
+    message,
+    person_of,
+    typed_message,
+)
 from tests.recorded import recorded
 
 pytestmark = pytest.mark.django_db
@@ -478,3 +488,20 @@ def test_many_merges_in_one_batch_still_cost_a_fixed_number_of_queries(ws):
         assert ids_of(survivor) == {f"a-{i}", f"b-{i}", f"c-{i}"}
         assert Person.objects.for_workspace(ws).filter(merged_into=survivor).count() == 2
     assert not Person.objects.for_workspace(ws).filter(merged_into__merged_into__isnull=False)
+
+
+def test_the_rules_and_the_event_writer_read_the_typed_message(ws):
+    messages = [
+        typed_message(ws, "identify", user_id="u1", traits={"email": "a@x.io"}, minute=1),
+        typed_message(ws, "track", user_id="u1", anonymous_id="a1", event="Paid", minute=2),
+    ]
+    batch = IdentityBatch(ws.pk, messages)
+    batch.load()
+    applied = [batch.apply(m) for m in messages]
+    batch.save()
+    events_write(messages, [a.identity for a in applied], [a.warnings for a in applied])
+
+    assert person_of(ws, "a1").email == "a@x.io"
+    event = Event.objects.select_related("identity").get(message_id=messages[1].message_id)
+    assert (event.name, event.identity.value) == ("Paid", "u1")
+    assert event.timestamp == event.received_at == BASE_TIME + timedelta(minutes=2)
