@@ -11,7 +11,7 @@ from feed.services import event_row
 from ingest.services import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
-from tests.people.conftest import message, person_of
+from tests.people.conftest import message, person_of, typed_message
 from windsor.bulk import bulk_insert_values
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
@@ -24,8 +24,14 @@ def copy_events(workspace, identity: Identity, count: int, prefix: str) -> None:
     """COPY `count` track events onto an identity (windsor/bulk.py), without the worker."""
     rows = [
         event_row(
-            message(workspace, "track", user_id=identity.value, event="Tick", minute=i % 5000)
-            | {"message_id": f"{prefix}-{i}"},
+            typed_message(
+                workspace,
+                "track",
+                user_id=identity.value,
+                event="Tick",
+                minute=i % 5000,
+                message_id=f"{prefix}-{i}",
+            ),
             identity,
             [],
         )
