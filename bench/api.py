@@ -1,9 +1,11 @@
 """Read API at scale: every endpoint at 1M people / 10M events next to 1k people / 10k events.
 
-Reads the workspaces the `people` and `feed` sections seed (run those first; this section seeds
-nothing): "Bench people <n>" for the people, group and person endpoints, "bench-feed-<n>" for the
-event endpoints. Each run issues one API key per workspace (revoked at the end) and requests
-each endpoint with it through Django's test Client, the sizes taking turns; the median counts.
+Reads the workspaces the `people` and `feed` sections seed: "Bench people <n>" for the people,
+group and person endpoints (reused, or seeded again when their shape changed, as the people
+section does; their groups are full pages at both sizes, so the group rows compare like for like),
+"bench-feed-<n>" for the event endpoints (run the feed section first). Each run issues one API
+key per workspace (revoked at the end) and requests each endpoint with it through Django's test
+Client, the sizes taking turns; the median counts.
 The throttle is off for the run. Options: those of the people and feed sections for the sizes
 (--people-sizes=, --scale=, --small=), --api-repeat=N (default 9).
 """
@@ -30,6 +32,8 @@ def run(argv: list[str]) -> list[str]:
     repeat = _repeat(argv)
     people_sizes = people_bench._sizes(argv)
     options = feed_bench._options(argv)
+    for size in (people_sizes[0], people_sizes[-1]):
+        people_bench._workspace(size, reseed=False)
     pairs = [
         ("people", [people_bench._workspace_name(s) for s in (people_sizes[0], people_sizes[-1])]),
         ("events", [f"{feed_bench.PREFIX}{s}" for s in (options.small, options.scale)]),

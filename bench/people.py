@@ -20,11 +20,15 @@ from django.test import Client
 
 from accounts.models import Membership, Workspace
 from bench.rollups import rollups_fill
-from people.models import Identity, Person
+from people.models import Group, Identity, Person
 
 SIZES = (1_000, 1_000_000)
 REPETITIONS = 15
 GROUPS = 1_000
+# Two people in three belong to a group: at least 100 people a group keeps every group's page
+# full (50 members) at every size, so the group rows compare scale, not page size (1k people
+# get 10 groups of ~67 members, 1M people 1,000 groups of ~667).
+PEOPLE_PER_GROUP = 100
 EVENTS_EVERY = 100  # one person in a hundred has a timeline
 EVENTS_PER_PERSON = 20
 # One heavy customer in every workspace, spread over two identities: their timeline must not
@@ -156,7 +160,12 @@ def _member(workspace: Workspace, size: int):
 def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
     existing = Workspace.objects.filter(name=_workspace_name(size)).first()
     seeded = Person.objects.for_workspace(existing).exclude(email=HEAVY_EMAIL) if existing else None
-    if existing and not reseed and seeded.count() == size:
+    if (
+        existing
+        and not reseed
+        and seeded.count() == size
+        and Group.objects.for_workspace(existing).count() == _groups(size)
+    ):
         return existing, None
     if existing:
         _delete(existing)
@@ -178,6 +187,10 @@ def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
     return workspace, time.perf_counter() - start
 
 
+def _groups(size: int) -> int:
+    return max(1, min(GROUPS, size // PEOPLE_PER_GROUP))
+
+
 def _reserve_ids(cursor, table: str, count: int) -> int:
     """The first of `count` consecutive ids taken from the table's sequence."""
     cursor.execute(
@@ -196,7 +209,8 @@ def _seed(workspace: Workspace, size: int) -> None:
     ws = workspace.pk
     with connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # the psycopg cursor, for COPY
-        group_start = _reserve_ids(cursor, "people_group", GROUPS)
+        groups = _groups(size)
+        group_start = _reserve_ids(cursor, "people_group", groups)
         person_start = _reserve_ids(cursor, "people_person", size)
         identity_count = size + size // 10
         identity_start = _reserve_ids(cursor, "people_identity", identity_count)
@@ -206,7 +220,7 @@ def _seed(workspace: Workspace, size: int) -> None:
             "COPY people_group (id, workspace_id, group_id, name, traits, trait_versions,"
             " created_at, updated_at) FROM STDIN"
         ) as copy:
-            for g in range(GROUPS):
+            for g in range(groups):
                 name = f"Company {g}"
                 traits = json.dumps({"name": name, "plan": ("free", "pro", "enterprise")[g % 3]})
                 copy.write_row((group_start + g, ws, f"grp_{g}", name, traits, "{}", now, now))
@@ -216,7 +230,7 @@ def _seed(workspace: Workspace, size: int) -> None:
             " group_id, is_identified, first_seen, last_seen, event_count, created_at,"
             " updated_at) FROM STDIN"
         ) as copy:
-            for row in _people_rows(ws, size, person_start, group_start):
+            for row in _people_rows(ws, size, person_start, group_start, groups):
                 copy.write_row(row)
 
         with cursor.copy(
@@ -267,7 +281,9 @@ def _identity_ids(start: int, size: int) -> Callable[[int], int]:
     return identity_of
 
 
-def _people_rows(ws: int, size: int, person_start: int, group_start: int) -> Iterator[tuple]:
+def _people_rows(
+    ws: int, size: int, person_start: int, group_start: int, groups: int
+) -> Iterator[tuple]:
     now = NOW.isoformat()
     for i in range(size):
         first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i // 7) % len(LAST_NAMES)]
@@ -282,7 +298,7 @@ def _people_rows(ws: int, size: int, person_start: int, group_start: int) -> Ite
         yield (
             person_start + i, ws, email, name, f"+1 555 {i % 10_000:04d}", None,
             json.dumps(traits), json.dumps(audiences),
-            group_start + i % GROUPS if i % 3 else None, True,
+            group_start + i % groups if i % 3 else None, True,
             (seen - timedelta(days=30)).isoformat(), seen.isoformat(), _events_of(i), now, now,
         )  # fmt: skip
 
