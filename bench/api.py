@@ -65,10 +65,8 @@ def _people_urls(workspace: Workspace) -> dict[str, str]:
     person = (
         people.filter(email__isnull=False).order_by("pk").values_list("pk", flat=True)[count // 2]
     )
-    # A group with members: the middle person's, else the first one anybody is in.
-    group = people.get(pk=person).group_id or (
-        people.filter(group__isnull=False).values_list("group_id", flat=True).first()
-    )
+    # The largest group: a full page of members at both sizes (bench/people.py seeds it so).
+    group, _ = people_bench.largest_group(workspace)
     return {
         "people, first page": "/api/v1/people/",
         "people, next page at 90% (keyset)": "/api/v1/people/?after="
