@@ -16,15 +16,22 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import Client
 
 from accounts.models import Membership, Workspace
 from bench.rollups import rollups_fill
-from people.models import Identity, Person
+from people.models import Group, Identity, Person
 
 SIZES = (1_000, 1_000_000)
 REPETITIONS = 15
 GROUPS = 1_000
+# Two people in three belong to a group: one in three spread over all the groups, one in three
+# over the first groups only, 200 people apart, so that at every size the first group's page is
+# full (50 members) and the group list too: the group rows compare scale, not page size (at 1k
+# people group 0 has ~67 members; at 1M both spreads cover the 1,000 groups, ~667 members each).
+PEOPLE_PER_DENSE_GROUP = 200
+FULL_PAGE = 50
 EVENTS_EVERY = 100  # one person in a hundred has a timeline
 EVENTS_PER_PERSON = 20
 # One heavy customer in every workspace, spread over two identities: their timeline must not
@@ -156,7 +163,13 @@ def _member(workspace: Workspace, size: int):
 def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
     existing = Workspace.objects.filter(name=_workspace_name(size)).first()
     seeded = Person.objects.for_workspace(existing).exclude(email=HEAVY_EMAIL) if existing else None
-    if existing and not reseed and seeded.count() == size:
+    if (
+        existing
+        and not reseed
+        and seeded.count() == size
+        and Group.objects.for_workspace(existing).count() == GROUPS
+        and _largest_group(existing) >= min(FULL_PAGE, size * 2 // 3)
+    ):
         return existing, None
     if existing:
         _delete(existing)
@@ -176,6 +189,28 @@ def _workspace(size: int, *, reseed: bool) -> tuple[Workspace, float | None]:
         for table in ("people_person", "people_identity", "people_group", "feed_event"):
             cursor.execute(f"ANALYZE {table}")
     return workspace, time.perf_counter() - start
+
+
+def _dense_groups(size: int) -> int:
+    return max(1, min(GROUPS, size // PEOPLE_PER_DENSE_GROUP))
+
+
+def largest_group(workspace: Workspace) -> tuple[int | None, int]:
+    """(id, members) of the workspace's largest group (the group rows of the API section)."""
+    largest = (
+        Person.objects.for_workspace(workspace)
+        .filter(group__isnull=False)
+        .values("group_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "group_id")
+        .values_list("group_id", "n")
+        .first()
+    )
+    return largest or (None, 0)
+
+
+def _largest_group(workspace: Workspace) -> int:
+    return largest_group(workspace)[1]
 
 
 def _reserve_ids(cursor, table: str, count: int) -> int:
@@ -269,6 +304,7 @@ def _identity_ids(start: int, size: int) -> Callable[[int], int]:
 
 def _people_rows(ws: int, size: int, person_start: int, group_start: int) -> Iterator[tuple]:
     now = NOW.isoformat()
+    dense = _dense_groups(size)
     for i in range(size):
         first, last = FIRST_NAMES[i % len(FIRST_NAMES)], LAST_NAMES[(i // 7) % len(LAST_NAMES)]
         name = f"{first} {last}"
@@ -282,9 +318,15 @@ def _people_rows(ws: int, size: int, person_start: int, group_start: int) -> Ite
         yield (
             person_start + i, ws, email, name, f"+1 555 {i % 10_000:04d}", None,
             json.dumps(traits), json.dumps(audiences),
-            group_start + i % GROUPS if i % 3 else None, True,
+            _group_of(i, dense, group_start), True,
             (seen - timedelta(days=30)).isoformat(), seen.isoformat(), _events_of(i), now, now,
         )  # fmt: skip
+
+
+def _group_of(i: int, dense: int, group_start: int) -> int | None:
+    if i % 3 == 0:
+        return None
+    return group_start + (i % GROUPS if i % 3 == 1 else i % dense)
 
 
 def _event_rows(ws: int, i: int, identity_id: int, last_seen: datetime) -> Iterator[tuple]:
@@ -346,6 +388,7 @@ def _heavy_person(workspace: Workspace) -> int:
                      moment, moment, kind == "page", raw, "[]")
                 )  # fmt: skip
     with connection.cursor() as cursor:
+        rollups_fill(workspace.pk)  # the heavy events join the seed's (same counts again)
         cursor.execute("ANALYZE feed_event")
     return person.pk
 
