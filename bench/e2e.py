@@ -319,8 +319,6 @@ class Harness:
         self.processes.stop_all()
         for key in self.redis.scan_iter(self.stream + "*"):
             self.redis.delete(key)
-        # Drain tasks sent while no worker ran would otherwise wait for the next worker.
-        self.redis.delete("celery")
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -357,7 +355,6 @@ class Harness:
     def queue_reset(self) -> None:
         for key in self.redis.scan_iter(self.stream + "*"):
             self.redis.delete(key)
-        self.redis.delete("celery")
 
     # Measurements ---------------------------------------------------------------------------
 
