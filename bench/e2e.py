@@ -193,10 +193,16 @@ def _database_use(name: str) -> None:
 
     if name.startswith("test_"):
         raise SystemExit(f"refusing to run on {name}: test databases belong to pytest")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone() is None:
-            cursor.execute(f'CREATE DATABASE "{name}"')
+    import psycopg
+
+    # Through the server's maintenance database: DATABASE_URL's own may not exist (pytest-django
+    # makes only test_<name>, e.g. under scripts/mutants.py).
+    params = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            admin.execute(f'CREATE DATABASE "{name}"')
     connection.close()
     # The same dict backs every thread's connection; settings too, for anything that reads it.
     connection.settings_dict["NAME"] = name

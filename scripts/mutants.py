@@ -595,6 +595,23 @@ MUTANTS: list[Mutant] = [
         "            runs.insert(0, ([], message))\n",
         SEGMENT_DELETES,
     ),
+    # --- The benchmark harness ------------------------------------------------------------------
+    mutant(
+        "bench-e2e-leaves-processes",
+        "`make bench e2e` stops the gunicorn and Celery processes it started, also on Ctrl-C",
+        "bench/e2e.py",
+        "    def close(self) -> None:\n        self.processes.stop_all()\n",
+        "    def close(self) -> None:\n        pass\n",
+        "tests/bench/test_bench_e2e.py::test_an_interrupted_e2e_bench_stops_its_processes",
+    ),
+    mutant(
+        "bench-e2e-on-test-database",
+        "`make bench e2e` refuses to run on a test database",
+        "bench/e2e.py",
+        'if name.startswith("test_"):',
+        "if False:",
+        "tests/bench/test_bench_e2e.py::test_the_e2e_bench_refuses_a_test_database",
+    ),
 ]
 
 

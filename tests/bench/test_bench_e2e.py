@@ -6,6 +6,7 @@ keys and Celery tasks stay out of every other Redis) and DATABASE_URL's server, 
 database of its own (`<name>_e2e`), never the test database.
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -57,6 +58,10 @@ def bench_env():
     env = {**os.environ, "CELERY_BROKER_URL": url, "INGEST_REDIS_URL": url}
     env.setdefault("DJANGO_DEBUG", "1")
     yield env, client
+    # Whatever a broken harness left running (a mutant of its clean-up) must not outlive us.
+    for pid in started_by(url):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     server.terminate()
     server.wait(timeout=10)
 
@@ -117,3 +122,13 @@ def test_an_interrupted_e2e_bench_stops_its_processes(bench_env):
             bench.kill()
     assert started_by(url) == []
     assert client.keys("bench:e2e:*") == []
+
+
+def test_the_e2e_bench_refuses_a_test_database(bench_env):
+    env, _ = bench_env
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "e2e", "--quick", "--database=test_windsor_bench_e2e"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "refusing to run on test_windsor_bench_e2e" in done.stderr + done.stdout
