@@ -37,7 +37,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from bench.ingest import _free_port, _load, _option, _wait_port
@@ -53,8 +55,12 @@ SENT_AT = "2026-11-23T06:46:02.7+00:00"
 def segment_stream(count: int, *, users: int, seed: int, prefix: str) -> list[dict]:
     """`count` Segment messages as senders send them: 10% identify (one in five of those an
     Engage audience sync), 60% track, 25% page, 5% group, and one alias per 500 messages."""
+    return list(segment_messages(count, users=users, seed=seed, prefix=prefix))
+
+
+def segment_messages(count: int, *, users: int, seed: int, prefix: str) -> Iterator[dict]:
+    """segment_stream one message at a time: a long run's million messages never all in memory."""
     rng = random.Random(seed)
-    out: list[dict] = []
     for n in range(count):
         user = rng.randrange(users)
         base = {
@@ -110,8 +116,7 @@ def segment_stream(count: int, *, users: int, seed: int, prefix: str) -> list[di
                 "groupId": f"org-{user % 40}",
                 "traits": {"name": f"Org {user % 40}"},
             }
-        out.append(message)
-    return out
+        yield message
 
 
 def _body(token: str, messages: list[dict]) -> bytes:
@@ -412,7 +417,7 @@ class Harness:
         """Raw COPY of `count` event rows built from the same stream: the storage ceiling."""
         from django.db import connection, transaction
 
-        messages = segment_stream(count, users=max(100, count // 10), seed=1, prefix="copy")
+        messages = segment_messages(count, users=max(100, count // 10), seed=1, prefix="copy")
         workspace_id = self.workspaces[0].pk
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
@@ -451,10 +456,10 @@ class Harness:
         ids = [w.pk for w, _ in targets]
         before = Event.objects.filter(workspace_id__in=ids).count()
         prefix = uuid.uuid4().hex[:8]
-        messages = segment_stream(count, users=max(100, count // 10), seed=7, prefix=prefix)
-        for n, start in enumerate(range(0, count, BATCH)):
+        messages = segment_messages(count, users=max(100, count // 10), seed=7, prefix=prefix)
+        for n in range(-(-count // BATCH)):
             _, token = targets[n % len(targets)]
-            status = _post(port, token, _body(token, messages[start : start + BATCH]))
+            status = _post(port, token, _body(token, list(islice(messages, BATCH))))
             if status != 200:
                 raise RuntimeError(f"/v1/batch answered {status} while queueing")
         # Repeated user ids in an identify/alias may drop nothing: every message is an event.
@@ -464,6 +469,8 @@ class Harness:
         first: tuple[float, int] | None = None
         rss_first: list[float] = []
         stored = before
+        samples: list[tuple[int, float]] = []  # (events stored, first worker's RSS) every 30 s
+        next_sample = time.monotonic() + 30
         deadline = time.monotonic() + max(120, count / 200)
         try:
             while time.monotonic() < deadline:
@@ -473,7 +480,11 @@ class Harness:
                     rss_first = [_rss_mb(p.pid) for p in procs]
                 if stored >= expected:
                     break
-                time.sleep(0.1)
+                if time.monotonic() >= next_sample:
+                    samples.append((stored - before, _rss_mb(procs[0].pid)))
+                    next_sample += 30
+                # Counting a million rows is itself work for the database: poll less often.
+                time.sleep(0.1 if count <= 50_000 else 1.0)
             finished = time.monotonic()
             rss_end = [_rss_mb(p.pid) for p in procs]
         finally:
@@ -496,6 +507,12 @@ class Harness:
             f"drained ({finished - launched:.1f} s after start): "
             f"ratio to COPY {rate / copy_rate:.3f}; "
             f"worker RSS MB first batch->drained: {rss}; load {_load_average()}"
+            + (
+                "; first worker's RSS every 30 s: "
+                + ", ".join(f"{mb:.0f} MB at {n:,}" for n, mb in samples)
+                if samples
+                else ""
+            )
         )
 
     def freshness(self, port, workspace, token, rate, seconds) -> str:
