@@ -268,7 +268,7 @@ def run(argv: list[str]) -> list[str]:
         out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-e2e.txt"
         with out.open("a") as f:
             f.write(
-                f'# make bench BENCH_ARGS="e2e {" ".join(argv)}" at {datetime.now(UTC):%H:%M} UTC\n'
+                f'# make bench BENCH_ARGS="{" ".join(argv)}" at {datetime.now(UTC):%H:%M} UTC\n'
             )
             f.writelines(f"{line}\n" for line in lines)
             f.write("\n")
