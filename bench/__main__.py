@@ -9,7 +9,9 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ingest", "worker", "people", "feed", "api", "export", "charts"]
+SECTIONS = ["ingest", "worker", "people", "feed", "api", "export", "charts", "e2e", "profile"]
+# Run only when named: the whole pipeline (e2e) takes minutes, the profile is a diagnosis.
+OPT_IN = {"e2e", "profile"}
 
 
 def main(argv: list[str]) -> int:
@@ -17,7 +19,7 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    wanted = [a for a in argv if not a.startswith("-")] or SECTIONS
+    wanted = [a for a in argv if not a.startswith("-")] or [s for s in SECTIONS if s not in OPT_IN]
     for name in wanted:
         try:
             module = importlib.import_module(f"bench.{name}")

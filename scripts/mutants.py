@@ -752,6 +752,23 @@ MUTANTS: list[Mutant] = [
         "WorkspaceActivity.objects.all()\n        .filter(hour__gte=start,",
         "tests/feed/test_rollups.py",
     ),
+    # --- The benchmark harness ------------------------------------------------------------------
+    mutant(
+        "bench-e2e-leaves-processes",
+        "`make bench e2e` stops the gunicorn and Celery processes it started, also on Ctrl-C",
+        "bench/e2e.py",
+        "    def close(self) -> None:\n        self.processes.stop_all()\n",
+        "    def close(self) -> None:\n        pass\n",
+        "tests/bench/test_bench_e2e.py::test_an_interrupted_e2e_bench_stops_its_processes",
+    ),
+    mutant(
+        "bench-e2e-on-test-database",
+        "`make bench e2e` refuses to run on a test database",
+        "bench/e2e.py",
+        'if name.startswith("test_"):',
+        "if False:",
+        "tests/bench/test_bench_e2e.py::test_the_e2e_bench_refuses_a_test_database",
+    ),
 ]
 
 

@@ -1,0 +1,192 @@
+"""Where the worker's time goes: cProfile over the worker's drain of a queued mixed stream.
+
+The stream is the e2e section's (bench/e2e.py `segment_stream`), validated and encoded as the
+endpoint does (`messages_parse`) and queued on a Redis stream of this run's own; then
+`stream_drain` (what a Celery drain task runs: Redis reads, decoding, `batch_process`,
+acknowledgements) stores all of it in this process under cProfile. Every SQL statement is counted
+and timed (a round trip each), and so are the commits, where deferred foreign keys are checked.
+
+Opt-in (`make bench BENCH_ARGS=profile`). Options: --events=N (20,000), --top=N (25), --write
+(save to bench/results/<date>-profile.txt), --database=NAME (default: the e2e section's,
+`<DATABASE_URL's name>_e2e`). Runs in a throwaway workspace.
+"""
+
+import cProfile
+import io
+import pstats
+import re
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.e2e import _database_use, _load_average, segment_stream
+from bench.ingest import _option
+
+ROOT = Path(__file__).resolve().parent.parent
+# The steps of a drain, in order, by (file, function): the parts of the profile to read first.
+PLACES = {
+    "Redis read of entries (XREADGROUP)": ("ingest/queue.py", "stream_read"),
+    "  decoding the entries' JSON (orjson.loads)": ("~", "<orjson.loads>"),
+    "Redis acknowledgements (XACK)": ("ingest/queue.py", "stream_ack"),
+    "worker-side re-validation (_refused_in_worker)": (
+        "ingest/processing.py",
+        "_refused_in_worker",
+    ),
+    "messages of deleted workspaces (_still_owned)": ("ingest/processing.py", "_still_owned"),
+    "workspace advisory lock (workspaces_lock)": ("windsor/locks.py", "workspaces_lock"),
+    "suppression check (messages_unsuppressed)": ("people/suppression.py", "messages_unsuppressed"),
+    "dedupe by messageId (stored_message_ids)": ("feed/services.py", "stored_message_ids"),
+    "people: load the batch's identities (IdentityBatch.load)": ("people/identity.py", "load"),
+    "people: per-message Python (IdentityBatch.apply)": ("people/identity.py", "apply"),
+    "people: write identities/persons (IdentityBatch.save)": ("people/identity.py", "save"),
+    "events: COPY the event rows (events_write)": ("feed/services.py", "events_write"),
+    "source counters (sources_count_accepted)": ("ingest/processing.py", "sources_count_accepted"),
+    "FK checks: SET CONSTRAINTS ALL IMMEDIATE": ("postgresql/base.py", "check_constraints"),
+    "COMMIT": ("psycopg/connection.py", "commit"),
+    "JSON encoding (orjson.dumps)": ("~", "<orjson.dumps>"),
+    "JSON encoding (stdlib json.dumps)": ("json/__init__.py", "dumps"),
+    "JSON decoding (stdlib json.loads, e.g. JSONField reads)": ("json/__init__.py", "loads"),
+}
+
+
+def run(argv: list[str]) -> list[str]:
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    from accounts.models import Workspace
+    from accounts.services import source_create
+    from ingest import queue
+    from ingest.processing import stream_drain
+    from ingest.segment import messages_parse, payload_from_json
+
+    if connection.vendor != "postgresql" or not settings.INGEST_REDIS_URL:
+        return ["skipped: needs PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL)"]
+    name = settings.DATABASES["default"]["NAME"]
+    _database_use(next((a[11:] for a in argv if a.startswith("--database=")), f"{name}_e2e"))
+    count = int(_option(argv, "events", 20_000))
+    top = int(_option(argv, "top", 25))
+    settings.INGEST_STREAM = f"bench:profile:{uuid.uuid4().hex}"
+    client = queue.redis_client()
+    workspace = Workspace.objects.create(name=f"bench-profile-{uuid.uuid4().hex[:6]}")
+    source = source_create(workspace=workspace, name="bench").source
+    lines: list[str] = []
+    received = datetime.now(UTC)
+
+    def fill(prefix: str) -> None:
+        messages = segment_stream(count, users=max(100, count // 10), seed=7, prefix=prefix)
+        for start in range(0, count, 100):
+            payload = payload_from_json({"batch": messages[start : start + 100]})
+            parsed = messages_parse(
+                payload, workspace_id=workspace.pk, source_id=source.pk, received_at=received
+            )
+            queue.enqueue(parsed.encoded, [])
+
+    statements: Counter[str] = Counter()
+    seconds: Counter[str] = Counter()
+
+    def timed(execute, sql, params, many, context):
+        # One shape per statement text with its numbers blanked (temp table names, VALUES).
+        shape = re.sub(r"\s+", " ", re.sub(r"\d+", "N", sql or "?")).strip()[:110]
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            statements[shape] += 1
+            seconds[shape] += time.perf_counter() - started
+
+    try:
+        # First without the profiler, for the true rate and the SQL it waits on; then the same
+        # size again (new users and messageIds on the same workspace) under cProfile.
+        fill("plain")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE people_identity, people_person, people_group, feed_event")
+        with connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            stored, _ = stream_drain(client, deadline=time.monotonic() + 3600)
+            plain = time.perf_counter() - started
+        batches = -(-count // settings.INGEST_BATCH_SIZE)
+        total_sql = sum(seconds.values())
+        lines += [
+            f"stream_drain of {count:,} queued mixed messages ({stored:,} stored), in process, "
+            f"no profiler: {plain:.2f} s = {count / plain:,.0f} events/s; load {_load_average()}",
+            f"SQL statements (execute round trips; COPY data and commits not counted): "
+            f"{sum(statements.values()):,} = {sum(statements.values()) / batches:.1f} per "
+            f"{settings.INGEST_BATCH_SIZE}-message batch, {total_sql:.2f} s waiting on them "
+            f"({total_sql / plain:.0%} of the run). By time:",
+        ]
+        lines += [
+            f"  {seconds[shape]:6.2f} s {n:5d}x  {shape}"
+            for shape, n in sorted(statements.items(), key=lambda kv: -seconds[kv[0]])[:15]
+        ]
+        fill("profiled")
+        # Statistics as autovacuum keeps them (it is off on development servers).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE people_identity, people_person, people_group, feed_event")
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        stream_drain(client, deadline=time.monotonic() + 3600)
+        profiler.disable()
+        took = time.perf_counter() - started
+        stats = pstats.Stats(profiler)
+        commit = [
+            v
+            for k, v in stats.stats.items()  # type: ignore[attr-defined]
+            if k[2] == "commit" and "psycopg" in k[0]
+        ]
+        wait = [
+            v
+            for k, v in stats.stats.items()  # type: ignore[attr-defined]
+            if k[2] == "wait" and k[0].endswith("connection.py")
+        ]
+        lines += [
+            f"the same under cProfile: {took:.2f} s ({count / took:,.0f} events/s; the profiler "
+            f"slows Python, not the database)",
+            f"commits (deferred FK checks run here): {sum(v[1] for v in commit):,} taking "
+            f"{sum(v[3] for v in commit):.2f} s; psycopg waiting on the server in all (queries, "
+            f"COPY, commits): {sum(v[3] for v in wait):.2f} s of {took:.2f} s",
+        ]
+        lines.append("where the drain's time goes (cumulative, under cProfile):")
+        for label, (suffix, function) in PLACES.items():
+            found = [
+                v
+                for k, v in stats.stats.items()  # type: ignore[attr-defined]
+                if k[2] == function and k[0].endswith(suffix)
+            ]
+            cumulative = sum(v[3] for v in found)
+            calls = sum(v[1] for v in found)
+            lines.append(f"  {cumulative:6.2f} s {cumulative / took:4.0%} {calls:7,}x  {label}")
+        # Who encodes JSON, and how often per message: the "encoded twice" question.
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().print_callers("orjson.dumps|json.dumps")
+        body = out.getvalue()
+        lines.append(f"callers of JSON encoding ({count:,} messages):")
+        lines += [f"  {line}" for line in body[body.find("Function ") :].splitlines() if line]
+        for key, title in (("cumulative", "cumulative"), ("tottime", "own time (tottime)")):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(key).print_stats(top)
+            body = out.getvalue()
+            body = body[body.find("   ncalls") :]
+            lines.append(f"top {top} by {title}:")
+            lines += [line for line in body.splitlines() if line.strip()]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM feed_event WHERE workspace_id = %s", [workspace.pk]
+            )
+            lines.insert(1, f"events in the table afterwards: {cursor.fetchone()[0]:,}")
+    finally:
+        for key in client.scan_iter(settings.INGEST_STREAM + "*"):
+            client.delete(key)
+        with transaction.atomic():
+            workspace.delete()
+    if "--write" in argv:
+        path = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-profile.txt"
+        with path.open("a") as f:
+            f.write(
+                f"# make bench BENCH_ARGS={' '.join(argv)!r} at {datetime.now(UTC):%H:%M} UTC\n"
+            )
+            f.writelines(f"{line}\n" for line in lines)
+        lines = [*lines[:3], f"written to {path.relative_to(ROOT)}"]
+    return lines

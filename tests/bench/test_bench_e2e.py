@@ -1,0 +1,134 @@
+"""`make bench e2e` at a tiny size, so the harness does not rot: it runs the whole pipeline, prints
+every figure, and leaves no process behind, also when interrupted.
+
+The bench runs as `python -m bench` would, against a redis-server of this test's own (so its
+keys and Celery tasks stay out of every other Redis) and DATABASE_URL's server, where it uses a
+database of its own (`<name>_e2e`), never the test database.
+"""
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import REQUIRE_SERVICES
+
+pytestmark = pytest.mark.services
+ROOT = Path(__file__).resolve().parent.parent.parent
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def bench_env():
+    """The environment for the bench: a throwaway redis-server; the rest as the suite's."""
+    if not Path(REDIS_SERVER).exists():
+        reason = "needs redis-server (apt-get install redis-server)"
+        pytest.fail(reason) if REQUIRE_SERVICES else pytest.skip(reason)
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    env = {**os.environ, "CELERY_BROKER_URL": url, "INGEST_REDIS_URL": url}
+    env.setdefault("DJANGO_DEBUG", "1")
+    yield env, client
+    # Whatever a broken harness left running (a mutant of its clean-up) must not outlive us.
+    for pid in started_by(url):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def started_by(url: str) -> list[int]:
+    """Processes whose environment names this Redis: the ones the bench started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"INGEST_REDIS_URL={url}".encode() in environ and (
+            b"gunicorn" in cmdline or b"celery" in cmdline
+        ):
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_e2e_bench_reports_every_figure_and_stops_its_processes(bench_env):
+    env, client = bench_env
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "e2e", "--quick", "--events=300", "--fresh-seconds=2"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    figures = ["accepted: /v1/batch", "ratio", "raw COPY of 300", "stored, 1 worker"]
+    figures += ["ratio to COPY", "worker RSS", "freshness at", "p95", "load average"]
+    for figure in figures:
+        assert figure in out, out
+    assert "only " not in out, out  # every queued event was stored
+    assert started_by(env["INGEST_REDIS_URL"]) == []
+    assert client.keys("bench:e2e:*") == []
+
+
+def test_an_interrupted_e2e_bench_stops_its_processes(bench_env):
+    env, client = bench_env
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "bench", "e2e", "--events=200000", "--workers=2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = env["INGEST_REDIS_URL"]
+    try:
+        deadline = time.monotonic() + 60
+        while not started_by(url):  # gunicorn is up: the run is under way
+            assert bench.poll() is None, bench.stderr.read()[-3000:]
+            assert time.monotonic() < deadline, "the bench started no process"
+            time.sleep(0.2)
+        time.sleep(2)
+        bench.send_signal(signal.SIGINT)
+        bench.wait(timeout=90)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+    assert started_by(url) == []
+    assert client.keys("bench:e2e:*") == []
+
+
+def test_the_e2e_bench_refuses_a_test_database(bench_env):
+    env, _ = bench_env
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "e2e", "--quick", "--database=test_windsor_bench_e2e"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert "refusing to run on test_windsor_bench_e2e" in done.stderr + done.stdout
