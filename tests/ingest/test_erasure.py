@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from django.contrib.auth import get_user_model
 
-from accounts.models import Membership, RejectedMessage, Source, Workspace
+from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
 from accounts.services import workspace_create
 from ingest.models import DeadLetter
 from ingest.processing import dead_letter_minimal
@@ -87,6 +87,8 @@ def test_deleting_a_person_deletes_their_dead_letters_and_log_rows_only(workspac
     assert [name for name, row in gone.items() if exists(row)] == []
     assert [name for name, row in kept.items() if not exists(row)] == []
     assert (deleted.dead_letters, deleted.rejections) == (5, 2)
+    detail = AuditEntry.objects.get(action=AuditEntry.Action.PERSON_DELETED).detail
+    assert (detail["dead_letters"], detail["rejections"]) == (5, 2)
 
 
 def test_a_segment_delete_deletes_their_dead_letters_and_log_rows(
@@ -97,3 +99,5 @@ def test_a_segment_delete_deletes_their_dead_letters_and_log_rows(
     assert post(client, "/v1/batch", body, token=issued.token).status_code == 200
     assert [name for name, row in gone.items() if exists(row)] == []
     assert [name for name, row in kept.items() if not exists(row)] == []
+    detail = AuditEntry.objects.get(action=AuditEntry.Action.PERSON_DELETED).detail
+    assert (detail["dead_letters"], detail["rejections"]) == (5, 2)
