@@ -7,7 +7,10 @@ The rules:
   `merged_into` lookup finds them all; those rows still hold the name and email they had, so they
   go too. Events die with their identity (`Event.identity` cascades), in one DELETE: people/ never
   imports feed/. Group membership is the person's `group` column and goes with the row; the
-  Group (a company others share) stays.
+  Group (a company others share) stays. Copies of their messages kept elsewhere go in the same
+  transaction, one DELETE each: the workspace's rejected-message log rows whose excerpt shows one
+  of their id values as a JSON string, and (registered by ingest, which people/ may not import)
+  the workspace's dead letters holding one in user_id/anonymous_id/previous_id or an excerpt.
 - It is one transaction under the workspace's write lock (windsor/locks.py), the lock the worker
   holds while it stores a batch: a deletion and a batch carrying the same ids take turns, so the
   batch lands either wholly before (and is deleted with the person) or wholly after (and starts a
@@ -24,6 +27,7 @@ The rules:
   `can_delete_people`, `can_lift_suppressions`), checked here so that no caller can forget it.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,12 +35,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
-from accounts.models import AuditEntry, Membership, Source, Workspace
+from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
 from accounts.team import NotAllowed, audit_record
 from people.identity import usable_id
 from people.models import Identity, Person, Suppression
 from windsor.locks import workspaces_lock
-from windsor.lookups import one_of
+from windsor.lookups import contains_any, one_of
 from windsor.messages import Message
 
 # Message keys that carry an id; a `delete` names its person by userId and/or anonymousId.
@@ -54,12 +58,17 @@ class Deleted:
     ids: list[tuple[str, str]] = field(default_factory=list)
     people: int = 0
     events: int = 0
+    # Copies of their messages kept outside the feed: the sources' logs, ingest's dead letters.
+    rejections: int = 0
+    dead_letters: int = 0
 
     def audit_detail(self) -> dict[str, Any]:
         return {
             "ids": [f"{kind}:{value}" for kind, value in self.ids],
             "people": self.people,
             "events": self.events,
+            "rejections": self.rejections,
+            "dead_letters": self.dead_letters,
         }
 
     def audit_target(self, person_id: int | None = None) -> str:
@@ -83,6 +92,34 @@ def before_erase(hook: ErasureHook) -> None:
         _before_erase.append(hook)
 
 
+# Copies of raw messages kept apart from the identities (ingest's dead letters) are found by the
+# erased id values, not by identity rows: such a hook gets the workspace id and the values, and
+# returns how many rows it deleted (ingest.apps.IngestConfig.ready registers ingest's).
+IdsErasureHook = Callable[[int, list[str]], int]
+_erase_ids: list[IdsErasureHook] = []
+
+
+def before_erase_ids(hook: IdsErasureHook) -> None:
+    """Have `hook(workspace_id, values)` run inside every erasure that deletes someone."""
+    if hook not in _erase_ids:
+        _erase_ids.append(hook)
+
+
+def excerpt_needles(values: list[str]) -> list[str]:
+    """How an id value shows in an excerpt (ingest.segment.excerpt: ASCII JSON): as a quoted JSON
+    string, so that the id "7" does not match every excerpt holding a 7."""
+    return [json.dumps(value) for value in values]
+
+
+def _rejections_forget(*, workspace_id: int, values: list[str]) -> int:
+    """Delete the workspace's source-log rows whose excerpt shows one of the values: one DELETE."""
+    rows = RejectedMessage.objects.filter(
+        contains_any("excerpt", excerpt_needles(values)),
+        source__in=Source.objects.filter(workspace_id=workspace_id).values("pk"),
+    )
+    return rows.delete()[0]
+
+
 def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
     """Delete these people of the workspace, the people merged into them, their identities and
     their events: a fixed number of statements whatever the number of rows (bulk, no loops)."""
@@ -97,13 +134,22 @@ def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
     ids = sorted(identities.values_list("kind", "value"))
     for hook in _before_erase:
         hook(identities)
+    values = sorted({value for _, value in ids})
+    rejections = _rejections_forget(workspace_id=workspace_id, values=values) if values else 0
+    dead_letters = sum(hook(workspace_id, values) for hook in _erase_ids) if values else 0
     # Deleting the identities deletes their events (Event.identity cascades): Django's collector
     # reads the identities' pks and deletes the events in one statement, then the identities.
     # Other rows cascade with them too (feed's per-identity rollups), so the events are counted
     # by their label: a string, as people/ may not import feed/.
     _, per_model = identities.delete()
     Person.objects.filter(workspace_id=workspace_id, pk__in=doomed).delete()
-    return Deleted(ids=ids, people=len(doomed), events=per_model.get(EVENT_LABEL, 0))
+    return Deleted(
+        ids=ids,
+        people=len(doomed),
+        events=per_model.get(EVENT_LABEL, 0),
+        rejections=rejections,
+        dead_letters=dead_letters,
+    )
 
 
 def _require(allowed: bool, why: str) -> None:

@@ -645,6 +645,23 @@ MUTANTS: list[Mutant] = [
         "        pass\n",
         DELETION,
     ),
+    mutant(
+        "deletion-keeps-dead-letters",
+        "deleting a person deletes the dead letters holding their ids (ingest registers it)",
+        "ingest/apps.py",
+        "        before_erase_ids(dead_letters_forget)\n",
+        "        pass\n",
+        "tests/ingest/test_erasure.py",
+    ),
+    mutant(
+        "deletion-keeps-rejections",
+        "deleting a person deletes the source-log rows whose excerpt shows one of their ids",
+        "people/deletion.py",
+        "    rejections = _rejections_forget(workspace_id=workspace_id, values=values) if values"
+        " else 0\n",
+        "    rejections = 0\n",
+        "tests/ingest/test_erasure.py",
+    ),
     # --- Issue 13: search by any word, exports, rollups -----------------------------------------
     Mutant(
         name="search-unscoped",

@@ -6,6 +6,7 @@ the field, then adapted by psycopg and parsed by PostgreSQL. For the worker's pe
 `= ANY(%s)` with the values as one array parameter, which returns the same rows.
 """
 
+import json
 from collections.abc import Collection
 from typing import Any
 
@@ -31,3 +32,38 @@ def one_of(field: str, values: Collection[Any]) -> Q | AnyOf:
     if connection.vendor != "postgresql":
         return Q(**{f"{field}__in": list(values)})
     return AnyOf(F(field), list(values))
+
+
+class ContainsAny(Lookup):
+    """`lhs` contains one of the strings (case-sensitive, no LIKE wildcards to escape), with the
+    strings as one parameter whatever their number: an array on PostgreSQL, a JSON array that
+    json_each reads on SQLite (an OR of LIKEs would grow one term and parameter per string)."""
+
+    lookup_name = "contains_any"
+    prepare_rhs = False
+
+    def _sides(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return lhs, list(lhs_params)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self._sides(compiler, connection)
+        # The only interpolation, here and below, is the column as Django compiled it.
+        sql = (
+            "EXISTS (SELECT 1 FROM unnest(%s::text[]) AS n(s)"  # noqa: S608
+            f" WHERE strpos({lhs}, n.s) > 0)"
+        )
+        return sql, [list(self.rhs), *params]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, params = self._sides(compiler, connection)
+        sql = (
+            "EXISTS (SELECT 1 FROM json_each(%s) AS n"  # noqa: S608
+            f" WHERE instr({lhs}, n.value) > 0)"
+        )
+        return sql, [json.dumps(list(self.rhs)), *params]
+
+
+def contains_any(field: str, needles: Collection[str]) -> ContainsAny:
+    """A filter argument: the text `field` contains one of `needles` (one query, any number)."""
+    return ContainsAny(F(field), list(needles))
