@@ -116,7 +116,9 @@ def test_an_interrupted_e2e_bench_stops_its_processes(bench_env):
             time.sleep(0.2)
         time.sleep(2)
         bench.send_signal(signal.SIGINT)
-        bench.wait(timeout=90)
+        # Stopping gunicorn and two Celery workers, each with a grace period, takes a while on a
+        # loaded machine; what matters is that it ends and leaves nothing behind.
+        bench.wait(timeout=240)
     finally:
         if bench.poll() is None:
             bench.kill()
