@@ -772,11 +772,11 @@ MUTANTS: list[Mutant] = [
     # --- The benchmark harness ------------------------------------------------------------------
     mutant(
         "bench-e2e-leaves-processes",
-        "`make bench e2e` stops the gunicorn and Celery processes it started, also on Ctrl-C",
+        "`make bench e2e` stops the gunicorn and Celery processes it started",
         "bench/e2e.py",
         "    def close(self) -> None:\n        self.processes.stop_all()\n",
         "    def close(self) -> None:\n        pass\n",
-        "tests/bench/test_bench_e2e.py::test_an_interrupted_e2e_bench_stops_its_processes",
+        "tests/bench/test_bench_e2e.py::test_the_e2e_bench_reports_every_figure_and_stops_its_processes",
     ),
     mutant(
         "bench-e2e-on-test-database",
