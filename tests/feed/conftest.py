@@ -1,9 +1,8 @@
 """Feed test data, sent the way the worker stores it: contract messages into batch_process."""
 
-import itertools
-import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,9 +11,8 @@ from django.utils import timezone
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
 from ingest.services import batch_process
+from tests import messages
 from windsor.messages import Message
-
-_counter = itertools.count()
 
 
 def typed_message(
@@ -23,54 +21,10 @@ def typed_message(
     type: str,
     *,
     user_id: str | None = "user-1",
-    anonymous_id: str | None = None,
-    event: str | None = None,
-    name: str | None = None,
-    properties: dict | None = None,
-    traits: dict | None = None,
-    previous_id: str | None = None,
-    group_id: str | None = None,
-    timestamp: datetime | None = None,
+    **fields: Any,
 ) -> Message:
-    """One validated message, as the event writer reads it."""
-    now = timezone.now()
-    timestamp = timestamp or now
-    message_id = f"test-{next(_counter)}-{uuid.uuid4()}"
-    raw = {
-        "type": type,
-        "messageId": message_id,
-        "userId": user_id,
-        "anonymousId": anonymous_id,
-        "timestamp": timestamp.isoformat(),
-    }
-    for key, value in (
-        ("event", event),
-        ("name", name),
-        ("properties", properties),
-        ("traits", traits),
-        ("previousId", previous_id),
-        ("groupId", group_id),
-    ):
-        if value is not None:
-            raw[key] = value
-    return Message(
-        workspace_id=workspace.pk,
-        source_id=source_id,
-        type=type,
-        message_id=message_id,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        previous_id=previous_id,
-        group_id=group_id,
-        event=event,
-        name=name,
-        properties=properties or {},
-        traits=traits or {},
-        context={},
-        timestamp=timestamp,
-        received_at=now,
-        raw=raw,
-    )
+    """One validated message from a source, sent now unless a timestamp is given."""
+    return messages.typed_message(workspace, type, source_id=source_id, user_id=user_id, **fields)
 
 
 def message(workspace: Workspace, source_id: int | None, type: str, **fields) -> dict:

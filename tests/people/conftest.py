@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Workspace
 from feed.models import Event
 from people.models import Group, Identity, Person
+from tests import messages
 from windsor.messages import Message
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -23,40 +24,19 @@ def typed_message(
     workspace: Workspace | int,
     type: str,
     *,
-    user_id: str | None = None,
-    anonymous_id: str | None = None,
-    previous_id: str | None = None,
-    group_id: str | None = None,
-    event: str | None = None,
-    name: str | None = None,
-    traits: dict | None = None,
-    properties: dict | None = None,
-    context: dict | None = None,
     minute: int = 0,
     message_id: str | None = None,
+    **fields: Any,
 ) -> Message:
-    """One validated message, as the identity rules and the event writer read it."""
-    workspace_id = workspace if isinstance(workspace, int) else workspace.pk
-    message_id = message_id or f"m-{next(_counter)}"
-    raw = {"type": type, "messageId": message_id, "userId": user_id, "anonymousId": anonymous_id}
+    """One validated message at BASE_TIME + `minute`, sent and received then."""
     moment = BASE_TIME + timedelta(minutes=minute)
-    return Message(
-        workspace_id=workspace_id,
-        source_id=None,
-        type=type,
-        message_id=message_id,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        previous_id=previous_id,
-        group_id=group_id,
-        event=event,
-        name=name,
-        properties=properties or {},
-        traits=traits or {},
-        context=context or {},
+    return messages.typed_message(
+        workspace,
+        type,
         timestamp=moment,
         received_at=moment,
-        raw=raw,
+        message_id=message_id or f"m-{next(_counter)}",
+        **fields,
     )
 
 
