@@ -12,9 +12,11 @@ import hypothesis
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.services import IssuedToken, source_create, workspace_create
+from tests.people.factories import PeopleFactory
 
 REQUIRE_SERVICES = os.environ.get("WINDSOR_REQUIRE_SERVICES") == "1"
 
@@ -111,6 +113,19 @@ def issued(workspace: Workspace, owner) -> IssuedToken:
 @pytest.fixture
 def token(issued: IssuedToken) -> str:
     return issued.token
+
+
+@pytest.fixture
+def people(workspace: Workspace) -> PeopleFactory:
+    """People, groups and events built directly in the signed-in owner's workspace."""
+    return PeopleFactory(workspace=workspace, now=timezone.now())
+
+
+@pytest.fixture
+def stranger_workspace(db, django_user_model) -> Workspace:
+    """A workspace the signed-in owner is not a member of."""
+    stranger = django_user_model.objects.create_user(username="stranger@example.com", password="x")
+    return workspace_create(name="Elsewhere", owner=stranger)
 
 
 @pytest.fixture

@@ -1,39 +1,18 @@
 """The Feed CSV export: the events the Feed's filters select, newest first, streamed in batches."""
 
-import csv
-import io
 import json
 
 import pytest
-from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Workspace
-from accounts.services import workspace_create
 from feed import export
+from tests.csv_export import csv_rows, rows_of
 from tests.people.factories import PeopleFactory
 
 pytestmark = pytest.mark.django_db
 
 EXPORT = reverse("feed:export")
-
-
-@pytest.fixture
-def people(workspace: Workspace) -> PeopleFactory:
-    return PeopleFactory(workspace=workspace, now=timezone.now())
-
-
-@pytest.fixture
-def stranger_workspace(db, django_user_model) -> Workspace:
-    stranger = django_user_model.objects.create_user(username="stranger@example.com", password="x")
-    return workspace_create(name="Elsewhere", owner=stranger)
-
-
-def rows_of(response) -> list[dict]:
-    assert isinstance(response, StreamingHttpResponse)
-    text = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 def test_export_lists_events_newest_first_with_who_and_properties(owner_client, people):
@@ -110,7 +89,7 @@ def test_export_streams_in_bounded_batches(
         body = list(chunks)
     assert len(body) == 3
     assert sum("LIMIT 5" in q["sql"] for q in reads.captured_queries) == 3
-    rows = list(csv.reader(io.StringIO(b"".join(body).decode())))
+    rows = csv_rows(body)
     assert [int(r[0]) for r in rows] == [e.pk for e in made]
 
 

@@ -4,21 +4,14 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from accounts.services import workspace_create
 from feed import selectors
 from people.models import Person
-from tests.people.factories import PeopleFactory
 from windsor.paging import Cursor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(workspace: Workspace) -> PeopleFactory:
-    return PeopleFactory(workspace=workspace, now=timezone.now())
 
 
 @pytest.fixture

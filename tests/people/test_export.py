@@ -1,40 +1,18 @@
 """The People CSV export: what the list's filters select, every column, streamed in batches."""
 
-import csv
-import io
 import json
 
 import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
 
-from accounts.models import Workspace
-from accounts.services import workspace_create
 from people import export
 from people.models import Person
-from tests.people.factories import PeopleFactory
+from tests.csv_export import csv_rows, rows_of
 
 pytestmark = pytest.mark.django_db
 
 EXPORT = reverse("people:export")
-
-
-@pytest.fixture
-def people(workspace: Workspace) -> PeopleFactory:
-    return PeopleFactory(workspace=workspace, now=timezone.now())
-
-
-@pytest.fixture
-def other_workspace(db, django_user_model) -> Workspace:
-    stranger = django_user_model.objects.create_user(username="stranger@example.com", password="x")
-    return workspace_create(name="Elsewhere", owner=stranger)
-
-
-def rows_of(response) -> list[dict]:
-    assert isinstance(response, StreamingHttpResponse)
-    text = b"".join(response.streaming_content).decode()
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 def test_export_has_a_column_per_reserved_trait_and_the_other_traits_as_json(owner_client, people):
@@ -94,10 +72,10 @@ def test_export_selects_what_the_filters_select_in_the_list_order(owner_client, 
     assert ids(q="grace", audience="beta") == [beta.pk]
 
 
-def test_export_never_includes_another_workspace(owner_client, people, other_workspace):
+def test_export_never_includes_another_workspace(owner_client, people, stranger_workspace):
     mine = people.person(name="Mine")
-    Person.objects.create(workspace=other_workspace, name="Theirs", email="theirs@example.com")
-    Person.objects.create(workspace=other_workspace, name="Mine too")
+    Person.objects.create(workspace=stranger_workspace, name="Theirs", email="theirs@example.com")
+    Person.objects.create(workspace=stranger_workspace, name="Mine too")
 
     assert [r["id"] for r in rows_of(owner_client.get(EXPORT))] == [str(mine.pk)]
     assert rows_of(owner_client.get(EXPORT, {"q": "theirs"})) == []
@@ -118,7 +96,7 @@ def test_export_streams_in_bounded_batches(
         body = list(chunks)
     assert len(body) == 5
     assert all("LIMIT 8" in q["sql"] for q in reads.captured_queries)
-    rows = list(csv.reader(io.StringIO(b"".join(body).decode())))
+    rows = csv_rows(body)
     assert [int(r[0]) for r in rows] == [p.pk for p in made]
 
 

@@ -3,7 +3,6 @@ import re
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Membership, Workspace
 from accounts.services import workspace_create
@@ -12,15 +11,9 @@ from people import selectors
 from people.models import Identity, Person
 from people.selectors import PeopleFilters
 from tests.people.conftest import message
-from tests.people.factories import PeopleFactory
 from windsor.paging import Cursor
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(workspace: Workspace) -> PeopleFactory:
-    return PeopleFactory(workspace=workspace, now=timezone.now())
 
 
 @pytest.fixture
