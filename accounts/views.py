@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
@@ -28,6 +27,7 @@ from accounts.services import (
     user_signup_invited,
 )
 from accounts.signup import session_invitation, signup_open, signup_permitted
+from windsor.secrets import render_page
 
 
 @method_decorator(throttle.login_throttled, name="post")
@@ -128,11 +128,7 @@ def _render_sources(
         "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "base_url": request.build_absolute_uri("/").rstrip("/"),
     }
-    response = render(request, "accounts/sources.html", context)
-    if issued is not None:
-        # The token is in this page: no cache, proxy or back button may keep a copy.
-        add_never_cache_headers(response)
-    return response
+    return render_page(request, "accounts/sources.html", context, shows_secret=issued is not None)
 
 
 @workspace_required

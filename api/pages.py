@@ -4,14 +4,14 @@ was last used. Members get a 403 from every view here, not only a page without b
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import add_never_cache_headers
+from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import workspace_required
 from accounts.services import membership_for
 from api.models import ApiKey
 from api.services import IssuedKey, api_key_create, api_key_revoke
+from windsor.secrets import render_page
 
 
 class ApiKeyForm(forms.Form):
@@ -36,11 +36,7 @@ def _render(
         "form": form or ApiKeyForm(),
         "api_base": request.build_absolute_uri("/api/v1/"),
     }
-    response = render(request, "api/api_keys.html", context)
-    if issued is not None:
-        # The key is in this page: no cache, proxy or back button may keep a copy.
-        add_never_cache_headers(response)
-    return response
+    return render_page(request, "api/api_keys.html", context, shows_secret=issued is not None)
 
 
 @require_GET

@@ -94,12 +94,12 @@ class ActivityQuerySet(models.QuerySet):
         return self.filter(workspace=workspace)
 
 
-class WorkspaceActivity(models.Model):
-    """How many events of a type the workspace stored per hour of their timestamp (the Feed's
-    chart). Kept by feed/rollups.py in the transaction that inserts the events, so the charts never
-    count the event table."""
+class HourlyActivity(models.Model):
+    """A count of events of one type per hour of their timestamp, in one workspace: the rows the
+    charts read. Kept by feed/rollups.py in the transaction that inserts the events, so the charts
+    never count the event table."""
 
-    # No index of its own: the unique (workspace, hour, type) index starts with it.
+    # No index of its own: each concrete table's unique key covers its queries.
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
@@ -110,6 +110,13 @@ class WorkspaceActivity(models.Model):
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
+        abstract = True
+
+
+class WorkspaceActivity(HourlyActivity):
+    """The workspace's events per type and hour (the Feed's chart)."""
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["workspace", "hour", "type"], name="workspace_activity_key"
@@ -117,23 +124,15 @@ class WorkspaceActivity(models.Model):
         ]
 
 
-class IdentityActivity(models.Model):
-    """How many events of a type were sent with one id per hour (a person's chart: the sum over
-    their identities). Keyed by identity, not person, for the reason events are: a merge re-points
+class IdentityActivity(HourlyActivity):
+    """The events sent with one id per type and hour (a person's chart: the sum over their
+    identities). Keyed by identity, not person, for the reason events are: a merge re-points
     identities to the surviving person and these rows follow with them, untouched."""
 
     # No index of its own: every query also names identities, whose unique index leads.
-    workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
-    )
     identity = models.ForeignKey(
         Identity, on_delete=models.CASCADE, db_index=False, related_name="+"
     )
-    hour = models.DateTimeField()
-    type = models.CharField(max_length=10)
-    n = models.BigIntegerField(default=0)
-
-    objects = ActivityQuerySet.as_manager()
 
     class Meta:
         constraints = [

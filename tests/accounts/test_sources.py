@@ -36,8 +36,10 @@ def test_sources_page_shows_the_new_token_once(owner_client, workspace):
     source = Source.objects.get(workspace=workspace)
     token = response.context["issued"].token
     assert token.encode() in response.content
+    assert "no-store" in response["Cache-Control"]  # no cache or back button keeps the token
     again = owner_client.get(reverse("sources:list"))
     assert token.encode() not in again.content
+    assert "no-store" not in again.get("Cache-Control", "")
     assert source.token_prefix.encode() in again.content
 
 
