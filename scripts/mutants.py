@@ -674,8 +674,8 @@ MUTANTS: list[Mutant] = [
                 "    prefix = q.lower()\n    people = Person.objects.current()",
             ),
             (
-                'return queryset.filter(pk__in={row["pk"] for row in matches})',
-                'return Person.objects.filter(pk__in={row["pk"] for row in matches})',
+                "return queryset.filter(pk__in=set(matches))",
+                "return Person.objects.filter(pk__in=set(matches))",
             ),
         ),
         tests=(
@@ -690,6 +690,22 @@ MUTANTS: list[Mutant] = [
         "    if len(q) < WORD_SEARCH_MIN_LENGTH:\n        return None",
         "    if True:\n        return None",
         "tests/people/test_views.py",
+    ),
+    mutant(
+        "walked-word-search-name-start",
+        "a broad search (the walking plan) finds any word of the name, not only its first",
+        "people/selectors.py",
+        'return guard, [f"%{word}%" for word in words]',
+        'return guard, [f"{word}%" for word in words]',
+        "tests/people/test_views.py::test_both_search_plans_find_the_same_words",
+    ),
+    mutant(
+        "walked-word-search-split-words",
+        "a broad search finds the words PostgreSQL's parser splits, as a narrow one does",
+        "people/selectors.py",
+        "if per_row and all(word.isascii() for word in words):",
+        "if per_row:",
+        "tests/people/test_views.py::test_both_search_plans_find_the_same_words",
     ),
     mutant(
         "audience-choices-unscoped",
