@@ -120,6 +120,37 @@ def test_the_live_poll_waits_while_the_tab_is_hidden(logged_in_page, live_server
     page.wait_for_function("() => window.__polls.sent >= 1")
 
 
+def test_a_control_swapped_in_is_live_the_moment_it_is_drawn(logged_in_page, live_server, send):
+    """A key pressed on the new toolbar straight after a filter swapped it in (before htmx's settle
+    timer, which a busy device runs late) still goes through htmx: the toggle swaps the list and
+    keeps focus, instead of posting the whole page and leaving focus at its top."""
+    page = logged_in_page
+    send("track", event="Order Completed")
+    send("page", name="Pricing")
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    expect(rows(page)).to_have_count(1)
+    page.evaluate("window.__same_document = true")
+    # Press the toggle as soon as the filter's answer is in: a microtask runs when htmx's swap
+    # hands back control, before any timer.
+    page.evaluate("""() => {
+        let pressed = false;
+        document.addEventListener("htmx:afterSwap", (event) => {
+          if (pressed || event.detail.target.id !== "feed-body") return;
+          pressed = true;
+          queueMicrotask(() => {
+            const toggle = document.getElementById("toggle-hidden");
+            toggle.focus();
+            toggle.click();
+          });
+        });
+    }""")
+    page.select_option("#filter-type", "page")
+    expect(row(page, "Pricing")).to_be_visible()
+    expect(page.locator("#toggle-hidden")).to_have_text("Hide Hidden Events")
+    expect(page.locator("#toggle-hidden")).to_be_focused()
+    assert page.evaluate("window.__same_document") is True
+
+
 def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, send):
     page = logged_in_page
     send("track", event="Order Completed", properties={"revenue": 10, "currency": "USD"})
