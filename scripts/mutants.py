@@ -778,6 +778,14 @@ MUTANTS: list[Mutant] = [
         '"defaultSettleDelay": 20}',
         "tests/e2e/test_feed.py::test_a_control_swapped_in_is_live_the_moment_it_is_drawn",
     ),
+    mutant(
+        "stale-poll-swapped-in",
+        "a poll still on the way when the whole Feed list is swapped does not replace its poller",
+        "static/feed.js",
+        'htmx.trigger(asker, "htmx:abort");',
+        "void asker;",
+        "tests/e2e/test_feed.py::test_a_poll_still_on_the_way_when_the_list_is_swapped_changes_nothing",
+    ),
     # --- The benchmark harness ------------------------------------------------------------------
     mutant(
         "bench-e2e-leaves-processes",
