@@ -785,6 +785,23 @@ MUTANTS: list[Mutant] = [
         "WorkspaceActivity.objects.all()\n        .filter(hour__gte=start,",
         "tests/feed/test_rollups.py",
     ),
+    # --- Issue 16: the Feed's swaps in the browser -----------------------------------------------
+    mutant(
+        "swap-live-only-after-settle",
+        "a control htmx swaps in is live the moment it is drawn (no settle timer in between)",
+        "templates/base.html",
+        '"defaultSettleDelay": 0}',
+        '"defaultSettleDelay": 20}',
+        "tests/e2e/test_feed.py::test_a_control_swapped_in_is_live_the_moment_it_is_drawn",
+    ),
+    mutant(
+        "stale-poll-swapped-in",
+        "a poll still on the way when the whole Feed list is swapped does not replace its poller",
+        "static/feed.js",
+        'htmx.trigger(asker, "htmx:abort");',
+        "void asker;",
+        "tests/e2e/test_feed.py::test_a_poll_still_on_the_way_when_the_list_is_swapped_changes_nothing",
+    ),
     # --- The benchmark harness ------------------------------------------------------------------
     mutant(
         "bench-e2e-leaves-processes",

@@ -19,6 +19,19 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   arrived = answer.content.querySelectorAll("li.event.is-fresh").length;
 });
 
+// The filters and the toggle swap the whole list, its poller and Older link with it. A request of
+// theirs still on the way would answer for the list that is gone: htmx would put its rows in that
+// list, off the page, and swap its next poller or Older link (out of band, with the old filters)
+// over the new list's own, so the page would go on polling for what was no longer asked. Cancel
+// them; the new list polls for itself.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  const target = event.detail.target;
+  if (!target || target.id !== "feed-body" || !event.detail.shouldSwap) return;
+  for (const asker of target.querySelectorAll("#feed-poller, #feed-older")) {
+    htmx.trigger(asker, "htmx:abort");
+  }
+});
+
 // Rows that arrive by themselves are announced in the status region (aria-live="polite"), which
 // a screen reader reads when it is idle; focus stays where the user left it.
 document.addEventListener("htmx:afterSwap", (event) => {

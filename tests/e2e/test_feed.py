@@ -1,8 +1,10 @@
 """The Feed in Chromium: hidden page events, the remembered toggle, live rows, filters, raw rows."""
 
+import contextlib
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from accounts.models import Membership
@@ -15,6 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 XSS_EVENT = '<img src=x onerror="window.__xss=1">Signed Up'
 XSS_PROP = '"><script>window.__xss=2</script>'
+POLLS = re.compile(r"/feed/new/")
 
 
 @pytest.fixture
@@ -97,6 +100,53 @@ def test_a_new_event_appears_at_the_top_without_a_reload(logged_in_page, live_se
     screenshot(page, "feed-live-row")
 
 
+def test_a_poll_still_on_the_way_when_the_list_is_swapped_changes_nothing(
+    logged_in_page, live_server, send
+):
+    """The toggle swaps the whole list, its poller too. A poll the old poller sent before answers
+    for the old filters: its next poller (swapped in out of band) must not take the new one's
+    place, or the page goes on polling for what the member no longer asked for."""
+    page = logged_in_page
+    send("track", event="Signed Up")
+    # Each poll's request, to know when the page is done with it (loaded or cancelled).
+    page.add_init_script("""
+        window.__polls = [];
+        document.addEventListener("htmx:beforeSend", (e) => {
+          if (e.detail.elt.id !== "feed-poller") return;
+          const xhr = e.detail.xhr;
+          window.__polls.push(new Promise((done) => xhr.addEventListener("loadend", done)));
+        });
+    """)
+    held = []
+    page.route(POLLS, lambda route: held.append(route))
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    expect(rows(page)).to_have_count(1)
+    for _ in range(100):  # the first poll (3 s after the page loads) is held here
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "no poll within 10 s"
+
+    page.click("#toggle-hidden")
+    expect(page.locator("#toggle-hidden")).to_have_text("Hide Hidden Events")
+    settled(page)
+    assert "hidden=1" in page.locator("#feed-poller").get_attribute("hx-get")
+    send("track", event="Trial Started")
+    send("page", name="Pricing")
+    stale = held.pop(0)
+    with contextlib.suppress(PlaywrightError):  # the page cancelled it: what it should do
+        stale.continue_()
+    page.evaluate("() => window.__polls[0].then(() => true)")
+    assert "hidden=1" in page.locator("#feed-poller").get_attribute("hx-get")
+
+    # The new list's own poll brings both events, the page view too: it shows hidden events now.
+    page.unroute(POLLS)
+    for route in held:
+        route.continue_()
+    expect(row(page, "Trial Started")).to_be_visible(timeout=10_000)
+    expect(row(page, "Pricing")).to_be_visible(timeout=10_000)
+
+
 def test_the_live_poll_waits_while_the_tab_is_hidden(logged_in_page, live_server, send):
     page = logged_in_page
     send("track", event="Signed Up")
@@ -118,6 +168,37 @@ def test_the_live_poll_waits_while_the_tab_is_hidden(logged_in_page, live_server
 
     page.evaluate("window.__hidden = false")
     page.wait_for_function("() => window.__polls.sent >= 1")
+
+
+def test_a_control_swapped_in_is_live_the_moment_it_is_drawn(logged_in_page, live_server, send):
+    """A key pressed on the new toolbar straight after a filter swapped it in (before htmx's settle
+    timer, which a busy device runs late) still goes through htmx: the toggle swaps the list and
+    keeps focus, instead of posting the whole page and leaving focus at its top."""
+    page = logged_in_page
+    send("track", event="Order Completed")
+    send("page", name="Pricing")
+    page.goto(f"{live_server.url}/feed/?hidden=0")
+    expect(rows(page)).to_have_count(1)
+    page.evaluate("window.__same_document = true")
+    # Press the toggle as soon as the filter's answer is in: a microtask runs when htmx's swap
+    # hands back control, before any timer.
+    page.evaluate("""() => {
+        let pressed = false;
+        document.addEventListener("htmx:afterSwap", (event) => {
+          if (pressed || event.detail.target.id !== "feed-body") return;
+          pressed = true;
+          queueMicrotask(() => {
+            const toggle = document.getElementById("toggle-hidden");
+            toggle.focus();
+            toggle.click();
+          });
+        });
+    }""")
+    page.select_option("#filter-type", "page")
+    expect(row(page, "Pricing")).to_be_visible()
+    expect(page.locator("#toggle-hidden")).to_have_text("Hide Hidden Events")
+    expect(page.locator("#toggle-hidden")).to_be_focused()
+    assert page.evaluate("window.__same_document") is True
 
 
 def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, send):
