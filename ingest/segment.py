@@ -183,21 +183,28 @@ def messages_parse(
         try:
             if not isinstance(item, dict):
                 raise InvalidMessage("a message must be a JSON object")
-            raw = _with_batch(
-                {k: v for k, v in item.items() if k != "writeKey"},
-                context=context,
-                integrations=integrations,
-                sent_at=sent_at,
-            )
-            if too_deep(raw):
+            # Copied only when something changes: the parsed body is ours alone.
+            raw = {k: v for k, v in item.items() if k != "writeKey"} if "writeKey" in item else item
+            raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
+            try:
+                message, data = _parse_encoded(
+                    raw,
+                    workspace_id=workspace_id,
+                    source_id=source_id,
+                    received_at=received_at,
+                    default_type=default_type,
+                )
+            except (InvalidMessage, RecursionError):
+                # Depth is the first rule: a message too deep is refused for that, whatever
+                # else is wrong with it (and the encoders may run out of stack on it).
+                if too_deep(raw):
+                    raise InvalidMessage(too_deep_reason(), code="message_too_deep") from None
+                raise
+            # Nesting needs at least one object or array per level, and the queue's JSON holds
+            # the whole message: few brackets (counted at C speed) cannot nest too deep, so only
+            # a message with many is walked level by level.
+            if data.count(b"{") + data.count(b"[") > MAX_NESTING and too_deep(raw):
                 raise InvalidMessage(too_deep_reason(), code="message_too_deep")
-            message, data = _parse_encoded(
-                raw,
-                workspace_id=workspace_id,
-                source_id=source_id,
-                received_at=received_at,
-                default_type=default_type,
-            )
             # The queue's JSON holds the whole message, so a short one is certainly small
             # enough; only a long one is measured exactly, as sent.
             if len(data) > limits.message_bytes and _size(item) > limits.message_bytes:
@@ -220,12 +227,13 @@ def message_encode(message: Message) -> bytes:
 
     Raises UnicodeEncodeError for lone surrogates, which no database stores.
     """
-    data = message.as_dict()
     try:
-        return orjson.dumps(data)
+        # orjson writes the dataclass itself, field by field in as_dict()'s order and datetimes
+        # as isoformat() does: the same bytes without building the dict.
+        return orjson.dumps(message)
     except orjson.JSONEncodeError:
         # orjson refuses integers beyond 64 bits, which the standard encoder writes as they are.
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(message.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _parse_encoded(raw: dict[str, Any], **kwargs: Any) -> tuple[Message, bytes]:
@@ -381,6 +389,8 @@ def _id(raw: dict[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if value is None:
         return None
+    if type(value) is str and len(value) <= MAX_ID_LENGTH:  # nearly every id: the short way
+        return value or None
     # bool is an int in Python, but `true` is not an id.
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidMessage(f"{key} must be a string or a number")
@@ -405,7 +415,7 @@ def _optional_object(raw: dict[str, Any], key: str, *, where: str = "") -> dict[
     value = raw.get(key)
     if value is None:
         return {}
-    if not isinstance(value, dict):
+    if type(value) is not dict:  # parsed JSON: a dict is exactly a dict
         label = f"{where} {key}".strip()
         if where:
             raise IngestError(400, "malformed_batch", f"{label} must be a JSON object.")
