@@ -321,9 +321,8 @@ def _interrupt(signum: int, frame: object) -> None:
     """Ctrl-C or SIGTERM: the main process stops and cleans up, within CLEANUP_SECONDS.
 
     Forked load generators inherit this handler: they leave Ctrl-C (sent to the whole terminal
-    process group) to the main process, which ends them with the pool, and exit on its SIGTERM.
-    Dying on Ctrl-C instead made the pool fork replacements while the main process tore it down.
-    A second signal kills everything at once.
+    process group) to the main process, which kills them (bench.ingest._load_counts), and exit on
+    SIGTERM. A second signal kills everything at once.
     """
     if os.getpid() != _MAIN_PID:
         if signum != signal.SIGINT:

@@ -17,17 +17,15 @@ Opt-in (`make bench BENCH_ARGS=endpoint`). Options: --seconds=N, --rounds=N, --c
 --write (append the lines to bench/results/<date>-endpoint.txt).
 """
 
-import multiprocessing
 import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.ingest import BATCH, _client, _free_port, _load, _option, _wait_port
+from bench.ingest import BATCH, _free_port, _load, _load_counts, _option, _wait_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -51,17 +49,10 @@ def _cpu_seconds(root: int) -> float:
 
 def _measure(port, path, token, seconds, clients, size, server) -> tuple[float, float, int]:
     """(requests/s, server CPU seconds per request, non-200 replies) of one measurement."""
-    prefix = uuid.uuid4().hex[:8]
     cpu = _cpu_seconds(server)
-    with multiprocessing.Pool(clients) as pool:
-        started = time.monotonic()
-        results = pool.map(
-            _client, [(port, path, token, prefix, seconds, size, w) for w in range(clients)]
-        )
-        elapsed = time.monotonic() - started
+    ok, failed, elapsed = _load_counts(port, path, token, seconds, clients, size)
     cpu = _cpu_seconds(server) - cpu
-    ok = sum(r[0] for r in results)
-    return ok / elapsed, cpu / max(ok, 1), sum(r[1] for r in results)
+    return ok / elapsed, cpu / max(ok, 1), failed
 
 
 def run(argv: list[str]) -> list[str]:
