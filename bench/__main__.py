@@ -9,9 +9,20 @@ import importlib
 import os
 import sys
 
-SECTIONS = ["ingest", "worker", "people", "feed", "api", "export", "charts", "e2e", "profile"]
+SECTIONS = [
+    "ingest",
+    "worker",
+    "people",
+    "feed",
+    "api",
+    "export",
+    "charts",
+    "e2e",
+    "endpoint",
+    "profile",
+]
 # Run only when named: the whole pipeline (e2e) takes minutes, the profile is a diagnosis.
-OPT_IN = {"e2e", "profile"}
+OPT_IN = {"e2e", "endpoint", "profile"}
 
 
 def main(argv: list[str]) -> int:

@@ -20,12 +20,14 @@ migrated when missing, so the harness never shares a database with tests or the 
 --redis-db=N (default: the configured one), --write (save the lines to bench/results/).
 
 Every process it starts (gunicorn, Celery) runs in a session of its own and is killed with its
-children on exit, on Ctrl-C and on SIGTERM.
+children on exit, on Ctrl-C and on SIGTERM (Ctrl-C also when the bench was started with SIGINT
+ignored, as background jobs are); an interrupted run ends within CLEANUP_SECONDS, status 130.
 """
 
 import contextlib
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import secrets
@@ -172,9 +174,28 @@ class Processes:
         if process in self.running:
             self.running.remove(process)
 
-    def stop_all(self) -> None:
+    def stop_all(self, processes: list[subprocess.Popen] | None = None) -> None:
+        """Stop `processes` (default: every one) at once: one grace period in all, not one per
+        process (gunicorn and four workers one after the other took minutes on a loaded box).
+        An interrupted run gives them a short one: nothing they would finish is wanted."""
+        running = list(self.running if processes is None else processes)
+        grace = 3 if _stopping.is_set() else 20
+        for process in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for process in running:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for process in running:
+            self.stop(process, grace=10)  # SIGKILL for what outlived the grace, and its children
+
+    def kill_all(self) -> None:
+        """SIGKILL every process group now, without waiting: for the watchdog, which must not
+        block on anything the main thread may hold."""
         for process in list(self.running):
-            self.stop(process)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 def _rss_mb(pid: int) -> float:
@@ -258,12 +279,23 @@ def run(argv: list[str]) -> list[str]:
         "clients": int(_option(argv, "clients", 2 if quick else 4)),
     }
     harness = Harness(db, name, redis_url, options)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    _stopping.clear()
+    _running.append(harness.processes)
+    # SIGINT too, explicitly: a command started with `&` by a non-interactive shell (as CI starts
+    # its jobs) inherits SIGINT ignored, Python then raises no KeyboardInterrupt, and Ctrl-C did
+    # nothing: the bench ran on to its end, many minutes later.
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        lines = harness.run()
+        try:
+            lines = harness.run()
+        finally:
+            harness.close()
+    except KeyboardInterrupt:
+        _interrupted_exit(harness.processes)
     finally:
-        harness.close()
-        signal.signal(signal.SIGTERM, previous)
+        _running.clear()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if "--write" in argv:
         out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-e2e.txt"
         with out.open("a") as f:
@@ -277,13 +309,60 @@ def run(argv: list[str]) -> list[str]:
 
 
 _MAIN_PID = os.getpid()
+# After Ctrl-C or SIGTERM, the clean-up (stopping processes, deleting the run's rows and keys) gets
+# this long (stopping takes seconds; deleting a big run's rows may not); then a watchdog thread
+# kills every process group the run started and exits.
+CLEANUP_SECONDS = 120
+_running: list[Processes] = []  # the current run's processes, for the signal handler
+_stopping = threading.Event()
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    # Forked load generators inherit the handler; the pool ends them with SIGTERM.
+    """Ctrl-C or SIGTERM: the main process stops and cleans up, within CLEANUP_SECONDS.
+
+    Forked load generators inherit this handler: they leave Ctrl-C (sent to the whole terminal
+    process group) to the main process, which kills them (bench.ingest._load_counts), and exit on
+    SIGTERM. A second signal kills everything at once.
+    """
     if os.getpid() != _MAIN_PID:
-        os._exit(1)
+        if signum != signal.SIGINT:
+            os._exit(1)
+        return
+    if _stopping.is_set():
+        _kill_and_exit(130)
+    _stopping.set()
+    threading.Thread(target=_watchdog, name="bench-e2e-watchdog", daemon=True).start()
     raise KeyboardInterrupt
+
+
+def _watchdog() -> None:
+    # A thread, not an alarm: it runs whatever the main thread is blocked in, interpreter
+    # shutdown included (multiprocessing joins its children there, without a timeout).
+    time.sleep(CLEANUP_SECONDS)
+    print(f"bench e2e: clean-up took over {CLEANUP_SECONDS} s; killing", file=sys.stderr)
+    _kill_and_exit(1)
+
+
+def _kill_and_exit(code: int) -> None:
+    for processes in _running:
+        processes.kill_all()
+    for child in multiprocessing.active_children():
+        with contextlib.suppress(OSError):
+            child.kill()
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _interrupted_exit(processes: Processes) -> None:
+    """After an interrupted run was cleaned up: exit now, with the shell's Ctrl-C status.
+
+    Not through the interpreter's shutdown: a load generator pool caught half built by the
+    interrupt leaves workers that multiprocessing's exit handler would join forever.
+    """
+    print("bench e2e: interrupted; stopped every process it started", file=sys.stderr)
+    _kill_and_exit(130)
 
 
 class Harness:
@@ -513,8 +592,7 @@ class Harness:
             finished = time.monotonic()
             rss_end = [_rss_mb(p.pid) for p in procs]
         finally:
-            for p in procs:
-                self.processes.stop(p)
+            self.processes.stop_all(procs)
         label = f"{workers} worker{'s' if workers > 1 else ''}, {len(targets)} workspace" + (
             "s" if len(targets) > 1 else ""
         )
@@ -609,8 +687,7 @@ class Harness:
             rss_end = _rss_mb(procs[0].pid)
         finally:
             done.set()
-            for p in procs:
-                self.processes.stop(p)
+            self.processes.stop_all(procs)
         delays = sorted(seen[m] - sent[m] for m in sent if m in seen)
         if not delays:
             return "freshness: nothing became readable"

@@ -96,16 +96,60 @@ def _client(args: tuple[int, str, str, str, float, int, int]) -> tuple[int, int]
     return ok, failed
 
 
-def _load(port: int, path: str, token: str, seconds: float, clients: int, size: int):
+def _client_process(writer, args) -> None:
+    writer.send(_client(args))
+    writer.close()
+
+
+def _load_counts(
+    port: int, path: str, token: str, seconds: float, clients: int, size: int
+) -> tuple[int, int, float]:
+    """(200 replies, other replies, seconds taken) of `clients` processes posting for `seconds`.
+
+    One process and one pipe per client, not multiprocessing.Pool: the pool's workers share a
+    lock on their task queue, and a worker that died holding it (or was forked while another
+    thread held it) left the pool's clean-up joining a worker that waits for it forever, which
+    hung the e2e bench on a loaded machine. Here nothing is shared; a client that does not
+    answer in time counts as failed and is killed.
+    """
     prefix = uuid.uuid4().hex[:8]
-    with multiprocessing.Pool(clients) as pool:
-        started = time.monotonic()
-        results = pool.map(
-            _client, [(port, path, token, prefix, seconds, size, w) for w in range(clients)]
-        )
+    context = multiprocessing.get_context("fork")
+    running = []
+    ok = failed = 0
+    started = time.monotonic()
+    try:
+        for worker in range(clients):
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_client_process,
+                args=(writer, (port, path, token, prefix, seconds, size, worker)),
+                daemon=True,
+            )
+            process.start()
+            writer.close()
+            running.append((process, reader))
+        for _, reader in running:
+            try:
+                if not reader.poll(seconds + 60):
+                    raise EOFError
+                good, bad = reader.recv()
+            except (EOFError, OSError):
+                good, bad = 0, 1
+            ok += good
+            failed += bad
         elapsed = time.monotonic() - started
-    ok = sum(r[0] for r in results)
-    failed = sum(r[1] for r in results)
+    finally:
+        for process, reader in running:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
+            reader.close()
+    return ok, failed, elapsed
+
+
+def _load(port: int, path: str, token: str, seconds: float, clients: int, size: int):
+    ok, failed, elapsed = _load_counts(port, path, token, seconds, clients, size)
     return ok / elapsed, failed
 
 

@@ -36,8 +36,9 @@ The rules, once:
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -183,21 +184,28 @@ def messages_parse(
         try:
             if not isinstance(item, dict):
                 raise InvalidMessage("a message must be a JSON object")
-            raw = _with_batch(
-                {k: v for k, v in item.items() if k != "writeKey"},
-                context=context,
-                integrations=integrations,
-                sent_at=sent_at,
-            )
-            if too_deep(raw):
+            # Copied only when something changes: the parsed body is ours alone.
+            raw = {k: v for k, v in item.items() if k != "writeKey"} if "writeKey" in item else item
+            raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
+            try:
+                message, data = _parse_encoded(
+                    raw,
+                    workspace_id=workspace_id,
+                    source_id=source_id,
+                    received_at=received_at,
+                    default_type=default_type,
+                )
+            except (InvalidMessage, RecursionError):
+                # Depth is the first rule: a message too deep is refused for that, whatever
+                # else is wrong with it (and the encoders may run out of stack on it).
+                if too_deep(raw):
+                    raise InvalidMessage(too_deep_reason(), code="message_too_deep") from None
+                raise
+            # Nesting needs at least one object or array per level, and the queue's JSON holds
+            # the whole message: few brackets (counted at C speed) cannot nest too deep, so only
+            # a message with many is walked level by level.
+            if data.count(b"{") + data.count(b"[") > MAX_NESTING and too_deep(raw):
                 raise InvalidMessage(too_deep_reason(), code="message_too_deep")
-            message, data = _parse_encoded(
-                raw,
-                workspace_id=workspace_id,
-                source_id=source_id,
-                received_at=received_at,
-                default_type=default_type,
-            )
             # The queue's JSON holds the whole message, so a short one is certainly small
             # enough; only a long one is measured exactly, as sent.
             if len(data) > limits.message_bytes and _size(item) > limits.message_bytes:
@@ -220,12 +228,13 @@ def message_encode(message: Message) -> bytes:
 
     Raises UnicodeEncodeError for lone surrogates, which no database stores.
     """
-    data = message.as_dict()
     try:
-        return orjson.dumps(data)
+        # orjson writes the dataclass itself, field by field in as_dict()'s order and datetimes
+        # as isoformat() does: the same bytes without building the dict.
+        return orjson.dumps(message)
     except orjson.JSONEncodeError:
         # orjson refuses integers beyond 64 bits, which the standard encoder writes as they are.
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(message.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _parse_encoded(raw: dict[str, Any], **kwargs: Any) -> tuple[Message, bytes]:
@@ -343,24 +352,37 @@ def message_parse(
     message_id = _message_id(raw)
     if call_type in {"page", "screen"} and name is None and isinstance(properties.get("name"), str):
         name = properties["name"]
-    return Message(
-        workspace_id=workspace_id,
-        source_id=source_id,
-        type=call_type,
-        message_id=message_id,
-        user_id=user_id,
-        anonymous_id=anonymous_id,
-        previous_id=previous_id if call_type == "alias" else None,
-        group_id=group_id if call_type == "group" else None,
-        event=event[:MAX_NAME_LENGTH] if call_type == "track" and event else None,
-        name=name[:MAX_NAME_LENGTH] if name and call_type in {"page", "screen"} else None,
-        properties=properties,
-        traits=traits,
-        context=context,
-        timestamp=timestamp,
-        received_at=received_at,
-        raw=raw,
+    return _message_new(
+        workspace_id,
+        source_id,
+        call_type,
+        message_id,
+        user_id,
+        anonymous_id,
+        previous_id if call_type == "alias" else None,
+        group_id if call_type == "group" else None,
+        event[:MAX_NAME_LENGTH] if call_type == "track" and event else None,
+        name[:MAX_NAME_LENGTH] if name and call_type in {"page", "screen"} else None,
+        properties,
+        traits,
+        context,
+        timestamp,
+        received_at,
+        raw,
     )
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__: 16 of them were a
+# fifth of the edge's time per message. Validation has just built every field, so the edge fills
+# the slots directly, in the order of Message's fields; the Message is as frozen as any other.
+_MESSAGE_SLOTS = tuple(getattr(Message, f.name).__set__ for f in fields(Message))
+
+
+def _message_new(*values: Any) -> Message:
+    message = object.__new__(Message)
+    for fill, value in zip(_MESSAGE_SLOTS, values, strict=True):
+        fill(message, value)
+    return message
 
 
 def _type(raw: dict[str, Any], default_type: str | None) -> str:
@@ -381,6 +403,8 @@ def _id(raw: dict[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if value is None:
         return None
+    if type(value) is str and len(value) <= MAX_ID_LENGTH:  # nearly every id: the short way
+        return value or None
     # bool is an int in Python, but `true` is not an id.
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InvalidMessage(f"{key} must be a string or a number")
@@ -405,7 +429,7 @@ def _optional_object(raw: dict[str, Any], key: str, *, where: str = "") -> dict[
     value = raw.get(key)
     if value is None:
         return {}
-    if not isinstance(value, dict):
+    if type(value) is not dict:  # parsed JSON: a dict is exactly a dict
         label = f"{where} {key}".strip()
         if where:
             raise IngestError(400, "malformed_batch", f"{label} must be a JSON object.")
@@ -435,6 +459,13 @@ def _message_id(raw: dict[str, Any]) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
+def _timestamp_parsed(value: str) -> datetime:
+    # A batch repeats its sentAt in every message, and senders' clocks tick in seconds or
+    # milliseconds: many strings come again. Datetimes are immutable, so sharing one is safe.
+    return timestamp_parse(value, utc=False)
+
+
 def _timestamp_field(value: Any, key: str) -> datetime | None:
     """A sender's timestamp field: absent, or an ISO-8601 string (`windsor.timestamps`)."""
     if value is None or value == "":
@@ -442,7 +473,7 @@ def _timestamp_field(value: Any, key: str) -> datetime | None:
     if not isinstance(value, str):
         raise InvalidMessage(f"{key} must be an ISO-8601 string")
     try:
-        return timestamp_parse(value, utc=False)
+        return _timestamp_parsed(value)
     except ValueError as exc:
         raise InvalidMessage(f"{key} is not an ISO-8601 date") from exc
 

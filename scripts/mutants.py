@@ -812,6 +812,15 @@ MUTANTS: list[Mutant] = [
         "tests/bench/test_bench_e2e.py::test_the_e2e_bench_reports_every_figure_and_stops_its_processes",
     ),
     mutant(
+        "bench-e2e-ignores-ctrl-c",
+        "an interrupted `make bench e2e` ends soon, also when started with SIGINT ignored (CI)",
+        "bench/e2e.py",
+        "for sig in (signal.SIGINT, signal.SIGTERM)}",
+        "for sig in (signal.SIGTERM,)}",
+        "tests/bench/test_bench_e2e.py::"
+        "test_an_interrupted_e2e_bench_ends_in_bounded_time_and_stops_its_processes",
+    ),
+    mutant(
         "bench-e2e-on-test-database",
         "`make bench e2e` refuses to run on a test database",
         "bench/e2e.py",

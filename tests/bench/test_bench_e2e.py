@@ -1,5 +1,5 @@
 """`make bench e2e` at a tiny size, so the harness does not rot: it runs the whole pipeline, prints
-every figure, and leaves no process behind.
+every figure, and leaves no process behind, also when interrupted with Ctrl-C.
 
 The bench runs as `python -m bench` would, against a redis-server of this test's own (so its
 keys and Celery tasks stay out of every other Redis) and DATABASE_URL's server, where it uses a
@@ -99,6 +99,81 @@ def test_the_e2e_bench_reports_every_figure_and_stops_its_processes(bench_env):
     assert "only " not in out, out  # every queued event was stored
     assert started_by(env["INGEST_REDIS_URL"]) == []
     assert client.keys("bench:e2e:*") == []
+
+
+def in_group(pgid: int) -> list[int]:
+    """Processes still in process group `pgid` (the bench and its forked load generators)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry.name)) == pgid:
+                    found.append(int(entry.name))
+    return found
+
+
+# The bench's own clean-up bound (bench/e2e.py CLEANUP_SECONDS) plus the time to notice.
+INTERRUPTED_EXIT_SECONDS = 150
+
+
+def sigint_ignored() -> None:
+    # What a non-interactive shell does to a command it starts with `&` (CI's runner, `nohup`):
+    # the command inherits SIGINT ignored, and Python then installs no KeyboardInterrupt for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stage", "inherited"),
+    [("gunicorn", "default"), ("gunicorn", "ignored"), ("celery", "ignored")],
+)
+def test_an_interrupted_e2e_bench_ends_in_bounded_time_and_stops_its_processes(
+    bench_env, stage, inherited
+):
+    """Ctrl-C, as a terminal sends it (SIGINT to the whole foreground process group, the forked
+    load generators included), once the server is up (while the accepted rate is measured) or
+    once Celery workers are draining; also when the bench was started with SIGINT ignored, as
+    CI starts it: the interrupt then did nothing and the bench ran on for many minutes."""
+    env, client = bench_env
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "bench", "e2e", "--events=20000", "--workers=4",
+         "--workspaces=1", "--seconds=5"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=sigint_ignored if inherited == "ignored" else None,
+    )  # fmt: skip
+    url = env["INGEST_REDIS_URL"]
+    err = ""
+    try:
+        deadline = time.monotonic() + 240
+        while not [pid for pid in started_by(url) if stage.encode() in cmdline(pid)]:
+            assert bench.poll() is None, bench.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, f"the bench started no {stage} process"
+            time.sleep(0.2)
+        time.sleep(2)
+        assert bench.poll() is None, "the bench ended before it was interrupted"
+        os.killpg(bench.pid, signal.SIGINT)
+        interrupted = time.monotonic()
+        # communicate, not wait: it reads both pipes, so a chatty bench cannot block on them.
+        _, err = bench.communicate(timeout=INTERRUPTED_EXIT_SECONDS)
+        took = time.monotonic() - interrupted
+    finally:
+        if bench.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(bench.pid, signal.SIGKILL)
+            bench.wait(timeout=10)
+    assert bench.returncode == 130, err[-3000:]
+    assert "interrupted; stopped every process it started" in err, err[-3000:]
+    assert took < INTERRUPTED_EXIT_SECONDS
+    assert started_by(url) == []
+    time.sleep(0.5)  # the load generators' exit is reaped by init, not by us
+    assert in_group(bench.pid) == []
+    assert client.keys("bench:e2e:*") == []
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_the_e2e_bench_refuses_a_test_database(bench_env):

@@ -367,3 +367,27 @@ def test_no_body_gets_a_500_and_every_2xx_message_is_kept(client, token, embedde
     sent_ids = {m.message_id for m in parsed.messages if m.message_id == m.raw.get("messageId")}
     assert sent_ids <= set(Event.objects.values_list("message_id", flat=True))
     assert Event.objects.count() == len({m.message_id for m in parsed.messages})
+
+
+def test_ingest_requests_skip_the_page_middleware(client, token, embedded):
+    # IngestShortcutMiddleware: no session, CSRF, CSP or frame headers for senders, but the
+    # Content-Length that CommonMiddleware would have set, and the security middleware's headers.
+    response = post(client, "/v1/batch", {"batch": [track("shortcut-1")]}, token=token)
+    assert response.status_code == 200, response.content
+    assert "Content-Security-Policy" not in response
+    assert "X-Frame-Options" not in response
+    assert not response.cookies
+    assert response["Content-Length"] == str(len(response.content))
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert stored() == ["shortcut-1"]
+    # A path under /v1/ that is not an ingest path takes the normal way: a page's 404.
+    missing = client.get("/v1/nothing-here")
+    assert missing.status_code == 404
+    assert "Content-Security-Policy" in missing
+
+
+def test_ingest_requests_keep_the_allowed_hosts_check(client, token, embedded, settings):
+    settings.ALLOWED_HOSTS = ["windsor.example"]
+    response = post(client, "/v1/batch", {"batch": [track("host-1")]}, token=token)
+    assert response.status_code == 400
+    assert stored() == []
