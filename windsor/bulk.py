@@ -11,6 +11,7 @@ is retried.
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -162,7 +163,7 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
 
 def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]) -> None:
     """Write the given fields of existing rows (model instances or plain rows, as bulk_insert)
-    in a fixed number of statements."""
+    in one statement, whatever their number: UPDATE .. FROM a JSON recordset (`recordset`)."""
     if not objs:
         return
     if connection.vendor != "postgresql":
@@ -170,51 +171,51 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
         return
     table = connection.ops.quote_name(model._meta.db_table)
     fields = [model._meta.pk, *_columns(model, names)]
-    columns = [connection.ops.quote_name(f.column) for f in fields]
-    scratch = connection.ops.quote_name(f"bulk_{model._meta.db_table}")
     for obj in objs:
         for field in fields:
             field.pre_save(obj, add=False)
-    if len(objs) < COPY_FROM:
-        _update_from_values(table, fields, columns, objs)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS"  # noqa: S608 (names, not values)
-            f" SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY {scratch} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in _rows(objs, fields):
-                copy.write_row(row)
-        _log(f"COPY {scratch}")
-        assignments = ", ".join(f"{c} = s.{c}" for c in columns[1:])
-        cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM {scratch} AS s"  # noqa: S608
-            f" WHERE t.{columns[0]} = s.{columns[0]}"
-        )
-        cursor.execute(f"DROP TABLE {scratch}")
-
-
-def _update_from_values(
-    table: str, fields: list[models.Field], columns: list[str], objs: Sequence[Any]
-) -> None:
-    """One UPDATE .. FROM (VALUES ..) for a few rows (a merge re-pointing a person's ids).
-
-    Django's bulk_update builds a CASE per column and row, which costs milliseconds of Python
-    per row; the VALUES list is cast column by column instead.
-    """
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    names = ", ".join(f"c{i}" for i in range(len(fields)))
+    source, params = recordset(fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
+    pk = connection.ops.quote_name(fields[0].column)
     assignments = ", ".join(
-        f"{column} = v.c{i}::{field.cast_db_type(connection)}"
-        for i, (field, column) in enumerate(zip(fields, columns, strict=True))
-        if i
+        f"{connection.ops.quote_name(f.column)} = s.{connection.ops.quote_name(f.column)}"
+        for f in fields[1:]
     )
-    params = [value for values in _rows(objs, fields) for value in values]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS t SET {assignments}"  # noqa: S608 (names, not values)
-            f" FROM (VALUES {', '.join([row] * len(objs))}) AS v({names})"
-            f" WHERE t.{columns[0]} = v.c0::bigint",
+            f"UPDATE {table} AS t SET {assignments} FROM {source}"  # noqa: S608 (names, not values)
+            f" WHERE t.{pk} = s.{pk}",
             params,
         )
+
+
+class _Encoder(json.JSONEncoder):
+    """The stdlib's fallback for what orjson refuses (integers past 64 bits): datetimes in full
+    ISO form, microseconds kept (DjangoJSONEncoder would cut them to milliseconds)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            return o.isoformat()
+        return super().default(o)
+
+
+def recordset(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> tuple[str, list]:
+    """Many rows as one parameter: `json_to_recordset(%s::json) AS s(column type, ...)`, the rows
+    encoded by one orjson call (JSON columns nest as they are, datetimes in ISO form).
+
+    One statement with one parameter, where COPY needs a temporary table and three more round
+    trips, and a VALUES list one parameter per value that the client has to quote. Each row's
+    values follow `fields`; the rows keep their order (counters rely on it to lock in order).
+    """
+    names = [f.column for f in fields]
+    columns = []
+    for field in fields:
+        db_type = field.db_type(connection)
+        if isinstance(field, models.JSONField) and field.encoder is not None:
+            raise ValueError(f"{field}: a JSON column with its own encoder cannot nest as is")
+        columns.append(f"{connection.ops.quote_name(field.column)} {db_type}")
+    objects = [dict(zip(names, row, strict=True)) for row in rows]
+    try:
+        text = orjson.dumps(objects).decode()
+    except TypeError:
+        text = json.dumps(objects, cls=_Encoder)
+    return f"json_to_recordset(%s::json) AS s({', '.join(columns)})", [text]
