@@ -71,12 +71,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
-from windsor.bulk import bulk_insert, bulk_update
-from windsor.lookups import one_of
+from windsor.bulk import bulk_insert, bulk_update, rows_read
 from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
@@ -281,24 +281,12 @@ class IdentityBatch:
                 group_ids.add(usable_id(m.group_id))
         if values:
             # Every identity of every person the batch may touch: merges and recomputing a
-            # person need all of its ids. Two index lookups rather than one IN (subquery): with
-            # stale statistics (right after a burst) PostgreSQL planned the subquery as a nested
-            # loop over the workspace's identities, seconds per batch.
-            touched = set(
-                Identity.objects.filter(one_of("value", values), workspace_id=self.workspace_id)
-                .values_list("person_id", flat=True)
-                .distinct()
-            )
+            # person need all of its ids. One round trip; the persons' ids are gathered first
+            # into an array (an init plan), so both lookups are index scans: as one IN
+            # (subquery), with stale statistics (right after a burst) PostgreSQL planned a
+            # nested loop over the workspace's identities, seconds per batch.
             people: dict[int, PersonState] = {}
-            loaded = (
-                identity_rows(
-                    Identity.objects.filter(one_of("person_id", touched)).values_list(
-                        *IDENTITY_COLUMNS
-                    )
-                )
-                if touched
-                else []
-            )
+            loaded = identity_rows(self._identities_read(list(values)))
             for identity in loaded:
                 person = people.get(identity.person_id)
                 if person is None:
@@ -314,6 +302,25 @@ class IdentityBatch:
                 workspace_id=self.workspace_id, group_id__in=group_ids
             ):
                 self.groups[group.group_id] = group
+
+    def _identities_read(self, values: list[str]) -> list[tuple[Any, ...]]:
+        if connection.vendor != "postgresql":
+            touched = Identity.objects.filter(
+                workspace_id=self.workspace_id, value__in=values
+            ).values("person_id")
+            return list(
+                Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS)
+            )
+        table = Identity._meta.db_table
+        columns = ", ".join(
+            connection.ops.quote_name(Identity._meta.get_field(name).column)
+            for name in IDENTITY_COLUMNS
+        )
+        return rows_read(
+            f"SELECT {columns} FROM {table} WHERE person_id = ANY(ARRAY("  # noqa: S608 (names)
+            f"SELECT DISTINCT person_id FROM {table} WHERE workspace_id = %s AND value = ANY(%s)))",
+            [self.workspace_id, values],
+        )
 
     # -- small moves -----------------------------------------------------------------------
 
