@@ -113,16 +113,20 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Without this, a workspace or source deleted while its messages waited in the queue would
     make the whole batch fail on a foreign key.
     """
-    workspaces = set(
-        Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
-            "pk", flat=True
+    # One round trip for both: which of the workspaces and which of the sources still exist.
+    found = Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
+        Value(True), "pk"
+    )
+    found = list(
+        found.union(
+            Source.objects.filter(
+                pk__in={m["source_id"] for m in messages if m["source_id"] is not None}
+            ).values_list(Value(False), "pk"),
+            all=True,
         )
     )
-    sources = set(
-        Source.objects.filter(pk__in={m["source_id"] for m in messages}).values_list(
-            "pk", flat=True
-        )
-    )
+    workspaces = {pk for is_workspace, pk in found if is_workspace}
+    sources = {pk for is_workspace, pk in found if not is_workspace}
     kept = []
     for m in messages:
         if m["workspace_id"] not in workspaces:

@@ -92,6 +92,16 @@ def _columns(model: type[models.Model], names: Sequence[str]) -> list[models.Fie
     return [model._meta.get_field(name) for name in names]
 
 
+def _stamped(fields: Sequence[models.Field], *, add: bool) -> list[models.Field]:
+    """The fields whose pre_save sets a value (auto_now, and auto_now_add on insert); for the
+    others it only reads the attribute, a call per field and row for nothing."""
+    return [
+        f
+        for f in fields
+        if getattr(f, "auto_now", False) or (add and getattr(f, "auto_now_add", False))
+    ]
+
+
 def _insert_fields(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
@@ -111,8 +121,9 @@ def bulk_insert(model: type[models.Model], objs: Sequence[Any], *, with_ids: boo
         return
     table = model._meta.db_table
     fields = _insert_fields(model)
+    stamped = _stamped(fields, add=True)
     for obj in objs:
-        for field in fields:
+        for field in stamped:
             # auto_now / auto_now_add, as save() and bulk_create() would.
             field.pre_save(obj, add=True)
     with connection.cursor() as cursor:
@@ -147,17 +158,17 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     fields = [by_attname[name] for name in rows[0]]
     converters = [convert for _, convert in _converters(fields)]
+    # Only the JSON columns need converting; the other values go to COPY as they are.
+    encoded = [(i, convert) for i, convert in enumerate(converters) if convert is not _same]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(
-                    [
-                        convert(value)
-                        for convert, value in zip(converters, row.values(), strict=True)
-                    ]
-                )
+                values = list(row.values())
+                for i, convert in encoded:
+                    values[i] = convert(values[i])
+                copy.write_row(values)
         _log(f"COPY {table} ({names})")
 
 
@@ -171,8 +182,9 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
         return
     table = connection.ops.quote_name(model._meta.db_table)
     fields = [model._meta.pk, *_columns(model, names)]
+    stamped = _stamped(fields, add=False)
     for obj in objs:
-        for field in fields:
+        for field in stamped:
             field.pre_save(obj, add=False)
     source, params = recordset(fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
     pk = connection.ops.quote_name(fields[0].column)
