@@ -58,7 +58,10 @@ Traits, groups, seen
 Bulk
 - `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
   rules in memory (one method per rule: identify, track, group, alias), then writes groups,
-  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). A merge costs
+  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). Ids that only
+  saw events (most of a stream: tracks and pages of known ids), and people none of whose ids
+  changed otherwise, get a narrow update of first/last seen and counts; the rest are rewritten
+  whole. A merge costs
   no event writes, only the re-pointed identities and the redirect of person rows previously
   merged into the loser, so it takes the same time for 10 or 100k events (see bench/worker.py).
   The caller (ingest.services) holds the per-workspace lock, skips messages already stored
