@@ -11,8 +11,6 @@ The hidden-events rule lives here: page views are stored hidden, shown only when
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection
-
 from feed.models import Event
 from feed.rollups import rollups_add
 from people.models import Identity
@@ -30,25 +28,11 @@ def event_hidden(kind: str) -> bool:
 
 def stored_message_ids(workspace_id: int, message_ids: Iterable[str]) -> set[str]:
     """Which of these messageIds the workspace already has an event for."""
-    if connection.vendor != "postgresql":
-        return set(
-            Event.objects.filter(
-                one_of("message_id", message_ids), workspace_id=workspace_id
-            ).values_list("message_id", flat=True)
-        )
-    # One probe of the (workspace, messageId) unique index per id. As `message_id = ANY(..)`,
-    # a workspace that grew since the last ANALYZE looked small to the planner, which then
-    # read all of its events (by the workspace index) on every batch: 19,500 rows filtered
-    # away per batch at 20k events. A scalar subquery is never turned into a join: it stays
-    # a lookup per id, whatever the statistics say.
-    table = connection.ops.quote_name(Event._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT m FROM unnest(%s::text[]) AS m WHERE (SELECT true FROM "  # noqa: S608 (table)
-            f"{table} AS e WHERE e.workspace_id = %s AND e.message_id = m)",
-            [list(message_ids), workspace_id],
-        )
-        return {row[0] for row in cursor.fetchall()}
+    return set(
+        Event.objects.filter(
+            one_of("message_id", message_ids), workspace_id=workspace_id
+        ).values_list("message_id", flat=True)
+    )
 
 
 def events_write(
