@@ -113,16 +113,20 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     Without this, a workspace or source deleted while its messages waited in the queue would
     make the whole batch fail on a foreign key.
     """
-    workspaces = set(
-        Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
-            "pk", flat=True
+    # One round trip for both: which of the workspaces and which of the sources still exist.
+    found = Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
+        Value(True), "pk"
+    )
+    found = list(
+        found.union(
+            Source.objects.filter(
+                pk__in={m["source_id"] for m in messages if m["source_id"] is not None}
+            ).values_list(Value(False), "pk"),
+            all=True,
         )
     )
-    sources = set(
-        Source.objects.filter(pk__in={m["source_id"] for m in messages}).values_list(
-            "pk", flat=True
-        )
-    )
+    workspaces = {pk for is_workspace, pk in found if is_workspace}
+    sources = {pk for is_workspace, pk in found if not is_workspace}
     kept = []
     for m in messages:
         if m["workspace_id"] not in workspaces:
@@ -135,8 +139,10 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
-def _store(messages: list[dict[str, Any]]) -> None:
-    with transaction.atomic():
+def _store(messages: list[dict[str, Any]], *, nested: bool, savepoint: bool = True) -> None:
+    """Store messages in a transaction of their own or a savepoint (`nested`: the caller's is
+    the inbox's). No savepoint when the caller's transaction holds only this batch anyway."""
+    with transaction.atomic(savepoint=savepoint):
         messages = _still_owned(messages)
         # Under the workspace locks (free when records_store took them), before any Source row:
         # a deletion with suppression committed by now applies to this batch.
@@ -146,9 +152,11 @@ def _store(messages: list[dict[str, Any]]) -> None:
             return
         batch_process(messages)
         sources_count_accepted(messages)
-        if connection.vendor == "postgresql":
-            # Foreign keys are checked at COMMIT; checked here, a violation fails this batch
-            # (and its savepoint) rather than the enclosing inbox transaction.
+        if nested and connection.vendor == "postgresql":
+            # Foreign keys are checked at COMMIT. When this batch's transaction is the outermost
+            # one, a violation there fails this batch alone (records_store then goes one by one)
+            # and costs no extra pass. Inside the inbox's transaction it would fail that whole
+            # transaction, every time: checked here, it fails this batch's savepoint instead.
             connection.check_constraints()
 
 
@@ -223,6 +231,7 @@ def records_store(records: Records) -> None:
     rejections = records.rejections + refused
     for text in records.unreadable:
         dead_letter_minimal(None, reason="The queued record cannot be read as JSON.", raw=text)
+    nested = connection.in_atomic_block
     try:
         with transaction.atomic():
             # Workspace locks before any Source row: batch_process takes them and then counts
@@ -230,7 +239,7 @@ def records_store(records: Records) -> None:
             workspaces_lock({m["workspace_id"] for m in messages})
             rejections_record(rejections)
             if messages:
-                _store(messages)
+                _store(messages, nested=nested, savepoint=False)
         return
     except Exception as exc:
         if database_down(exc):
@@ -243,7 +252,7 @@ def records_store(records: Records) -> None:
         return
     for message in messages:
         try:
-            _store([message])
+            _store([message], nested=nested)
         except Exception as exc:
             if database_down(exc):
                 raise

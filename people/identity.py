@@ -58,7 +58,10 @@ Traits, groups, seen
 Bulk
 - `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
   rules in memory (one method per rule: identify, track, group, alias), then writes groups,
-  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). A merge costs
+  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). Ids that only
+  saw events (most of a stream: tracks and pages of known ids), and people none of whose ids
+  changed otherwise, get a narrow update of first/last seen and counts; the rest are rewritten
+  whole. A merge costs
   no event writes, only the re-pointed identities and the redirect of person rows previously
   merged into the loser, so it takes the same time for 10 or 100k events (see bench/worker.py).
   The caller (ingest.services) holds the per-workspace lock, skips messages already stored
@@ -71,12 +74,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
-from windsor.bulk import bulk_insert, bulk_update
-from windsor.lookups import one_of
+from windsor.bulk import bulk_insert, bulk_update, rows_read
 from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
@@ -177,8 +180,6 @@ def person_summary(identities: list[IdentityRow], groups: dict[str, Group]) -> d
     }
     group_versions = [i.group_version for i in identities if i.group_version]
     newest_group = max(group_versions, key=lambda g: (g[1], g[2]))[0] if group_versions else None
-    firsts = [i.first_seen for i in identities if i.first_seen]
-    lasts = [i.last_seen for i in identities if i.last_seen]
     return {
         "email": _column(joined["email"][0], 320) if "email" in joined else None,
         "phone": _column(joined["phone"][0], 100) if "phone" in joined else None,
@@ -188,6 +189,15 @@ def person_summary(identities: list[IdentityRow], groups: dict[str, Group]) -> d
         "audiences": audiences,
         "group_id": groups[newest_group].pk if newest_group in groups else None,
         "is_identified": any(i.kind == USER for i in identities),
+        **_seen(identities),
+    }
+
+
+def _seen(identities: list[IdentityRow]) -> dict[str, Any]:
+    """A person's first and last seen and event count, from its identities."""
+    firsts = [i.first_seen for i in identities if i.first_seen]
+    lasts = [i.last_seen for i in identities if i.last_seen]
+    return {
         "first_seen": min(firsts) if firsts else None,
         "last_seen": max(lasts) if lasts else None,
         "event_count": sum(i.event_count for i in identities),
@@ -208,6 +218,8 @@ PERSON_FIELDS = [
     "event_count",
     "updated_at",
 ]
+# What events alone change, on a person (and, but for updated_at, on an identity).
+SEEN_FIELDS = ["first_seen", "last_seen", "event_count", "updated_at"]
 IDENTITY_FIELDS = [
     "kind",
     "person",
@@ -233,7 +245,9 @@ class PersonState:
     pk: int | None
     members: set[str] = field(default_factory=set)
     merged_into: "PersonState | None" = None
+    # Something of it changed (it needs a write) / its ids changed (recompute all its columns).
     touched: bool = False
+    reshaped: bool = False
 
     def survivor(self) -> "PersonState":
         person = self
@@ -264,7 +278,10 @@ class IdentityBatch:
         self.person_of: dict[str, PersonState] = {}
         self.people: list[PersonState] = []
         self.groups: dict[str, Group] = {}
+        # Ids whose row changed beyond first/last seen and counts (written whole), and ids that
+        # only saw events (written narrow: most of a stream is tracks and pages of known ids).
         self.dirty_identities: set[str] = set()
+        self.seen_identities: set[str] = set()
         self.dirty_groups: set[str] = set()
 
     # -- loading ---------------------------------------------------------------------------
@@ -281,24 +298,12 @@ class IdentityBatch:
                 group_ids.add(usable_id(m.group_id))
         if values:
             # Every identity of every person the batch may touch: merges and recomputing a
-            # person need all of its ids. Two index lookups rather than one IN (subquery): with
-            # stale statistics (right after a burst) PostgreSQL planned the subquery as a nested
-            # loop over the workspace's identities, seconds per batch.
-            touched = set(
-                Identity.objects.filter(one_of("value", values), workspace_id=self.workspace_id)
-                .values_list("person_id", flat=True)
-                .distinct()
-            )
+            # person need all of its ids. One round trip; the persons' ids are gathered first
+            # into an array (an init plan), so both lookups are index scans: as one IN
+            # (subquery), with stale statistics (right after a burst) PostgreSQL planned a
+            # nested loop over the workspace's identities, seconds per batch.
             people: dict[int, PersonState] = {}
-            loaded = (
-                identity_rows(
-                    Identity.objects.filter(one_of("person_id", touched)).values_list(
-                        *IDENTITY_COLUMNS
-                    )
-                )
-                if touched
-                else []
-            )
+            loaded = identity_rows(self._identities_read(list(values)))
             for identity in loaded:
                 person = people.get(identity.person_id)
                 if person is None:
@@ -315,10 +320,29 @@ class IdentityBatch:
             ):
                 self.groups[group.group_id] = group
 
+    def _identities_read(self, values: list[str]) -> list[tuple[Any, ...]]:
+        if connection.vendor != "postgresql":
+            touched = Identity.objects.filter(
+                workspace_id=self.workspace_id, value__in=values
+            ).values("person_id")
+            return list(
+                Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS)
+            )
+        table = Identity._meta.db_table
+        columns = ", ".join(
+            connection.ops.quote_name(Identity._meta.get_field(name).column)
+            for name in IDENTITY_COLUMNS
+        )
+        return rows_read(
+            f"SELECT {columns} FROM {table} WHERE person_id = ANY(ARRAY("  # noqa: S608 (names)
+            f"SELECT DISTINCT person_id FROM {table} WHERE workspace_id = %s AND value = ANY(%s)))",
+            [self.workspace_id, values],
+        )
+
     # -- small moves -----------------------------------------------------------------------
 
     def _new_person(self) -> PersonState:
-        person = PersonState(pk=None, touched=True)
+        person = PersonState(pk=None, touched=True, reshaped=True)
         self.people.append(person)
         return person
 
@@ -341,7 +365,7 @@ class IdentityBatch:
         to.members.add(value)
         self.person_of[value] = to
         self.dirty_identities.add(value)
-        old.touched = to.touched = True
+        old.touched = to.touched = old.reshaped = to.reshaped = True
         if not old.members:
             old.merged_into = to
 
@@ -354,7 +378,7 @@ class IdentityBatch:
         survivor.members |= loser.members
         loser.members = set()
         loser.merged_into = survivor
-        survivor.touched = True
+        survivor.touched = survivor.reshaped = True
 
     def _is_free(self, identity: IdentityRow) -> bool:
         return identity.kind == ANONYMOUS and not identity.aliased
@@ -418,7 +442,7 @@ class IdentityBatch:
         if identity.last_seen is None or moment > identity.last_seen:
             identity.last_seen = moment
         identity.event_count += 1
-        self.dirty_identities.add(identity.value)
+        self.seen_identities.add(identity.value)
         self.person_of[identity.value].touched = True
 
     # -- the rules -------------------------------------------------------------------------
@@ -479,6 +503,7 @@ class IdentityBatch:
             current = identity.group_version
             if current is None or (current[1], current[2]) < version:
                 identity.group_version = [group_id, *version]
+                self.dirty_identities.add(identity.value)
         return applied
 
     def alias(
@@ -523,8 +548,10 @@ class IdentityBatch:
             return Applied(None, warnings)
         identity = self._ensure(key, ANONYMOUS)
         self._seen(identity, moment)
-        if traits:
-            versions_apply(identity.trait_versions, traits, version_of(moment, message.message_id))
+        if traits and versions_apply(
+            identity.trait_versions, traits, version_of(moment, message.message_id)
+        ):
+            self.dirty_identities.add(identity.value)
         if warnings:
             logger.warning("message %s: %s", message.message_id, "; ".join(warnings))
         return Applied(identity, warnings)
@@ -551,10 +578,18 @@ class IdentityBatch:
 
         new_people: list[tuple[PersonState, PersonRow]] = []
         old_people: list[PersonRow] = []
+        seen_people: list[PersonRow] = []
         for state in self.people:
             if not state.touched or not state.members:
                 continue
-            summary = person_summary([self.identities[v] for v in state.members], self.groups)
+            identities = [self.identities[v] for v in state.members]
+            if not state.reshaped and self.dirty_identities.isdisjoint(state.members):
+                # Only events arrived for its ids: the other columns cannot have changed.
+                seen_people.append(
+                    PersonRow(id=state.pk, workspace_id=self.workspace_id, **_seen(identities))
+                )
+                continue
+            summary = person_summary(identities, self.groups)
             person = PersonRow(
                 id=state.pk, workspace_id=self.workspace_id, updated_at=now, **summary
             )
@@ -566,6 +601,7 @@ class IdentityBatch:
         for state, person in new_people:
             state.pk = person.pk
         bulk_update(Person, old_people, PERSON_FIELDS)
+        bulk_update(Person, seen_people, SEEN_FIELDS)
         _audiences_record(
             self.workspace_id,
             {name for person in old_people for name in person.audiences}
@@ -580,6 +616,11 @@ class IdentityBatch:
             (new_identities if identity.pk is None else old_identities).append(identity)
         bulk_insert(Identity, new_identities, with_ids=True)
         bulk_update(Identity, old_identities, IDENTITY_FIELDS)
+        bulk_update(
+            Identity,
+            [self.identities[v] for v in self.seen_identities - self.dirty_identities],
+            SEEN_FIELDS[:-1],
+        )
 
         self._save_merges(now)
 

@@ -760,6 +760,32 @@ MUTANTS: list[Mutant] = [
         "tests/feed/test_export.py",
     ),
     mutant(
+        "inbox-batch-fk-unchecked",
+        "inside the inbox's transaction a batch checks its foreign keys itself, so a violation "
+        "fails that batch only, not the inbox's COMMIT",
+        "ingest/processing.py",
+        "    nested = connection.in_atomic_block\n",
+        "    nested = False\n",
+        "tests/ingest/test_processing.py",
+    ),
+    mutant(
+        "narrow-write-misses-traits",
+        "an id whose traits changed gets its whole row and person rewritten, not the narrow "
+        "seen-only write",
+        "people/identity.py",
+        "        ):\n            self.dirty_identities.add(identity.value)\n",
+        "        ):\n            pass\n",
+        "tests/people/test_identity.py",
+    ),
+    mutant(
+        "narrow-write-person-left",
+        "the person an id leaves is recomputed whole, though none of its remaining ids changed",
+        "people/identity.py",
+        "old.touched = to.touched = old.reshaped = to.reshaped = True",
+        "old.touched = to.touched = to.reshaped = True",
+        "tests/people/test_identity.py",
+    ),
+    mutant(
         "rollup-not-in-batch",
         "the event rollups are written with the events, in the batch's transaction",
         "feed/services.py",

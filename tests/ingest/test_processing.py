@@ -216,3 +216,39 @@ def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(
     assert record["minimal"] is True
     assert (record["message_id"], record["source_id"]) == ("forged", issued.source.pk)
     assert record["excerpt"]
+
+
+def _deleted_after_the_ownership_check(monkeypatch, owner) -> dict:
+    """A message of a workspace deleted after `_still_owned` read it (a race made certain): its
+    rows violate foreign keys, which PostgreSQL checks at the end of the transaction."""
+    doomed = source_create(workspace=workspace_create(name="Doomed", owner=owner), name="S").source
+    raced = message(doomed, "raced", userId="u-raced")
+    doomed.workspace.delete()
+    monkeypatch.setattr(processing, "_still_owned", lambda messages: messages)
+    return raced
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_foreign_key_violation_found_at_commit_fails_only_its_batch(issued, owner, monkeypatch):
+    # The batch's own transaction: no check before COMMIT, the violation surfaces there and the
+    # batch is stored one message at a time.
+    raced = _deleted_after_the_ownership_check(monkeypatch, owner)
+    processing.records_store(Records(messages=[message(issued.source, "kept"), raced]))
+    assert stored() == ["kept"]
+    letter = DeadLetter.objects.get()
+    assert [m["message_id"] for m in letter.messages] == ["raced"]
+    assert "foreign key" in letter.error
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_foreign_key_violation_in_the_inbox_fails_only_its_batch(issued, owner, monkeypatch):
+    # Inside the inbox's transaction the batch checks its foreign keys itself: otherwise the
+    # violation would fail the inbox's COMMIT, every time, and nothing behind it would drain.
+    raced = _deleted_after_the_ownership_check(monkeypatch, owner)
+    InboxBatch.objects.create(messages=[message(issued.source, "kept"), raced], rejections=[])
+    processing.inbox_drain(deadline=float("inf"))
+    assert stored() == ["kept"]
+    assert InboxBatch.objects.count() == 0
+    assert [m["message_id"] for m in DeadLetter.objects.get().messages] == ["raced"]

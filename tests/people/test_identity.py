@@ -23,9 +23,10 @@ from tests.recorded import recorded
 
 pytestmark = pytest.mark.django_db
 # Statements per batch without merges, whatever its size, at most: savepoint pair, lock, three
-# reads, for groups, people and identities an insert (sequence + COPY) and an update (temp
-# table, COPY, UPDATE, DROP), and the events COPY.
-MAX_QUERIES_PER_BATCH = 25
+# reads (stored messageIds, identities, groups), for people and identities an insert (sequence +
+# COPY) and two UPDATEs from one JSON parameter each (whole rows; seen-only rows), the events
+# COPY and the two rollup upserts. The batches below need 15 (13 and 11 without groups).
+MAX_QUERIES_PER_BATCH = 17
 
 
 def both_orders(ws_factory, messages: list[dict]) -> tuple[dict, dict]:
@@ -505,3 +506,58 @@ def test_the_rules_and_the_event_writer_read_the_typed_message(ws):
     event = Event.objects.select_related("identity").get(message_id=messages[1].message_id)
     assert (event.name, event.identity.value) == ("Paid", "u1")
     assert event.timestamp == event.received_at == BASE_TIME + timedelta(minutes=2)
+
+
+def test_a_known_id_that_only_saw_events_keeps_its_columns_and_counts_them(ws):
+    # The common case gets a narrow write (first/last seen and counts only): nothing else of the
+    # person may be lost by it, and a trait sent in context.traits is not "only an event".
+    batch_process(
+        [message(ws, "identify", user_id="u1", traits={"email": "a@x.io", "plan": "pro"}, minute=1)]
+    )
+    batch_process([message(ws, "track", user_id="u1", event="Clicked", minute=5)])
+    person = person_of(ws, "u1")
+    assert (person.email, person.traits, person.event_count) == ("a@x.io", {"plan": "pro"}, 2)
+    assert person.last_seen == BASE_TIME + timedelta(minutes=5)
+    identity = Identity.objects.get(workspace=ws, value="u1")
+    assert (identity.event_count, identity.last_seen) == (2, person.last_seen)
+
+    batch_process(
+        [
+            message(
+                ws,
+                "track",
+                user_id="u1",
+                event="Upgraded",
+                context={"traits": {"plan": "max"}},
+                minute=6,
+            )
+        ]
+    )
+    person = person_of(ws, "u1")
+    assert (person.traits, person.event_count) == ({"plan": "max"}, 3)
+    assert Identity.objects.get(workspace=ws, value="u1").trait_versions["plan"][0] == "max"
+
+
+def test_the_person_an_id_leaves_is_recomputed_without_it(ws):
+    # anon-1 follows u1 by a soft link; a later userId call makes it a user id, which leaves u1's
+    # person: u1's person must lose anon-1's traits and events though none of its own ids changed.
+    batch_process(
+        [
+            message(
+                ws,
+                "page",
+                anonymous_id="anon-1",
+                name="Home",
+                context={"traits": {"color": "red"}},
+                minute=1,
+            ),
+            message(
+                ws, "identify", user_id="u1", anonymous_id="anon-1", traits={"email": "a@x.io"}
+            ),
+        ]
+    )
+    assert person_of(ws, "u1").traits == {"color": "red"}
+    batch_process([message(ws, "track", user_id="anon-1", event="E", minute=3)])
+    person = person_of(ws, "u1")
+    assert ids_of(person) == {"u1"}
+    assert (person.traits, person.email) == ({}, "a@x.io")
