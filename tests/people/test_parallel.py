@@ -116,6 +116,7 @@ def test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a_
         assert same.is_alive(), "a batch on a person an open batch holds did not wait"
     finally:
         held.release()
+        other.join(WAIT)  # so that a failure leaves no thread holding locks at teardown
     same.join(WAIT)
     assert not same.is_alive() and not same_errors, same_errors
     ada = person_of(workspace, "ada")
@@ -131,8 +132,10 @@ def test_two_workers_on_two_ids_of_one_person_lose_no_update() -> None:
     barrier = threading.Barrier(2)
 
     def worker(key: str, value: str, offset: int) -> None:
-        barrier.wait(WAIT)
         for n in range(rounds):
+            # Both batches of a round start together; a later batch would recompute the person
+            # from its ids and hide an update lost in an earlier round.
+            barrier.wait(WAIT)
             minute = 2 * n + offset + 1
             batch_process(
                 [
