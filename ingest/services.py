@@ -78,19 +78,23 @@ def _retryable(error: DatabaseError) -> bool:
 
 
 def _process(workspace_id: int, messages: list[Message]) -> int:
-    if any(m.type == DELETE_TYPE for m in messages):
+    deleting = any(m.type == DELETE_TYPE for m in messages)
+    if deleting:
         # A deletion has the workspace alone: no other batch may hold a person it erases.
         workspaces_lock([workspace_id])
     else:
         workspaces_lock(shared=[workspace_id])
-        # The people (and new ids, groups) this batch touches, before the dedupe: a batch
-        # that carried the same message and committed while we waited is seen as stored.
-        batch_lock(workspace_id, messages)
     unique: dict[str, Message] = {}
     for message in messages:
         unique.setdefault(message.message_id, message)
     stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
+    if new and not deleting:
+        # The people, new ids and groups the new messages touch. After the dedupe, so a batch
+        # of duplicates (a sender's retry) locks nothing; a batch carrying one of our messages
+        # that commits while we wait makes our event insert fail on the unique messageId, and
+        # the retry skips that message.
+        batch_lock(workspace_id, new)
     written = 0
     # A Segment `delete` applies where it stands in the batch: the messages before it are stored
     # (and deleted with the person), those after it start afresh.

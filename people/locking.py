@@ -12,7 +12,8 @@ person, because a merge re-points ids the batch never named. Before `IdentityBat
    (advisory, sorted, one statement), after the workspace's "creating" lock (shared; exclusive
    instead of the key locks when there are more than NEW_KEYS_LOCKED of them, as the server's
    lock table is small). From then on nobody else can create them, and once an id exists it
-   exists until a deletion, which waits for the exclusive workspace lock.
+   exists until a deletion, which waits for the exclusive workspace lock. Another batch may
+   have created some of them while we waited for their keys: read the ids' people again.
 3. Lock those people's rows (sorted, one statement), then read the ids' people again: a batch
    that committed a merge or a move while we waited may have put an id on a person we do not
    hold yet; lock those too, until nothing changes. The ids' people can now only change under
@@ -74,8 +75,9 @@ def batch_lock(workspace_id: int, messages: list[Message]) -> None:
         creating_lock(workspace_id, exclusive=many)
         if not many:
             keys_lock(new_keys)
+    # Ids created by a batch that held their keys until it committed are seen only now.
+    people = set((_people_of(workspace_id, values) if new_keys else held).values())
     locked: set[int] = set()
-    people = set(held.values())
     while people - locked:
         rows_lock(Person, people - locked)
         locked |= people

@@ -173,7 +173,7 @@ def _store_concurrently(workspace: Workspace, streams: list[list[list[dict]]]) -
 
 
 @settings(
-    max_examples=60,
+    max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
