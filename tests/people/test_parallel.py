@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from accounts.models import Workspace
 from feed.models import Event
 from ingest.services import batch_process
+from people.models import Identity, Person
 from tests.people.conftest import canonical_state, message, person_of
 from tests.people.test_properties import messages
 
@@ -123,6 +124,35 @@ def test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a_
     assert ada == person_of(workspace, "anon-ada")
     assert ada.event_count == Event.objects.for_person(ada).count() == (4 if ada_exists else 3)
     assert person_of(workspace, "bob").traits == {"plan": "pro"}
+
+
+def test_a_batch_carrying_a_segment_delete_has_the_workspace_alone() -> None:
+    workspace = Workspace.objects.create(name="delete in a batch")
+    batch_process([message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=0)])
+    held = Held([message(workspace, "track", user_id="ada", event="Paid", minute=1)])
+    try:
+        deleting, errors = in_thread(
+            lambda: batch_process([message(workspace, "delete", user_id="ada", minute=2)])
+        )
+        deleting.join(1.5)
+        assert deleting.is_alive(), "a batch carrying a delete did not wait for an open batch"
+        # And a batch arriving meanwhile, with other ids, waits for the deletion in turn.
+        later, later_errors = in_thread(
+            lambda: batch_process([message(workspace, "track", user_id="bob", minute=3)])
+        )
+        later.join(1.5)
+        assert later.is_alive(), "a batch did not wait for a deletion waiting for the workspace"
+    finally:
+        held.release()
+        deleting.join(WAIT)
+        later.join(WAIT)
+    assert not errors and not later_errors, errors + later_errors
+    # The open batch landed wholly before the delete: nothing of Ada is left.
+    assert not Identity.objects.filter(workspace=workspace, value__in=["ada", "anon"]).exists()
+    assert not Person.objects.filter(workspace=workspace, identities__value="ada").exists()
+    assert list(Event.objects.filter(workspace=workspace).values_list("type", flat=True)) == [
+        "track"
+    ]
 
 
 def test_two_workers_on_two_ids_of_one_person_lose_no_update() -> None:
