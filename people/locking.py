@@ -10,10 +10,11 @@ person, because a merge re-points ids the batch never named. Before `IdentityBat
 1. Read which person holds each id of the batch, and which of its groupIds exist.
 2. Ids and groupIds that exist nowhere yet will be created by this batch: lock their keys
    (advisory, sorted, one statement), after the workspace's "creating" lock (shared; exclusive
-   instead of the key locks when there are more than NEW_KEYS_LOCKED of them, as the server's
-   lock table is small). From then on nobody else can create them, and once an id exists it
-   exists until a deletion, which waits for the exclusive workspace lock. Another batch may
-   have created some of them while we waited for their keys: read the ids' people again.
+   instead of the key locks when there are more than `new_keys_locked()` of them, as the
+   server's lock table is small: two such batches then take turns). From then on nobody else
+   can create them, and once an id exists it exists until a deletion, which waits for the
+   exclusive workspace lock. Another batch may have created some of them while we waited for
+   their keys: read the ids' people again.
 3. Lock those people's rows (sorted, one statement), then read the ids' people again: a batch
    that committed a merge or a move while we waited may have put an id on a person we do not
    hold yet; lock those too, until nothing changes. The ids' people can now only change under
@@ -27,6 +28,10 @@ no id in common (rare: a re-send carries its ids) meet on the events' unique con
 the second fails and its batch is retried, then skips the stored message.
 """
 
+from functools import cache
+
+from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from people.identity import usable_id
@@ -35,8 +40,9 @@ from windsor.locks import creating_lock, keys_lock, lock_key, rows_lock
 from windsor.lookups import one_of
 from windsor.messages import Message
 
-# More new keys than this and the batch locks the workspace's creation as a whole instead.
-NEW_KEYS_LOCKED = 256
+# The server's lock table has max_locks_per_transaction x max_connections slots, shared by all
+# transactions; one transaction may use more than its share. Four shares per batch by default.
+LOCK_SHARES_PER_BATCH = 4
 IDENTITY_KEY = "identity"
 GROUP_KEY = "group"
 
@@ -71,7 +77,7 @@ def batch_lock(workspace_id: int, messages: list[Message]) -> None:
         lock_key(workspace_id, GROUP_KEY, g) for g in group_ids - existing_groups.keys()
     ]
     if new_keys:
-        many = len(new_keys) > NEW_KEYS_LOCKED
+        many = len(new_keys) > new_keys_locked()
         creating_lock(workspace_id, exclusive=many)
         if not many:
             keys_lock(new_keys)
@@ -84,6 +90,21 @@ def batch_lock(workspace_id: int, messages: list[Message]) -> None:
         people = set(_people_of(workspace_id, values).values())
     if group_ids:
         rows_lock(Group, _groups(workspace_id, group_ids).values())
+
+
+def new_keys_locked() -> int:
+    """How many new keys a batch may lock one by one (settings.INGEST_NEW_KEYS_LOCKED, else
+    derived from the server's max_locks_per_transaction, read once per process)."""
+    return settings.INGEST_NEW_KEYS_LOCKED or _server_share()
+
+
+@cache
+def _server_share() -> int:
+    if connection.vendor != "postgresql":
+        return 0  # nothing is locked there (windsor/locks.py)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('max_locks_per_transaction')::int")
+        return cursor.fetchone()[0] * LOCK_SHARES_PER_BATCH
 
 
 def _people_of(workspace_id: int, values: set[str]) -> dict[str, int]:

@@ -9,6 +9,7 @@ On PostgreSQL, with real threads each on its own connection:
   of one person lose no update of that person.
 """
 
+import random
 import threading
 from collections.abc import Callable
 
@@ -22,6 +23,7 @@ from feed.models import Event
 from ingest.services import batch_process
 from people.models import Identity, Person
 from tests.people.conftest import canonical_state, message, person_of
+from tests.people.test_concurrency import overlapping_stream
 from tests.people.test_properties import messages
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -153,6 +155,48 @@ def test_a_batch_carrying_a_segment_delete_has_the_workspace_alone() -> None:
     assert list(Event.objects.filter(workspace=workspace).values_list("type", flat=True)) == [
         "track"
     ]
+
+
+def test_batches_creating_more_ids_than_they_may_lock_take_turns(settings) -> None:
+    settings.INGEST_NEW_KEYS_LOCKED = 1
+    workspace = Workspace.objects.create(name="many new ids")
+    batch_process([message(workspace, "identify", user_id="known", minute=0)])
+    # Two new ids: more than it may lock one by one, so it locks the workspace's creation.
+    held = Held([message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=1)])
+    try:
+        known, known_errors = in_thread(
+            lambda: batch_process([message(workspace, "track", user_id="known", minute=70)])
+        )
+        known.join(WAIT)
+        assert not known.is_alive(), "a batch creating no id waited for the creation lock"
+        creating, creating_errors = in_thread(
+            lambda: batch_process([message(workspace, "track", user_id="bob", minute=71)])
+        )
+        creating.join(1.5)
+        assert creating.is_alive(), "a batch creating an id did not wait for the creation lock"
+    finally:
+        held.release()
+        known.join(WAIT)
+        creating.join(WAIT)
+    assert not known_errors and not creating_errors, known_errors + creating_errors
+    assert person_of(workspace, "ada") == person_of(workspace, "anon")
+    assert person_of(workspace, "bob").event_count == 1
+
+
+def test_overlapping_workers_agree_with_one_when_they_lock_creation_as_a_whole(settings) -> None:
+    settings.INGEST_NEW_KEYS_LOCKED = 1
+    together = Workspace.objects.create(name="two workers")
+    alone = Workspace.objects.create(name="one worker")
+    stream = overlapping_stream(0)
+    rng = random.Random(14)
+    streams = []
+    for _ in range(2):
+        shuffled = stream + rng.sample(stream, 40)
+        rng.shuffle(shuffled)
+        streams.append([shuffled[i : i + 12] for i in range(0, len(shuffled), 12)])
+    _store_concurrently(together, streams)
+    batch_process([{**m, "workspace_id": alone.pk} for m in stream])
+    assert canonical_state(together) == canonical_state(alone)
 
 
 def test_two_workers_on_two_ids_of_one_person_lose_no_update() -> None:
