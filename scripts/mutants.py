@@ -615,6 +615,14 @@ MUTANTS: list[Mutant] = [
         PARALLEL,
     ),
     mutant(
+        "segment-delete-batch-shares-the-workspace",
+        "a batch carrying a Segment `delete` has the workspace alone (other batches wait for it)",
+        "ingest/services.py",
+        "    deleting = any(m.type == DELETE_TYPE for m in messages)\n",
+        "    deleting = False\n",
+        PARALLEL + "::test_a_batch_carrying_a_segment_delete_has_the_workspace_alone",
+    ),
+    mutant(
         "member-may-delete-people",
         "only owners and admins delete people (a member gets 403)",
         "accounts/models.py",

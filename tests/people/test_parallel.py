@@ -138,9 +138,10 @@ def test_a_batch_carrying_a_segment_delete_has_the_workspace_alone() -> None:
         )
         deleting.join(1.5)
         assert deleting.is_alive(), "a batch carrying a delete did not wait for an open batch"
-        # And a batch arriving meanwhile, with other ids, waits for the deletion in turn.
+        # And a batch arriving meanwhile, with other ids (and another hour: see above), waits
+        # for the deletion in turn.
         later, later_errors = in_thread(
-            lambda: batch_process([message(workspace, "track", user_id="bob", minute=3)])
+            lambda: batch_process([message(workspace, "track", user_id="bob", minute=90)])
         )
         later.join(1.5)
         assert later.is_alive(), "a batch did not wait for a deletion waiting for the workspace"
