@@ -14,7 +14,9 @@ Engage audience syncs), 60% track, 25% page, 5% group, and a few aliases.
 
 Opt-in (`make bench BENCH_ARGS=e2e`): it takes minutes. Options: --events=N (queued per drain run;
 default 20,000; the long run is --events=1000000), --workers=1,2,4, --workspaces=1,4,
---seconds=N (per accepted-rate measurement), --fresh-seconds=N, --clients=N, --quick (a smoke run
+--seconds=N (per accepted-rate measurement), --fresh-seconds=N, --clients=N, --users=N (distinct
+users in each stored run's stream; default a tenth of --events: batches of one workspace then
+share people, and two workers on one workspace take turns on them), --quick (a smoke run
 of a few hundred events), --database=NAME (default: the configured one plus `_e2e`, created and
 migrated when missing, so the harness never shares a database with tests or the dev server),
 --redis-db=N (default: the configured one), --write (save the lines to bench/results/).
@@ -277,6 +279,7 @@ def run(argv: list[str]) -> list[str]:
         "seconds": _option(argv, "seconds", 1 if quick else 5),
         "fresh": _option(argv, "fresh-seconds", 3 if quick else 20),
         "clients": int(_option(argv, "clients", 2 if quick else 4)),
+        "users": int(_option(argv, "users", 0)),
     }
     harness = Harness(db, name, redis_url, options)
     _stopping.clear()
@@ -558,7 +561,8 @@ class Harness:
         ids = [w.pk for w, _ in targets]
         before = Event.objects.filter(workspace_id__in=ids).count()
         prefix = uuid.uuid4().hex[:8]
-        messages = segment_messages(count, users=max(100, count // 10), seed=7, prefix=prefix)
+        users = self.options.get("users") or max(100, count // 10)
+        messages = segment_messages(count, users=users, seed=7, prefix=prefix)
         for n in range(-(-count // BATCH)):
             _, token = targets[n % len(targets)]
             status = _post(port, token, _body(token, list(islice(messages, BATCH))))

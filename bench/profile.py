@@ -38,6 +38,7 @@ PLACES = {
     "workspace advisory lock (workspaces_lock)": ("windsor/locks.py", "workspaces_lock"),
     "suppression check (messages_unsuppressed)": ("people/suppression.py", "messages_unsuppressed"),
     "dedupe by messageId (stored_message_ids)": ("feed/services.py", "stored_message_ids"),
+    "people, new ids and groups locked (batch_lock)": ("people/locking.py", "batch_lock"),
     "people: load the batch's identities (IdentityBatch.load)": ("people/identity.py", "load"),
     "people: per-message Python (IdentityBatch.apply)": ("people/identity.py", "apply"),
     "people: write identities/persons (IdentityBatch.save)": ("people/identity.py", "save"),

@@ -39,6 +39,7 @@ from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
 from ingest.segment import EXCERPT_LENGTH, excerpt, too_deep, too_deep_reason
 from ingest.services import batch_process
+from people.deletion import DELETE_TYPE
 from people.suppression import messages_unsuppressed
 from windsor.locks import workspaces_lock
 
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 RETRYABLE = (OperationalError, InterfaceError)
 MINIMAL_FIELD_LENGTH = 255
 INBOX_ROWS_PER_BATCH = 20
+# Whole-batch attempts when PostgreSQL picks the batch as a deadlock's victim.
+DEADLOCK_ATTEMPTS = 3
 
 
 def rejections_record(rejections: list[dict[str, Any]]) -> None:
@@ -71,7 +74,7 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
     source_activity_add(
         rejected=[(r.source_id, r.received_at) for r in rows if r.source_id in existing]
     )
-    for source_id, count in counts.items():
+    for source_id, count in sorted(counts.items()):
         Source.objects.filter(pk=source_id).update(rejected_count=F("rejected_count") + count)
         # The log keeps the newest rejections only: a sender stuck on bad data cannot fill the
         # database with it.
@@ -98,7 +101,8 @@ def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
             if m["source_id"] is not None
         ]
     )
-    for source_id, (count, last) in per_source.items():
+    # In source order: two batches updating the same sources lock them in the same order.
+    for source_id, (count, last) in sorted(per_source.items()):
         received = datetime.fromisoformat(last)
         Source.objects.filter(pk=source_id).update(
             accepted_count=F("accepted_count") + count,
@@ -146,18 +150,42 @@ def _store(messages: list[dict[str, Any]], *, nested: bool, savepoint: bool = Tr
         messages = _still_owned(messages)
         # Under the workspace locks (free when records_store took them), before any Source row:
         # a deletion with suppression committed by now applies to this batch.
-        workspaces_lock({m["workspace_id"] for m in messages})
+        _workspaces_lock(messages)
         messages = messages_unsuppressed(messages)
         if not messages:
             return
         batch_process(messages)
-        sources_count_accepted(messages)
         if nested and connection.vendor == "postgresql":
             # Foreign keys are checked at COMMIT. When this batch's transaction is the outermost
             # one, a violation there fails this batch alone (records_store then goes one by one)
             # and costs no extra pass. Inside the inbox's transaction it would fail that whole
             # transaction, every time: checked here, it fails this batch's savepoint instead.
             connection.check_constraints()
+        # Last: every batch of a source adds to the same counter rows, whose locks are held
+        # until COMMIT; taken at the end, batches of one source overlap in everything else.
+        sources_count_accepted(messages)
+
+
+def _workspaces_lock(messages: list[dict[str, Any]]) -> None:
+    """The workspace locks for these messages: shared, so that batches of one workspace run at
+    once (people/locking.py locks what they share), and exclusive where a Segment `delete` is
+    among them, as it erases people other batches may hold. In sorted order, before any other
+    row (windsor/locks.py)."""
+    workspaces = {m["workspace_id"] for m in messages}
+    deleting = {m["workspace_id"] for m in messages if m.get("type") == DELETE_TYPE}
+    workspaces_lock(deleting, shared=workspaces)
+
+
+def _deadlocked(error: BaseException) -> bool:
+    """PostgreSQL's deadlock_detected or serialization_failure, however Django wrapped it."""
+    cause: BaseException | None = error
+    for _ in range(5):  # Django's wrapper, then psycopg's error
+        if cause is None:
+            break
+        if getattr(cause, "sqlstate", None) in {"40P01", "40001"}:
+            return True
+        cause = cause.__cause__
+    return False
 
 
 def database_down(error: BaseException) -> bool:
@@ -232,20 +260,29 @@ def records_store(records: Records) -> None:
     for text in records.unreadable:
         dead_letter_minimal(None, reason="The queued record cannot be read as JSON.", raw=text)
     nested = connection.in_atomic_block
-    try:
-        with transaction.atomic():
-            # Workspace locks before any Source row: batch_process takes them and then counts
-            # on the sources, so taking them in the other order could deadlock two workers.
-            workspaces_lock({m["workspace_id"] for m in messages})
-            rejections_record(rejections)
-            if messages:
-                _store(messages, nested=nested, savepoint=False)
-        return
-    except Exception as exc:
-        if database_down(exc):
-            raise
-        first_error = traceback.format_exc()
-        logger.exception("ingest: batch of %d records failed; retrying one by one", len(records))
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                # Workspace locks before any Source row: batch_process takes them and then
+                # counts on the sources, so taking them in the other order could deadlock.
+                _workspaces_lock(messages)
+                if messages:
+                    _store(messages, nested=nested, savepoint=False)
+                rejections_record(rejections)
+            return
+        except Exception as exc:
+            if database_down(exc):
+                raise
+            if attempt < DEADLOCK_ATTEMPTS and _deadlocked(exc):
+                # Two batches met on counter rows in different orders (a source's accepted
+                # and rejected counts): the whole batch again, not one message at a time.
+                logger.warning("ingest: batch deadlocked (%s), retrying", exc)
+                continue
+            first_error = traceback.format_exc()
+            logger.exception(
+                "ingest: batch of %d records failed; retrying one by one", len(records)
+            )
+            break
     _rejections_log(rejections)
     if len(messages) == 1:
         dead_letter(messages, error=first_error, attempts=1)

@@ -5,10 +5,14 @@ workspace_id, source_id, type, message_id, user_id, anonymous_id, previous_id, g
 name, properties, traits, context, timestamp (ISO), received_at (ISO), raw). `batch_process`
 decodes each one once into a `Message` (datetimes parsed); everything after reads that.
 
-- One transaction per workspace in the batch, under a transaction-level advisory lock on that
-  workspace (PostgreSQL; SQLite serialises writers anyway): two workers given overlapping batches
-  take turns, so neither creates a duplicate person nor loses a merge. A unique-constraint or
-  serialization failure (e.g. a writer outside the lock) rolls back and retries the batch.
+- One transaction per workspace in the batch, under the workspace's lock taken shared
+  (windsor/locks.py; PostgreSQL, SQLite serialises writers anyway), so batches of one workspace
+  run at once, and under locks on the people, new ids and groups the batch touches
+  (people/locking.py): two workers given overlapping batches take turns on what they share, so
+  neither creates a duplicate person nor loses a merge or an update. A batch carrying a Segment
+  `delete` takes the workspace lock exclusive instead. A unique-constraint failure, a
+  serialization failure or a deadlock (a merge committed while a batch took its row locks) rolls
+  back and retries the batch.
 - Inside, messages whose messageId is already stored (or repeated within the batch) are skipped:
   a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
   rules, bulk reads and writes) and `feed.services.events_write` inserts their events in one
@@ -25,8 +29,9 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from feed.services import events_write, stored_message_ids
 from ingest import counters
-from people.deletion import deletes_apart, message_delete
+from people.deletion import DELETE_TYPE, deletes_apart, message_delete
 from people.identity import IdentityBatch
+from people.locking import batch_lock
 from windsor.locks import workspaces_lock
 from windsor.messages import Message, message_decode
 
@@ -73,12 +78,23 @@ def _retryable(error: DatabaseError) -> bool:
 
 
 def _process(workspace_id: int, messages: list[Message]) -> int:
-    workspaces_lock([workspace_id])
+    deleting = any(m.type == DELETE_TYPE for m in messages)
+    if deleting:
+        # A deletion has the workspace alone: no other batch may hold a person it erases.
+        workspaces_lock([workspace_id])
+    else:
+        workspaces_lock(shared=[workspace_id])
     unique: dict[str, Message] = {}
     for message in messages:
         unique.setdefault(message.message_id, message)
     stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
+    if new and not deleting:
+        # The people, new ids and groups the new messages touch. After the dedupe, so a batch
+        # of duplicates (a sender's retry) locks nothing; a batch carrying one of our messages
+        # that commits while we wait makes our event insert fail on the unique messageId, and
+        # the retry skips that message.
+        batch_lock(workspace_id, new)
     written = 0
     # A Segment `delete` applies where it stands in the batch: the messages before it are stored
     # (and deleted with the person), those after it start afresh.

@@ -11,10 +11,11 @@ The rules:
   transaction, one DELETE each: the workspace's rejected-message log rows whose excerpt shows one
   of their id values as a JSON string, and (registered by ingest, which people/ may not import)
   the workspace's dead letters holding one in user_id/anonymous_id/previous_id or an excerpt.
-- It is one transaction under the workspace's write lock (windsor/locks.py), the lock the worker
-  holds while it stores a batch: a deletion and a batch carrying the same ids take turns, so the
-  batch lands either wholly before (and is deleted with the person) or wholly after (and starts a
-  fresh person). It costs a fixed number of queries, whatever the number of events.
+- It is one transaction under the workspace's write lock (windsor/locks.py) taken exclusive; the
+  worker's batches hold it shared while they store: a deletion and a batch carrying the same ids
+  take turns, so the batch lands either wholly before (and is deleted with the person) or wholly
+  after (and starts a fresh person). It costs a fixed number of queries, whatever the number of
+  events.
 - Delete and suppress also writes each deleted id to `Suppression`: from then on the worker drops
   every message that carries one (people/suppression.py). Only an owner lifts a suppression.
 - Segment forwards its users' deletions as `delete` messages (keyed on userId; some senders add
@@ -228,7 +229,8 @@ def deletes_apart(messages: list[Message]) -> list[tuple[list[Message], Message 
 def message_delete(*, message: Message) -> Deleted:
     """Apply a `delete` Segment forwarded: delete whoever holds its ids (no suppression).
 
-    The worker calls it inside its batch transaction, under the workspace lock. The message is
+    The worker calls it inside its batch transaction, under the workspace lock (exclusive for a
+    batch that carries a `delete`, ingest/services.py). The message is
     not stored as an event: an event would belong to an identity of the person it erases (and
     die with it), or keep the erased user's id in the Feed. Its messageId is kept in the audit
     entry instead, so a re-sent delete does not erase the person that later messages started.

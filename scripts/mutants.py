@@ -64,6 +64,7 @@ API_OTHER = "tests/api/test_other_workspace.py"
 DELETION = "tests/people/test_deletion.py"
 DELETION_VIEWS = "tests/people/test_deletion_views.py"
 SEGMENT_DELETES = "tests/ingest/test_deletions.py"
+PARALLEL = "tests/people/test_parallel.py"
 
 MUTANTS: list[Mutant] = [
     # --- Storing each message once --------------------------------------------------------------
@@ -594,6 +595,32 @@ MUTANTS: list[Mutant] = [
         "    workspaces_lock([workspace.pk])\n",
         "",
         "tests/people/test_deletion_race.py",
+    ),
+    # --- Batches of one workspace in parallel (people/locking.py) --------------------------------
+    mutant(
+        "batches-serialised-per-workspace",
+        "two batches of one workspace with no person in common run at once",
+        "ingest/services.py",
+        "        workspaces_lock(shared=[workspace_id])\n",
+        "        workspaces_lock([workspace_id])\n",
+        PARALLEL + "::test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a"
+        "_person_waits",
+    ),
+    mutant(
+        "batch-without-person-locks",
+        "two batches that touch one person (even through different ids) take turns on it",
+        "people/locking.py",
+        "        rows_lock(Person, people - locked)\n",
+        "",
+        PARALLEL,
+    ),
+    mutant(
+        "segment-delete-batch-shares-the-workspace",
+        "a batch carrying a Segment `delete` has the workspace alone (other batches wait for it)",
+        "ingest/services.py",
+        "    deleting = any(m.type == DELETE_TYPE for m in messages)\n",
+        "    deleting = False\n",
+        PARALLEL + "::test_a_batch_carrying_a_segment_delete_has_the_workspace_alone",
     ),
     mutant(
         "member-may-delete-people",

@@ -1,27 +1,97 @@
-"""The per-workspace write lock: the worker's batches and person deletions take turns under it.
+"""The write locks of a workspace: batches share it, deletions have it alone.
 
-A transaction-level advisory lock on PostgreSQL (SQLite serialises writers anyway). The worker
-(ingest.services) holds it while it stores a batch; people.deletion takes it before it deletes,
-so a deletion and a batch carrying the same ids never interleave.
+Transaction-level locks on PostgreSQL, all released at COMMIT or ROLLBACK (SQLite serialises
+writers anyway, so every function here is free there):
+
+- The workspace lock (an advisory lock per workspace). A batch of the worker takes it SHARED, so
+  any number of batches of one workspace run at once; a person deletion (people/deletion.py), and
+  a batch that carries a Segment `delete`, take it EXCLUSIVE, so a deletion and a batch never
+  interleave: the batch lands wholly before (and is deleted with the person) or wholly after.
+- Key locks (`keys_lock`): exclusive advisory locks on 64-bit keys hashed from what a batch is
+  about to create (an id value, a groupId), taken in one statement in ascending key order. Two
+  keys that hash alike only share a lock, and sorting by the key itself (not by the value) keeps
+  one order for every transaction.
+- Row locks (`rows_lock`): SELECT .. FOR NO KEY UPDATE on rows by primary key, in ascending order,
+  one statement: the people (and groups) a batch reads and rewrites. FOR NO KEY UPDATE, not FOR
+  UPDATE, so that the foreign-key checks of rows pointing at them do not wait.
+
+Every transaction takes them in this order (workspace, then keys, then rows, then the counters'
+upserts, which sort their keys too), so two workers wait for each other instead of deadlocking;
+the one race that can still take rows out of order (a merge committed between a batch's first
+read and its row locks) is caught by PostgreSQL's deadlock detector and the batch is retried.
 """
 
+import hashlib
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, models
 
-# First key of the advisory lock pair: a namespace so our locks never collide with others'.
+# First key of the workspace lock pair: a namespace so our locks never collide with others'.
 LOCK_NAMESPACE = 0x57494E44  # "WIND"
+# The second namespace: a workspace's "creating" lock (see `creating_lock`).
+CREATING_NAMESPACE = 0x57494E45
 
 
-def workspaces_lock(workspace_ids: Iterable[int]) -> None:
-    """Take the workspaces' batch locks until the end of the current transaction.
+def workspaces_lock(workspace_ids: Iterable[int] = (), *, shared: Iterable[int] = ()) -> None:
+    """Take the workspaces' write locks until the end of the current transaction: exclusive on
+    `workspace_ids`, shared on `shared` (a workspace in both is taken exclusive).
 
-    batch_process takes them itself; a caller that writes other rows those batches also write
-    (e.g. Source counters) before calling it should take them first, in this same sorted order,
-    so that two workers cannot each hold what the other waits for. Re-taking is free.
+    The worker takes them before it writes anything else (Source counters included), in this
+    sorted order, so that two workers cannot each hold what the other waits for. Re-taking a lock
+    the transaction holds is free; take exclusive the first time it is needed, as two shared
+    holders that both ask for exclusive would deadlock.
     """
     if connection.vendor != "postgresql":
         return  # SQLite serialises writers already.
+    exclusive = set(workspace_ids)
+    modes = {w: True for w in exclusive} | {w: False for w in set(shared) - exclusive}
     with connection.cursor() as cursor:
-        for workspace_id in sorted(set(workspace_ids)):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_NAMESPACE, workspace_id])
+        for workspace_id in sorted(modes):
+            function = (
+                "pg_advisory_xact_lock" if modes[workspace_id] else "pg_advisory_xact_lock_shared"
+            )
+            cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, workspace_id])
+
+
+def creating_lock(workspace_id: int, *, exclusive: bool) -> None:
+    """The lock every batch that creates ids takes before its key locks: shared when it locks
+    each new key, exclusive when it has too many new keys to lock one by one (the lock table
+    is shared by the whole server: max_locks_per_transaction x max_connections entries)."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s, %s)", [CREATING_NAMESPACE, workspace_id])
+
+
+def lock_key(workspace_id: int, kind: str, value: str) -> int:
+    """A signed 64-bit advisory lock key for (workspace, kind, value)."""
+    digest = hashlib.blake2b(
+        f"{workspace_id}\x00{kind}\x00{value}".encode(), digest_size=8, person=b"windsor"
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def keys_lock(keys: Iterable[int]) -> None:
+    """Exclusive advisory locks on these keys until the end of the transaction: one statement,
+    in ascending key order (unnest returns the sorted array's elements in order)."""
+    ordered = sorted(set(keys))
+    if not ordered or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [ordered])
+
+
+def rows_lock(model: type[models.Model], pks: Iterable[int]) -> None:
+    """Lock these rows against other writers until the end of the transaction: one statement,
+    in ascending primary-key order (the lock node sits above the sort)."""
+    ordered = sorted(set(pks))
+    if not ordered or connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} FOR NO KEY UPDATE",  # noqa: S608
+            [ordered],
+        )

@@ -313,6 +313,10 @@ INGEST_DRAIN_SECONDS = float(os.environ.get("INGEST_DRAIN_SECONDS", "30"))
 # A drain that finds a backlog wakes one more drain at most this often (0: never), so a burst
 # spreads over all workers.
 INGEST_FANOUT_SECONDS = float(os.environ.get("INGEST_FANOUT_SECONDS", "1"))
+# A batch that creates more new ids than this locks the workspace's id creation as a whole
+# instead of each id (people/locking.py): every key lock takes a slot of PostgreSQL's shared lock
+# table. 0: four times the server's max_locks_per_transaction (256 on a default server).
+INGEST_NEW_KEYS_LOCKED = int(os.environ.get("INGEST_NEW_KEYS_LOCKED", "0"))
 # Rejected messages kept per source for the Sources page and admin (the newest ones).
 INGEST_REJECTIONS_KEPT = int(os.environ.get("INGEST_REJECTIONS_KEPT", "500"))
 # How long a process trusts a token it has checked (a revocation elsewhere takes this long to
