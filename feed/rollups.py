@@ -5,8 +5,9 @@ at 10k).
 Rules, stated once:
 - They are written only by `rollups_add`, which `events_write` calls in the transaction that
   inserts the events, with one statement per table per batch (windsor/rollup.py's upsert). Only
-  new messages reach events_write (ingest dedupes under the workspace lock), so a duplicate
-  delivery never counts twice.
+  new messages reach events_write (ingest dedupes first; two batches storing one messageId at
+  once meet on the events' unique index and the loser's whole transaction, rollups included,
+  rolls back and is retried), so a duplicate delivery never counts twice.
 - The hour is the event's timestamp (when it happened, as the Feed sorts), in UTC.
 - Person charts sum their identities' rows. Events belong to identities and a merge re-points
   identities, never events, so the rollup needs no change when people merge.

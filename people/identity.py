@@ -64,8 +64,9 @@ Bulk
   whole. A merge costs
   no event writes, only the re-pointed identities and the redirect of person rows previously
   merged into the loser, so it takes the same time for 10 or 100k events (see bench/worker.py).
-  The caller (ingest.services) holds the per-workspace lock, skips messages already stored
-  (duplicates are no-ops) and stores the events.
+  The caller (ingest.services) holds the batch's locks (the workspace's, shared, and the people,
+  new ids and groups it touches: people/locking.py), skips messages already stored (duplicates
+  are no-ops) and stores the events.
 """
 
 import logging

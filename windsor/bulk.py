@@ -8,7 +8,7 @@ rows as one JSON parameter, encoded by one orjson call, that `json_to_recordset`
 rows for one UPDATE .. FROM: one round trip, where a temporary table cost four (create, COPY,
 update, drop). For 500 events an INSERT .. SELECT from such a recordset measured slower than COPY
 (90 vs 56 ms), so new rows stay with COPY. COPY has no ON CONFLICT: callers insert only rows they
-know are new, under the workspace lock (ingest.services); a conflict anyway raises IntegrityError
+know are new, under the batch's locks (ingest.services); a conflict anyway raises IntegrityError
 and the batch is retried.
 """
 
