@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -45,16 +46,27 @@ def get(url: str, **headers: str) -> tuple[int, str]:
         return error.code, error.read().decode()
 
 
+def broker_of_its_own() -> str:
+    """The suite's Redis with another database number. On the suite's own, the session's Celery
+    worker (tests/conftest.py) takes part of the drain tasks that beat and the web send for these
+    processes, and drains its own stream instead: their message then waits on luck."""
+    parts = urlsplit(settings.CELERY_BROKER_URL)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(number + 8) % 16}"))
+
+
 @pytest.fixture
 def served(tmp_path):
     """honcho running the Procfile; yields the web URL and stops the whole process group."""
     port = free_port()
     stream = f"test:serve:{uuid.uuid4().hex}"
+    broker = broker_of_its_own()
     env = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DATABASE_URL": test_database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "CELERY_BROKER_URL": broker,
+        "INGEST_REDIS_URL": broker,
         "INGEST_STREAM": stream,  # its own stream: other workers of the session stay out
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "serve-test-" + uuid.uuid4().hex,
@@ -103,8 +115,8 @@ def served(tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        keys = client.keys(stream + "*")
+        client = redis.Redis.from_url(broker)
+        keys = client.keys(stream + "*") + client.keys("celery*") + client.keys("_kombu*")
         if keys:
             client.delete(*keys)
     # Every process of the group is gone.
