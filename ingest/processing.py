@@ -118,14 +118,19 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     make the whole batch fail on a foreign key.
     """
     # One round trip for both: which of the workspaces and which of the sources still exist.
-    found = Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages}).values_list(
-        Value(True), "pk"
+    # No ORDER BY in either half (the models' default ordering): SQLite refuses one in a UNION.
+    found = (
+        Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages})
+        .order_by()
+        .values_list(Value(True), "pk")
     )
     found = list(
         found.union(
             Source.objects.filter(
                 pk__in={m["source_id"] for m in messages if m["source_id"] is not None}
-            ).values_list(Value(False), "pk"),
+            )
+            .order_by()
+            .values_list(Value(False), "pk"),
             all=True,
         )
     )

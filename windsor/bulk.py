@@ -180,15 +180,17 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
     in one statement, whatever their number: UPDATE .. FROM a JSON recordset (`recordset`)."""
     if not objs:
         return
-    if connection.vendor != "postgresql":
-        model.objects.bulk_update(_instances(model, objs), names, batch_size=500)
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
     fields = [model._meta.pk, *_columns(model, names)]
     stamped = _stamped(fields, add=False)
     for obj in objs:
         for field in stamped:
+            # auto_now, as save() would; Django's bulk_update leaves it as it is (None on a
+            # plain row: a NOT NULL violation).
             field.pre_save(obj, add=False)
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(_instances(model, objs), names, batch_size=500)
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
     source, params = recordset(fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
     pk = connection.ops.quote_name(fields[0].column)
     assignments = ", ".join(
