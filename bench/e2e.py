@@ -42,11 +42,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
 from bench.ingest import _free_port, _load, _option, _wait_port
+from bench.results_file import results_append
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 100
@@ -300,14 +300,7 @@ def run(argv: list[str]) -> list[str]:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if "--write" in argv:
-        out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-e2e.txt"
-        with out.open("a") as f:
-            f.write(
-                f'# make bench BENCH_ARGS="{" ".join(argv)}" at {datetime.now(UTC):%H:%M} UTC\n'
-            )
-            f.writelines(f"{line}\n" for line in lines)
-            f.write("\n")
-        lines.append(f"written to {out.relative_to(ROOT)}")
+        lines.append(f"written to {results_append('e2e', argv, lines)}")
     return lines
 
 

@@ -22,10 +22,10 @@ import secrets
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.ingest import BATCH, _free_port, _load, _load_counts, _option, _wait_port
+from bench.results_file import results_append
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -141,12 +141,5 @@ def run(argv: list[str]) -> list[str]:
         f"{os.getloadavg()[0]:.2f}"
     )
     if "--write" in argv:
-        out = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-endpoint.txt"
-        with out.open("a") as f:
-            f.write(
-                f'# make bench BENCH_ARGS="{" ".join(argv)}" at {datetime.now(UTC):%H:%M} UTC\n'
-            )
-            f.writelines(f"{line}\n" for line in lines)
-            f.write("\n")
-        lines.append(f"written to {out.relative_to(ROOT)}")
+        lines.append(f"written to {results_append('endpoint', argv, lines)}")
     return lines

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.e2e import _database_use, _load_average, segment_stream
 from bench.ingest import _option
+from bench.results_file import results_append
 
 ROOT = Path(__file__).resolve().parent.parent
 # The steps of a drain, in order, by (file, function): the parts of the profile to read first.
@@ -183,11 +184,5 @@ def run(argv: list[str]) -> list[str]:
         with transaction.atomic():
             workspace.delete()
     if "--write" in argv:
-        path = ROOT / "bench" / "results" / f"{datetime.now(UTC):%Y-%m-%d}-profile.txt"
-        with path.open("a") as f:
-            f.write(
-                f"# make bench BENCH_ARGS={' '.join(argv)!r} at {datetime.now(UTC):%H:%M} UTC\n"
-            )
-            f.writelines(f"{line}\n" for line in lines)
-        lines = [*lines[:3], f"written to {path.relative_to(ROOT)}"]
+        lines = [*lines[:3], f"written to {results_append('profile', argv, lines)}"]
     return lines
