@@ -18,13 +18,20 @@ Opt-in (`make bench BENCH_ARGS=endpoint`). Options: --seconds=N, --rounds=N, --c
 """
 
 import os
-import secrets
 import subprocess
 import sys
 import uuid
 from pathlib import Path
 
-from bench.ingest import BATCH, _free_port, _load, _load_counts, _option, _wait_port
+from bench.ingest import (
+    BATCH,
+    _free_port,
+    _load,
+    _load_counts,
+    _option,
+    _wait_port,
+    server_env,
+)
 from bench.results_file import results_append
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,20 +82,7 @@ def run(argv: list[str]) -> list[str]:
     workspace = Workspace.objects.create(name=f"bench-endpoint-{uuid.uuid4().hex[:6]}")
     token = source_create(workspace=workspace, name="bench").token
     stream = f"bench:endpoint:{uuid.uuid4().hex}"
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "INGEST_STREAM": stream,
-        "INGEST_REDIS_URL": settings.INGEST_REDIS_URL,
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DATABASE_URL": (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-    }
+    env = server_env(stream)
     port = _free_port()
     workers = str(max(2, os.cpu_count() or 2))
     server = subprocess.Popen(

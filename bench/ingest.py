@@ -153,6 +153,28 @@ def _load(port: int, path: str, token: str, seconds: float, clients: int, size: 
     return ok / elapsed, failed
 
 
+def server_env(stream: str) -> dict[str, str]:
+    """The environment of a bench gunicorn: Windsor's settings plus the /bench/bare baseline
+    (never in production URLs), queueing on `stream`, on the configured database."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "INGEST_STREAM": stream,
+        "INGEST_REDIS_URL": settings.INGEST_REDIS_URL,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        # Plain http on 127.0.0.1: /bench/bare must not be redirected to https.
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DATABASE_URL": (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+    }
+
+
 def run(argv: list[str]) -> list[str]:
     from django.conf import settings
 
@@ -174,22 +196,7 @@ def run(argv: list[str]) -> list[str]:
     workspace = Workspace.objects.create(name=f"bench-ingest-{uuid.uuid4().hex[:6]}")
     token = source_create(workspace=workspace, name="bench").token
     stream = f"bench:ingest:{uuid.uuid4().hex}"
-    db = settings.DATABASES["default"]
-    env = dict(os.environ)
-    env.update(
-        # Windsor's settings plus the /bench/bare baseline (never in production URLs).
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        INGEST_STREAM=stream,
-        INGEST_REDIS_URL=settings.INGEST_REDIS_URL,
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
-        # Plain http on 127.0.0.1: /bench/bare must not be redirected to https.
-        DJANGO_SECURE_SSL_REDIRECT="0",
-        DATABASE_URL=(
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-    )
+    env = server_env(stream)
     port = _free_port()
     workers = str(max(2, os.cpu_count() or 2))
     server = subprocess.Popen(
