@@ -45,6 +45,8 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
+from bench.cpu import command_seconds, machine_ticks
+from bench.endpoint import _cpu_seconds
 from bench.ingest import _free_port, _load, _option, _wait_port
 from bench.results_file import results_append
 
@@ -236,6 +238,25 @@ def _database_use(name: str) -> None:
     connection.settings_dict["NAME"] = name
     settings.DATABASES["default"]["NAME"] = name
     call_command("migrate", verbosity=0)
+
+
+def _cpu_now(procs: list[subprocess.Popen]) -> tuple[tuple[int, int], float, float]:
+    """The machine's busy and total ticks, the workers' CPU seconds and PostgreSQL's."""
+    return machine_ticks(), sum(_cpu_seconds(p.pid) for p in procs), command_seconds("postgres")
+
+
+def _cpu_line(start: tuple, end: tuple, seconds: float) -> str:
+    """How many cores the drain kept busy, and whose: on a machine where one worker and
+    PostgreSQL already fill most cores, more workers can only share them."""
+    (busy0, total0), workers0, postgres0 = start
+    (busy1, total1), workers1, postgres1 = end
+    cores = os.cpu_count() or 1
+    busy = (busy1 - busy0) / max(total1 - total0, 1) * cores
+    workers, postgres = (workers1 - workers0) / seconds, (postgres1 - postgres0) / seconds
+    return (
+        f"CPU while draining: {busy:.2f} of {cores} cores busy "
+        f"(workers {workers:.2f}, PostgreSQL {postgres:.2f})"
+    )
 
 
 def _load_average() -> str:
@@ -578,6 +599,7 @@ class Harness:
                 if stored > before and first is None:
                     first = (time.monotonic(), stored)
                     rss_first = [_rss_mb(p.pid) for p in procs]
+                    cpu_first = _cpu_now(procs)
                 if stored >= expected:
                     break
                 analyzed = self.autovacuum_stand_in(stored, analyzed)
@@ -588,6 +610,7 @@ class Harness:
                 time.sleep(0.1 if count <= 50_000 else 1.0)
             finished = time.monotonic()
             rss_end = [_rss_mb(p.pid) for p in procs]
+            cpu_end = _cpu_now(procs)
         finally:
             self.processes.stop_all(procs)
         label = f"{workers} worker{'s' if workers > 1 else ''}, {len(targets)} workspace" + (
@@ -606,7 +629,8 @@ class Harness:
             f"stored, {label}: {rate:,.0f} events/s from {since} until {count:,} were "
             f"drained ({finished - launched:.1f} s after start): "
             f"ratio to COPY {rate / copy_rate:.3f}; "
-            f"worker RSS MB first batch->drained: {rss}; load {_load_average()}"
+            f"worker RSS MB first batch->drained: {rss}; "
+            f"{_cpu_line(cpu_first, cpu_end, finished - first[0])}; load {_load_average()}"
             + (
                 "; first worker's RSS every 30 s: "
                 + ", ".join(f"{mb:.0f} MB at {n:,}" for n, mb in samples)

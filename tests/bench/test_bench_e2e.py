@@ -93,7 +93,8 @@ def test_the_e2e_bench_reports_every_figure_and_stops_its_processes(bench_env):
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     figures = ["accepted: /v1/batch", "ratio", "raw COPY of 300", "stored, 1 worker"]
-    figures += ["ratio to COPY", "worker RSS", "freshness at", "p95", "load average"]
+    figures += ["ratio to COPY", "worker RSS", "CPU while draining", "cores busy"]
+    figures += ["freshness at", "p95", "load average"]
     for figure in figures:
         assert figure in out, out
     assert "only " not in out, out  # every queued event was stored
