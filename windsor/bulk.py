@@ -204,7 +204,7 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
     pk = fields[0]
     by_id: dict[str, dict[str, Any]] = {}
     for obj in objs:
-        by_id[str(getattr(obj, pk.attname))] = {
+        by_id[str(int(getattr(obj, pk.attname)))] = {
             f.column: getattr(obj, f.attname) for f in fields[1:]
         }
     key = f"s.j -> t.{quote(pk.column)}::text"
@@ -213,7 +213,8 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM (SELECT %s::jsonb AS j) AS s"  # noqa: S608 (names, not values)
             f" WHERE t.{quote(pk.column)} = ANY(%s::{pk.db_type(connection)}[])",
-            [_json_text(by_id), [int(pk_value) for pk_value in by_id]],
+            # The ids as array text: psycopg's list dumper costs more per id than the JSON.
+            [_json_text(by_id), "{" + ",".join(by_id) + "}"],
         )
 
 
