@@ -2,18 +2,24 @@
 what an alias merge costs for a person with 10 events vs 100k events.
 
 Runs against DATABASE_URL (PostgreSQL, migrated). Everything lives in a throwaway workspace that
-is deleted at the end. `--quick` shrinks the sizes for a smoke run.
+is deleted at the end. `--quick` shrinks the sizes for a smoke run; `--events=N` sets the mixed
+stream's size (50,000), `--throughput-only` skips the Engage burst and the merges, `--write` saves
+to bench/results/<date>-worker.txt. The throughput lines include the CPU time of this process and
+of its PostgreSQL backend (from /proc) for the batches and for the raw COPY.
 """
 
 import json
+import os
 import statistics
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.db import connection, transaction
 
 from accounts.models import Workspace
+from bench.results_file import results_append
 from ingest.services import batch_process
 from people.models import Identity
 
@@ -26,15 +32,19 @@ def run(argv: list[str]) -> list[str]:
         return ["needs PostgreSQL: set DATABASE_URL"]
     quick = "--quick" in argv
     size = 5_000 if quick else 50_000
+    size = int(next((a[9:] for a in argv if a.startswith("--events=")), size))
     history = 10_000 if quick else 100_000
     workspace = Workspace.objects.create(name=f"bench-worker-{uuid.uuid4().hex[:8]}")
     try:
         lines = _throughput(workspace, size)
-        lines += _engage_burst(workspace, size // 2)
-        lines += _merges(workspace, history)
+        if "--throughput-only" not in argv:
+            lines += _engage_burst(workspace, size // 2)
+            lines += _merges(workspace, history)
     finally:
         with transaction.atomic():
             workspace.delete()
+    if "--write" in argv:
+        lines = [*lines, f"written to {results_append('worker', argv, lines)}"]
     return lines
 
 
@@ -97,13 +107,31 @@ def _message(workspace_id: int, kind: str, moment: datetime, fields: dict) -> di
     return message
 
 
+def _backend_cpu() -> float:
+    """CPU seconds (user + system) this connection's PostgreSQL backend has used so far: the
+    database's share of the work, which other load on the machine hardly moves (wall time does).
+    The server must run on this machine (/proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    # utime and stime, the 14th and 15th fields (the 12th and 13th after the command's ")").
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _throughput(workspace: Workspace, size: int) -> list[str]:
     stream = mixed_stream(workspace.pk, size)
+    backend, client = _backend_cpu(), time.process_time()
     started = time.perf_counter()
     for start in range(0, len(stream), BATCH):
         batch_process(stream[start : start + BATCH])
     worker = time.perf_counter() - started
+    worker_cpu = (time.process_time() - client, _backend_cpu() - backend)
 
+    backend, client = _backend_cpu(), time.process_time()
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         # A real (logged) table with the event table's indexes, so that only our work differs.
@@ -129,6 +157,7 @@ def _throughput(workspace: Workspace, size: int) -> list[str]:
                     )
                 )
     copied = time.perf_counter() - started
+    copy_cpu = (time.process_time() - client, _backend_cpu() - backend)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_copy")
     people = workspace.people.current().count()
@@ -137,6 +166,12 @@ def _throughput(workspace: Workspace, size: int) -> list[str]:
         f"worker batch_process: {size / worker:,.0f} events/s ({worker:.2f} s)",
         f"raw COPY of {size} event rows: {size / copied:,.0f} rows/s ({copied:.2f} s)",
         f"ratio worker / raw COPY: {copied / worker:.2f}",
+        f"CPU s, client + PostgreSQL backend: worker {worker_cpu[0]:.2f} + {worker_cpu[1]:.2f}"
+        f" = {sum(worker_cpu):.2f}; raw COPY {copy_cpu[0]:.2f} + {copy_cpu[1]:.2f}"
+        f" = {sum(copy_cpu):.2f}",
+        f"ratio raw COPY / worker by CPU: {sum(copy_cpu) / sum(worker_cpu):.3f}; the database"
+        f" alone (its CPU for the COPY over its CPU for the batches, the cap were the worker's"
+        f" Python free): {copy_cpu[1] / worker_cpu[1]:.3f}",
     ]
 
 
