@@ -51,9 +51,7 @@ def test_bulk_update_reads_only_its_rows_when_statistics_call_the_table_empty(wo
         cursor.execute(insert, [workspace.pk, person_id, "gone-", 5_000])
         cursor.execute("DELETE FROM people_identity WHERE workspace_id = %s", [workspace.pk])
         cursor.execute("ANALYZE people_identity")
-        cursor.execute(
-            "SELECT reltuples, relpages FROM pg_class WHERE relname = 'people_identity'"
-        )
+        cursor.execute("SELECT reltuples, relpages FROM pg_class WHERE relname = 'people_identity'")
         reltuples, relpages = cursor.fetchone()
         assert reltuples == 0 and relpages > 0, (reltuples, relpages)
         cursor.execute(insert, [workspace.pk, person_id, "user-", 20_000])
