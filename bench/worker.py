@@ -2,18 +2,30 @@
 what an alias merge costs for a person with 10 events vs 100k events.
 
 Runs against DATABASE_URL (PostgreSQL, migrated). Everything lives in a throwaway workspace that
-is deleted at the end. `--quick` shrinks the sizes for a smoke run.
+is deleted at the end. `--quick` shrinks the sizes for a smoke run; `--events=N` sets the mixed
+stream's size (50,000), `--throughput-only` skips the Engage burst and the merges, `--write` saves
+to bench/results/<date>-worker.txt. The throughput lines include the CPU time of this process and
+of its PostgreSQL backend (from /proc) for the batches and for the raw COPY; `--by-statement`
+adds the backend's CPU per statement shape, commit and event COPY.
 """
 
+import contextlib
 import json
+import re
 import statistics
 import time
 import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from django.db import connection, transaction
 
 from accounts.models import Workspace
+from bench.results_file import results_append
+from feed import services as feed_services
 from ingest.services import batch_process
 from people.models import Identity
 
@@ -26,15 +38,22 @@ def run(argv: list[str]) -> list[str]:
         return ["needs PostgreSQL: set DATABASE_URL"]
     quick = "--quick" in argv
     size = 5_000 if quick else 50_000
+    size = int(next((a[9:] for a in argv if a.startswith("--events=")), size))
     history = 10_000 if quick else 100_000
+    warm = Workspace.objects.create(name=f"bench-worker-warm-{uuid.uuid4().hex[:8]}")
     workspace = Workspace.objects.create(name=f"bench-worker-{uuid.uuid4().hex[:8]}")
     try:
-        lines = _throughput(workspace, size)
-        lines += _engage_burst(workspace, size // 2)
-        lines += _merges(workspace, history)
+        _warm_up(warm, max(1_000, size // 4))
+        lines = _throughput(workspace, size, by_statement="--by-statement" in argv)
+        if "--throughput-only" not in argv:
+            lines += _engage_burst(workspace, size // 2)
+            lines += _merges(workspace, history)
     finally:
         with transaction.atomic():
             workspace.delete()
+            warm.delete()
+    if "--write" in argv:
+        lines = [*lines, f"written to {results_append('worker', argv, lines)}"]
     return lines
 
 
@@ -97,13 +116,82 @@ def _message(workspace_id: int, kind: str, moment: datetime, fields: dict) -> di
     return message
 
 
-def _throughput(workspace: Workspace, size: int) -> list[str]:
+def _warm_up(workspace: Workspace, size: int) -> None:
+    """A steady state to measure in, as a server with autovacuum keeps it: tables of some size,
+    with statistics that say so. On tables of a few pages the deferred foreign-key checks' cached
+    plans are sequential scans, which the connection keeps while the tables grow (a scan of
+    people_identity per event row): after VACUUM ANALYZE, a new connection plans them anew."""
     stream = mixed_stream(workspace.pk, size)
-    started = time.perf_counter()
     for start in range(0, len(stream), BATCH):
         batch_process(stream[start : start + BATCH])
-    worker = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) people_identity, people_person, people_group, feed_event")
+    connection.close()
 
+
+def _backend_cpu() -> float:
+    """CPU seconds this connection's PostgreSQL backend has run so far (/proc/<pid>/schedstat,
+    nanoseconds): the database's share of the work, which other load on the machine hardly moves
+    (wall time does). The server must run on this machine."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return _schedstat(pid)
+
+
+def _schedstat(pid: int) -> float:
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except OSError:
+        return float("nan")
+
+
+@contextlib.contextmanager
+def _backend_cpu_by_statement(into: Counter) -> Iterator[None]:
+    """Add each statement's backend CPU to `into` by its shape (numbers blanked), and the commits'
+    (where PostgreSQL runs the deferred foreign-key checks) and the events' COPY under their names.
+    Two /proc reads per statement: for a breakdown, not for the totals."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    def timed(call: Callable[[], Any], name: str) -> Any:
+        before = _schedstat(pid)
+        try:
+            return call()
+        finally:
+            into[name] += _schedstat(pid) - before
+
+    def statement(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+        shape = re.sub(r"\s+", " ", re.sub(r"\d+", "N", sql)).strip()[:90]
+        return timed(lambda: execute(sql, params, many, context), shape)
+
+    commit = connection._commit
+    insert = feed_services.bulk_insert_values
+    connection._commit = lambda: timed(commit, "COMMIT (the deferred foreign-key checks)")
+    feed_services.bulk_insert_values = lambda model, rows: timed(
+        lambda: insert(model, rows), "COPY feed_event (the events)"
+    )
+    try:
+        with connection.execute_wrapper(statement):
+            yield
+    finally:
+        del connection._commit
+        feed_services.bulk_insert_values = insert
+
+
+def _throughput(workspace: Workspace, size: int, *, by_statement: bool = False) -> list[str]:
+    stream = mixed_stream(workspace.pk, size)
+    statements: Counter = Counter()
+    backend, client = _backend_cpu(), time.process_time()
+    started = time.perf_counter()
+    with _backend_cpu_by_statement(statements) if by_statement else contextlib.nullcontext():
+        for start in range(0, len(stream), BATCH):
+            batch_process(stream[start : start + BATCH])
+    worker = time.perf_counter() - started
+    worker_cpu = (time.process_time() - client, _backend_cpu() - backend)
+
+    backend, client = _backend_cpu(), time.process_time()
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         # A real (logged) table with the event table's indexes, so that only our work differs.
@@ -129,6 +217,7 @@ def _throughput(workspace: Workspace, size: int) -> list[str]:
                     )
                 )
     copied = time.perf_counter() - started
+    copy_cpu = (time.process_time() - client, _backend_cpu() - backend)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE bench_copy")
     people = workspace.people.current().count()
@@ -137,6 +226,15 @@ def _throughput(workspace: Workspace, size: int) -> list[str]:
         f"worker batch_process: {size / worker:,.0f} events/s ({worker:.2f} s)",
         f"raw COPY of {size} event rows: {size / copied:,.0f} rows/s ({copied:.2f} s)",
         f"ratio worker / raw COPY: {copied / worker:.2f}",
+        f"CPU s, client + PostgreSQL backend: worker {worker_cpu[0]:.2f} + {worker_cpu[1]:.2f}"
+        f" = {sum(worker_cpu):.2f}; raw COPY {copy_cpu[0]:.2f} + {copy_cpu[1]:.2f}"
+        f" = {sum(copy_cpu):.2f}",
+        f"ratio raw COPY / worker by CPU: {sum(copy_cpu) / sum(worker_cpu):.3f}; the database"
+        f" alone (its CPU for the COPY over its CPU for the batches, the cap were the worker's"
+        f" Python free): {copy_cpu[1] / worker_cpu[1]:.3f}",
+    ] + [
+        f"  backend CPU {seconds:6.3f} s {seconds / worker_cpu[1]:4.0%}  {shape}"
+        for shape, seconds in statements.most_common(16)
     ]
 
 

@@ -11,7 +11,8 @@ Storing is `ingest.services.batch_process` (one transaction for many events). Ar
   dead letter takes its place: source, workspace, messageId, the reason and a short excerpt.
   Nothing is dropped silently, and nothing a message does can keep the records behind it waiting.
 - Messages nested deeper than the edge allows (queued by an older server) are refused here by the
-  same rule (`segment.too_deep`) and logged on their source like the edge's rejections.
+  same rule (`segment.too_deep`) and logged on their source like the edge's rejections; messages
+  the edge marks as checked (`NESTING_CHECKED`) are not walked twice.
 - Rejected messages (validated away in the request) become accounts.RejectedMessage rows and
   bump Source.rejected_count; stored batches bump accepted_count and last_received_at with one
   UPDATE per source per batch. The request path never writes these.
@@ -37,7 +38,7 @@ from accounts.models import RejectedMessage, Source, Workspace
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
-from ingest.segment import EXCERPT_LENGTH, excerpt, too_deep, too_deep_reason
+from ingest.segment import EXCERPT_LENGTH, MAX_NESTING, excerpt, too_deep, too_deep_reason
 from ingest.services import batch_process
 from people.deletion import DELETE_TYPE
 from people.suppression import messages_unsuppressed
@@ -51,6 +52,11 @@ MINIMAL_FIELD_LENGTH = 255
 INBOX_ROWS_PER_BATCH = 20
 # Whole-batch attempts when PostgreSQL picks the batch as a deadlock's victim.
 DEADLOCK_ATTEMPTS = 3
+# The optional key of a queued message by which the edge says it applied the depth rule
+# (`segment.too_deep`) and at which limit: {"nesting_checked": 64}. Only the edge's encoding of
+# what it accepted may carry it (a sender cannot add keys to the queued dict, which wraps its
+# message under "raw").
+NESTING_CHECKED = "nesting_checked"
 
 
 def rejections_record(rejections: list[dict[str, Any]]) -> None:
@@ -212,9 +218,21 @@ def database_down(error: BaseException) -> bool:
 def _queued_too_deep(message: Any) -> bool:
     """The edge's depth rule on a queued message: on its raw JSON as sent (the queued dict wraps
     it one level down; every other field is a part of it). A forged deeper field elsewhere is
-    still caught, by the store failing and the dead letter's fallbacks."""
+    still caught, by the store failing and the dead letter's fallbacks.
+
+    A message the edge marks as checked (`NESTING_CHECKED`: the limit it applied, no looser
+    than ours) is not walked again: walking every message cost the worker more than its
+    Redis read. Records without the mark (queued by an older server) are checked here."""
+    if isinstance(message, dict) and _nesting_checked(message):
+        return False
     raw = message.get("raw", message) if isinstance(message, dict) else message
     return too_deep(raw)
+
+
+def _nesting_checked(message: dict[str, Any]) -> bool:
+    limit = message.get(NESTING_CHECKED)
+    # An int, not a bool (True == 1); a limit no looser than ours.
+    return type(limit) is int and limit <= MAX_NESTING
 
 
 def _refused_in_worker(messages: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:

@@ -32,6 +32,7 @@ from ingest import counters
 from people.deletion import DELETE_TYPE, deletes_apart, message_delete
 from people.identity import IdentityBatch
 from people.locking import batch_lock
+from people.rows import IdentityRow
 from windsor.locks import workspaces_lock
 from windsor.messages import Message, message_decode
 
@@ -89,12 +90,14 @@ def _process(workspace_id: int, messages: list[Message]) -> int:
         unique.setdefault(message.message_id, message)
     stored = stored_message_ids(workspace_id, unique)
     new = [m for mid, m in unique.items() if mid not in stored]
-    if new and not deleting:
+    if not new:
+        return 0
+    if not deleting:
         # The people, new ids and groups the new messages touch. After the dedupe, so a batch
         # of duplicates (a sender's retry) locks nothing; a batch carrying one of our messages
         # that commits while we wait makes our event insert fail on the unique messageId, and
-        # the retry skips that message.
-        batch_lock(workspace_id, new)
+        # the retry skips that message. Its last read of the identities is the batch's load.
+        return _write(workspace_id, new, loaded=batch_lock(workspace_id, new))
     written = 0
     # A Segment `delete` applies where it stands in the batch: the messages before it are stored
     # (and deleted with the person), those after it start afresh.
@@ -105,11 +108,11 @@ def _process(workspace_id: int, messages: list[Message]) -> int:
     return written
 
 
-def _write(workspace_id: int, new: list[Message]) -> int:
+def _write(workspace_id: int, new: list[Message], loaded: list[IdentityRow] | None = None) -> int:
     if not new:
         return 0
     batch = IdentityBatch(workspace_id, new)
-    batch.load()
+    batch.load(loaded)
     applied = [batch.apply(m) for m in new]
     batch.save()
     # Only messages not stored yet reach here, under the lock.

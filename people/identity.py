@@ -205,6 +205,37 @@ def _seen(identities: list[IdentityRow]) -> dict[str, Any]:
     }
 
 
+def identities_read(workspace_id: int, values: set[str]) -> list[IdentityRow]:
+    """Every identity of every person holding one of these id values: merges and recomputing a
+    person need all of its ids.
+
+    One round trip; the persons' ids are gathered first into an array (an init plan), so both
+    lookups are index scans: as one IN (subquery), with stale statistics (right after a burst)
+    PostgreSQL planned a nested loop over the workspace's identities, seconds per batch.
+    """
+    if not values:
+        return []
+    if connection.vendor != "postgresql":
+        touched = Identity.objects.filter(workspace_id=workspace_id, value__in=values).values(
+            "person_id"
+        )
+        return identity_rows(
+            list(Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS))
+        )
+    table = Identity._meta.db_table
+    columns = ", ".join(
+        connection.ops.quote_name(Identity._meta.get_field(name).column)
+        for name in IDENTITY_COLUMNS
+    )
+    return identity_rows(
+        rows_read(
+            f"SELECT {columns} FROM {table} WHERE person_id = ANY(ARRAY("  # noqa: S608 (names)
+            f"SELECT DISTINCT person_id FROM {table} WHERE workspace_id = %s AND value = ANY(%s)))",
+            [workspace_id, list(values)],
+        )
+    )
+
+
 PERSON_FIELDS = [
     "email",
     "phone",
@@ -287,7 +318,9 @@ class IdentityBatch:
 
     # -- loading ---------------------------------------------------------------------------
 
-    def load(self) -> None:
+    def load(self, loaded: list[IdentityRow] | None = None) -> None:
+        """Read what the batch's rules need. `loaded`: `identities_read` of the batch's ids, as
+        `people.locking.batch_lock` read it last, under the locks (one read fewer)."""
         values: set[str] = set()
         group_ids: set[str] = set()
         for m in self.messages:
@@ -298,13 +331,9 @@ class IdentityBatch:
             if m.type == "group" and usable_id(m.group_id):
                 group_ids.add(usable_id(m.group_id))
         if values:
-            # Every identity of every person the batch may touch: merges and recomputing a
-            # person need all of its ids. One round trip; the persons' ids are gathered first
-            # into an array (an init plan), so both lookups are index scans: as one IN
-            # (subquery), with stale statistics (right after a burst) PostgreSQL planned a
-            # nested loop over the workspace's identities, seconds per batch.
             people: dict[int, PersonState] = {}
-            loaded = identity_rows(self._identities_read(list(values)))
+            if loaded is None:
+                loaded = identities_read(self.workspace_id, values)
             for identity in loaded:
                 person = people.get(identity.person_id)
                 if person is None:
@@ -320,25 +349,6 @@ class IdentityBatch:
                 workspace_id=self.workspace_id, group_id__in=group_ids
             ):
                 self.groups[group.group_id] = group
-
-    def _identities_read(self, values: list[str]) -> list[tuple[Any, ...]]:
-        if connection.vendor != "postgresql":
-            touched = Identity.objects.filter(
-                workspace_id=self.workspace_id, value__in=values
-            ).values("person_id")
-            return list(
-                Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS)
-            )
-        table = Identity._meta.db_table
-        columns = ", ".join(
-            connection.ops.quote_name(Identity._meta.get_field(name).column)
-            for name in IDENTITY_COLUMNS
-        )
-        return rows_read(
-            f"SELECT {columns} FROM {table} WHERE person_id = ANY(ARRAY("  # noqa: S608 (names)
-            f"SELECT DISTINCT person_id FROM {table} WHERE workspace_id = %s AND value = ANY(%s)))",
-            [self.workspace_id, values],
-        )
 
     # -- small moves -----------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ person, because a merge re-points ids the batch never named. Before `IdentityBat
    instead of the key locks when there are more than `new_keys_locked()` of them, as the
    server's lock table is small: two such batches then take turns). From then on nobody else
    can create them, and once an id exists it exists until a deletion, which waits for the
-   exclusive workspace lock. Another batch may have created some of them while we waited for
-   their keys: read the ids' people again.
-3. Lock those people's rows (sorted, one statement), then read the ids' people again: a batch
-   that committed a merge or a move while we waited may have put an id on a person we do not
-   hold yet; lock those too, until nothing changes. The ids' people can now only change under
-   our locks, so `load()`'s reads that follow see a state nobody else writes until we commit.
+   exclusive workspace lock.
+3. Lock those people's rows (sorted, one statement), then read every identity of every person
+   holding one of the ids (`identities_read`, what `load()` needs): another batch may have
+   created some of the ids while we waited for their keys, or committed a merge or a move that
+   put an id on a person we do not hold yet; lock those too and read again, until nobody new
+   turns up. The ids' people can now only change under our locks, so that last read, handed to
+   `load()`, is a state nobody else writes until we commit.
 4. Lock the rows of the groups the batch's group calls name (their traits are rewritten).
 
 Whatever else two such batches write is safe without more: new rows have new keys; the
@@ -34,8 +35,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
-from people.identity import usable_id
+from people.identity import identities_read, usable_id
 from people.models import Group, Identity, Person
+from people.rows import IdentityRow
 from windsor.locks import creating_lock, keys_lock, lock_key, rows_lock
 from windsor.lookups import one_of
 from windsor.messages import Message
@@ -63,14 +65,15 @@ def batch_ids(messages: list[Message]) -> tuple[set[str], set[str]]:
     return values, group_ids
 
 
-def batch_lock(workspace_id: int, messages: list[Message]) -> None:
-    """Lock what this batch's identity rules will read and rewrite (see the module rules).
+def batch_lock(workspace_id: int, messages: list[Message]) -> list[IdentityRow]:
+    """Lock what this batch's identity rules will read and rewrite (see the module rules), and
+    return the identities `IdentityBatch.load` needs, read last, under the locks.
 
     Call it under the shared workspace lock, inside the batch's transaction, before deduping
     and loading."""
     values, group_ids = batch_ids(messages)
     if not values and not group_ids:
-        return
+        return []
     held = _people_of(workspace_id, values)
     existing_groups = _groups(workspace_id, group_ids)
     new_keys = [lock_key(workspace_id, IDENTITY_KEY, v) for v in values - held.keys()] + [
@@ -81,15 +84,21 @@ def batch_lock(workspace_id: int, messages: list[Message]) -> None:
         creating_lock(workspace_id, exclusive=many)
         if not many:
             keys_lock(new_keys)
-    # Ids created by a batch that held their keys until it committed are seen only now.
-    people = set((_people_of(workspace_id, values) if new_keys else held).values())
+    # The people read before the locks; the identities read after locking them say who holds
+    # the ids now (ids created by a batch that held their keys until it committed, ids a merge
+    # moved), until nobody new turns up. That last read is load()'s.
+    people = set(held.values())
     locked: set[int] = set()
-    while people - locked:
+    while True:
         rows_lock(Person, people - locked)
         locked |= people
-        people = set(_people_of(workspace_id, values).values())
+        loaded = identities_read(workspace_id, values)
+        people = {identity.person_id for identity in loaded}
+        if people <= locked:
+            break
     if group_ids:
         rows_lock(Group, _groups(workspace_id, group_ids).values())
+    return loaded
 
 
 def new_keys_locked() -> int:

@@ -838,6 +838,33 @@ MUTANTS: list[Mutant] = [
         "WorkspaceActivity.objects.all()\n        .filter(hour__gte=start,",
         "tests/feed/test_rollups.py",
     ),
+    # --- Issue 14: the worker's store path -------------------------------------------------------
+    mutant(
+        "bulk-update-scans-the-table",
+        "bulk_update reads only the rows it updates, whatever the statistics say (no whole-table"
+        " scan per statement)",
+        "windsor/bulk.py",
+        'f" WHERE t.{quote(pk.column)} = ANY(%s::{pk.db_type(connection)}[])",',
+        'f" WHERE s.j ? t.{quote(pk.column)}::text AND %s IS NOT NULL",',
+        "tests/windsor/test_bulk.py",
+    ),
+    mutant(
+        "depth-mark-trusted-from-anyone",
+        "only a message the edge marked as depth-checked at our limit or stricter skips the"
+        " worker's depth rule",
+        "ingest/processing.py",
+        "    return type(limit) is int and limit <= MAX_NESTING",
+        "    return limit is not None",
+        "tests/ingest/test_processing.py",
+    ),
+    mutant(
+        "load-not-the-read-under-the-locks",
+        "a batch's identities are read under its locks, once (batch_lock's last read is the load)",
+        "ingest/services.py",
+        "        return _write(workspace_id, new, loaded=batch_lock(workspace_id, new))",
+        "        batch_lock(workspace_id, new)\n        return _write(workspace_id, new)",
+        "tests/people/test_identity.py",
+    ),
     # --- Issue 16: the Feed's swaps in the browser -----------------------------------------------
     mutant(
         "swap-live-only-after-settle",

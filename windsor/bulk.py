@@ -3,13 +3,14 @@
 Measured on this machine: one INSERT per row reaches about 1k rows/s, Django's bulk_create and
 bulk_update a few thousand (the statement itself is large and slow to build and plan), COPY well
 over 20k. So on PostgreSQL new rows are COPYed (with ids drawn from the table's sequence first,
-since COPY returns nothing). Updates (and counter upserts, windsor/rollup.py) send all their
-rows as one JSON parameter, encoded by one orjson call, that `json_to_recordset` turns back into
-rows for one UPDATE .. FROM: one round trip, where a temporary table cost four (create, COPY,
-update, drop). For 500 events an INSERT .. SELECT from such a recordset measured slower than COPY
-(90 vs 56 ms), so new rows stay with COPY. COPY has no ON CONFLICT: callers insert only rows they
-know are new, under the batch's locks (ingest.services); a conflict anyway raises IntegrityError
-and the batch is retried.
+since COPY returns nothing). Updates send all their rows as one JSON object keyed by id (one
+orjson call), which each updated row reads its values from, and counter upserts (windsor/rollup.py)
+a JSON array that `json_to_recordset` turns back into rows: one round trip each, where a
+temporary table cost four (create, COPY, update, drop). No update joins the table to its rows:
+see `bulk_update` for the plan that made. For 500 events an INSERT .. SELECT from such a
+recordset measured slower than COPY (90 vs 56 ms), so new rows stay with COPY. COPY has no ON
+CONFLICT: callers insert only rows they know are new, under the batch's locks (ingest.services);
+a conflict anyway raises IntegrityError and the batch is retried.
 """
 
 import json
@@ -177,7 +178,16 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
 
 def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]) -> None:
     """Write the given fields of existing rows (model instances or plain rows, as bulk_insert)
-    in one statement, whatever their number: UPDATE .. FROM a JSON recordset (`recordset`)."""
+    in one statement, whatever their number.
+
+    The rows travel as one JSON object keyed by id (one orjson call), and each row of the table
+    looks its new values up there; the rows are found by `id = ANY(ids)`. Planner-proof: there is
+    no join to plan, and the only scan of the table is by those ids (the primary key) or, where
+    the planner finds it cheaper by the table's real page count (not its statistics), one pass
+    over a small table. The earlier form, a join to a JSON recordset, became a scan of the whole
+    table per statement once statistics called the table empty (rows deleted, ANALYZE, then
+    many inserts, autovacuum not run since): tests/test_bulk.py reproduces that state.
+    """
     if not objs:
         return
     fields = [model._meta.pk, *_columns(model, names)]
@@ -190,19 +200,52 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
     if connection.vendor != "postgresql":
         model.objects.bulk_update(_instances(model, objs), names, batch_size=500)
         return
-    table = connection.ops.quote_name(model._meta.db_table)
-    source, params = recordset(fields, [[getattr(obj, f.attname) for f in fields] for obj in objs])
-    pk = connection.ops.quote_name(fields[0].column)
-    assignments = ", ".join(
-        f"{connection.ops.quote_name(f.column)} = s.{connection.ops.quote_name(f.column)}"
-        for f in fields[1:]
-    )
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    pk = fields[0]
+    by_id: dict[str, dict[str, Any]] = {}
+    for obj in objs:
+        by_id[str(int(getattr(obj, pk.attname)))] = {
+            f.column: getattr(obj, f.attname) for f in fields[1:]
+        }
+    key = f"s.j -> t.{quote(pk.column)}::text"
+    assignments = ", ".join(f"{quote(f.column)} = {_from_json(f, key)}" for f in fields[1:])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS t SET {assignments} FROM {source}"  # noqa: S608 (names, not values)
-            f" WHERE t.{pk} = s.{pk}",
-            params,
+            f"UPDATE {table} AS t SET {assignments} FROM (SELECT %s::jsonb AS j) AS s"  # noqa: S608 (names, not values)
+            f" WHERE t.{quote(pk.column)} = ANY(%s::{pk.db_type(connection)}[])",
+            # The ids as array text: psycopg's list dumper costs more per id than the JSON.
+            [_json_text(by_id), "{" + ",".join(by_id) + "}"],
         )
+
+
+def _from_json(field: models.Field, key: str) -> str:
+    """The new value of `field` for row t, looked up by t's id in the statement's JSON object.
+
+    No join, so no join method to choose: a join of the rows to an unanalyzed (or emptied and
+    regrown) table was planned as a scan of the whole table per statement (bulk_update's rule).
+    """
+    value = f"{key} -> {_literal(field.column)}"
+    if isinstance(field, models.JSONField):
+        if field.encoder is not None:
+            raise ValueError(f"{field}: a JSON column with its own encoder cannot nest as is")
+        # JSON null is SQL NULL here, as Django stores None (json_to_recordset did the same).
+        return f"NULLIF({value}, 'null'::jsonb)"
+    return f"({key} ->> {_literal(field.column)})::{field.db_type(connection)}"
+
+
+def _literal(name: str) -> str:
+    # Our own column names: letters, digits and underscores only.
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"not a plain column name: {name!r}")
+    return f"'{name}'"
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, cls=_Encoder)
 
 
 class _Encoder(json.JSONEncoder):

@@ -90,8 +90,11 @@ def rows_lock(model: type[models.Model], pks: Iterable[int]) -> None:
         return
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
+    pk_type = model._meta.pk.db_type(connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s) ORDER BY {pk} FOR NO KEY UPDATE",  # noqa: S608
-            [ordered],
+            f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{pk_type}[])"  # noqa: S608
+            f" ORDER BY {pk} FOR NO KEY UPDATE",
+            # As array text: psycopg's list dumper costs more than the statement for many ids.
+            ["{" + ",".join(str(int(key)) for key in ordered) + "}"],
         )

@@ -14,8 +14,9 @@ from accounts.services import source_create, workspace_create
 from feed.models import Event
 from ingest import processing
 from ingest.models import DeadLetter, InboxBatch
+from ingest.processing import NESTING_CHECKED
 from ingest.queue import Records
-from ingest.segment import message_parse
+from ingest.segment import MAX_NESTING, message_parse, too_deep
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +253,31 @@ def test_a_foreign_key_violation_in_the_inbox_fails_only_its_batch(issued, owner
     assert stored() == ["kept"]
     assert InboxBatch.objects.count() == 0
     assert [m["message_id"] for m in DeadLetter.objects.get().messages] == ["raced"]
+
+
+def _nested_properties(source: Source, message_id: str, depth: int) -> dict:
+    """A queued message whose raw JSON nests `depth` levels (the message itself is level 1)."""
+    deep: dict = {}
+    inner = deep
+    for _ in range(depth - 2):
+        inner["d"] = {}
+        inner = inner["d"]
+    queued = message(source, message_id, properties=deep)
+    assert too_deep(queued["raw"]) == (depth > MAX_NESTING)
+    return queued
+
+
+def test_the_worker_walks_only_messages_the_edge_did_not_mark_as_depth_checked(issued):
+    # One level past the limit: harmless to store, so what decides is whether it is walked.
+    over = MAX_NESTING + 1
+    marked = {**_nested_properties(issued.source, "marked", over), NESTING_CHECKED: MAX_NESTING}
+    older = _nested_properties(issued.source, "older", over)
+    looser = {**_nested_properties(issued.source, "looser", over), NESTING_CHECKED: over}
+    forged = {**_nested_properties(issued.source, "forged", over), NESTING_CHECKED: True}
+
+    processing.records_store(Records(messages=[marked, older, looser, forged]))
+
+    # Trusted: the edge checked it. Unmarked (an older server), checked at a looser limit, or
+    # marked with something that is not a limit: walked here and refused.
+    assert stored() == ["marked"]
+    assert RejectedMessage.objects.filter(source=issued.source).count() == 3
