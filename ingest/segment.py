@@ -234,20 +234,6 @@ def messages_parse(
     return Parsed(messages=messages, rejections=rejections, queued=queued, generated_ids=generated)
 
 
-def message_encode(message: Message) -> bytes:
-    """`as_dict()` as UTF-8 JSON: what the queue carried before records (`queued_record`).
-
-    Raises UnicodeEncodeError for lone surrogates, which no database stores.
-    """
-    try:
-        # orjson writes the dataclass itself, field by field in as_dict()'s order and datetimes
-        # as isoformat() does: the same bytes without building the dict.
-        return orjson.dumps(message)
-    except orjson.JSONEncodeError:
-        # orjson refuses integers beyond 64 bits, which the standard encoder writes as they are.
-        return json.dumps(message.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def _json_encode(value: Any) -> bytes:
     """UTF-8 JSON; UnicodeEncodeError for lone surrogates, RecursionError when too deep."""
     try:
