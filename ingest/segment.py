@@ -375,10 +375,12 @@ def _message_values(
         raw = {k: v for k, v in raw.items() if not (k in EMPTY_ARRAY_OK and v == [])}
         get = raw.get
     user_id = get("userId")
-    if type(user_id) is not str or not 0 < len(user_id) <= MAX_ID_LENGTH:
+    if user_id is not None and (type(user_id) is not str or not 0 < len(user_id) <= MAX_ID_LENGTH):
         user_id = _id(raw, "userId")
     anonymous_id = get("anonymousId")
-    if type(anonymous_id) is not str or not 0 < len(anonymous_id) <= MAX_ID_LENGTH:
+    if anonymous_id is not None and (
+        type(anonymous_id) is not str or not 0 < len(anonymous_id) <= MAX_ID_LENGTH
+    ):
         anonymous_id = _id(raw, "anonymousId")
     previous_id = get("previousId")
     if previous_id is not None:
@@ -403,13 +405,13 @@ def _message_values(
         name = _text(raw, "name")
     properties = get("properties")
     if type(properties) is not dict:
-        properties = _optional_object(raw, "properties")
+        properties = {} if properties is None else _optional_object(raw, "properties")
     traits = get("traits")
     if type(traits) is not dict:
-        traits = _optional_object(raw, "traits")
+        traits = {} if traits is None else _optional_object(raw, "traits")
     context = get("context")
     if type(context) is not dict:
-        context = _optional_object(raw, "context")
+        context = {} if context is None else _optional_object(raw, "context")
     integrations = get("integrations")
     if integrations is not None and type(integrations) is not dict:
         _optional_object(raw, "integrations")
