@@ -145,7 +145,9 @@ def run(argv: list[str]) -> list[str]:
                 for name in order:
                     server, port = servers[name]
                     measured = {}
-                    for path in ("/bench/bare", "/v1/batch"):
+                    # Bare first in even rounds, ours first in odd ones (drift within a pair).
+                    paths = ("/bench/bare", "/v1/batch")
+                    for path in paths if round_ % 2 == 0 else paths[::-1]:
                         rate, per_request, failed = _measure(
                             port, path, token, seconds, clients, size, server.pid
                         )
@@ -153,7 +155,7 @@ def run(argv: list[str]) -> list[str]:
                         failures += failed
                         for key in client.scan_iter(stream + "*"):
                             client.delete(key)
-                    (bare_rate, bare_cpu), (rate, cpu) = measured.values()
+                    (bare_rate, bare_cpu), (rate, cpu) = (measured[path] for path in paths)
                     rates[(name, size)].append(rate / bare_rate)
                     cpus[(name, size)].append(bare_cpu / cpu)
                     ours_rate[(name, size)].append(rate)
