@@ -6,6 +6,7 @@ from unittest.mock import ANY
 
 import pytest
 
+from ingest.body import json_loads
 from ingest.errors import IngestError
 from ingest.segment import (
     InvalidMessage,
@@ -362,6 +363,8 @@ def test_a_queued_record_gives_the_messages_the_edge_validated():
             {"type": "identify", "userId": "u", "traits": {"n": 1}, "timestamp": "2026-11-30"},
             {"type": "track", "event": "C", "anonymousId": "x"},
             "bad",
+            {"type": "track", "event": "N\u0000L", "userId": "\ud800", "messageId": "n"},
+            {"type": "track", "event": "B", "userId": 2**64 + 1, "messageId": "b"},
         ],
         "context": {"app": "x"},
         "sentAt": "2026-11-30T00:00:10Z",
@@ -371,12 +374,15 @@ def test_a_queued_record_gives_the_messages_the_edge_validated():
         parsed, workspace_id=1, source_id=2, received_at=RECEIVED, default_type=None
     )
     assert b"writeKey" not in record
-    messages, refused = queued_messages(json.loads(record))
+    messages, refused = queued_messages(json_loads(record))
     assert refused == []
     assert messages == [m.as_dict() for m in parsed.messages]
     # Both generated messageIds, the content hash and the random one, travel with the record.
     assert json.loads(record)["ids"] == {"1": parsed.messages[1].message_id, "2": ANY}
     assert messages[2]["message_id"].startswith("windsor-")
+    # What PostgreSQL cannot store is replaced before queueing; big integers keep their digits.
+    assert (messages[3]["event"], messages[3]["user_id"]) == ("N\ufffdL", "\ufffd")
+    assert messages[4]["user_id"] == str(2**64 + 1)
 
 
 def test_a_queued_message_the_rules_now_refuse_becomes_a_rejection():
