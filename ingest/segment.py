@@ -192,15 +192,17 @@ def messages_parse(
     )
     sent_at = payload.batch.get("sentAt") if payload.batch else None
     scope = (workspace_id, source_id, received_at, default_type)
+    merge = bool(context or integrations or sent_at is not None)
     for index, item in enumerate(payload.items):
         try:
             if not isinstance(item, dict):
                 raise InvalidMessage("a message must be a JSON object")
             # Copied only when something changes: the parsed body is ours alone.
             raw = {k: v for k, v in item.items() if k != "writeKey"} if "writeKey" in item else item
-            raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
+            if merge:
+                raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
             try:
-                values = _message_values(raw, *scope)
+                values = _message_values(raw, workspace_id, source_id, received_at, default_type)
                 try:
                     data = orjson.dumps(raw)
                 except orjson.JSONEncodeError:  # big integers, lone surrogates: the slow way
