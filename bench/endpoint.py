@@ -18,11 +18,17 @@ a second server runs that checkout's code on the same database and Redis; every 
 both, in alternating order, and the report adds this checkout's ratio over the other's, round by
 round: old against new in one sitting, the machine's drift shared by both.
 
+With --profile, no server and no timing: cProfile of --requests=N (300) posts of --size=N (100)
+messages through the view in this process, the --top=N (20) entries by own time and, of ingest's
+and Windsor's functions, by cumulative time. Wall-clock times, inflated by the profiler for
+Python calls: read the shares, and compare before/after in the same sitting.
+
 Opt-in (`make bench BENCH_ARGS=endpoint`). Options: --seconds=N, --rounds=N (3), --clients=N,
---against=PATH, --write (append the lines to bench/results/<date>-endpoint.txt).
+--against=PATH, --profile, --write (append the lines to bench/results/<date>-endpoint.txt).
 """
 
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -95,6 +101,38 @@ def _spread(values: list[float]) -> str:
     return f"{statistics.median(values):.2f} ({min(values):.2f}-{max(values):.2f})"
 
 
+def _profile(token: str, requests: int, size: int, top: int) -> list[str]:
+    """cProfile of `requests` posts of `size` messages through the real view in this process
+    (Django's test client: the WSGI handler, the middleware and the view; Redis for real)."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client
+
+    from bench.ingest import _batch_body
+
+    bodies = [_batch_body(token, "profile", k, size) for k in range(20)]
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")
+    for body in bodies:  # warm: the token cache, the Redis connection, imports
+        assert client.post("/v1/batch", body, content_type="application/json").status_code == 200
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for k in range(requests):
+        client.post("/v1/batch", bodies[k % len(bodies)], content_type="application/json")
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(r"ingest/|orjson|windsor/", top)
+    lines = [f"cProfile of {requests} requests of {size} messages through the view:"]
+    for line in out.getvalue().splitlines():
+        if line.strip() and not line.strip().startswith(("Ordered by", "List reduced")):
+            # Paths from the checkout and the venv's site-packages, not the machine's.
+            lines.append(re.sub(r"\S*/(site-packages|" + re.escape(ROOT.name) + ")/", "", line))
+    return lines
+
+
 def run(argv: list[str]) -> list[str]:
     from django.conf import settings
 
@@ -120,6 +158,21 @@ def run(argv: list[str]) -> list[str]:
     workspace = Workspace.objects.create(name=f"bench-endpoint-{uuid.uuid4().hex[:6]}")
     token = source_create(workspace=workspace, name="bench").token
     stream = f"bench:endpoint:{uuid.uuid4().hex}"
+    if "--profile" in argv:
+        settings.INGEST_STREAM, settings.DEBUG = stream, False
+        client = redis.Redis.from_url(settings.INGEST_REDIS_URL)
+        try:
+            lines = _profile(
+                token, int(_option(argv, "requests", 300)), int(_option(argv, "size", BATCH)),
+                int(_option(argv, "top", 20)),
+            )  # fmt: skip
+        finally:
+            for key in client.scan_iter(stream + "*"):
+                client.delete(key)
+            workspace.delete()
+        if "--write" in argv:
+            lines.append(f"written to {results_append('endpoint', argv, lines)}")
+        return lines
     env = server_env(stream)
     workers = str(max(2, os.cpu_count() or 2))
     servers = {name: _server(root, env, workers) for name, root in checkouts.items()}
