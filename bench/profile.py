@@ -1,7 +1,7 @@
 """Where the worker's time goes: cProfile over the worker's drain of a queued mixed stream.
 
-The stream is the e2e section's (bench/e2e.py `segment_stream`), validated and encoded as the
-endpoint does (`messages_parse`) and queued on a Redis stream of this run's own; then
+The stream is the e2e section's (bench/e2e.py `segment_stream`), validated and queued as the
+endpoint does (`messages_parse`, `queued_record`) on a Redis stream of this run's own; then
 `stream_drain` (what a Celery drain task runs: Redis reads, decoding, `batch_process`,
 acknowledgements) stores all of it in this process under cProfile. Every SQL statement is counted
 and timed (a round trip each), and so are the commits, where deferred foreign keys are checked.
@@ -79,7 +79,7 @@ def run(argv: list[str]) -> list[str]:
     from accounts.services import source_create
     from ingest import queue
     from ingest.processing import stream_drain
-    from ingest.segment import messages_parse, payload_from_json
+    from ingest.segment import messages_parse, payload_from_json, queued_record
 
     if connection.vendor != "postgresql" or not settings.INGEST_REDIS_URL:
         return ["skipped: needs PostgreSQL (DATABASE_URL) and Redis (CELERY_BROKER_URL)"]
@@ -98,10 +98,10 @@ def run(argv: list[str]) -> list[str]:
         messages = segment_stream(size, users=max(100, size // 10), seed=7, prefix=prefix)
         for start in range(0, size, 100):
             payload = payload_from_json({"batch": messages[start : start + 100]})
-            parsed = messages_parse(
-                payload, workspace_id=workspace.pk, source_id=source.pk, received_at=received
-            )
-            queue.enqueue(parsed.encoded, [])
+            scope = {"workspace_id": workspace.pk, "source_id": source.pk, "received_at": received}
+            parsed = messages_parse(payload, build=False, **scope)
+            record = queued_record(parsed, default_type=None, **scope)
+            queue.enqueue([record], [], count=len(parsed.queued))
 
     statements: Counter[str] = Counter()
     seconds: Counter[str] = Counter()

@@ -6,9 +6,14 @@ worker that takes hundreds of messages at a time stores them in one transaction.
 appends its messages in one round trip, and a drain task reads them in batches.
 
 One stream entry per request (one XADD: per-message entries made Redis the bottleneck): field
-``m`` holds a JSON array of its messages (`segment.message_encode`), ``r`` a JSON array of its
-rejections (for the source's ingest log), ``n`` the number of messages. Drains size their reads
-so that a read holds about settings.INGEST_BATCH_SIZE messages.
+``m`` holds a JSON array of records, ``r`` a JSON array of its rejections (for the source's
+ingest log), ``n`` the number of messages. A record is the request's valid messages as sent, in
+an envelope (`segment.queued_record`): the worker derives each `Message` from them with the
+edge's own rules (`segment.queued_messages`), so the request neither builds nor encodes it. An
+older server queued each message's `Message.as_dict()` instead; the worker reads both, so a
+queue that holds some across a deploy is still stored (deploy workers before web servers: an
+older worker dead-letters the new records). The inbox's rows hold the same arrays. Drains size
+their reads so that a read holds about settings.INGEST_BATCH_SIZE messages.
 
 Waking the workers: the request does ``SET drain-pending 1 NX EX`` in the same MULTI as its XADD
 and sends the drain task only when it set the flag. The drain task deletes the flag when it finds
@@ -36,7 +41,8 @@ from redis.retry import Retry
 
 from ingest.body import json_loads
 from ingest.models import InboxBatch
-from ingest.segment import EXCERPT_LENGTH
+from ingest.segment import EXCERPT_LENGTH, queued_is_record, queued_messages
+from ingest.segment import excerpt as excerpt_of
 
 logger = logging.getLogger(__name__)
 
@@ -109,16 +115,21 @@ def _mark_redis_down() -> None:
     _redis_down_until = time.monotonic() + REDIS_BACKOFF_SECONDS
 
 
-def enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> bool:
+def enqueue(
+    messages: list[bytes], rejections: list[dict[str, Any]], *, count: int | None = None
+) -> bool:
     """Keep a request's records (Redis, else the inbox); True when a drainer should be woken.
 
-    `messages` are `segment.message_encode` bytes. Raises QueueUnavailable only when neither
+    `messages` are records' JSON (`segment.queued_record`, or an older server's message dicts),
+    holding `count` messages (default: one each). Raises QueueUnavailable only when neither
     Redis nor the database could take them.
     """
     client = _redis_usable()
     if client is not None:
         try:
-            return _stream_add(client, messages, rejections)
+            return _stream_add(
+                client, messages, rejections, len(messages) if count is None else count
+            )
         except redis.RedisError:
             logger.warning("ingest: Redis refused %d messages; using the inbox", len(messages))
             _mark_redis_down()
@@ -132,9 +143,9 @@ def enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> bool:
 
 
 def _stream_add(
-    client: redis.Redis, messages: list[bytes], rejections: list[dict[str, Any]]
+    client: redis.Redis, messages: list[bytes], rejections: list[dict[str, Any]], count: int
 ) -> bool:
-    fields: dict[str, bytes | str | int] = {"n": len(messages)}
+    fields: dict[str, bytes | str | int] = {"n": count}
     if messages:
         fields["m"] = b"[" + b",".join(messages) + b"]"
     if rejections:
@@ -204,7 +215,21 @@ def records_add(records: Records, data: Any, *, into: str) -> None:
         excerpt = bytes(data[:EXCERPT_LENGTH]).decode("utf-8", "replace")
         records.unreadable.append(f"{type(exc).__name__}: {str(exc)[:200]}: {excerpt}")
         return
-    getattr(records, into).extend(values)
+    if into != "messages":
+        getattr(records, into).extend(values)
+        return
+    for value in values:
+        if not queued_is_record(value):  # a message as an older server queued it
+            records.messages.append(value)
+            continue
+        try:
+            messages, refused = queued_messages(value)
+        except Exception as exc:
+            text = f"{type(exc).__name__}: {str(exc)[:200]}: {excerpt_of(value)}"
+            records.unreadable.append(text)
+            continue
+        records.messages += messages
+        records.rejections += refused
 
 
 def _decode(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Batch:

@@ -58,6 +58,9 @@ MAX_NAME_LENGTH = 255
 MAX_NESTING = 64
 EXCERPT_LENGTH = 500
 REPLACEMENT = "\ufffd"
+# The queued JSON of a message holds all it was sent with (writeKey aside) and the batch's fields
+# it inherits; only a batch `sentAt` of "" in place of its own null makes it shorter, by 2 bytes.
+SIZE_SLACK = 16
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,15 @@ class Payload:
 
 @dataclass(frozen=True)
 class Parsed:
+    # Built only when asked (`messages_parse(build=True)`); the request path queues `queued`.
     messages: list[Message]
     rejections: list[Rejection]
-    # Each message's `message_encode` bytes, in the same order: encoded once, in validation.
-    encoded: list[bytes] = field(default_factory=list)
+    # Each valid message's raw JSON as the worker re-reads it (batch fields merged, writeKey
+    # dropped, NULs replaced), in order: encoded once, in validation.
+    queued: list[bytes] = field(default_factory=list)
+    # Position in `queued` -> the messageId the edge generated: a random one cannot be derived
+    # again, and a redelivered entry must be the same message.
+    generated_ids: dict[int, str] = field(default_factory=dict)
 
 
 class InvalidMessage(Exception):
@@ -170,45 +178,55 @@ def messages_parse(
     received_at: datetime,
     default_type: str | None = None,
     limits: Limits = Limits(),
+    build: bool = True,
 ) -> Parsed:
-    """Validate every item of a payload: the good ones as `Message`, the others as `Rejection`."""
+    """Validate every item of a payload: the good ones queued (and as `Message` when `build`),
+    the others as `Rejection`."""
     messages: list[Message] = []
-    encoded: list[bytes] = []
+    queued: list[bytes] = []
+    generated: dict[int, str] = {}
     rejections: list[Rejection] = []
     context = _optional_object(payload.batch, "context", where="batch") if payload.batch else {}
     integrations = (
         _optional_object(payload.batch, "integrations", where="batch") if payload.batch else {}
     )
     sent_at = payload.batch.get("sentAt") if payload.batch else None
+    scope = (workspace_id, source_id, received_at, default_type)
+    merge = bool(context or integrations or sent_at is not None)
     for index, item in enumerate(payload.items):
         try:
             if not isinstance(item, dict):
                 raise InvalidMessage("a message must be a JSON object")
             # Copied only when something changes: the parsed body is ours alone.
             raw = {k: v for k, v in item.items() if k != "writeKey"} if "writeKey" in item else item
-            raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
+            if merge:
+                raw = _with_batch(raw, context=context, integrations=integrations, sent_at=sent_at)
             try:
-                message, data = _parse_encoded(
-                    raw,
-                    workspace_id=workspace_id,
-                    source_id=source_id,
-                    received_at=received_at,
-                    default_type=default_type,
-                )
+                values = _message_values(raw, workspace_id, source_id, received_at, default_type)
+                try:
+                    data = orjson.dumps(raw)
+                except orjson.JSONEncodeError:  # big integers, lone surrogates: the slow way
+                    data = b""
+                if not data or b"\\u0000" in data:
+                    values, data, sent_size = _checked(raw, scope)
+                else:
+                    sent_size = len(data) + SIZE_SLACK
             except (InvalidMessage, RecursionError):
                 # Depth is the first rule: a message too deep is refused for that, whatever
                 # else is wrong with it (and the encoders may run out of stack on it).
                 if too_deep(raw):
                     raise InvalidMessage(too_deep_reason(), code="message_too_deep") from None
                 raise
-            # Nesting needs at least one object or array per level, and the queue's JSON holds
+            # Nesting needs at least one object or array per level, and the queued JSON holds
             # the whole message: few brackets (counted at C speed) cannot nest too deep, so only
             # a message with many is walked level by level.
             if data.count(b"{") + data.count(b"[") > MAX_NESTING and too_deep(raw):
                 raise InvalidMessage(too_deep_reason(), code="message_too_deep")
-            # The queue's JSON holds the whole message, so a short one is certainly small
-            # enough; only a long one is measured exactly, as sent.
-            if len(data) > limits.message_bytes and _size(item) > limits.message_bytes:
+            # `sent_size` is at least the message's size as sent, so a short one is certainly
+            # small enough; only a long one is measured exactly, as sent.
+            if "writeKey" in item:
+                sent_size += _write_key_bound(item["writeKey"])
+            if sent_size > limits.message_bytes and _size(item) > limits.message_bytes:
                 raise InvalidMessage(
                     f"message is larger than {limits.message_bytes // 1024} KB",
                     code="message_too_large",
@@ -218,36 +236,49 @@ def messages_parse(
                 Rejection(index=index, reason=str(exc), excerpt=excerpt(item), code=exc.code)
             )
             continue
-        messages.append(message)
-        encoded.append(data)
-    return Parsed(messages=messages, rejections=rejections, encoded=encoded)
+        if raw.get("messageId") in (None, ""):
+            generated[len(queued)] = values[3]
+        queued.append(data)
+        if build:
+            messages.append(_message_new(*values))
+    return Parsed(messages=messages, rejections=rejections, queued=queued, generated_ids=generated)
 
 
-def message_encode(message: Message) -> bytes:
-    """`as_dict()` as UTF-8 JSON: what the queue carries.
-
-    Raises UnicodeEncodeError for lone surrogates, which no database stores.
-    """
+def _json_encode(value: Any) -> bytes:
+    """UTF-8 JSON; UnicodeEncodeError for lone surrogates, RecursionError when too deep."""
     try:
-        # orjson writes the dataclass itself, field by field in as_dict()'s order and datetimes
-        # as isoformat() does: the same bytes without building the dict.
-        return orjson.dumps(message)
+        return orjson.dumps(value)
     except orjson.JSONEncodeError:
         # orjson refuses integers beyond 64 bits, which the standard encoder writes as they are.
-        return json.dumps(message.as_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _parse_encoded(raw: dict[str, Any], **kwargs: Any) -> tuple[Message, bytes]:
-    message = message_parse(raw, **kwargs)
+def _checked(raw: dict[str, Any], scope: tuple) -> tuple[tuple, bytes, int]:
+    """The message's fields, its raw JSON as queued, and a size at least that of the message as
+    sent but for its writeKey (`_write_key_bound`). `messages_parse` does the same inline for
+    the usual message, one orjson can write and holds no NUL."""
+    values = _message_values(raw, *scope)
     try:
-        data = message_encode(message)
+        data = _json_encode(raw)
     except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): valid JSON, not storable text
-        data = b"\\u0000"
+        return _storable_checked(raw, scope, None)
     if b"\\u0000" in data:
-        # NUL or a lone surrogate somewhere: PostgreSQL refuses both, so replace them.
-        message = message_parse(_storable(raw), **kwargs)
-        data = message_encode(message)
-    return message, data
+        # A NUL somewhere: PostgreSQL refuses it, so replace it (and measure the original).
+        return _storable_checked(raw, scope, len(data))
+    return values, data, len(data) + SIZE_SLACK
+
+
+def _write_key_bound(value: Any) -> int:
+    """At least what `"writeKey":value,` adds to a message's JSON (the queued copy has none)."""
+    # Six bytes a character at most (\\u escapes), the key, quotes, colon and comma.
+    return 6 * len(value) + 16 if isinstance(value, str) else 1 << 62
+
+
+def _storable_checked(raw: dict[str, Any], scope: tuple, size: int | None) -> tuple:
+    raw = _storable(raw)
+    data = _json_encode(raw)
+    # Replacing shortens the text: the size as sent is measured exactly when unknown.
+    return _message_values(raw, *scope), data, size + SIZE_SLACK if size is not None else 1 << 62
 
 
 def _size(item: Any) -> int:
@@ -321,13 +352,44 @@ def message_parse(
     default_type: str | None = None,
 ) -> Message:
     """Validate one raw message (batch-level fields already applied) or raise InvalidMessage."""
-    call_type = _type(raw, default_type)
+    return _message_new(*_message_values(raw, workspace_id, source_id, received_at, default_type))
+
+
+def _message_values(
+    raw: dict[str, Any],
+    workspace_id: int,
+    source_id: int | None,
+    received_at: datetime,
+    default_type: str | None,
+) -> tuple:
+    """`message_parse`'s checks: the Message's fields in order, without building it (the
+    request path queues the raw message and the worker builds it).
+
+    Each field is read once and its usual shape (a short string, an object, absent) accepted
+    inline; anything else goes to the field's rule function, the one place its rule and error
+    are written. A function call per field was most of the edge's time per message.
+    """
+    get = raw.get
+    call_type = get("type")
+    if type(call_type) is not str or call_type not in TYPES:
+        call_type = _type(raw, default_type)
     if call_type == "delete":
         raw = {k: v for k, v in raw.items() if not (k in EMPTY_ARRAY_OK and v == [])}
-    user_id = _id(raw, "userId")
-    anonymous_id = _id(raw, "anonymousId")
-    previous_id = _id(raw, "previousId")
-    group_id = _id(raw, "groupId")
+        get = raw.get
+    user_id = get("userId")
+    if user_id is not None and (type(user_id) is not str or not 0 < len(user_id) <= MAX_ID_LENGTH):
+        user_id = _id(raw, "userId")
+    anonymous_id = get("anonymousId")
+    if anonymous_id is not None and (
+        type(anonymous_id) is not str or not 0 < len(anonymous_id) <= MAX_ID_LENGTH
+    ):
+        anonymous_id = _id(raw, "anonymousId")
+    previous_id = get("previousId")
+    if previous_id is not None:
+        previous_id = _id(raw, "previousId")
+    group_id = get("groupId")
+    if group_id is not None:
+        group_id = _id(raw, "groupId")
     if call_type == "alias":
         if previous_id is None or user_id is None:
             raise InvalidMessage("alias needs previousId and userId")
@@ -335,24 +397,38 @@ def message_parse(
         raise InvalidMessage(f"{call_type} needs userId or anonymousId")
     if call_type == "group" and group_id is None:
         raise InvalidMessage("group needs groupId")
-    event = _text(raw, "event")
+    event = get("event")
+    if type(event) is not str or not event:
+        event = _text(raw, "event")
     if call_type == "track" and not event:
         raise InvalidMessage("track needs an event name")
-    name = _text(raw, "name")
-    properties = _optional_object(raw, "properties")
-    traits = _optional_object(raw, "traits")
-    context = _optional_object(raw, "context")
-    _optional_object(raw, "integrations")
+    name = get("name")
+    if name is not None:
+        name = _text(raw, "name")
+    properties = get("properties")
+    if type(properties) is not dict:
+        properties = {} if properties is None else _optional_object(raw, "properties")
+    traits = get("traits")
+    if type(traits) is not dict:
+        traits = {} if traits is None else _optional_object(raw, "traits")
+    context = get("context")
+    if type(context) is not dict:
+        context = {} if context is None else _optional_object(raw, "context")
+    integrations = get("integrations")
+    if integrations is not None and type(integrations) is not dict:
+        _optional_object(raw, "integrations")
     if call_type == "identify" and "traits" not in raw and isinstance(context.get("traits"), dict):
         # Some SDKs (RudderStack, older analytics.js) put identify traits only in context.traits.
         traits = context["traits"]
     if call_type not in {"identify", "group"}:
         traits = {}
     timestamp = _corrected_timestamp(raw, received_at)
-    message_id = _message_id(raw)
+    message_id = get("messageId")
+    if type(message_id) is not str or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+        message_id = _message_id(raw)
     if call_type in {"page", "screen"} and name is None and isinstance(properties.get("name"), str):
         name = properties["name"]
-    return _message_new(
+    return (
         workspace_id,
         source_id,
         call_type,
@@ -479,10 +555,16 @@ def _timestamp_field(value: Any, key: str) -> datetime | None:
 
 
 def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime:
-    timestamp = _timestamp_field(raw.get("timestamp"), "timestamp")
-    original = _timestamp_field(raw.get("originalTimestamp"), "originalTimestamp")
-    sent_at = _timestamp_field(raw.get("sentAt"), "sentAt")
-    relayed = _timestamp_field(raw.get("receivedAt"), "receivedAt")
+    # Most messages carry two of the four: only those present are parsed.
+    timestamp = original = sent_at = relayed = None
+    if (value := raw.get("timestamp")) is not None:
+        timestamp = _timestamp_field(value, "timestamp")
+    if (value := raw.get("originalTimestamp")) is not None:
+        original = _timestamp_field(value, "originalTimestamp")
+    if (value := raw.get("sentAt")) is not None:
+        sent_at = _timestamp_field(value, "sentAt")
+    if (value := raw.get("receivedAt")) is not None:
+        relayed = _timestamp_field(value, "receivedAt")
     try:
         if relayed is not None and timestamp is not None:
             # Segment already corrected it against its own receivedAt when it relayed it.
@@ -495,6 +577,92 @@ def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime
         # Sent and received on two clocks: only the sender's interval between the event and
         # sending is trusted, measured back from when it arrived (at Segment, if relayed).
         skew: timedelta = sent_at - clock
-        return ((relayed or received_at) - skew).astimezone(UTC)
+        corrected = (relayed or received_at) - skew
+        return corrected if corrected.tzinfo is UTC else corrected.astimezone(UTC)
     except OverflowError as exc:
         raise InvalidMessage("timestamps are out of range") from exc
+
+
+# --- The queue's record of a request ------------------------------------------------------------
+
+# Records without it are a list of `Message.as_dict()` (queued by older servers); the worker
+# reads both.
+RECORD_FORMAT = 2
+
+
+def queued_record(
+    parsed: Parsed,
+    *,
+    workspace_id: int,
+    source_id: int,
+    received_at: datetime,
+    default_type: str | None,
+) -> bytes:
+    """A request's valid messages as the queue carries them: their raw JSON once, in a small
+    envelope with what the worker needs to derive the rest (`queued_messages`)."""
+    head = orjson.dumps(
+        {
+            "format": RECORD_FORMAT,
+            "workspace_id": workspace_id,
+            "source_id": source_id,
+            "received_at": received_at.isoformat(),
+            "type": default_type,
+            "ids": {str(k): v for k, v in parsed.generated_ids.items()},
+        }
+    )
+    return head[:-1] + b',"messages":[' + b",".join(parsed.queued) + b"]}"
+
+
+def queued_is_record(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("format") == RECORD_FORMAT
+
+
+def queued_messages(record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A `queued_record` as the worker stores it: `Message.as_dict()` of each message, and
+    rejections (source log records) for any the rules now refuse (they may have changed since
+    the edge checked). ValueError, KeyError or TypeError when the record itself is broken."""
+    workspace_id, source_id = record["workspace_id"], record["source_id"]
+    if type(workspace_id) is not int or not (source_id is None or type(source_id) is int):
+        raise TypeError("workspace_id and source_id must be integers")
+    received_text = record["received_at"]
+    received_at = datetime.fromisoformat(received_text)
+    if received_at.tzinfo is None:
+        raise ValueError("received_at has no time zone")
+    default_type = record.get("type")
+    if not (default_type is None or isinstance(default_type, str)):
+        raise TypeError("type must be a string")
+    ids = record.get("ids") or {}
+    raws = record["messages"]
+    if not isinstance(ids, dict) or not isinstance(raws, list):
+        raise TypeError("ids must be an object and messages an array")
+    messages: list[dict[str, Any]] = []
+    rejections: list[dict[str, Any]] = []
+    for position, raw in enumerate(raws):
+        try:
+            if not isinstance(raw, dict):
+                raise InvalidMessage("a message must be a JSON object")
+            message = message_parse(
+                raw,
+                workspace_id=workspace_id,
+                source_id=source_id,
+                received_at=received_at,
+                default_type=default_type,
+            ).as_dict()
+        except (InvalidMessage, RecursionError) as exc:
+            # RecursionError: a message deeper than the edge lets through (a forged record).
+            reason = too_deep_reason() if isinstance(exc, RecursionError) else str(exc)
+            rejections.append(
+                {
+                    "source_id": source_id,
+                    "received_at": received_text,
+                    "index": None,
+                    "reason": reason,
+                    "excerpt": excerpt(raw),
+                }
+            )
+            continue
+        generated = ids.get(str(position))
+        if isinstance(generated, str):
+            message["message_id"] = generated
+        messages.append(message)
+    return messages, rejections

@@ -20,7 +20,15 @@ from ingest.authentication import Sender, source_authenticate, token_from_header
 from ingest.body import body_inflate, json_decode, too_large
 from ingest.errors import IngestError
 from ingest.queue import QueueUnavailable
-from ingest.segment import Limits, Parsed, Payload, Rejection, messages_parse, payload_from_json
+from ingest.segment import (
+    Limits,
+    Parsed,
+    Payload,
+    Rejection,
+    messages_parse,
+    payload_from_json,
+    queued_record,
+)
 from ingest.wake import drainer_wake
 
 logger = logging.getLogger(__name__)
@@ -117,10 +125,10 @@ def _rejection_record(source: Sender, received_at: datetime, rejection: Rejectio
     }
 
 
-def _enqueue(messages: list[bytes], rejections: list[dict[str, Any]]) -> None:
+def _enqueue(messages: list[bytes], rejections: list[dict[str, Any]], count: int = 0) -> None:
     """Hand records to the workers, waking a drainer when none is pending."""
     try:
-        wake = queue.enqueue(messages, rejections)
+        wake = queue.enqueue(messages, rejections, count=count)
     except QueueUnavailable:
         raise IngestError(
             503, "unavailable", "Cannot keep messages right now; retry later.", retry_after=10
@@ -147,32 +155,32 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         payload = payload_from_json(json_decode(_read_body(request)), limits=_limits())
         if source is None:
             source = source_authenticate(payload.write_key)
-        parsed = messages_parse(
-            payload,
-            workspace_id=source.workspace_id,
-            source_id=source.source_id,
-            received_at=received_at,
-            default_type=call_type,
-            limits=_limits(),
-        )
+        scope = {
+            "workspace_id": source.workspace_id,
+            "source_id": source.source_id,
+            "received_at": received_at,
+            "default_type": call_type,
+        }
+        parsed = messages_parse(payload, limits=_limits(), build=False, **scope)
     except IngestError as exc:
         if source is not None and exc.status in {400, 413, 415}:
             _log_refused(source, received_at, exc)
         raise
-    if parsed.messages and not queue.rate_allowed(source.source_id, len(parsed.messages)):
+    if parsed.queued and not queue.rate_allowed(source.source_id, len(parsed.queued)):
         raise IngestError(
             429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
         )
     counters.rejections_count(r.code for r in parsed.rejections)
     rejections = [_rejection_record(source, received_at, r) for r in parsed.rejections]
-    if parsed.encoded or rejections:
-        _enqueue(parsed.encoded, rejections)
+    if parsed.queued or rejections:
+        record = [queued_record(parsed, **scope)] if parsed.queued else []
+        _enqueue(record, rejections, count=len(parsed.queued))
     return _reply(payload, parsed)
 
 
 def _reply(payload: Payload, parsed: Parsed) -> HttpResponse:
     rejected = [r.as_reply() for r in parsed.rejections]
-    if parsed.messages or not rejected:
+    if parsed.queued or not rejected:
         body: dict[str, Any] = {"success": True}
         if rejected:
             body["rejected"] = rejected

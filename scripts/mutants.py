@@ -101,6 +101,23 @@ MUTANTS: list[Mutant] = [
         "new = [m for mid, m in unique.items() if mid not in stored][: max(1, len(unique) - 1)]",
         "tests/ingest/test_views.py::test_no_body_gets_a_500_and_every_2xx_message_is_kept",
     ),
+    mutant(
+        "generated-id-queued",
+        "a messageId the edge generated travels with the queued record: an entry read twice is "
+        "still each message once",
+        "ingest/segment.py",
+        "generated[len(queued)] = values[3]",
+        "pass",
+        "tests/ingest/test_queue.py::test_an_entry_delivered_twice_is_still_each_message_once",
+    ),
+    mutant(
+        "older-records-read",
+        "messages queued by an older server (one Message dict each) are still stored",
+        "ingest/queue.py",
+        "records.messages.append(value)",
+        "pass",
+        "tests/ingest/test_queue.py::test_records_an_older_server_queued_are_stored_next_to_new_ones",
+    ),
     # --- Events and people ----------------------------------------------------------------------
     mutant(
         "page-hiding",
@@ -144,7 +161,7 @@ MUTANTS: list[Mutant] = [
         "size-limit",
         "a message over the size limit is refused (413 alone, rejected in a batch)",
         "ingest/segment.py",
-        "if len(data) > limits.message_bytes and _size(item) > limits.message_bytes:",
+        "if sent_size > limits.message_bytes and _size(item) > limits.message_bytes:",
         "if False:",
         "tests/ingest/test_segment.py",
         "tests/ingest/test_views.py",

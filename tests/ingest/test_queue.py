@@ -209,3 +209,85 @@ def test_big_integers_keep_their_digits_through_the_stream(client, token, stream
     assert event.properties == {"n": big, "list": [big * 3]}
     assert event.raw["userId"] == big
     assert event.identity.value == str(big)
+
+
+def older_record(source, message_id: str) -> dict:
+    """A message as servers before the envelope queued it: its `Message.as_dict()`."""
+    from datetime import UTC, datetime
+
+    from ingest.segment import message_parse
+
+    return message_parse(
+        {**track(message_id), "timestamp": "2026-11-30T10:00:00Z", "properties": {"k": 1}},
+        workspace_id=source.workspace_id,
+        source_id=source.pk,
+        received_at=datetime(2026, 11, 30, 12, 0, tzinfo=UTC),
+    ).as_dict()
+
+
+def test_records_an_older_server_queued_are_stored_next_to_new_ones(
+    client, issued, stream, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    old = [older_record(issued.source, "old-1"), older_record(issued.source, "old-2")]
+    stream.xadd(queue.stream_key(), {"n": 2, "m": json.dumps(old).encode()})
+    InboxBatch.objects.create(messages=[older_record(issued.source, "old-inbox")], rejections=[])
+    post(client, issued.token, [track("new-1")])
+
+    processing.drain()
+    assert stored() == ["new-1", "old-1", "old-2", "old-inbox"]
+    event = Event.objects.get(message_id="old-1")
+    assert event.properties == {"k": 1}
+    assert event.timestamp.isoformat() == "2026-11-30T10:00:00+00:00"
+    assert InboxBatch.objects.count() == 0
+
+
+def test_an_entry_delivered_twice_is_still_each_message_once(client, issued, stream, settings):
+    # A worker that died after storing, before acknowledging: the entry is read again. A
+    # messageId the edge generated (random without a timestamp) travels with the entry.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    no_ids = [
+        {"type": "track", "event": "random id", "userId": "u"},
+        {"type": "track", "event": "hashed id", "userId": "u", "timestamp": "2026-11-30T10:00Z"},
+    ]
+    assert post(client, issued.token, no_ids).status_code == 200
+    ((_, fields),) = stream.xrange(queue.stream_key())
+    stream.xadd(queue.stream_key(), fields)
+
+    processing.drain()
+    assert Event.objects.count() == 2
+    assert all(m.startswith("windsor-") for m in stored())
+
+
+def test_a_queued_record_that_cannot_be_read_is_a_dead_letter_and_the_rest_stored(
+    client, issued, stream, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    broken = {"format": 2, "workspace_id": "not an id", "messages": [track("lost")]}
+    stream.xadd(queue.stream_key(), {"n": 1, "m": json.dumps([broken]).encode()})
+    post(client, issued.token, [track("after")])
+
+    processing.drain()
+    assert stored() == ["after"]
+    letter = DeadLetter.objects.get()
+    assert letter.messages[0]["minimal"] is True
+    assert "not an id" in letter.messages[0]["excerpt"]
+    assert stream.xlen(queue.stream_key()) == 0
+
+
+def test_a_queued_message_the_rules_now_refuse_is_logged_on_its_source(
+    client, issued, stream, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    record = {
+        "format": 2,
+        "workspace_id": issued.source.workspace_id,
+        "source_id": issued.source.pk,
+        "received_at": "2026-11-30T12:00:00+00:00",
+        "messages": [{"type": "track", "userId": "u"}, track("kept")],
+    }
+    stream.xadd(queue.stream_key(), {"n": 2, "m": json.dumps([record]).encode()})
+
+    processing.drain()
+    assert stored() == ["kept"]
+    assert RejectedMessage.objects.get(source=issued.source).reason == "track needs an event name"

@@ -1,9 +1,12 @@
 """ingest/segment.py: the rules of what a Segment call is, on plain values (no database)."""
 
+import json
 from datetime import UTC, datetime, timedelta
+from unittest.mock import ANY
 
 import pytest
 
+from ingest.body import json_loads
 from ingest.errors import IngestError
 from ingest.segment import (
     InvalidMessage,
@@ -11,6 +14,8 @@ from ingest.segment import (
     message_parse,
     messages_parse,
     payload_from_json,
+    queued_messages,
+    queued_record,
 )
 from tests.recorded import fixture_names, recorded
 
@@ -335,3 +340,95 @@ def test_write_key_is_found_on_the_batch_or_on_the_first_message():
 def test_the_write_key_never_reaches_the_rejection_log():
     parsed = parse_body([{"type": "nope", "writeKey": "wsr_secret"}])
     assert "wsr_secret" not in parsed.rejections[0].excerpt
+
+
+def test_the_size_limit_counts_a_messages_write_key_as_sent():
+    # The queued copy drops writeKey, so the size it gives is short of the message as sent by
+    # that much: a message over the limit only with its writeKey is still over the limit.
+    limit = 1024
+    message = {"type": "track", "event": "E", "userId": "u", "properties": {"p": ""}}
+    bare = len(json.dumps(message, separators=(",", ":")))
+    message["properties"]["p"] = "x" * (limit - bare - 20)
+    assert len(json.dumps(message, separators=(",", ":"))) <= limit
+    with_key = {**message, "writeKey": "k" * 40}
+    assert len(json.dumps(with_key, separators=(",", ":"))) > limit
+    parsed = parse_body([message, with_key], limits=Limits(message_bytes=limit))
+    assert [(r.index, r.code) for r in parsed.rejections] == [(1, "message_too_large")]
+
+
+def test_a_queued_record_gives_the_messages_the_edge_validated():
+    body = {
+        "batch": [
+            {"type": "track", "event": "A", "userId": "u", "messageId": "a", "writeKey": "k"},
+            {"type": "identify", "userId": "u", "traits": {"n": 1}, "timestamp": "2026-11-30"},
+            {"type": "track", "event": "C", "anonymousId": "x"},
+            "bad",
+            {"type": "track", "event": "N\u0000L", "userId": "\ud800", "messageId": "n"},
+            {"type": "track", "event": "B", "userId": 2**64 + 1, "messageId": "b"},
+        ],
+        "context": {"app": "x"},
+        "sentAt": "2026-11-30T00:00:10Z",
+    }
+    parsed = parse_body(body)
+    record = queued_record(
+        parsed, workspace_id=1, source_id=2, received_at=RECEIVED, default_type=None
+    )
+    assert b"writeKey" not in record
+    messages, refused = queued_messages(json_loads(record))
+    assert refused == []
+    assert messages == [m.as_dict() for m in parsed.messages]
+    # Both generated messageIds, the content hash and the random one, travel with the record.
+    assert json.loads(record)["ids"] == {"1": parsed.messages[1].message_id, "2": ANY}
+    assert messages[2]["message_id"].startswith("windsor-")
+    # What PostgreSQL cannot store is replaced before queueing; big integers keep their digits.
+    assert (messages[3]["event"], messages[3]["user_id"]) == ("N\ufffdL", "\ufffd")
+    assert messages[4]["user_id"] == str(2**64 + 1)
+
+
+def test_a_queued_message_the_rules_now_refuse_becomes_a_rejection():
+    record = {
+        "format": 2,
+        "workspace_id": 1,
+        "source_id": 2,
+        "received_at": RECEIVED.isoformat(),
+        "type": None,
+        "ids": {},
+        "messages": [
+            {"type": "track", "userId": "u"},
+            {"type": "track", "event": "E", "userId": "u"},
+        ],
+    }
+    messages, refused = queued_messages(record)
+    assert [m["event"] for m in messages] == ["E"]
+    assert refused == [
+        {
+            "source_id": 2,
+            "received_at": RECEIVED.isoformat(),
+            "index": None,
+            "reason": "track needs an event name",
+            "excerpt": '{"type": "track", "userId": "u"}',
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"workspace_id": "1"},
+        {"received_at": "yesterday"},
+        {"received_at": "2026-11-30T00:00:00"},
+        {"messages": {"type": "track"}},
+        {"type": 5},
+    ],
+)
+def test_a_broken_queued_record_is_an_error_not_messages(broken):
+    record = {
+        "format": 2,
+        "workspace_id": 1,
+        "source_id": 2,
+        "received_at": RECEIVED.isoformat(),
+        "messages": [{"type": "track", "event": "E", "userId": "u"}],
+        **broken,
+    }
+    with pytest.raises((TypeError, ValueError)):
+        queued_messages(record)
