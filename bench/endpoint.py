@@ -222,7 +222,9 @@ def run(argv: list[str]) -> list[str]:
         workspace.delete()
     lines = [f"load average at start: {load} ({os.cpu_count()} cores)"]
     if against:
-        lines.append(f"this checkout against {checkouts['against']}, alternating")
+        # The folder's name only: results files are committed, and a clone must not name a
+        # machine's directories (.ci/run refuses that).
+        lines.append(f"this checkout against ../{checkouts['against'].name}, alternating")
     for size in (BATCH, 1):
         for name in servers:
             label = f"{size}-message requests" + (f", {name}" if against else "")

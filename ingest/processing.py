@@ -38,7 +38,14 @@ from accounts.models import RejectedMessage, Source, Workspace
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
-from ingest.segment import EXCERPT_LENGTH, MAX_NESTING, excerpt, too_deep, too_deep_reason
+from ingest.segment import (
+    EXCERPT_LENGTH,
+    MAX_NESTING,
+    NESTING_CHECKED,
+    excerpt,
+    too_deep,
+    too_deep_reason,
+)
 from ingest.services import batch_process
 from people.deletion import DELETE_TYPE
 from people.suppression import messages_unsuppressed
@@ -52,11 +59,6 @@ MINIMAL_FIELD_LENGTH = 255
 INBOX_ROWS_PER_BATCH = 20
 # Whole-batch attempts when PostgreSQL picks the batch as a deadlock's victim.
 DEADLOCK_ATTEMPTS = 3
-# The optional key of a queued message by which the edge says it applied the depth rule
-# (`segment.too_deep`) and at which limit: {"nesting_checked": 64}. Only the edge's encoding of
-# what it accepted may carry it (a sender cannot add keys to the queued dict, which wraps its
-# message under "raw").
-NESTING_CHECKED = "nesting_checked"
 
 
 def rejections_record(rejections: list[dict[str, Any]]) -> None:

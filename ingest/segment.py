@@ -56,6 +56,11 @@ MAX_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 100
 MAX_NAME_LENGTH = 255
 MAX_NESTING = 64
+# The key of a queued message dict by which the edge says it applied the depth rule, and at which
+# limit: {"nesting_checked": 64}. Only the worker's reading of an edge's envelope sets it (a
+# sender cannot add keys there: its message is nested under "raw"); the worker then does not
+# walk the message again (ingest/processing.py).
+NESTING_CHECKED = "nesting_checked"
 EXCERPT_LENGTH = 500
 REPLACEMENT = "\ufffd"
 # The queued JSON of a message holds all it was sent with (writeKey aside) and the batch's fields
@@ -608,6 +613,8 @@ def queued_record(
             "received_at": received_at.isoformat(),
             "type": default_type,
             "ids": {str(k): v for k, v in parsed.generated_ids.items()},
+            # The depth limit this edge applied to every message in here (`too_deep`).
+            "nesting": MAX_NESTING,
         }
     )
     return head[:-1] + b',"messages":[' + b",".join(parsed.queued) + b"]}"
@@ -632,6 +639,8 @@ def queued_messages(record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
     if not (default_type is None or isinstance(default_type, str)):
         raise TypeError("type must be a string")
     ids = record.get("ids") or {}
+    # Passed on to the worker's depth rule, which skips what an edge as strict checked.
+    nesting = record.get("nesting")
     raws = record["messages"]
     if not isinstance(ids, dict) or not isinstance(raws, list):
         raise TypeError("ids must be an object and messages an array")
@@ -664,5 +673,7 @@ def queued_messages(record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
         generated = ids.get(str(position))
         if isinstance(generated, str):
             message["message_id"] = generated
+        if nesting is not None:
+            message[NESTING_CHECKED] = nesting
         messages.append(message)
     return messages, rejections

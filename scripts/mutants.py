@@ -875,6 +875,15 @@ MUTANTS: list[Mutant] = [
         "tests/ingest/test_processing.py",
     ),
     mutant(
+        "envelope-depth-mark-dropped",
+        "the worker does not walk again the messages an edge as strict as itself checked for depth"
+        " (the envelope says at which limit)",
+        "ingest/segment.py",
+        "            message[NESTING_CHECKED] = nesting",
+        "            pass",
+        "tests/ingest/test_queue.py",
+    ),
+    mutant(
         "load-not-the-read-under-the-locks",
         "a batch's identities are read under its locks, once (batch_lock's last read is the load)",
         "ingest/services.py",

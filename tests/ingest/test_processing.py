@@ -14,9 +14,8 @@ from accounts.services import source_create, workspace_create
 from feed.models import Event
 from ingest import processing
 from ingest.models import DeadLetter, InboxBatch
-from ingest.processing import NESTING_CHECKED
 from ingest.queue import Records
-from ingest.segment import MAX_NESTING, message_parse, too_deep
+from ingest.segment import MAX_NESTING, NESTING_CHECKED, message_parse, too_deep
 
 pytestmark = pytest.mark.django_db
 

@@ -13,6 +13,7 @@ from accounts.models import RejectedMessage
 from feed.models import Event
 from ingest import processing, queue
 from ingest.models import DeadLetter, InboxBatch
+from ingest.segment import MAX_NESTING, too_deep, too_deep_reason
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -291,3 +292,33 @@ def test_a_queued_message_the_rules_now_refuse_is_logged_on_its_source(
     processing.drain()
     assert stored() == ["kept"]
     assert RejectedMessage.objects.get(source=issued.source).reason == "track needs an event name"
+
+
+def test_the_worker_walks_no_message_an_edge_as_strict_checked_for_depth(
+    client, issued, stream, settings
+):
+    # The edge refuses deeper messages before queueing them, and its envelope says at which
+    # limit; the worker then does not walk them again. One level past the limit is harmless to
+    # store, so what decides below is whether the worker walked the message.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert post(client, issued.token, [track("edge")]).status_code == 200
+    ((_, fields),) = stream.xrange(queue.stream_key())
+    (record,) = json.loads(fields[b"m"])
+    assert record["nesting"] == MAX_NESTING
+    deep: dict = {}
+    inner = deep
+    for _ in range(MAX_NESTING - 1):
+        inner["d"] = {}
+        inner = inner["d"]
+    trusted = {**record, "messages": [{**track("trusted"), "properties": deep}]}
+    unmarked = {**record, "messages": [{**track("unmarked"), "properties": deep}]}
+    del unmarked["nesting"]
+    looser = {**record, "nesting": MAX_NESTING + 1}
+    looser["messages"] = [{**track("looser"), "properties": deep}]
+    assert too_deep(trusted["messages"][0])
+    stream.xadd(queue.stream_key(), {"n": 3, "m": json.dumps([trusted, unmarked, looser])})
+
+    processing.drain()
+    assert stored() == ["edge", "trusted"]
+    reasons = RejectedMessage.objects.filter(source=issued.source).values_list("reason", flat=True)
+    assert list(reasons) == [too_deep_reason()] * 2
