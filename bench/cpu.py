@@ -1,10 +1,12 @@
 """CPU accounting for the benches, from Linux's /proc (what the benches and CI run on).
 
-The e2e bench reads these around a drain to show how much of the machine one worker already
-keeps busy (itself and PostgreSQL), which bounds what more workers can add on the same cores.
+The endpoint bench reads gunicorn's CPU per request; the e2e bench reads, around a drain, how
+much of the machine one worker already keeps busy (itself and PostgreSQL), which bounds what more
+workers can add on the same cores.
 """
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -18,9 +20,8 @@ def machine_ticks() -> tuple[int, int]:
     return total - idle, total
 
 
-def command_seconds(command: str) -> float:
-    """User + system CPU seconds of every live process whose command name is `command`."""
-    total = 0
+def _processes() -> Iterator[tuple[int, str, int, float]]:
+    """(pid, command name, parent pid, user + system CPU seconds) of every live process."""
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -28,7 +29,18 @@ def command_seconds(command: str) -> float:
             head, tail = (entry / "stat").read_text().rsplit(")", 1)
         except OSError:
             continue
-        if head.split("(", 1)[1] == command:
-            fields = tail.split()
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+        # After the command: state, ppid, ..., utime and stime are the 12th and 13th.
+        fields = tail.split()
+        seconds = (int(fields[11]) + int(fields[12])) / TICKS
+        yield int(entry.name), head.split("(", 1)[1], int(fields[1]), seconds
+
+
+def tree_seconds(root: int) -> float:
+    """CPU seconds of process `root` and its children (gunicorn's master and workers; a Celery
+    worker and its embedded beat)."""
+    return sum(s for pid, _, parent, s in _processes() if root in (pid, parent))
+
+
+def command_seconds(command: str) -> float:
+    """CPU seconds of every live process whose command name is `command`."""
+    return sum(s for _, name, _, s in _processes() if name == command)

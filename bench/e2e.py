@@ -45,8 +45,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from bench.cpu import command_seconds, machine_ticks
-from bench.endpoint import _cpu_seconds
+from bench.cpu import command_seconds, machine_ticks, tree_seconds
 from bench.ingest import _free_port, _load, _option, _wait_port
 from bench.results_file import results_append
 
@@ -242,7 +241,7 @@ def _database_use(name: str) -> None:
 
 def _cpu_now(procs: list[subprocess.Popen]) -> tuple[tuple[int, int], float, float]:
     """The machine's busy and total ticks, the workers' CPU seconds and PostgreSQL's."""
-    return machine_ticks(), sum(_cpu_seconds(p.pid) for p in procs), command_seconds("postgres")
+    return machine_ticks(), sum(tree_seconds(p.pid) for p in procs), command_seconds("postgres")
 
 
 def _cpu_line(start: tuple, end: tuple, seconds: float) -> str:

@@ -36,6 +36,7 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
+from bench.cpu import tree_seconds
 from bench.ingest import (
     BATCH,
     _free_port,
@@ -48,30 +49,13 @@ from bench.ingest import (
 from bench.results_file import results_append
 
 ROOT = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(root: int) -> float:
-    """User + system CPU of process `root` and its children (gunicorn's master and workers)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command: state, ppid, ..., utime and stime are the 12th and 13th.
-        if int(entry.name) == root or int(fields[1]) == root:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
 
 
 def _measure(port, path, token, seconds, clients, size, server) -> tuple[float, float, int]:
     """(requests/s, server CPU seconds per request, non-200 replies) of one measurement."""
-    cpu = _cpu_seconds(server)
+    cpu = tree_seconds(server)
     ok, failed, elapsed = _load_counts(port, path, token, seconds, clients, size)
-    cpu = _cpu_seconds(server) - cpu
+    cpu = tree_seconds(server) - cpu
     return ok / elapsed, cpu / max(ok, 1), failed
 
 

@@ -9,6 +9,8 @@ import pytest
 from ingest.body import json_loads
 from ingest.errors import IngestError
 from ingest.segment import (
+    MAX_NESTING,
+    NESTING_CHECKED,
     InvalidMessage,
     Limits,
     message_parse,
@@ -376,7 +378,8 @@ def test_a_queued_record_gives_the_messages_the_edge_validated():
     assert b"writeKey" not in record
     messages, refused = queued_messages(json_loads(record))
     assert refused == []
-    assert messages == [m.as_dict() for m in parsed.messages]
+    # Each carries the depth limit the edge checked it at, so the worker does not walk it again.
+    assert messages == [{**m.as_dict(), NESTING_CHECKED: MAX_NESTING} for m in parsed.messages]
     # Both generated messageIds, the content hash and the random one, travel with the record.
     assert json.loads(record)["ids"] == {"1": parsed.messages[1].message_id, "2": ANY}
     assert messages[2]["message_id"].startswith("windsor-")
