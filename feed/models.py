@@ -68,8 +68,12 @@ class Event(models.Model):
     objects = EventQuerySet.as_manager()
 
     class Meta:
+        # Led by the key: the worker's dedupe read (feed/services.py stored_message_ids) descends
+        # once per messageId and filters by workspace, whatever the statistics say of the
+        # workspace. Nothing needs (workspace, message_id): the workspace's scans have the
+        # indexes below.
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "message_id"], name="event_unique_message")
+            models.UniqueConstraint(fields=["message_id", "workspace"], name="event_message_key")
         ]
         indexes = [
             models.Index(fields=["workspace", "-timestamp", "-id"], name="event_recent"),

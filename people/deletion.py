@@ -41,7 +41,7 @@ from accounts.team import NotAllowed, audit_record
 from people.identity import usable_id
 from people.models import Identity, Person, Suppression
 from windsor.locks import workspaces_lock
-from windsor.lookups import contains_any, one_of
+from windsor.lookups import contains_any, equals_unindexed, one_of
 from windsor.messages import Message
 
 # Message keys that carry an id; a `delete` names its person by userId and/or anonymousId.
@@ -246,7 +246,9 @@ def message_delete(*, message: Message) -> Deleted:
         return Deleted()
     person_ids = (
         list(
-            Identity.objects.filter(one_of("value", values), workspace_id=workspace_id)
+            Identity.objects.filter(
+                one_of("value", values), equals_unindexed("workspace_id", workspace_id)
+            )
             .values_list("person_id", flat=True)
             .distinct()
         )

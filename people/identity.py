@@ -81,6 +81,7 @@ from django.utils import timezone
 from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 from windsor.bulk import bulk_insert, bulk_update, rows_read
+from windsor.lookups import equals_unindexed
 from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
@@ -211,14 +212,16 @@ def identities_read(workspace_id: int, values: set[str]) -> list[IdentityRow]:
 
     One round trip; the persons' ids are gathered first into an array (an init plan), so both
     lookups are index scans: as one IN (subquery), with stale statistics (right after a burst)
-    PostgreSQL planned a nested loop over the workspace's identities, seconds per batch.
+    PostgreSQL planned a nested loop over the workspace's identities, seconds per batch. The ids
+    are found by the unique (value, workspace) index, one descent each, the workspace only
+    filtering them (`workspace_id + 0`, see windsor/lookups.py `equals_unindexed`).
     """
     if not values:
         return []
     if connection.vendor != "postgresql":
-        touched = Identity.objects.filter(workspace_id=workspace_id, value__in=values).values(
-            "person_id"
-        )
+        touched = Identity.objects.filter(
+            equals_unindexed("workspace_id", workspace_id), value__in=values
+        ).values("person_id")
         return identity_rows(
             list(Identity.objects.filter(person_id__in=touched).values_list(*IDENTITY_COLUMNS))
         )
@@ -230,7 +233,8 @@ def identities_read(workspace_id: int, values: set[str]) -> list[IdentityRow]:
     return identity_rows(
         rows_read(
             f"SELECT {columns} FROM {table} WHERE person_id = ANY(ARRAY("  # noqa: S608 (names)
-            f"SELECT DISTINCT person_id FROM {table} WHERE workspace_id = %s AND value = ANY(%s)))",
+            f"SELECT DISTINCT person_id FROM {table} WHERE workspace_id + 0 = %s"
+            " AND value = ANY(%s)))",
             [workspace_id, list(values)],
         )
     )

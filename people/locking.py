@@ -39,7 +39,7 @@ from people.identity import identities_read, usable_id
 from people.models import Group, Identity, Person
 from people.rows import IdentityRow
 from windsor.locks import creating_lock, keys_lock, lock_key, rows_lock
-from windsor.lookups import one_of
+from windsor.lookups import equals_unindexed, one_of
 from windsor.messages import Message
 
 # The server's lock table has max_locks_per_transaction x max_connections slots, shared by all
@@ -119,10 +119,11 @@ def _server_share() -> int:
 def _people_of(workspace_id: int, values: set[str]) -> dict[str, int]:
     if not values:
         return {}
+    # By the unique (value, workspace) index, one descent per id (windsor/lookups.py).
     return dict(
-        Identity.objects.filter(one_of("value", values), workspace_id=workspace_id).values_list(
-            "value", "person_id"
-        )
+        Identity.objects.filter(
+            one_of("value", values), equals_unindexed("workspace_id", workspace_id)
+        ).values_list("value", "person_id")
     )
 
 

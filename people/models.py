@@ -116,8 +116,9 @@ class Identity(models.Model):
         USER = "user", "User id"
         ANONYMOUS = "anonymous", "Anonymous id"
 
-    # Covered by the unique (workspace, value) and identity_person indexes. A separate workspace
-    # index also misled PostgreSQL into scanning a whole workspace for a few ids.
+    # No index of its own: a workspace index misled PostgreSQL into scanning a whole workspace
+    # for a few ids (so did the unique index when it was led by the workspace). On PostgreSQL the
+    # People search's identity_value_prefix (people 0002) starts with it.
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="identities", db_index=False
     )
@@ -150,8 +151,11 @@ class Identity(models.Model):
 
     class Meta:
         verbose_name_plural = "identities"
+        # Led by the value: the worker's reads of a batch's ids (people/locking.py, identity.py)
+        # descend once per id and filter by workspace, whatever the statistics say of the
+        # workspace (windsor/lookups.py `equals_unindexed`).
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "value"], name="identity_unique_value")
+            models.UniqueConstraint(fields=["value", "workspace"], name="identity_value_key")
         ]
         indexes = [models.Index(fields=["person"], name="identity_person")]
 

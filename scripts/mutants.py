@@ -891,6 +891,24 @@ MUTANTS: list[Mutant] = [
         "        batch_lock(workspace_id, new)\n        return _write(workspace_id, new)",
         "tests/people/test_identity.py",
     ),
+    mutant(
+        "dedupe-read-by-the-workspace",
+        "the dedupe read descends once per messageId, also in a workspace new since the last"
+        " ANALYZE (its workspace condition serves no index)",
+        "feed/services.py",
+        'one_of("message_id", message_ids), equals_unindexed("workspace_id", workspace_id)',
+        'one_of("message_id", message_ids), workspace_id=workspace_id',
+        "tests/ingest/test_key_reads.py",
+    ),
+    mutant(
+        "ids-read-by-the-workspace",
+        "who holds a batch's ids is read one descent per id, also in a workspace new since the"
+        " last ANALYZE (its workspace condition serves no index)",
+        "people/locking.py",
+        'one_of("value", values), equals_unindexed("workspace_id", workspace_id)',
+        'one_of("value", values), workspace_id=workspace_id',
+        "tests/ingest/test_key_reads.py",
+    ),
     # --- Issue 16: the Feed's swaps in the browser -----------------------------------------------
     mutant(
         "swap-live-only-after-settle",

@@ -1,9 +1,19 @@
-"""`one_of(field, values)`: a filter for "field is one of these values" that stays cheap at 500.
+"""Filters for the worker's per-batch reads by key.
 
-Django writes `field__in=values` as `IN (%s, %s, ...)`: one parameter per value, each prepared by
-the field, then adapted by psycopg and parsed by PostgreSQL. For the worker's per-batch lookups
-(500 message ids, a few hundred id values or person ids) that took about twice as long as
-`= ANY(%s)` with the values as one array parameter, which returns the same rows.
+`one_of(field, values)`: "field is one of these values", cheap at 500. Django writes
+`field__in=values` as `IN (%s, %s, ...)`: one parameter per value, each prepared by the field,
+then adapted by psycopg and parsed by PostgreSQL. For the worker's per-batch lookups (500 message
+ids, a few hundred id values or person ids) that took about twice as long as `= ANY(%s)` with the
+values as one array parameter, which returns the same rows.
+
+`equals_unindexed(field, value)`: "field = value" written as `field + 0 = value`, which no index
+can serve. For a condition that must only narrow what the index on other columns found: the
+worker looks its keys up as `key = ANY(..)` on a unique index led by the key (one descent per key),
+and its workspace condition must not offer the planner the workspace-led indexes instead. When a
+workspace is new since the last ANALYZE, PostgreSQL estimates it at about one row, scans the
+workspace's whole part of such an index and filters the keys afterwards, a scan that grows with
+the workspace until the next ANALYZE. With the workspace out of index use, the plans left are the
+key-led index and a sequential scan, which the planner costs by the table's real size.
 """
 
 import json
@@ -12,6 +22,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import F, Lookup, Q
+from django.db.models.lookups import Exact
 
 
 class AnyOf(Lookup):
@@ -32,6 +43,11 @@ def one_of(field: str, values: Collection[Any]) -> Q | AnyOf:
     if connection.vendor != "postgresql":
         return Q(**{f"{field}__in": list(values)})
     return AnyOf(F(field), list(values))
+
+
+def equals_unindexed(field: str, value: Any) -> Exact:
+    """A filter argument: `field` equals `value`, as a condition no index can serve (above)."""
+    return Exact(F(field) + 0, value)
 
 
 class ContainsAny(Lookup):
