@@ -41,6 +41,13 @@ def tree_seconds(root: int) -> float:
     return sum(s for pid, _, parent, s in _processes() if root in (pid, parent))
 
 
-def command_seconds(command: str) -> float:
-    """CPU seconds of every live process whose command name is `command`."""
-    return sum(s for _, name, _, s in _processes() if name == command)
+def command_times(command: str) -> dict[int, float]:
+    """CPU seconds by pid of every live process whose command name is `command`."""
+    return {pid: s for pid, name, _, s in _processes() if name == command}
+
+
+def times_added(start: dict[int, float], end: dict[int, float]) -> float:
+    """CPU seconds the processes in `end` used since `start` (those started since: all of
+    theirs). Per process, so that one that exited in between (a closed connection's backend)
+    does not subtract its past from the others: `end` should hold its last reading."""
+    return sum(seconds - start.get(pid, 0.0) for pid, seconds in end.items())

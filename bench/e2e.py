@@ -45,7 +45,7 @@ from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
 
-from bench.cpu import command_seconds, machine_ticks, tree_seconds
+from bench.cpu import command_times, machine_ticks, times_added, tree_seconds
 from bench.ingest import _free_port, _load, _option, _wait_port
 from bench.results_file import results_append
 
@@ -239,9 +239,9 @@ def _database_use(name: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _cpu_now(procs: list[subprocess.Popen]) -> tuple[tuple[int, int], float, float]:
-    """The machine's busy and total ticks, the workers' CPU seconds and PostgreSQL's."""
-    return machine_ticks(), sum(tree_seconds(p.pid) for p in procs), command_seconds("postgres")
+def _cpu_now(procs: list[subprocess.Popen]) -> tuple[tuple[int, int], float, dict[int, float]]:
+    """The machine's busy and total ticks, the workers' CPU seconds and PostgreSQL's by pid."""
+    return machine_ticks(), sum(tree_seconds(p.pid) for p in procs), command_times("postgres")
 
 
 def _cpu_line(start: tuple, end: tuple, seconds: float) -> str:
@@ -251,7 +251,8 @@ def _cpu_line(start: tuple, end: tuple, seconds: float) -> str:
     (busy1, total1), workers1, postgres1 = end
     cores = os.cpu_count() or 1
     busy = (busy1 - busy0) / max(total1 - total0, 1) * cores
-    workers, postgres = (workers1 - workers0) / seconds, (postgres1 - postgres0) / seconds
+    workers = (workers1 - workers0) / seconds
+    postgres = times_added(postgres0, postgres1) / seconds
     return (
         f"CPU while draining: {busy:.2f} of {cores} cores busy "
         f"(workers {workers:.2f}, PostgreSQL {postgres:.2f})"
@@ -590,6 +591,7 @@ class Harness:
         stored = before
         analyzed = self.autovacuum_stand_in(stored, 0)
         samples: list[tuple[int, float]] = []  # (events stored, first worker's RSS) every 30 s
+        backends: dict[int, float] = {}  # PostgreSQL's processes: CPU seconds at the last poll
         next_sample = time.monotonic() + 30
         deadline = time.monotonic() + max(120, count / 200)
         try:
@@ -601,6 +603,10 @@ class Harness:
                     cpu_first = _cpu_now(procs)
                 if stored >= expected:
                     break
+                if first is not None:
+                    # Backends come and go (a worker reconnects between tasks): keep each one's
+                    # last reading, so that one gone by the end still counts.
+                    backends.update(command_times("postgres"))
                 analyzed = self.autovacuum_stand_in(stored, analyzed)
                 if time.monotonic() >= next_sample:
                     samples.append((stored - before, _rss_mb(procs[0].pid)))
@@ -609,7 +615,8 @@ class Harness:
                 time.sleep(0.1 if count <= 50_000 else 1.0)
             finished = time.monotonic()
             rss_end = [_rss_mb(p.pid) for p in procs]
-            cpu_end = _cpu_now(procs)
+            machine, worker_seconds, now = _cpu_now(procs)
+            cpu_end = (machine, worker_seconds, {**backends, **now})
         finally:
             self.processes.stop_all(procs)
         label = f"{workers} worker{'s' if workers > 1 else ''}, {len(targets)} workspace" + (
