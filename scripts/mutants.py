@@ -884,6 +884,15 @@ MUTANTS: list[Mutant] = [
         "tests/ingest/test_queue.py",
     ),
     mutant(
+        "drain-batches-not-grouped",
+        "a drain cuts what it read into batches of one workspace where it can (interleaved"
+        " workspaces do not each pay a round of reads per batch)",
+        "ingest/processing.py",
+        "    messages = sorted(records.messages, key=_workspace_of)",
+        "    messages = records.messages",
+        "tests/ingest/test_queue.py",
+    ),
+    mutant(
         "load-not-the-read-under-the-locks",
         "a batch's identities are read under its locks, once (batch_lock's last read is the load)",
         "ingest/services.py",

@@ -300,6 +300,9 @@ INGEST_MAX_BATCH_MESSAGES = 2500
 # The Redis Stream (and prefix of the ingest keys): tests use their own so workers stay out.
 INGEST_STREAM = os.environ.get("INGEST_STREAM", "windsor:ingest")
 INGEST_BATCH_SIZE = int(os.environ.get("INGEST_BATCH_SIZE", "500"))
+# A drain reads about this many batches' worth of the stream at once and cuts it into batches of
+# one workspace where it can (ingest/processing.py `records_store_chunked`).
+INGEST_READ_BATCHES = int(os.environ.get("INGEST_READ_BATCHES", "4"))
 # Per-source rate limit in messages per second; 0 turns it off (the default).
 INGEST_RATE_LIMIT_PER_SECOND = int(os.environ.get("INGEST_RATE_LIMIT_PER_SECOND", "0"))
 # A request falls back to the database inbox when Redis does not answer within this many seconds.

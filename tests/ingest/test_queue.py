@@ -8,8 +8,11 @@ import json
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import RejectedMessage
+from accounts.services import source_create
 from feed.models import Event
 from ingest import processing, queue
 from ingest.models import DeadLetter, InboxBatch
@@ -81,6 +84,35 @@ def test_a_drain_loops_over_batches_of_the_configured_size(client, token, stream
     post(client, token, [track(f"m{n}") for n in range(20)])
     assert processing.stream_drain(stream, deadline=float("inf")) == (20, False)
     assert len(stored()) == 20
+
+
+def test_a_drain_groups_interleaved_workspaces_into_batches_of_one_workspace(
+    client, token, stream, settings, stranger_workspace, owner
+):
+    """Requests of two workspaces arrive in turn; each batch is still one workspace's, so each
+    batch pays one round of reads (one dedupe read) instead of one per workspace in it."""
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.INGEST_BATCH_SIZE = 4
+    settings.INGEST_READ_BATCHES = 2
+    other = source_create(workspace=stranger_workspace, name="Other", created_by=owner).token
+    # The drain's first read is one entry (an entry may hold 2,500 messages); then it reads
+    # two batches' worth: b0 a1 b1 a2 b2 a3 b3 a4, stored as a1-a4 and b0-b3.
+    post(client, token, [track("a0")])
+    for n in range(4):
+        post(client, other, [track(f"b{n}")])
+        post(client, token, [track(f"a{n + 1}")])
+    with CaptureQueriesContext(connection) as queries:
+        assert processing.stream_drain(stream, deadline=float("inf")) == (9, False)
+    assert len(stored()) == 9
+    dedupe_reads = [q for q in queries if 'FROM "feed_event"' in q["sql"]]
+    # Ungrouped, the second read's batches would hold both workspaces: four reads, not two.
+    assert len(dedupe_reads) == 3
+    # Within a workspace the stream's order holds.
+    assert list(
+        Event.objects.filter(workspace=stranger_workspace)
+        .order_by("id")
+        .values_list("message_id", flat=True)
+    ) == ["b0", "b1", "b2", "b3"]
 
 
 def test_a_backlog_wakes_one_more_drain_at_most_once_per_interval(client, token, stream, settings):
