@@ -6,9 +6,11 @@ endpoint does (`messages_parse`, `queued_record`) on a Redis stream of this run'
 acknowledgements) stores all of it in this process under cProfile. Every SQL statement is counted
 and timed (a round trip each), and so are the commits, where deferred foreign keys are checked.
 
-Opt-in (`make bench BENCH_ARGS=profile`). Options: --events=N (20,000), --top=N (25), --write
+Opt-in (`make bench BENCH_ARGS=profile`). Options: --events=N (20,000), --top=N (25),
+--workspaces=N (1: the stream's requests go to N workspaces in turn, as many senders' would
+interleave in the stream), --write
 (save to bench/results/<date>-profile.txt), --database=NAME (default: the e2e section's,
-`<DATABASE_URL's name>_e2e`). Runs in a throwaway workspace, after an unmeasured warm-up drain
+`<DATABASE_URL's name>_e2e`). Runs in throwaway workspaces, after an unmeasured warm-up drain
 of a quarter of the size and VACUUM ANALYZE (see run()).
 """
 
@@ -89,8 +91,11 @@ def run(argv: list[str]) -> list[str]:
     top = int(_option(argv, "top", 25))
     settings.INGEST_STREAM = f"bench:profile:{uuid.uuid4().hex}"
     client = queue.redis_client()
-    workspace = Workspace.objects.create(name=f"bench-profile-{uuid.uuid4().hex[:6]}")
-    source = source_create(workspace=workspace, name="bench").source
+    spaces = [
+        Workspace.objects.create(name=f"bench-profile-{uuid.uuid4().hex[:6]}")
+        for _ in range(int(_option(argv, "workspaces", 1)))
+    ]
+    sources = [source_create(workspace=w, name="bench").source for w in spaces]
     lines: list[str] = []
     received = datetime.now(UTC)
 
@@ -98,7 +103,12 @@ def run(argv: list[str]) -> list[str]:
         messages = segment_stream(size, users=max(100, size // 10), seed=7, prefix=prefix)
         for start in range(0, size, 100):
             payload = payload_from_json({"batch": messages[start : start + 100]})
-            scope = {"workspace_id": workspace.pk, "source_id": source.pk, "received_at": received}
+            source = sources[start // 100 % len(sources)]
+            scope = {
+                "workspace_id": source.workspace_id,
+                "source_id": source.pk,
+                "received_at": received,
+            }
             parsed = messages_parse(payload, build=False, **scope)
             record = queued_record(parsed, default_type=None, **scope)
             queue.enqueue([record], [], count=len(parsed.queued))
@@ -139,7 +149,8 @@ def run(argv: list[str]) -> list[str]:
         batches = -(-count // settings.INGEST_BATCH_SIZE)
         total_sql = sum(seconds.values())
         lines += [
-            f"stream_drain of {count:,} queued mixed messages ({stored:,} stored), in process, "
+            f"stream_drain of {count:,} queued mixed messages ({stored:,} stored) of "
+            f"{len(spaces)} workspace(s), in process, "
             f"no profiler: {plain:.2f} s = {count / plain:,.0f} events/s; load {_load_average()}",
             f"statistics before it (VACUUM ANALYZE; live rows / pages): {statistics}",
             f"SQL statements (execute round trips; COPY data and commits not counted): "
@@ -204,14 +215,16 @@ def run(argv: list[str]) -> list[str]:
             lines += [line for line in body.splitlines() if line.strip()]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT count(*) FROM feed_event WHERE workspace_id = %s", [workspace.pk]
+                "SELECT count(*) FROM feed_event WHERE workspace_id = ANY(%s)",
+                [[w.pk for w in spaces]],
             )
             lines.insert(1, f"events in the table afterwards: {cursor.fetchone()[0]:,}")
     finally:
         for key in client.scan_iter(settings.INGEST_STREAM + "*"):
             client.delete(key)
         with transaction.atomic():
-            workspace.delete()
+            for workspace in spaces:
+                workspace.delete()
     if "--write" in argv:
         lines = [*lines[:3], f"written to {results_append('profile', argv, lines)}"]
     return lines
