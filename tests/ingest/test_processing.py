@@ -218,15 +218,19 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
     assert letter_fails - all_fails <= minimal
 
 
-def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(issued):
+@pytest.mark.parametrize("form", [message, typed], ids=["older record", "envelope"])
+def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(issued, form):
     deep: list = []
     inner = deep
     for _ in range(5000):  # deeper than Python's recursion limit: no encoder gets through it
         inner.append([])
         inner = inner[0]
-    # Forged: a shallow raw message, so only storing it finds the depth.
-    forged = {**message(issued.source, "forged"), "properties": {"deep": deep}}
-    records = Records(messages=[message(issued.source, "a"), forged, message(issued.source, "b")])
+    # Forged: a shallow raw message (or an envelope that says it was checked), so only storing
+    # it finds the depth.
+    forged = form(issued.source, "forged", properties={"deep": deep})
+    if isinstance(forged, dict):
+        forged["raw"] = {}
+    records = Records(messages=[form(issued.source, "a"), forged, form(issued.source, "b")])
 
     processing.records_store(records)
 
