@@ -33,10 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 PLACES = {
     "Redis read of entries (XREADGROUP)": ("ingest/queue.py", "stream_read"),
     "  decoding the entries' JSON (orjson.loads)": ("~", "<orjson.loads>"),
+    "  building their Messages (queued_messages)": ("ingest/segment.py", "queued_messages"),
     "Redis acknowledgements (XACK)": ("ingest/queue.py", "stream_ack"),
-    "worker-side re-validation (_refused_in_worker)": (
+    "older records' dicts: depth rule, decoding (_older_decoded)": (
         "ingest/processing.py",
-        "_refused_in_worker",
+        "_older_decoded",
     ),
     "messages of deleted workspaces (_still_owned)": ("ingest/processing.py", "_still_owned"),
     "workspace advisory lock (workspaces_lock)": ("windsor/locks.py", "workspaces_lock"),

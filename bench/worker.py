@@ -1,5 +1,6 @@
 """Worker throughput: `batch_process` on a mixed stream next to a raw COPY of as many rows, and
-what an alias merge costs for a person with 10 events vs 100k events.
+what an alias merge costs for a person with 10 events vs 100k events. The stream is handed over
+as the worker's drain hands it: `Message` values, built before the clock starts.
 
 Runs against DATABASE_URL (PostgreSQL, migrated). Everything lives in a throwaway workspace that
 is deleted at the end. `--quick` shrinks the sizes for a smoke run; `--events=N` sets the mixed
@@ -28,6 +29,7 @@ from bench.results_file import results_append
 from feed import services as feed_services
 from ingest.services import batch_process
 from people.models import Identity
+from windsor.messages import Message, message_decode
 
 BATCH = 500
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -55,6 +57,11 @@ def run(argv: list[str]) -> list[str]:
     if "--write" in argv:
         lines = [*lines, f"written to {results_append('worker', argv, lines)}"]
     return lines
+
+
+def typed_stream(workspace_id: int, size: int) -> list[Message]:
+    """`mixed_stream` as the worker's drain hands it to `batch_process`: Messages."""
+    return [message_decode(m) for m in mixed_stream(workspace_id, size)]
 
 
 def mixed_stream(workspace_id: int, size: int) -> list[dict]:
@@ -116,12 +123,16 @@ def _message(workspace_id: int, kind: str, moment: datetime, fields: dict) -> di
     return message
 
 
+def _typed(workspace_id: int, kind: str, moment: datetime, fields: dict) -> Message:
+    return message_decode(_message(workspace_id, kind, moment, fields))
+
+
 def _warm_up(workspace: Workspace, size: int) -> None:
     """A steady state to measure in, as a server with autovacuum keeps it: tables of some size,
     with statistics that say so. On tables of a few pages the deferred foreign-key checks' cached
     plans are sequential scans, which the connection keeps while the tables grow (a scan of
     people_identity per event row): after VACUUM ANALYZE, a new connection plans them anew."""
-    stream = mixed_stream(workspace.pk, size)
+    stream = typed_stream(workspace.pk, size)
     for start in range(0, len(stream), BATCH):
         batch_process(stream[start : start + BATCH])
     with connection.cursor() as cursor:
@@ -182,12 +193,13 @@ def _backend_cpu_by_statement(into: Counter) -> Iterator[None]:
 
 def _throughput(workspace: Workspace, size: int, *, by_statement: bool = False) -> list[str]:
     stream = mixed_stream(workspace.pk, size)
+    typed = [message_decode(m) for m in stream]
     statements: Counter = Counter()
     backend, client = _backend_cpu(), time.process_time()
     started = time.perf_counter()
     with _backend_cpu_by_statement(statements) if by_statement else contextlib.nullcontext():
-        for start in range(0, len(stream), BATCH):
-            batch_process(stream[start : start + BATCH])
+        for start in range(0, len(typed), BATCH):
+            batch_process(typed[start : start + BATCH])
     worker = time.perf_counter() - started
     worker_cpu = (time.process_time() - client, _backend_cpu() - backend)
 
@@ -242,7 +254,7 @@ def _engage_burst(workspace: Workspace, size: int) -> list[str]:
     """An Engage audience's first sync: one identify per member, half of them known already."""
     personas = {"computation_class": "audience", "computation_key": "big_spenders"}
     stream = [
-        _message(
+        _typed(
             workspace.pk,
             "identify",
             BASE + timedelta(days=1),
@@ -312,7 +324,7 @@ def _merges(workspace: Workspace, history: int) -> list[str]:
         for run in range(5):
             target = f"new-{events}-{run}"
             batch_process([_message(workspace.pk, "identify", BASE, {"user_id": target})])
-            alias = _message(
+            alias = _typed(
                 workspace.pk, "alias", BASE, {"previous_id": previous, "user_id": target}
             )
             started = time.perf_counter()

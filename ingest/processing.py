@@ -10,9 +10,13 @@ Storing is `ingest.services.batch_process` (one transaction for many events). Ar
   error, for admins. When even that write fails (the message cannot be encoded, say), a minimal
   dead letter takes its place: source, workspace, messageId, the reason and a short excerpt.
   Nothing is dropped silently, and nothing a message does can keep the records behind it waiting.
-- Messages nested deeper than the edge allows (queued by an older server) are refused here by the
-  same rule (`segment.too_deep`) and logged on their source like the edge's rejections; messages
-  the edge marks as checked (`NESTING_CHECKED`) are not walked twice.
+- The queue hands over `Message` values built from the edge's envelopes (ingest.queue.Records),
+  and an older server's records as dicts (`Message.as_dict()`). A dict is read here, once, where
+  the batch starts (`_older_decoded`): nested deeper than the edge allows, it is refused by the
+  same rule (`segment.too_deep`) and logged on its source like the edge's rejections (unless it
+  carries a `NESTING_CHECKED` mark `segment.nesting_trusted` accepts); if it cannot be decoded it
+  is dead-lettered alone, and the rest of its batch is stored together. Everything after works on
+  Messages; the dict form is written again only into dead letters.
 - Rejected messages (validated away in the request) become accounts.RejectedMessage rows and
   bump Source.rejected_count; stored batches bump accepted_count and last_received_at with one
   UPDATE per source per batch. The request path never writes these.
@@ -23,6 +27,7 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -40,9 +45,9 @@ from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
 from ingest.segment import (
     EXCERPT_LENGTH,
-    MAX_NESTING,
     NESTING_CHECKED,
     excerpt,
+    nesting_trusted,
     too_deep,
     too_deep_reason,
 )
@@ -50,6 +55,7 @@ from ingest.services import batch_process
 from people.deletion import DELETE_TYPE
 from people.suppression import messages_unsuppressed
 from windsor.locks import workspaces_lock
+from windsor.messages import Message, message_decode
 
 logger = logging.getLogger(__name__)
 
@@ -94,24 +100,16 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
         RejectedMessage.objects.filter(source_id=source_id, id__lt=Subquery(oldest_kept)).delete()
 
 
-def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
+def sources_count_accepted(messages: list[Message]) -> None:
+    accepted = [(m.source_id, m.received_at) for m in messages if m.source_id is not None]
     per_source: dict[int, list[Any]] = {}
-    for m in messages:
-        if m["source_id"] is None:
-            continue
-        entry = per_source.setdefault(m["source_id"], [0, m["received_at"]])
+    for source_id, received_at in accepted:
+        entry = per_source.setdefault(source_id, [0, received_at])
         entry[0] += 1
-        entry[1] = max(entry[1], m["received_at"])
-    source_activity_add(
-        accepted=[
-            (m["source_id"], datetime.fromisoformat(m["received_at"]))
-            for m in messages
-            if m["source_id"] is not None
-        ]
-    )
+        entry[1] = max(entry[1], received_at)
+    source_activity_add(accepted=accepted)
     # In source order: two batches updating the same sources lock them in the same order.
-    for source_id, (count, last) in sorted(per_source.items()):
-        received = datetime.fromisoformat(last)
+    for source_id, (count, received) in sorted(per_source.items()):
         Source.objects.filter(pk=source_id).update(
             accepted_count=F("accepted_count") + count,
             # Batches can be stored out of order; the newest receipt wins.
@@ -119,7 +117,7 @@ def sources_count_accepted(messages: list[dict[str, Any]]) -> None:
         )
 
 
-def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _still_owned(messages: list[Message]) -> list[Message]:
     """The messages whose workspace still exists; a deleted source's messages lose the source.
 
     Without this, a workspace or source deleted while its messages waited in the queue would
@@ -128,15 +126,13 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # One round trip for both: which of the workspaces and which of the sources still exist.
     # No ORDER BY in either half (the models' default ordering): SQLite refuses one in a UNION.
     found = (
-        Workspace.objects.filter(pk__in={m["workspace_id"] for m in messages})
+        Workspace.objects.filter(pk__in={m.workspace_id for m in messages})
         .order_by()
         .values_list(Value(True), "pk")
     )
     found = list(
         found.union(
-            Source.objects.filter(
-                pk__in={m["source_id"] for m in messages if m["source_id"] is not None}
-            )
+            Source.objects.filter(pk__in={m.source_id for m in messages if m.source_id is not None})
             .order_by()
             .values_list(Value(False), "pk"),
             all=True,
@@ -146,17 +142,17 @@ def _still_owned(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     sources = {pk for is_workspace, pk in found if not is_workspace}
     kept = []
     for m in messages:
-        if m["workspace_id"] not in workspaces:
+        if m.workspace_id not in workspaces:
             continue
-        if m["source_id"] not in sources:
-            m = {**m, "source_id": None}
+        if m.source_id is not None and m.source_id not in sources:
+            m = replace(m, source_id=None)
         kept.append(m)
     if len(kept) < len(messages):
         logger.warning("ingest: %d messages of deleted workspaces", len(messages) - len(kept))
     return kept
 
 
-def _store(messages: list[dict[str, Any]], *, nested: bool, savepoint: bool = True) -> None:
+def _store(messages: list[Message], *, nested: bool, savepoint: bool = True) -> None:
     """Store messages in a transaction of their own or a savepoint (`nested`: the caller's is
     the inbox's). No savepoint when the caller's transaction holds only this batch anyway."""
     with transaction.atomic(savepoint=savepoint):
@@ -179,13 +175,13 @@ def _store(messages: list[dict[str, Any]], *, nested: bool, savepoint: bool = Tr
         sources_count_accepted(messages)
 
 
-def _workspaces_lock(messages: list[dict[str, Any]]) -> None:
+def _workspaces_lock(messages: list[Message]) -> None:
     """The workspace locks for these messages: shared, so that batches of one workspace run at
     once (people/locking.py locks what they share), and exclusive where a Segment `delete` is
     among them, as it erases people other batches may hold. In sorted order, before any other
     row (windsor/locks.py)."""
-    workspaces = {m["workspace_id"] for m in messages}
-    deleting = {m["workspace_id"] for m in messages if m.get("type") == DELETE_TYPE}
+    workspaces = {m.workspace_id for m in messages}
+    deleting = {m.workspace_id for m in messages if m.type == DELETE_TYPE}
     workspaces_lock(deleting, shared=workspaces)
 
 
@@ -218,46 +214,55 @@ def database_down(error: BaseException) -> bool:
 
 
 def _queued_too_deep(message: Any) -> bool:
-    """The edge's depth rule on a queued message: on its raw JSON as sent (the queued dict wraps
-    it one level down; every other field is a part of it). A forged deeper field elsewhere is
-    still caught, by the store failing and the dead letter's fallbacks.
+    """The edge's depth rule on an older record's message: on its raw JSON as sent (the queued
+    dict wraps it one level down; every other field is a part of it). A forged deeper field
+    elsewhere is still caught, by the store failing and the dead letter's fallbacks.
 
-    A message the edge marks as checked (`NESTING_CHECKED`: the limit it applied, no looser
-    than ours) is not walked again: walking every message cost the worker more than its
-    Redis read. Records without the mark (queued by an older server) are checked here."""
-    if isinstance(message, dict) and _nesting_checked(message):
+    A dict marked as checked (`NESTING_CHECKED`, at a limit `nesting_trusted` accepts) is not
+    walked again. Messages built from an envelope never come here: `segment.queued_messages`
+    applies the rule to them unless the envelope says the edge did."""
+    if isinstance(message, dict) and nesting_trusted(message.get(NESTING_CHECKED)):
         return False
     raw = message.get("raw", message) if isinstance(message, dict) else message
     return too_deep(raw)
 
 
-def _nesting_checked(message: dict[str, Any]) -> bool:
-    limit = message.get(NESTING_CHECKED)
-    # An int, not a bool (True == 1); a limit no looser than ours.
-    return type(limit) is int and limit <= MAX_NESTING
+def _older_decoded(
+    values: list[Message | Any],
+) -> tuple[list[Message], list[dict[str, Any]], list[tuple[Any, str]]]:
+    """The batch's messages as `Message` values; rejections for the older records' messages the
+    depth rule refuses; and those that cannot be decoded, with their error, to dead-letter alone.
 
-
-def _refused_in_worker(messages: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
-    """The messages to store, and rejections for those the edge's rules refuse."""
-    kept: list[Any] = []
+    Messages built from an envelope pass as they are: each is decoded only here or there, once.
+    """
+    messages: list[Message] = []
     refused: list[dict[str, Any]] = []
-    for m in messages:
-        if not _queued_too_deep(m):
-            kept.append(m)
+    undecodable: list[tuple[Any, str]] = []
+    for m in values:
+        if isinstance(m, Message):
+            messages.append(m)
             continue
-        logger.warning("ingest: refused a message nested too deeply (queued by an older server)")
-        source_id = m.get("source_id") if isinstance(m, dict) else None
-        received_at = m.get("received_at") if isinstance(m, dict) else None
-        refused.append(
-            {
-                "source_id": source_id if isinstance(source_id, int) else None,
-                "received_at": _isoformat_or_now(received_at),
-                "index": None,
-                "reason": too_deep_reason(),
-                "excerpt": excerpt(m.get("raw", m) if isinstance(m, dict) else m),
-            }
-        )
-    return kept, refused
+        if _queued_too_deep(m):
+            refused.append(_too_deep_rejection(m))
+            continue
+        try:
+            messages.append(message_decode(m))
+        except Exception:  # whatever no edge writes (a forged or broken record): its own letter
+            undecodable.append((m, traceback.format_exc()))
+    return messages, refused, undecodable
+
+
+def _too_deep_rejection(m: Any) -> dict[str, Any]:
+    logger.warning("ingest: refused a message nested too deeply (queued by an older server)")
+    source_id = m.get("source_id") if isinstance(m, dict) else None
+    received_at = m.get("received_at") if isinstance(m, dict) else None
+    return {
+        "source_id": source_id if isinstance(source_id, int) else None,
+        "received_at": _isoformat_or_now(received_at),
+        "index": None,
+        "reason": too_deep_reason(),
+        "excerpt": excerpt(m.get("raw", m) if isinstance(m, dict) else m),
+    }
 
 
 def _isoformat_or_now(value: Any) -> str:
@@ -280,10 +285,19 @@ def _rejections_log(rejections: list[dict[str, Any]]) -> None:
 
 def records_store(records: Records) -> None:
     """Store a batch of queued records; only errors of an unreachable database escape."""
-    messages, refused = _refused_in_worker(records.messages)
+    messages, refused, undecodable = _older_decoded(records.messages)
     rejections = records.rejections + refused
     for text in records.unreadable:
         dead_letter_minimal(None, reason="The queued record cannot be read as JSON.", raw=text)
+    _messages_store(messages, rejections)
+    # After the batch: had the database gone away meanwhile, the batch is read again and these
+    # with it, so they are dead-lettered once.
+    for message, error in undecodable:
+        dead_letter([message], error=error, attempts=1)
+
+
+def _messages_store(messages: list[Message], rejections: list[dict[str, Any]]) -> None:
+    """Store the batch whole, else one message at a time (each that fails: a dead letter)."""
     nested = connection.in_atomic_block
     for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
         try:
@@ -305,7 +319,7 @@ def records_store(records: Records) -> None:
                 continue
             first_error = traceback.format_exc()
             logger.exception(
-                "ingest: batch of %d records failed; retrying one by one", len(records)
+                "ingest: batch of %d messages failed; retrying one by one", len(messages)
             )
             break
     _rejections_log(rejections)
@@ -355,14 +369,16 @@ def _dead_letter_write(messages: list[Any], *, error: str, attempts: int) -> Non
         DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
 
 
-def dead_letter(messages: list[Any], *, error: str, attempts: int) -> None:
+def dead_letter(messages: list[Message | Any], *, error: str, attempts: int) -> None:
     """Keep messages that cannot be stored, for admins; never raises but for a database outage.
 
-    When the messages themselves cannot be written (they defeat the JSON encoder, or the
-    database refuses them), each leaves a minimal record instead.
+    A `Message` is kept in its dict form (`as_dict()`, what "Store again" queues); an older
+    record's value as it was read. When the messages themselves cannot be written (they defeat
+    the JSON encoder, or the database refuses them), each leaves a minimal record instead.
     """
     if not messages:
         return
+    messages = [m.as_dict() if isinstance(m, Message) else m for m in messages]
     logger.error("ingest: %d messages dead-lettered: %s", len(messages), error.splitlines()[-1:])
     try:
         _dead_letter_write(messages, error=error, attempts=attempts)

@@ -8,12 +8,14 @@ appends its messages in one round trip, and a drain task reads them in batches.
 One stream entry per request (one XADD: per-message entries made Redis the bottleneck): field
 ``m`` holds a JSON array of records, ``r`` a JSON array of its rejections (for the source's
 ingest log), ``n`` the number of messages. A record is the request's valid messages as sent, in
-an envelope (`segment.queued_record`): the worker derives each `Message` from them with the
-edge's own rules (`segment.queued_messages`), so the request neither builds nor encodes it. An
-older server queued each message's `Message.as_dict()` instead; the worker reads both, so a
-queue that holds some across a deploy is still stored (deploy workers before web servers: an
-older worker dead-letters the new records). The inbox's rows hold the same arrays. Drains size
-their reads so that a read holds about settings.INGEST_BATCH_SIZE messages.
+an envelope (`segment.queued_record`): the worker builds each `Message` from them once, with the
+edge's own rules (`segment.queued_messages`), so the request neither builds nor encodes it, and
+hands those Messages on as they are (`Records.messages`). An older server queued each message's
+`Message.as_dict()` instead (and "Store again" queues a dead letter's messages so): the worker
+reads both, the dicts decoded once where their batch starts (ingest.processing), so a queue that
+holds some across a deploy is still stored (deploy workers before web servers: an older worker
+dead-letters the new records). The inbox's rows hold the same arrays. Drains size their reads so
+that a read holds about settings.INGEST_BATCH_SIZE messages.
 
 Waking the workers: the request does ``SET drain-pending 1 NX EX`` in the same MULTI as its XADD
 and sends the drain task only when it set the flag. The drain task deletes the flag when it finds
@@ -43,6 +45,7 @@ from ingest.body import json_loads
 from ingest.models import InboxBatch
 from ingest.segment import EXCERPT_LENGTH, queued_is_record, queued_messages
 from ingest.segment import excerpt as excerpt_of
+from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +66,9 @@ class QueueUnavailable(Exception):
 class Records:
     """What a drain takes from the queue: validated messages and rejections to log."""
 
-    messages: list[dict[str, Any]] = field(default_factory=list)
+    # A `Message` for each message of an envelope; an older record's message as the dict it was
+    # queued as (`Message.as_dict()`, unchecked: ingest.processing decodes and checks it).
+    messages: list[Message | Any] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     # Queue records that could not even be decoded (written by an older or broken server): kept
     # as a dead letter's excerpt, so that they never hold up the records behind them.
@@ -219,7 +224,7 @@ def records_add(records: Records, data: Any, *, into: str) -> None:
         getattr(records, into).extend(values)
         return
     for value in values:
-        if not queued_is_record(value):  # a message as an older server queued it
+        if not queued_is_record(value):  # a message as an older server queued it: a dict
             records.messages.append(value)
             continue
         try:

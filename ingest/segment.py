@@ -56,10 +56,11 @@ MAX_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 100
 MAX_NAME_LENGTH = 255
 MAX_NESTING = 64
-# The key of a queued message dict by which the edge says it applied the depth rule, and at which
-# limit: {"nesting_checked": 64}. Only the worker's reading of an edge's envelope sets it (a
-# sender cannot add keys there: its message is nested under "raw"); the worker then does not
-# walk the message again (ingest/processing.py).
+# The key of a queued message dict that says the depth rule was applied to it, and at which limit:
+# {"nesting_checked": 64}. Workers before `queued_messages` built `Message` values set it on the
+# dicts they derived from an envelope, and such a dict comes back when its dead letter is stored
+# again (a sender cannot add keys there: its message is nested under "raw"). The envelope itself
+# says the same in its "nesting" field. Either is trusted only as `nesting_trusted` says.
 NESTING_CHECKED = "nesting_checked"
 EXCERPT_LENGTH = 500
 REPLACEMENT = "\ufffd"
@@ -140,6 +141,12 @@ def too_deep(value: Any, limit: int = MAX_NESTING) -> bool:
 
 def too_deep_reason() -> str:
     return f"message is nested deeper than {MAX_NESTING} levels"
+
+
+def nesting_trusted(limit: Any) -> bool:
+    """Whether a depth check done at `limit` (an envelope's "nesting", a `NESTING_CHECKED` mark)
+    spares the worker its own: an int, not a bool (True == 1), and no looser than ours."""
+    return type(limit) is int and limit <= MAX_NESTING
 
 
 def payload_from_json(data: Any, *, limits: Limits = Limits()) -> Payload:
@@ -366,9 +373,12 @@ def _message_values(
     source_id: int | None,
     received_at: datetime,
     default_type: str | None,
+    generated_id: str | None = None,
 ) -> tuple:
     """`message_parse`'s checks: the Message's fields in order, without building it (the
-    request path queues the raw message and the worker builds it).
+    request path queues the raw message and the worker builds it). `generated_id` is the
+    messageId the edge generated for this message (the worker's reading of an envelope): it is
+    taken as is, not derived again.
 
     Each field is read once and its usual shape (a short string, an object, absent) accepted
     inline; anything else goes to the field's rule function, the one place its rule and error
@@ -428,7 +438,7 @@ def _message_values(
     if call_type not in {"identify", "group"}:
         traits = {}
     timestamp = _corrected_timestamp(raw, received_at)
-    message_id = get("messageId")
+    message_id = generated_id or get("messageId")
     if type(message_id) is not str or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
         message_id = _message_id(raw)
     if call_type in {"page", "screen"} and name is None and isinstance(properties.get("name"), str):
@@ -576,7 +586,8 @@ def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime
             return timestamp.astimezone(UTC)
         clock = timestamp or original
         if clock is None:
-            return relayed or received_at
+            # In UTC like every other branch: the worker stores the Message built here as is.
+            return received_at if relayed is None else relayed.astimezone(UTC)
         if sent_at is None:
             return clock.astimezone(UTC)
         # Sent and received on two clocks: only the sender's interval between the event and
@@ -624,10 +635,16 @@ def queued_is_record(value: Any) -> bool:
     return isinstance(value, dict) and value.get("format") == RECORD_FORMAT
 
 
-def queued_messages(record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A `queued_record` as the worker stores it: `Message.as_dict()` of each message, and
-    rejections (source log records) for any the rules now refuse (they may have changed since
-    the edge checked). ValueError, KeyError or TypeError when the record itself is broken."""
+def queued_messages(record: dict[str, Any]) -> tuple[list[Message], list[dict[str, Any]]]:
+    """A `queued_record` as the worker stores it: each message's `Message`, built once here with
+    the edge's rules (datetimes in UTC), and rejections (source log records) for any the rules
+    now refuse (they may have changed since the edge checked). ValueError, KeyError or TypeError
+    when the record itself is broken.
+
+    What the edge vouches for is not redone: a messageId it generated is taken from the record
+    (not hashed again, and a random one could not be), and the depth rule is applied only when
+    the record does not say the edge applied it at our limit or stricter (`nesting_trusted`).
+    Every other field is derived and checked here, from the raw JSON, as the edge did."""
     workspace_id, source_id = record["workspace_id"], record["source_id"]
     if type(workspace_id) is not int or not (source_id is None or type(source_id) is int):
         raise TypeError("workspace_id and source_id must be integers")
@@ -635,28 +652,34 @@ def queued_messages(record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
     received_at = datetime.fromisoformat(received_text)
     if received_at.tzinfo is None:
         raise ValueError("received_at has no time zone")
+    if received_at.tzinfo is not UTC:
+        received_at = received_at.astimezone(UTC)
     default_type = record.get("type")
     if not (default_type is None or isinstance(default_type, str)):
         raise TypeError("type must be a string")
     ids = record.get("ids") or {}
-    # Passed on to the worker's depth rule, which skips what an edge as strict checked.
-    nesting = record.get("nesting")
+    walk = not nesting_trusted(record.get("nesting"))
     raws = record["messages"]
     if not isinstance(ids, dict) or not isinstance(raws, list):
         raise TypeError("ids must be an object and messages an array")
-    messages: list[dict[str, Any]] = []
+    messages: list[Message] = []
     rejections: list[dict[str, Any]] = []
     for position, raw in enumerate(raws):
         try:
             if not isinstance(raw, dict):
                 raise InvalidMessage("a message must be a JSON object")
-            message = message_parse(
+            # Depth first, as at the edge: a message too deep is refused for that.
+            if walk and too_deep(raw):
+                raise InvalidMessage(too_deep_reason())
+            generated = ids.get(str(position)) if ids else None
+            values = _message_values(
                 raw,
-                workspace_id=workspace_id,
-                source_id=source_id,
-                received_at=received_at,
-                default_type=default_type,
-            ).as_dict()
+                workspace_id,
+                source_id,
+                received_at,
+                default_type,
+                generated if isinstance(generated, str) else None,
+            )
         except (InvalidMessage, RecursionError) as exc:
             # RecursionError: a message deeper than the edge lets through (a forged record).
             reason = too_deep_reason() if isinstance(exc, RecursionError) else str(exc)
@@ -670,10 +693,5 @@ def queued_messages(record: dict[str, Any]) -> tuple[list[dict[str, Any]], list[
                 }
             )
             continue
-        generated = ids.get(str(position))
-        if isinstance(generated, str):
-            message["message_id"] = generated
-        if nesting is not None:
-            message[NESTING_CHECKED] = nesting
-        messages.append(message)
+        messages.append(_message_new(*values))
     return messages, rejections

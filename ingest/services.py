@@ -1,9 +1,10 @@
 """Process a batch of validated messages: store each message once, hand its call to people/.
 
-A queued message is the JSON-safe dict the queue carries (`windsor.messages.Message.as_dict()`:
-workspace_id, source_id, type, message_id, user_id, anonymous_id, previous_id, group_id, event,
-name, properties, traits, context, timestamp (ISO), received_at (ISO), raw). `batch_process`
-decodes each one once into a `Message` (datetimes parsed); everything after reads that.
+A batch is `windsor.messages.Message` values: the worker builds each one once, from the edge's
+envelope (ingest.segment.queued_messages) or from an older server's queued dict
+(`Message.as_dict()`, decoded by ingest.processing where the batch starts), and nothing past
+the queue turns it back into a dict but a dead letter. `batch_process` also takes that dict
+form (tests and benches write batches so) and decodes it here, once (`message_decode`).
 
 - One transaction per workspace in the batch, under the workspace's lock taken shared
   (windsor/locks.py; PostgreSQL, SQLite serialises writers anyway), so batches of one workspace
@@ -24,6 +25,8 @@ decodes each one once into a `Message` (datetimes parsed); everything after read
 
 import logging
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 
@@ -41,12 +44,14 @@ logger = logging.getLogger(__name__)
 ATTEMPTS = 5
 
 
-def batch_process(messages: list[dict]) -> int:
-    """Store a batch of queued messages; returns how many events were new (counted for /metrics
-    on commit). Raises on a message that cannot be decoded (the worker then goes one by one)."""
+def batch_process(messages: Sequence[Message | Mapping[str, Any]]) -> int:
+    """Store a batch of messages; returns how many events were new (counted for /metrics on
+    commit). A message in the dict form is decoded first; one that cannot be raises."""
     started = time.monotonic()
     by_workspace: dict[int, list[Message]] = {}
-    for message in map(message_decode, messages):
+    for message in messages:
+        if not isinstance(message, Message):
+            message = message_decode(message)
         by_workspace.setdefault(message.workspace_id, []).append(message)
     new = sum(
         workspace_batch_process(workspace_id=workspace_id, messages=group)

@@ -10,7 +10,6 @@ query per batch finds the suppressed ids, plus one UPDATE per source that had a 
 
 import logging
 from collections import Counter
-from typing import Any
 
 from django.db.models import F
 
@@ -18,17 +17,17 @@ from accounts.models import Source
 from people.identity import usable_id
 from people.models import Suppression
 from windsor.lookups import one_of
+from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
 
-ID_KEYS = ("user_id", "anonymous_id", "previous_id")
+
+def _ids(message: Message) -> set[str]:
+    values = (message.user_id, message.anonymous_id, message.previous_id)
+    return {v for value in values if (v := usable_id(value))}
 
 
-def _ids(message: dict[str, Any]) -> set[str]:
-    return {v for key in ID_KEYS if (v := usable_id(message.get(key)))}
-
-
-def messages_unsuppressed(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def messages_unsuppressed(messages: list[Message]) -> list[Message]:
     """The messages that carry no suppressed id; the others are counted on their source."""
     values = {value for m in messages for value in _ids(m)}
     if not values:
@@ -36,17 +35,17 @@ def messages_unsuppressed(messages: list[dict[str, Any]]) -> list[dict[str, Any]
     suppressed = set(
         Suppression.objects.filter(
             one_of("value", values),
-            workspace_id__in={m["workspace_id"] for m in messages},
+            workspace_id__in={m.workspace_id for m in messages},
         ).values_list("workspace_id", "value")
     )
     if not suppressed:
         return messages
-    kept: list[dict[str, Any]] = []
+    kept: list[Message] = []
     dropped: Counter[int] = Counter()
     for m in messages:
-        if any((m["workspace_id"], value) in suppressed for value in _ids(m)):
-            if m.get("source_id") is not None:
-                dropped[m["source_id"]] += 1
+        if any((m.workspace_id, value) in suppressed for value in _ids(m)):
+            if m.source_id is not None:
+                dropped[m.source_id] += 1
             continue
         kept.append(m)
     for source_id, count in dropped.items():

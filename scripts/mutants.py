@@ -350,8 +350,8 @@ MUTANTS: list[Mutant] = [
         path="ingest/processing.py",
         edits=(
             (
-                "        received = datetime.fromisoformat(last)\n",
-                "        received = datetime.fromisoformat(last)\n"
+                "    for source_id, (count, received) in sorted(per_source.items()):\n",
+                "    for source_id, (count, received) in sorted(per_source.items()):\n"
                 "        for _ in range(count - 1):\n"
                 "            Source.objects.filter(pk=source_id).update("
                 'accepted_count=F("accepted_count") + 1)\n'
@@ -842,8 +842,8 @@ MUTANTS: list[Mutant] = [
         "source-rollup-not-counted",
         "each accepted message is counted in its source's hourly rollup",
         "ingest/processing.py",
-        "    source_activity_add(\n        accepted=",
-        "    (lambda **_: None)(\n        accepted=",
+        "    source_activity_add(accepted=accepted)",
+        "    (lambda **_: None)(accepted=accepted)",
         "tests/feed/test_rollups.py",
         "tests/ingest/test_processing.py",
     ),
@@ -869,19 +869,58 @@ MUTANTS: list[Mutant] = [
         "depth-mark-trusted-from-anyone",
         "only a message the edge marked as depth-checked at our limit or stricter skips the"
         " worker's depth rule",
-        "ingest/processing.py",
+        "ingest/segment.py",
         "    return type(limit) is int and limit <= MAX_NESTING",
         "    return limit is not None",
         "tests/ingest/test_processing.py",
+        "tests/ingest/test_segment.py",
     ),
     mutant(
         "envelope-depth-mark-dropped",
         "the worker does not walk again the messages an edge as strict as itself checked for depth"
         " (the envelope says at which limit)",
         "ingest/segment.py",
-        "            message[NESTING_CHECKED] = nesting",
-        "            pass",
+        '    walk = not nesting_trusted(record.get("nesting"))',
+        "    walk = True",
         "tests/ingest/test_queue.py",
+        "tests/ingest/test_segment.py",
+    ),
+    mutant(
+        "envelope-messages-decoded-twice",
+        "the worker builds each message of an envelope once and stores that value (no dict form"
+        " in between, decoded again)",
+        "ingest/queue.py",
+        "        records.messages += messages\n",
+        "        records.messages += [m.as_dict() for m in messages]\n",
+        "tests/ingest/test_queue.py::test_an_envelopes_messages_are_built_once_and_stored_as_read",
+    ),
+    mutant(
+        "envelope-relayed-time-not-utc",
+        "a Message built from an envelope has its times in UTC (versions compare their ISO"
+        " strings): a relayed message's receivedAt too",
+        "ingest/segment.py",
+        "            return received_at if relayed is None else relayed.astimezone(UTC)",
+        "            return relayed or received_at",
+        "tests/ingest/test_segment.py",
+    ),
+    mutant(
+        "envelope-received-time-not-utc",
+        "a Message built from an envelope has its times in UTC (versions compare their ISO"
+        " strings): the envelope's received_at too",
+        "ingest/segment.py",
+        "        received_at = received_at.astimezone(UTC)\n",
+        "        pass\n",
+        "tests/ingest/test_segment.py",
+    ),
+    mutant(
+        "undecodable-older-message-sinks-its-batch",
+        "an older record's message that cannot be decoded is dead-lettered alone where its batch"
+        " starts; the rest of the batch is stored together",
+        "ingest/processing.py",
+        "            undecodable.append((m, traceback.format_exc()))",
+        "            messages.append(m)",
+        "tests/ingest/test_processing.py::test_a_poison_message_is_dead_lettered_and_the_rest_of"
+        "_its_batch_stored",
     ),
     mutant(
         "drain-batches-not-grouped",

@@ -1,10 +1,12 @@
 """One Segment call as every app past the edge sees it: a typed, frozen `Message`.
 
-The edge (ingest.segment) validates a sender's JSON into a `Message` and queues `as_dict()`, the
-JSON-safe form Redis and the inbox carry. The worker (ingest.services.batch_process) turns each
-queued dict back into a `Message` once, with `message_decode`, before the identity rules
-(people.identity) and the event writer (feed.services) read it: their datetimes are parsed there
-and nowhere else. The module is neutral (it imports no app) so that people/ and feed/ may use it
+The edge (ingest.segment) validates a sender's JSON and queues it raw, in an envelope; the worker
+builds each `Message` from that once, with the edge's rules (`segment.queued_messages`), and
+everything up to the identity rules (people.identity) and the event writer (feed.services) reads
+that same value. `as_dict()` is the JSON-safe dict form: what older servers queued, and what a
+dead letter keeps (and "Store again" queues). `message_decode` reads that form back, once per
+message, where the worker's batch starts (ingest.processing): its datetimes are parsed there and
+nowhere else. The module is neutral (it imports no app) so that people/ and feed/ may use it
 without importing ingest.
 """
 
@@ -18,8 +20,9 @@ from windsor.timestamps import timestamp_parse
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One validated call. `timestamp` is its time (skew-corrected by the edge), `received_at`
-    when Windsor got it; both aware, in UTC once decoded from the queue."""
+    """One validated call. `timestamp` is its time (skew-corrected by the edge's rules),
+    `received_at` when Windsor got it; both aware and in UTC, as the worker builds or decodes
+    them (trait versions compare their ISO strings)."""
 
     workspace_id: int
     # None once the source was deleted while the message waited in the queue.
@@ -40,7 +43,8 @@ class Message:
     raw: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
-        """The queue's contract: what Redis and the inbox carry (datetimes as ISO strings)."""
+        """The dict form (datetimes as ISO strings): what older servers queued and dead letters
+        keep. The worker writes it only for a dead letter; `message_decode` reads it back."""
         return {
             "workspace_id": self.workspace_id,
             "source_id": self.source_id,
@@ -62,7 +66,8 @@ class Message:
 
 
 def message_decode(data: Mapping[str, Any]) -> Message:
-    """A queued message (`Message.as_dict()`, maybe queued by an older server) as a `Message`.
+    """A message in the dict form (`Message.as_dict()`: an older server's record, a dead letter
+    stored again) as a `Message`.
 
     A message without `timestamp` takes `received_at` as its time, and the other way round.
     Raises (KeyError, ValueError, TypeError, OverflowError) on what no edge produces: the worker

@@ -16,26 +16,41 @@ from ingest import processing
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
 from ingest.segment import MAX_NESTING, NESTING_CHECKED, message_parse, too_deep
+from windsor.messages import Message
 
 pytestmark = pytest.mark.django_db
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def message(source: Source, message_id: str, **raw) -> dict:
+def typed(source: Source, message_id: str, **raw) -> Message:
+    """A message as the worker builds it from an edge's envelope."""
     body = {"type": "track", "event": "E", "userId": "u-1", "messageId": message_id, **raw}
     return message_parse(
         body, workspace_id=source.workspace_id, source_id=source.pk, received_at=RECEIVED
-    ).as_dict()
+    )
+
+
+def message(source: Source, message_id: str, **raw) -> dict:
+    """A message as an older server queued it (and a dead letter keeps it): its dict form."""
+    return typed(source, message_id, **raw).as_dict()
 
 
 def stored() -> list[str]:
     return sorted(Event.objects.values_list("message_id", flat=True))
 
 
-def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issued):
+def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issued, monkeypatch):
     poison = {**message(issued.source, "poison"), "timestamp": "not a time"}
-    records = Records(messages=[message(issued.source, "a"), poison, message(issued.source, "b")])
+    records = Records(messages=[message(issued.source, "a"), poison, typed(issued.source, "b")])
+    batches: list[list[str]] = []
+    real_batch_process = processing.batch_process
+
+    def batch_process(messages):
+        batches.append([getattr(m, "message_id", None) or m["message_id"] for m in messages])
+        return real_batch_process(messages)
+
+    monkeypatch.setattr(processing, "batch_process", batch_process)
     processing.records_store(records)
 
     assert stored() == ["a", "b"]
@@ -43,6 +58,8 @@ def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issu
     assert [m["message_id"] for m in letter.messages] == ["poison"]
     assert "not a time" in letter.error
     assert Source.objects.get(pk=issued.source.pk).accepted_count == 2
+    # Found undecodable where the batch starts: the others are still stored as one batch.
+    assert batches == [["a", "b"]]
 
 
 def test_rejections_become_the_source_log_and_count(issued):
@@ -60,8 +77,8 @@ def test_rejections_become_the_source_log_and_count(issued):
 
 def test_counts_and_last_received_are_one_update_per_source(issued, django_assert_num_queries):
     second = source_create(workspace=issued.source.workspace, name="Second").source
-    messages = [message(issued.source, f"m{n}") for n in range(50)]
-    messages += [message(second, f"s{n}") for n in range(3)]
+    messages = [typed(issued.source, f"m{n}") for n in range(50)]
+    messages += [typed(second, f"s{n}") for n in range(3)]
     # One UPDATE per source, whatever the number of messages, and one upsert of the hourly
     # rollup for all of them (accounts/activity.py).
     with django_assert_num_queries(3) as queries:
@@ -77,16 +94,18 @@ def test_counts_and_last_received_are_one_update_per_source(issued, django_asser
 def test_messages_of_a_deleted_workspace_or_source_do_not_sink_the_batch(issued, owner):
     other = workspace_create(name="Gone", owner=owner)
     doomed = source_create(workspace=other, name="S").source
-    gone_message = message(doomed, "gone")
+    gone_message = typed(doomed, "gone")
     orphan_source = source_create(workspace=issued.source.workspace, name="Old").source
-    orphan = message(orphan_source, "orphan")
+    orphan = typed(orphan_source, "orphan")
+    older_orphan = message(orphan_source, "older-orphan")
     other.delete()
     orphan_source.delete()
 
     processing.records_store(
-        Records(messages=[message(issued.source, "kept"), gone_message, orphan])
+        Records(messages=[typed(issued.source, "kept"), gone_message, orphan, older_orphan])
     )
-    assert stored() == ["kept", "orphan"]
+    assert stored() == ["kept", "older-orphan", "orphan"]
+    assert Event.objects.get(message_id="older-orphan").source_id is None
     assert Event.objects.get(message_id="orphan").source_id is None
     assert DeadLetter.objects.count() == 0
 
@@ -167,7 +186,7 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
     real_create = DeadLetter.objects.create
 
     def batch_process(messages):
-        if any(m["message_id"] in poisoned for m in messages):
+        if any(m.message_id in poisoned for m in messages):
             raise fault()
         real_batch_process(messages)
 
@@ -199,15 +218,19 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
     assert letter_fails - all_fails <= minimal
 
 
-def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(issued):
+@pytest.mark.parametrize("form", [message, typed], ids=["older record", "envelope"])
+def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(issued, form):
     deep: list = []
     inner = deep
     for _ in range(5000):  # deeper than Python's recursion limit: no encoder gets through it
         inner.append([])
         inner = inner[0]
-    # Forged: a shallow raw message, so only storing it finds the depth.
-    forged = {**message(issued.source, "forged"), "properties": {"deep": deep}}
-    records = Records(messages=[message(issued.source, "a"), forged, message(issued.source, "b")])
+    # Forged: a shallow raw message (or an envelope that says it was checked), so only storing
+    # it finds the depth.
+    forged = form(issued.source, "forged", properties={"deep": deep})
+    if isinstance(forged, dict):
+        forged["raw"] = {}
+    records = Records(messages=[form(issued.source, "a"), forged, form(issued.source, "b")])
 
     processing.records_store(records)
 
@@ -222,7 +245,7 @@ def _deleted_after_the_ownership_check(monkeypatch, owner) -> dict:
     """A message of a workspace deleted after `_still_owned` read it (a race made certain): its
     rows violate foreign keys, which PostgreSQL checks at the end of the transaction."""
     doomed = source_create(workspace=workspace_create(name="Doomed", owner=owner), name="S").source
-    raced = message(doomed, "raced", userId="u-raced")
+    raced = typed(doomed, "raced", userId="u-raced")
     doomed.workspace.delete()
     monkeypatch.setattr(processing, "_still_owned", lambda messages: messages)
     return raced
@@ -234,7 +257,7 @@ def test_a_foreign_key_violation_found_at_commit_fails_only_its_batch(issued, ow
     # The batch's own transaction: no check before COMMIT, the violation surfaces there and the
     # batch is stored one message at a time.
     raced = _deleted_after_the_ownership_check(monkeypatch, owner)
-    processing.records_store(Records(messages=[message(issued.source, "kept"), raced]))
+    processing.records_store(Records(messages=[typed(issued.source, "kept"), raced]))
     assert stored() == ["kept"]
     letter = DeadLetter.objects.get()
     assert [m["message_id"] for m in letter.messages] == ["raced"]
@@ -247,7 +270,9 @@ def test_a_foreign_key_violation_in_the_inbox_fails_only_its_batch(issued, owner
     # Inside the inbox's transaction the batch checks its foreign keys itself: otherwise the
     # violation would fail the inbox's COMMIT, every time, and nothing behind it would drain.
     raced = _deleted_after_the_ownership_check(monkeypatch, owner)
-    InboxBatch.objects.create(messages=[message(issued.source, "kept"), raced], rejections=[])
+    InboxBatch.objects.create(
+        messages=[message(issued.source, "kept"), raced.as_dict()], rejections=[]
+    )
     processing.inbox_drain(deadline=float("inf"))
     assert stored() == ["kept"]
     assert InboxBatch.objects.count() == 0

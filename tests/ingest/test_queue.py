@@ -17,6 +17,7 @@ from feed.models import Event
 from ingest import processing, queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.segment import MAX_NESTING, too_deep, too_deep_reason
+from windsor.messages import Message
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -290,6 +291,30 @@ def test_an_entry_delivered_twice_is_still_each_message_once(client, issued, str
     processing.drain()
     assert Event.objects.count() == 2
     assert all(m.startswith("windsor-") for m in stored())
+
+
+def test_an_envelopes_messages_are_built_once_and_stored_as_read(
+    client, issued, stream, settings, monkeypatch
+):
+    # The worker builds each message of an envelope once, as it reads the queue, and stores
+    # that very value: no dict form in between to decode again.
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert post(client, issued.token, [track("once-1"), track("once-2")]).status_code == 200
+    queue.group_ensure(stream)
+    batch = queue.stream_read(stream, "reader", 10, pending=False)
+    read = batch.records.messages
+    assert [type(m) for m in read] == [Message, Message]
+    handed: list = []
+    real_batch_process = processing.batch_process
+
+    def batch_process(messages):
+        handed.extend(messages)
+        return real_batch_process(messages)
+
+    monkeypatch.setattr(processing, "batch_process", batch_process)
+    processing.records_store(batch.records)
+    assert len(handed) == 2 and all(a is b for a, b in zip(handed, read, strict=True))
+    assert stored() == ["once-1", "once-2"]
 
 
 def test_a_queued_record_that_cannot_be_read_is_a_dead_letter_and_the_rest_stored(

@@ -1,7 +1,7 @@
 """ingest/segment.py: the rules of what a Segment call is, on plain values (no database)."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from unittest.mock import ANY
 
 import pytest
@@ -10,7 +10,6 @@ from ingest.body import json_loads
 from ingest.errors import IngestError
 from ingest.segment import (
     MAX_NESTING,
-    NESTING_CHECKED,
     InvalidMessage,
     Limits,
     message_parse,
@@ -20,6 +19,7 @@ from ingest.segment import (
     queued_record,
 )
 from tests.recorded import fixture_names, recorded
+from windsor.messages import Message
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 CONTRACT_KEYS = {
@@ -378,14 +378,62 @@ def test_a_queued_record_gives_the_messages_the_edge_validated():
     assert b"writeKey" not in record
     messages, refused = queued_messages(json_loads(record))
     assert refused == []
-    # Each carries the depth limit the edge checked it at, so the worker does not walk it again.
-    assert messages == [{**m.as_dict(), NESTING_CHECKED: MAX_NESTING} for m in parsed.messages]
+    # The very messages the edge validated, built once (the worker stores them as they are).
+    assert messages == parsed.messages
+    assert all(type(m) is Message for m in messages)
     # Both generated messageIds, the content hash and the random one, travel with the record.
     assert json.loads(record)["ids"] == {"1": parsed.messages[1].message_id, "2": ANY}
-    assert messages[2]["message_id"].startswith("windsor-")
+    assert messages[2].message_id.startswith("windsor-")
     # What PostgreSQL cannot store is replaced before queueing; big integers keep their digits.
-    assert (messages[3]["event"], messages[3]["user_id"]) == ("N\ufffdL", "\ufffd")
-    assert messages[4]["user_id"] == str(2**64 + 1)
+    assert (messages[3].event, messages[3].user_id) == ("N\ufffdL", "\ufffd")
+    assert messages[4].user_id == str(2**64 + 1)
+
+
+def envelope(*messages, **fields) -> dict:
+    return {
+        "format": 2,
+        "workspace_id": 1,
+        "source_id": 2,
+        "received_at": RECEIVED.isoformat(),
+        "type": None,
+        "ids": {},
+        "nesting": MAX_NESTING,
+        "messages": list(messages),
+        **fields,
+    }
+
+
+def test_the_worker_builds_an_envelopes_messages_with_utc_times():
+    # Received on a clock at +01:00, relayed by Segment at +02:00 with no time of its own: the
+    # Message is stored as built, and trait versions compare its times' ISO strings.
+    relayed = {"type": "track", "event": "E", "userId": "u", "receivedAt": "2026-11-30T12:00+02:00"}
+    plus_one = RECEIVED.astimezone(timezone(timedelta(hours=1))).isoformat()
+    (message,), _ = queued_messages(envelope(relayed, received_at=plus_one))
+    assert message.timestamp == datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    assert (message.timestamp.tzinfo, message.received_at.tzinfo) == (UTC, UTC)
+    assert message.received_at == RECEIVED
+
+
+def test_the_depth_rule_is_skipped_only_for_an_envelope_checked_at_our_limit_or_stricter():
+    deep: dict = {}
+    inner = deep
+    for _ in range(MAX_NESTING - 1):
+        inner["d"] = {}
+        inner = inner["d"]
+    # One level past the limit: harmless to build, so what decides is whether it is walked.
+    over = {"type": "track", "event": "E", "userId": "u", "properties": deep}
+    for nesting, walked in (
+        (MAX_NESTING, False),
+        (MAX_NESTING - 1, False),
+        (None, True),
+        (MAX_NESTING + 1, True),
+        (True, True),
+        ("64", True),
+    ):
+        messages, refused = queued_messages(envelope(over, nesting=nesting))
+        assert (len(messages), len(refused)) == ((0, 1) if walked else (1, 0)), nesting
+        if walked:
+            assert refused[0]["reason"] == f"message is nested deeper than {MAX_NESTING} levels"
 
 
 def test_a_queued_message_the_rules_now_refuse_becomes_a_rejection():
@@ -402,7 +450,7 @@ def test_a_queued_message_the_rules_now_refuse_becomes_a_rejection():
         ],
     }
     messages, refused = queued_messages(record)
-    assert [m["event"] for m in messages] == ["E"]
+    assert [m.event for m in messages] == ["E"]
     assert refused == [
         {
             "source_id": 2,

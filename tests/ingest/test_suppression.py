@@ -9,7 +9,7 @@ from people.deletion import person_delete, suppression_lift
 from people.models import Identity, Person, Suppression
 from people.suppression import messages_unsuppressed
 from tests.ingest.test_views import post
-from tests.people.conftest import message
+from tests.people.conftest import typed_message
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +83,6 @@ def test_a_lifted_suppression_lets_the_id_in_as_a_fresh_person(
 
 def test_the_check_is_one_query_per_batch(workspace, django_assert_num_queries):
     Suppression.objects.create(workspace=workspace, kind="user", value="gone")
-    batch = [message(workspace, "track", user_id=f"u{i}", event="E") for i in range(200)]
+    batch = [typed_message(workspace, "track", user_id=f"u{i}", event="E") for i in range(200)]
     with django_assert_num_queries(1):
         assert messages_unsuppressed(batch) == batch

@@ -92,7 +92,12 @@ def test_embedded_metrics_count_what_this_process_stored_and_refused(client, emb
 
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_that_rolled_back_is_not_counted(client, embedded, issued):
-    poison = {**message(issued.source, "poison"), "timestamp": "not a time"}
+    deep: list = []
+    inner = deep
+    for _ in range(5000):  # deeper than any encoder goes: storing it fails, after it began
+        inner.append([])
+        inner = inner[0]
+    poison = {**message(issued.source, "poison"), "properties": {"deep": deep}}
     batch = [message(issued.source, "a"), poison, message(issued.source, "b")]
     processing.records_store(Records(messages=batch))
     text = scrape(client)
