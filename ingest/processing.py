@@ -358,8 +358,11 @@ def records_store_chunked(records: Records) -> None:
         )
 
 
-def _workspace_of(message: Any) -> int:
-    # Anything but a workspace id (a forged record) sorts first; its batch dead-letters it.
+def _workspace_of(message: Message | Any) -> int:
+    """A queued message's workspace, to group by: a `Message`'s, or an older record's (a dict).
+    Anything but a workspace id (a forged record) sorts first; its batch dead-letters it."""
+    if isinstance(message, Message):
+        return message.workspace_id
     workspace_id = message.get("workspace_id") if isinstance(message, dict) else None
     return workspace_id if type(workspace_id) is int else -1
 
