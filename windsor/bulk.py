@@ -15,12 +15,15 @@ a conflict anyway raises IntegrityError and the batch is retried.
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+
+from windsor.keyshare import references_lock, triggers_skipped
 
 # Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
 COPY_FROM = 50
@@ -148,11 +151,17 @@ def bulk_insert(model: type[models.Model], objs: Sequence[Any], *, with_ids: boo
         _log(f"COPY {table} ({names})")
 
 
-def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+def bulk_insert_values(
+    model: type[models.Model], rows: list[dict[str, Any]], *, keys_once: bool = False
+) -> None:
     """Insert rows given as {attname: value} dicts (all with the same keys), no ids back.
 
     For append-only rows (events) this skips building a model instance per row, which costs
-    as much as the COPY itself.
+    as much as the COPY itself. `keys_once`: when COPYing, check the foreign keys once per
+    referenced row instead of once per row (windsor/keyshare.py: the referenced rows are locked
+    first, and the batch fails with IntegrityError if one is missing); call it in the
+    transaction that will commit the rows, and only where the caller does nothing in between
+    that relies on those rows' triggers.
     """
     if not rows:
         return
@@ -166,7 +175,8 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
     encoded = [(i, convert) for i, convert in enumerate(converters) if convert is not _same]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    with connection.cursor() as cursor:
+    unchecked = keys_once and references_lock(model, rows)
+    with triggers_skipped() if unchecked else nullcontext(), connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 values = list(row.values())

@@ -1,0 +1,177 @@
+"""A bulk insert's foreign keys checked once per referenced row, not once per inserted row.
+
+PostgreSQL checks a foreign key with a trigger per inserted row: at COMMIT (Django makes the
+constraints DEFERRABLE INITIALLY DEFERRED) each event row runs `SELECT 1 FROM <referenced> WHERE
+id = $1 FOR KEY SHARE` for its workspace, its source and its identity, about a fifth of what
+storing a batch costs the backend (`bench worker --by-statement`), for a few distinct rows.
+
+`references_lock` does what those triggers do, once per distinct referenced row: one statement
+locks the rows FOR KEY SHARE (sorted, per table) and the batch fails with IntegrityError when one
+is missing, before anything is inserted. From then until COMMIT nobody can delete those rows or
+change their keys (both wait for our lock), and what is missing now stays missing. The COPY that
+follows may then run without the triggers (`triggers_skipped`: `session_replication_role =
+replica` for that one statement, in this transaction only). Everything else keeps the checks:
+the constraints stay in the schema, so every other writer is checked, and a deleter's own check
+(ON DELETE NO ACTION, at its COMMIT) still sees our committed rows.
+
+When is the fast path taken? The lock statement says so, every time (nothing cached, so SET ROLE,
+GRANT and REVOKE apply to the next batch), and only when all of these hold:
+- the role may set session_replication_role: a superuser, or on PostgreSQL 15+ a role granted
+  `GRANT SET ON PARAMETER session_replication_role TO <role>` (docs/operations.md);
+- the session is in the ordinary (origin) role, so the window has something to restore;
+- the table has no rule, and every trigger that fires on INSERT is the check trigger of a
+  foreign key this statement locked (a trigger or rule added by hand, or a deferrable unique
+  constraint's recheck, would be skipped silently in the window: then the checked path runs).
+Otherwise the COPY runs with its triggers, as before; the locks taken stay (they only make the
+triggers' own locks free).
+
+Lock order (windsor/locks.py): these key-share locks come after the workspace lock, the key locks
+and the people's and groups' row locks (people/locking.py), and after the batch has written its
+people, just before the events' COPY; then the counters. Within the statement: identities, then
+sources, then workspaces (the order in which Django's collector deletes them: rows pointing at
+others first), each table in ascending id order. FOR KEY SHARE conflicts only with DELETE, FOR
+UPDATE and key updates, never with the FOR NO KEY UPDATE locks and plain updates that batches
+take on people, identities and sources, so two batches never wait for each other here. A person
+deletion holds the workspace lock exclusive and never overlaps a batch; an admin deleting a
+source or a workspace (no workspace lock) waits for the batch, or the batch finds the row gone and
+fails. The old per-row checks took the same locks at COMMIT, after the counters: the one new
+wait is an admin deletion that removed a counter row (SourceActivity) before our upsert of it
+while we hold the key lock it waits for, which PostgreSQL's deadlock detector breaks (the batch
+is retried). SQLite has none of this: its bulk path is unchanged.
+"""
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
+from typing import Any
+
+from django.db import IntegrityError, connection, models
+
+# pg_trigger.tgtype bit: the trigger fires on INSERT.
+TRIGGER_ON_INSERT = 4
+
+
+def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> bool:
+    """Lock FOR KEY SHARE every row that `rows` (dicts by attname, as bulk_insert_values takes
+    them) point at through `model`'s foreign keys; raise IntegrityError if one does not exist.
+
+    Returns whether this transaction may now insert the rows with `triggers_skipped` (see the
+    module rules). One statement. PostgreSQL only."""
+    keys = _foreign_keys(model, rows)
+    if keys is None:
+        return False
+    quote = connection.ops.quote_name
+    ctes, counts, params, sent = [], [], [], []
+    for n, (field, values) in enumerate(keys):
+        if not values:
+            continue
+        target = field.target_field
+        table = quote(field.related_model._meta.db_table)
+        column = quote(target.column)
+        ctes.append(
+            f"k{n} AS (SELECT {column} FROM {table} WHERE {column} ="  # noqa: S608 (our names)
+            f" ANY(%s::{target.db_type(connection)}[]) ORDER BY {column} FOR KEY SHARE)"
+        )
+        counts.append(f"(SELECT count(*) FROM k{n})")  # noqa: S608 (our names)
+        # As array text: psycopg's list dumper costs more than the statement for many ids.
+        params.append("{" + ",".join(str(int(v)) for v in values) + "}")
+        sent.append((field, len(values)))
+    privilege = (
+        "has_parameter_privilege('session_replication_role', 'SET')"
+        if connection.pg_version >= 150000
+        else "current_setting('is_superuser') = 'on'"
+    )
+    # Every trigger that fires on INSERT must be the check of one of these foreign keys: by its
+    # column, the table it references and the column there.
+    table = model._meta.db_table
+    params += [
+        table,
+        table,
+        TRIGGER_ON_INSERT,
+        [f.column for f, _ in keys],
+        "{" + ",".join(f.related_model._meta.db_table for f, _ in keys) + "}",
+        [f.target_field.column for f, _ in keys],
+    ]
+    allowed = f"""
+        current_setting('session_replication_role') = 'origin' AND {privilege}
+        AND NOT EXISTS (SELECT FROM pg_rewrite WHERE ev_class = %s::regclass)
+        AND NOT EXISTS (
+            SELECT FROM pg_trigger t
+            WHERE t.tgrelid = %s::regclass AND t.tgenabled <> 'D' AND t.tgtype & %s <> 0
+            AND NOT (
+                t.tgfoid = 'pg_catalog."RI_FKey_check_ins"'::regproc
+                AND EXISTS (
+                    SELECT FROM pg_constraint c
+                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                    JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = c.confkey[1]
+                    JOIN unnest(%s::text[], %s::regclass[], %s::text[]) AS k(col, tab, ref)
+                        ON a.attname = k.col AND c.confrelid = k.tab AND r.attname = k.ref
+                    WHERE c.oid = t.tgconstraint AND c.contype = 'f'
+                        AND cardinality(c.conkey) = 1
+                )
+            )
+        )"""  # noqa: S608 (a constant)
+    with_ = f"WITH {', '.join(ctes)} " if ctes else ""
+    sql = f"{with_}SELECT {', '.join([*counts, allowed])}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        *found, fast = cursor.fetchone()
+    for (field, wanted), got in zip(sent, found, strict=True):
+        if got != wanted:
+            raise IntegrityError(
+                f"{table}.{field.column}: {wanted - got} of the {wanted} rows it references in"
+                f" {field.related_model._meta.db_table} do not exist"
+            )
+    return bool(fast)
+
+
+@contextmanager
+def triggers_skipped() -> Iterator[None]:
+    """Run the block (one statement: the COPY whose references `references_lock` holds) without
+    this transaction's triggers and rules, then restore them.
+
+    Not restored when the block raises: the statement's error aborts the transaction (or the
+    savepoint), whose rollback restores the setting, and no statement could run before that."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def _foreign_keys(
+    model: type[models.Model], rows: Sequence[dict[str, Any]]
+) -> list[tuple[models.ForeignKey, list[int]]] | None:
+    """Each constrained foreign key of `model` with the sorted distinct values `rows` give it,
+    identities first and the workspace last (the collector's deletion order: see the module
+    rules); None when a constrained key is not among the inserted columns (its default would go
+    unchecked) or holds something else than an integer."""
+    columns = rows[0].keys()
+    keys = []
+    for field in model._meta.concrete_fields:
+        if not isinstance(field, models.ForeignKey) or not field.db_constraint:
+            continue
+        if field.attname not in columns:
+            return None
+        values = {row[field.attname] for row in rows} - {None}
+        if not all(type(v) is int for v in values):
+            return None
+        keys.append((field, sorted(values)))
+    # Rows that point at others first: identities and sources point at the workspace.
+    keys.sort(key=lambda key: -_height(key[0].related_model))
+    return keys
+
+
+@cache
+def _height(model: type[models.Model], below: frozenset = frozenset()) -> int:
+    """The longest chain of constrained foreign keys from `model`'s table (a workspace 0 or
+    little, a source more, an identity, which points at a person, more still)."""
+    below = below | {model}
+    return max(
+        (
+            1 + _height(f.related_model, below)
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.ForeignKey) and f.db_constraint and f.related_model not in below
+        ),
+        default=0,
+    )
