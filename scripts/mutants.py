@@ -951,8 +951,8 @@ MUTANTS: list[Mutant] = [
         "the events are COPYed without triggers only when their foreign keys' checks are the only"
         " triggers on INSERT (a trigger or rule of its own keeps the checked COPY)",
         "windsor/keyshare.py",
-        "t.tgenabled <> 'D' AND t.tgtype & %s <> 0",
-        "t.tgenabled <> 'D' AND t.tgtype & %s <> 0 AND false",
+        "tgenabled <> 'D' AND tgtype & %s <> 0",
+        "tgenabled <> 'D' AND tgtype & %s <> 0 AND false",
         f"{EVENT_KEYS}::test_a_trigger_of_its_own_on_the_events_keeps_the_checked_copy",
     ),
     mutant(

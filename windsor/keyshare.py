@@ -81,34 +81,23 @@ def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
         if connection.pg_version >= 150000
         else "current_setting('is_superuser') = 'on'"
     )
-    # Every trigger that fires on INSERT must be the check of one of these foreign keys: by its
-    # column, the table it references and the column there.
+    # Every trigger that fires on INSERT must be the check of one of these foreign keys.
     table = model._meta.db_table
-    params += [
+    table_oid, constraints = _constraints(
+        connection.settings_dict["NAME"],
         table,
-        table,
-        TRIGGER_ON_INSERT,
-        [f.column for f, _ in keys],
-        "{" + ",".join(f.related_model._meta.db_table for f, _ in keys) + "}",
-        [f.target_field.column for f, _ in keys],
-    ]
+        tuple((f.column, f.related_model._meta.db_table, f.target_field.column) for f, _ in keys),
+    )
+    params += [table_oid, table_oid, TRIGGER_ON_INSERT, constraints]
     allowed = f"""
         current_setting('session_replication_role') = 'origin' AND {privilege}
-        AND NOT EXISTS (SELECT FROM pg_rewrite WHERE ev_class = %s::regclass)
+        AND NOT EXISTS (SELECT FROM pg_rewrite WHERE ev_class = %s::oid)
         AND NOT EXISTS (
-            SELECT FROM pg_trigger t
-            WHERE t.tgrelid = %s::regclass AND t.tgenabled <> 'D' AND t.tgtype & %s <> 0
+            SELECT FROM pg_trigger
+            WHERE tgrelid = %s::oid AND tgenabled <> 'D' AND tgtype & %s <> 0
             AND NOT (
-                t.tgfoid = 'pg_catalog."RI_FKey_check_ins"'::regproc
-                AND EXISTS (
-                    SELECT FROM pg_constraint c
-                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-                    JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = c.confkey[1]
-                    JOIN unnest(%s::text[], %s::regclass[], %s::text[]) AS k(col, tab, ref)
-                        ON a.attname = k.col AND c.confrelid = k.tab AND r.attname = k.ref
-                    WHERE c.oid = t.tgconstraint AND c.contype = 'f'
-                        AND cardinality(c.conkey) = 1
-                )
+                tgfoid = 'pg_catalog."RI_FKey_check_ins"'::regproc
+                AND tgconstraint = ANY(%s::oid[])
             )
         )"""  # noqa: S608 (a constant)
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
@@ -123,6 +112,35 @@ def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
                 f" {field.related_model._meta.db_table} do not exist"
             )
     return bool(fast)
+
+
+@cache
+def _constraints(
+    database: str, table: str, keys: tuple[tuple[str, str, str], ...]
+) -> tuple[int, list[int]]:
+    """The table's oid and those of its foreign-key constraints on these (column, referenced
+    table, referenced column), read once per process: a join of the catalogs costs more to plan
+    than the lock itself. A constraint dropped and made again since has a new oid, and its check
+    trigger then no longer passes the lock statement's test: the checked path runs until the
+    worker restarts, never the other way round. `database` only keys the cache."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::regclass::oid, coalesce(array_agg(c.oid), '{}') FROM pg_constraint c"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]"
+            " JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = c.confkey[1]"
+            " JOIN unnest(%s::text[], %s::regclass[], %s::text[]) AS k(col, tab, ref)"
+            "  ON a.attname = k.col AND c.confrelid = k.tab AND r.attname = k.ref"
+            " WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND cardinality(c.conkey) = 1",
+            [
+                table,
+                [column for column, _, _ in keys],
+                "{" + ",".join(referenced for _, referenced, _ in keys) + "}",
+                [column for _, _, column in keys],
+                table,
+            ],
+        )
+        table_oid, constraints = cursor.fetchone()
+    return table_oid, list(constraints)
 
 
 @contextmanager
