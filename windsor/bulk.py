@@ -15,7 +15,6 @@ a conflict anyway raises IntegrityError and the batch is retried.
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import nullcontext
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
-from windsor.keyshare import references_lock, triggers_skipped
+from windsor.keyshare import references_lock, triggers_restored
 
 # Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
 COPY_FROM = 50
@@ -176,7 +175,7 @@ def bulk_insert_values(
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     unchecked = keys_once and references_lock(model, rows)
-    with triggers_skipped() if unchecked else nullcontext(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
                 values = list(row.values())
@@ -184,6 +183,8 @@ def bulk_insert_values(
                     values[i] = convert(values[i])
                 copy.write_row(values)
         _log(f"COPY {table} ({names})")
+    if unchecked:
+        triggers_restored()
 
 
 def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]) -> None:

@@ -9,39 +9,44 @@ storing a batch costs the backend (`bench worker --by-statement`), for a few dis
 locks the rows FOR KEY SHARE (sorted, per table) and the batch fails with IntegrityError when one
 is missing, before anything is inserted. From then until COMMIT nobody can delete those rows or
 change their keys (both wait for our lock), and what is missing now stays missing. The COPY that
-follows may then run without the triggers (`triggers_skipped`: `session_replication_role =
-replica` for that one statement, in this transaction only). Everything else keeps the checks:
-the constraints stay in the schema, so every other writer is checked, and a deleter's own check
-(ON DELETE NO ACTION, at its COMMIT) still sees our committed rows.
+follows may then run without the triggers: the same statement sets `session_replication_role =
+replica` (in this transaction only), and `triggers_restored` sets it back right after the COPY.
+Everything else keeps the checks: the constraints stay in the schema, so every other writer is
+checked, and a deleter's own check (ON DELETE NO ACTION, at its COMMIT) still sees our committed
+rows.
 
-When is the fast path taken? The lock statement says so, every time (nothing cached, so SET ROLE,
-GRANT and REVOKE apply to the next batch), and only when all of these hold:
+When is the fast path taken? The lock statement says so, per batch (so SET ROLE, GRANT and REVOKE
+apply to the next batch), and only when all of these hold:
 - the role may set session_replication_role: a superuser, or on PostgreSQL 15+ a role granted
   `GRANT SET ON PARAMETER session_replication_role TO <role>` (docs/operations.md);
 - the session is in the ordinary (origin) role, so the window has something to restore;
 - the table has no rule, and every trigger that fires on INSERT is the check trigger of a
   foreign key this statement locked (a trigger or rule added by hand, or a deferrable unique
   constraint's recheck, would be skipped silently in the window: then the checked path runs).
+  Which constraints those are is read from the catalogs once per process (`_constraints`).
 Otherwise the COPY runs with its triggers, as before; the locks taken stay (they only make the
-triggers' own locks free).
+triggers' own locks cheap). FOR KEY SHARE needs the UPDATE privilege on the referenced tables,
+which the tables' owner (the role that migrates) has.
 
-Lock order (windsor/locks.py): these key-share locks come after the workspace lock, the key locks
-and the people's and groups' row locks (people/locking.py), and after the batch has written its
-people, just before the events' COPY; then the counters. Within the statement: identities, then
-sources, then workspaces (the order in which Django's collector deletes them: rows pointing at
-others first), each table in ascending id order. FOR KEY SHARE conflicts only with DELETE, FOR
-UPDATE and key updates, never with the FOR NO KEY UPDATE locks and plain updates that batches
-take on people, identities and sources, so two batches never wait for each other here. A person
-deletion holds the workspace lock exclusive and never overlaps a batch; an admin deleting a
-source or a workspace (no workspace lock) waits for the batch, or the batch finds the row gone and
-fails. The old per-row checks took the same locks at COMMIT, after the counters: the one new
-wait is an admin deletion that removed a counter row (SourceActivity) before our upsert of it
-while we hold the key lock it waits for, which PostgreSQL's deadlock detector breaks (the batch
-is retried). SQLite has none of this: its bulk path is unchanged.
+Lock order (windsor/locks.py): these key-share locks come after the workspace lock, the key
+locks and the people's and groups' row locks (people/locking.py), after the batch has written
+its people and identities, just before the events' COPY; then the counters. Within the
+statement: identities, then sources, then the workspace (rows that point at others first, the
+order in which a workspace's deletion removes them), each table in ascending id order. FOR KEY
+SHARE conflicts only with DELETE, FOR UPDATE and updates of a unique column, never with the FOR
+NO KEY UPDATE locks and plain updates that batches take on people, identities and sources, so
+two batches never wait for each other here. A person deletion holds the workspace lock exclusive
+and never overlaps a batch. An admin deleting a source or a workspace (no workspace lock) waits
+for a batch that holds the row, or the batch finds it gone, fails, and is retried (a deleted
+identity is then created again; a deleted source or workspace fails it again, and the worker
+goes one message at a time). The per-row checks took these locks at COMMIT, after the counters;
+taken earlier they can meet an admin deletion that first deleted a source's counter rows and
+then waits for our lock on the source while we wait for its counter row: PostgreSQL's deadlock
+detector ends one of the two (the batch is retried), as it already did when the deletion met the
+batch's update of the source's counters. SQLite has none of this: its bulk path is unchanged.
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -55,8 +60,9 @@ def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
     """Lock FOR KEY SHARE every row that `rows` (dicts by attname, as bulk_insert_values takes
     them) point at through `model`'s foreign keys; raise IntegrityError if one does not exist.
 
-    Returns whether this transaction may now insert the rows with `triggers_skipped` (see the
-    module rules). One statement. PostgreSQL only."""
+    Returns whether it opened the window (see the module rules): then this transaction runs
+    without triggers and rules until `triggers_restored`, and only the insert of these rows may
+    run in between. One statement. PostgreSQL only."""
     keys = _foreign_keys(model, rows)
     if keys is None:
         return False
@@ -76,6 +82,8 @@ def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
         # As array text: psycopg's list dumper costs more than the statement for many ids.
         params.append("{" + ",".join(str(int(v)) for v in values) + "}")
         sent.append((field, len(values)))
+    found_all = zip(counts, (wanted for _, wanted in sent), strict=True)
+    complete = " AND ".join(f"{count} = {wanted}" for count, wanted in found_all)
     privilege = (
         "has_parameter_privilege('session_replication_role', 'SET')"
         if connection.pg_version >= 150000
@@ -100,8 +108,15 @@ def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
                 AND tgconstraint = ANY(%s::oid[])
             )
         )"""  # noqa: S608 (a constant)
+    # The window opens in this same statement (one round trip less), and only when every
+    # referenced row was found: a failed batch never leaves it open, even if its caller goes on.
+    opened = (
+        f"CASE WHEN {complete or 'true'} AND {allowed}"
+        " THEN set_config('session_replication_role', 'replica', true) IS NOT NULL"
+        " ELSE false END"
+    )
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
-    sql = f"{with_}SELECT {', '.join([*counts, allowed])}"
+    sql = f"{with_}SELECT {', '.join([*counts, opened])}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         *found, fast = cursor.fetchone()
@@ -143,16 +158,12 @@ def _constraints(
     return table_oid, list(constraints)
 
 
-@contextmanager
-def triggers_skipped() -> Iterator[None]:
-    """Run the block (one statement: the COPY whose references `references_lock` holds) without
-    this transaction's triggers and rules, then restore them.
+def triggers_restored() -> None:
+    """Close the window `references_lock` opened: this transaction's triggers and rules fire
+    again. Call it right after the one statement (the COPY) the window is for.
 
-    Not restored when the block raises: the statement's error aborts the transaction (or the
-    savepoint), whose rollback restores the setting, and no statement could run before that."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL session_replication_role = replica")
-    yield
+    Not needed when that statement raises: its error aborts the transaction (or the savepoint),
+    whose rollback restores the setting, and no statement can run before that."""
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = origin")
 
