@@ -156,11 +156,10 @@ def bulk_insert_values(
     """Insert rows given as {attname: value} dicts (all with the same keys), no ids back.
 
     For append-only rows (events) this skips building a model instance per row, which costs
-    as much as the COPY itself. `keys_once`: when COPYing, check the foreign keys once per
-    referenced row instead of once per row (windsor/keyshare.py: the referenced rows are locked
-    first, and the batch fails with IntegrityError if one is missing); call it in the
-    transaction that will commit the rows, and only where the caller does nothing in between
-    that relies on those rows' triggers.
+    as much as the COPY itself. `keys_once`: when COPYing inside a transaction, check the
+    foreign keys once per referenced row instead of once per row (windsor/keyshare.py: the
+    referenced rows are locked FOR KEY SHARE until COMMIT, IntegrityError if one is missing, and
+    the COPY alone runs without the per-row triggers where the role may skip them).
     """
     if not rows:
         return
@@ -174,7 +173,8 @@ def bulk_insert_values(
     encoded = [(i, convert) for i, convert in enumerate(converters) if convert is not _same]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    unchecked = keys_once and references_lock(model, rows)
+    # In a transaction only: the locks, and the window, last until its end.
+    unchecked = keys_once and connection.in_atomic_block and references_lock(model, rows)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
