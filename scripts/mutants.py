@@ -914,9 +914,9 @@ MUTANTS: list[Mutant] = [
         "events-keys-not-locked",
         "a batch that COPYs its events without the per-row foreign-key triggers first locks and"
         " checks every workspace, source and identity they reference",
-        "windsor/bulk.py",
-        "unchecked = keys_once and connection.in_atomic_block and references_lock(model, rows)",
-        "unchecked = keys_once and connection.in_atomic_block",
+        "windsor/keyshare.py",
+        "        if not values:\n            continue\n",
+        "        continue\n",
         f"{EVENT_KEYS}::test_a_row_deleted_before_the_batch_fails_the_batch",
         f"{EVENT_KEYS}::test_a_row_deleted_by_an_open_transaction_makes_the_batch_wait_then_fail",
     ),
@@ -930,13 +930,16 @@ MUTANTS: list[Mutant] = [
         "ORDER BY {column})",
         f"{EVENT_KEYS}::test_a_row_deleted_by_an_open_transaction_makes_the_batch_wait_then_fail",
     ),
-    mutant(
-        "events-keys-missing-ignored",
-        "a batch whose events reference a row that no longer exists fails (IntegrityError)",
-        "windsor/keyshare.py",
-        "        if got != wanted:",
-        "        if False:",
-        f"{EVENT_KEYS}::test_a_row_deleted_before_the_batch_fails_the_batch",
+    Mutant(
+        name="events-keys-missing-ignored",
+        promise="a batch whose events reference a row that no longer exists fails (IntegrityError)"
+        " and never skips the per-row checks",
+        path="windsor/keyshare.py",
+        edits=(
+            ("        if got != wanted:", "        if False:"),
+            ("f\"CASE WHEN {complete or 'true'} AND {allowed}\"", 'f"CASE WHEN {allowed}"'),
+        ),
+        tests=(f"{EVENT_KEYS}::test_a_row_deleted_before_the_batch_fails_the_batch",),
     ),
     mutant(
         "events-keys-privilege-assumed",
