@@ -65,6 +65,7 @@ DELETION = "tests/people/test_deletion.py"
 DELETION_VIEWS = "tests/people/test_deletion_views.py"
 SEGMENT_DELETES = "tests/ingest/test_deletions.py"
 PARALLEL = "tests/people/test_parallel.py"
+EVENT_KEYS = "tests/feed/test_event_keys.py"
 
 MUTANTS: list[Mutant] = [
     # --- Storing each message once --------------------------------------------------------------
@@ -956,6 +957,71 @@ MUTANTS: list[Mutant] = [
         'one_of("value", values), equals_unindexed("workspace_id", workspace_id)',
         'one_of("value", values), workspace_id=workspace_id',
         "tests/ingest/test_key_reads.py",
+    ),
+    mutant(
+        "events-keys-not-locked",
+        "a batch that COPYs its events without the per-row foreign-key triggers first locks and"
+        " checks every workspace, source and identity they reference",
+        "windsor/keyshare.py",
+        "        if not values:\n            continue\n",
+        "        continue\n",
+        f"{EVENT_KEYS}::test_a_row_deleted_before_the_batch_fails_the_batch",
+        f"{EVENT_KEYS}::test_a_row_deleted_by_an_open_transaction_makes_the_batch_wait_then_fail",
+    ),
+    mutant(
+        "events-keys-read-not-locked",
+        "the rows a batch's events reference are locked FOR KEY SHARE until COMMIT, so a deleter"
+        " waits (read without the lock, a deletion committed before the batch's COMMIT orphans"
+        " its events)",
+        "windsor/keyshare.py",
+        "ORDER BY {column} FOR KEY SHARE)",
+        "ORDER BY {column})",
+        f"{EVENT_KEYS}::test_a_row_deleted_by_an_open_transaction_makes_the_batch_wait_then_fail",
+    ),
+    Mutant(
+        name="events-keys-missing-ignored",
+        promise="a batch whose events reference a row that no longer exists fails (IntegrityError)"
+        " and never skips the per-row checks",
+        path="windsor/keyshare.py",
+        edits=(
+            ("        if got != wanted:", "        if False:"),
+            ("f\"CASE WHEN {complete or 'true'} AND {allowed}\"", 'f"CASE WHEN {allowed}"'),
+        ),
+        tests=(f"{EVENT_KEYS}::test_a_row_deleted_before_the_batch_fails_the_batch",),
+    ),
+    mutant(
+        "events-keys-privilege-assumed",
+        "a role that may not set session_replication_role stores through the checked COPY",
+        "windsor/keyshare.py",
+        "current_setting('session_replication_role') = 'origin' AND {privilege}",
+        "current_setting('session_replication_role') = 'origin'",
+        f"{EVENT_KEYS}::test_a_role_that_may_not_skip_triggers_stores_through_the_checked_copy",
+    ),
+    mutant(
+        "events-keys-own-trigger-skipped",
+        "the events are COPYed without triggers only when their foreign keys' checks are the only"
+        " triggers on INSERT (a trigger or rule of its own keeps the checked COPY)",
+        "windsor/keyshare.py",
+        "tgenabled <> 'D' AND tgtype & %s <> 0",
+        "tgenabled <> 'D' AND tgtype & %s <> 0 AND false",
+        f"{EVENT_KEYS}::test_a_trigger_of_its_own_on_the_events_keeps_the_checked_copy",
+    ),
+    mutant(
+        "events-keys-window-left-open",
+        "only the events' COPY runs without triggers: the role is back to origin right after it",
+        "windsor/keyshare.py",
+        '        cursor.execute("SET LOCAL session_replication_role = origin")',
+        "        pass",
+        f"{EVENT_KEYS}::test_the_fast_path_reads_each_referenced_table_once_per_batch",
+    ),
+    mutant(
+        "events-keys-checked-per-row",
+        "the worker's events are checked once per referenced row, not per event, where allowed",
+        "feed/services.py",
+        "bulk_insert_values(Event, rows, keys_once=True)",
+        "bulk_insert_values(Event, rows)",
+        f"{EVENT_KEYS}::test_the_fast_path_reads_each_referenced_table_once_per_batch",
+        f"{EVENT_KEYS}::test_a_role_granted_set_on_the_parameter_takes_the_fast_path",
     ),
     # --- Issue 16: the Feed's swaps in the browser -----------------------------------------------
     mutant(

@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
+from windsor.keyshare import references_lock, triggers_restored
+
 # Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
 COPY_FROM = 50
 
@@ -148,11 +150,16 @@ def bulk_insert(model: type[models.Model], objs: Sequence[Any], *, with_ids: boo
         _log(f"COPY {table} ({names})")
 
 
-def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+def bulk_insert_values(
+    model: type[models.Model], rows: list[dict[str, Any]], *, keys_once: bool = False
+) -> None:
     """Insert rows given as {attname: value} dicts (all with the same keys), no ids back.
 
     For append-only rows (events) this skips building a model instance per row, which costs
-    as much as the COPY itself.
+    as much as the COPY itself. `keys_once`: when COPYing inside a transaction, check the
+    foreign keys once per referenced row instead of once per row (windsor/keyshare.py: the
+    referenced rows are locked FOR KEY SHARE until COMMIT, IntegrityError if one is missing, and
+    the COPY alone runs without the per-row triggers where the role may skip them).
     """
     if not rows:
         return
@@ -166,6 +173,8 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
     encoded = [(i, convert) for i, convert in enumerate(converters) if convert is not _same]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # In a transaction only: the locks, and the window, last until its end.
+    unchecked = keys_once and connection.in_atomic_block and references_lock(model, rows)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
@@ -174,6 +183,8 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict[str, Any]]) ->
                     values[i] = convert(values[i])
                 copy.write_row(values)
         _log(f"COPY {table} ({names})")
+    if unchecked:
+        triggers_restored()
 
 
 def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]) -> None:

@@ -15,10 +15,16 @@ writers anyway, so every function here is free there):
   one statement: the people (and groups) a batch reads and rewrites. FOR NO KEY UPDATE, not FOR
   UPDATE, so that the foreign-key checks of rows pointing at them do not wait.
 
-Every transaction takes them in this order (workspace, then keys, then rows, then the counters'
-upserts, which sort their keys too), so two workers wait for each other instead of deadlocking;
-the one race that can still take rows out of order (a merge committed between a batch's first
-read and its row locks) is caught by PostgreSQL's deadlock detector and the batch is retried.
+- Key-share locks (windsor/keyshare.py): SELECT .. FOR KEY SHARE on the workspace, sources and
+  identities a batch's events point at, once per row, just before the events' COPY (what the
+  foreign-key triggers would take per event at COMMIT). They never conflict with the locks
+  above or with another batch's writes, only with a deletion of those rows.
+
+Every transaction takes them in this order (workspace, then keys, then rows, then key-share
+locks, then the counters' upserts, which sort their keys too), so two workers wait for each other
+instead of deadlocking; the one race that can still take rows out of order (a merge committed
+between a batch's first read and its row locks) is caught by PostgreSQL's deadlock detector and
+the batch is retried.
 """
 
 import hashlib
