@@ -13,7 +13,9 @@ form (tests and benches write batches so) and decodes it here, once (`message_de
   neither creates a duplicate person nor loses a merge or an update. A batch carrying a Segment
   `delete` takes the workspace lock exclusive instead. A unique-constraint failure, a
   serialization failure or a deadlock (a merge committed while a batch took its row locks) rolls
-  back and retries the batch.
+  back and retries the batch. After two such failures the retry takes the workspace's storing
+  lock exclusive (windsor/locks.py): two workers handed the same messages (a re-claimed entry,
+  a replay) could otherwise collide on the unique messageId on every attempt and give up.
 - Inside, messages whose messageId is already stored (or repeated within the batch) are skipped:
   a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
   rules, bulk reads and writes) and `feed.services.events_write` inserts their events in one
@@ -36,12 +38,15 @@ from people.deletion import DELETE_TYPE, deletes_apart, message_delete
 from people.identity import IdentityBatch
 from people.locking import batch_lock
 from people.rows import IdentityRow
-from windsor.locks import workspaces_lock
+from windsor.locks import workspace_store_lock, workspaces_lock
 from windsor.messages import Message, message_decode
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 5
+# After this many failed attempts a batch stores with its workspace's storing lock exclusive
+# (windsor/locks.py): two workers given the same messages can otherwise collide on every attempt.
+ALONE_AFTER = 2
 
 
 def batch_process(messages: Sequence[Message | Mapping[str, Any]]) -> int:
@@ -66,7 +71,7 @@ def workspace_batch_process(*, workspace_id: int, messages: list[Message]) -> in
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _process(workspace_id, messages)
+                return _process(workspace_id, messages, alone=attempt > ALONE_AFTER)
         except (IntegrityError, DatabaseError) as error:
             if attempt == ATTEMPTS or not _retryable(error):
                 raise
@@ -83,13 +88,16 @@ def _retryable(error: DatabaseError) -> bool:
     return sqlstate in {"40001", "40P01"}
 
 
-def _process(workspace_id: int, messages: list[Message]) -> int:
+def _process(workspace_id: int, messages: list[Message], *, alone: bool = False) -> int:
+    """Store one workspace's messages in the caller's transaction. `alone`: wait for the
+    workspace's other storing batches and keep new ones out until COMMIT (a retry after
+    collisions on the unique messageId: its dedupe read is then final)."""
     deleting = any(m.type == DELETE_TYPE for m in messages)
     if deleting:
         # A deletion has the workspace alone: no other batch may hold a person it erases.
         workspaces_lock([workspace_id])
     else:
-        workspaces_lock(shared=[workspace_id])
+        workspace_store_lock(workspace_id, alone=alone)
     unique: dict[str, Message] = {}
     for message in messages:
         unique.setdefault(message.message_id, message)

@@ -619,7 +619,7 @@ MUTANTS: list[Mutant] = [
         "batches-serialised-per-workspace",
         "two batches of one workspace with no person in common run at once",
         "ingest/services.py",
-        "        workspaces_lock(shared=[workspace_id])\n",
+        "        workspace_store_lock(workspace_id, alone=alone)\n",
         "        workspaces_lock([workspace_id])\n",
         PARALLEL + "::test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a"
         "_person_waits",
@@ -931,6 +931,16 @@ MUTANTS: list[Mutant] = [
         "    messages = sorted(records.messages, key=_workspace_of)",
         "    messages = records.messages",
         "tests/ingest/test_queue.py",
+    ),
+    mutant(
+        "collided-retry-not-alone",
+        "a batch that keeps colliding on a messageId with another worker's stores with its"
+        " workspace alone, so it cannot collide forever and give up",
+        "ingest/services.py",
+        "                return _process(workspace_id, messages, alone=attempt > ALONE_AFTER)",
+        "                return _process(workspace_id, messages, alone=False)",
+        "tests/people/test_parallel.py::"
+        "test_a_batch_that_keeps_colliding_on_a_message_id_stores_with_its_workspace_alone",
     ),
     mutant(
         "load-not-the-read-under-the-locks",

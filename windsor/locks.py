@@ -7,6 +7,12 @@ writers anyway, so every function here is free there):
   any number of batches of one workspace run at once; a person deletion (people/deletion.py), and
   a batch that carries a Segment `delete`, take it EXCLUSIVE, so a deletion and a batch never
   interleave: the batch lands wholly before (and is deleted with the person) or wholly after.
+- The storing lock (`workspace_store_lock`, a second advisory lock per workspace, taken with
+  the workspace lock in one statement): every batch holds it SHARED from before its dedupe read
+  to COMMIT. A batch whose events collided twice with another batch's on the unique messageId
+  (two workers given the same messages) takes it EXCLUSIVE on its next attempt: it waits for
+  every batch of the workspace in flight to commit, and no new one starts storing meanwhile, so
+  its dedupe read is final and it cannot collide again (ingest/services.py).
 - Key locks (`keys_lock`): exclusive advisory locks on 64-bit keys hashed from what a batch is
   about to create (an id value, a groupId), taken in one statement in ascending key order. Two
   keys that hash alike only share a lock, and sorting by the key itself (not by the value) keeps
@@ -36,6 +42,8 @@ from django.db import connection, models
 LOCK_NAMESPACE = 0x57494E44  # "WIND"
 # The second namespace: a workspace's "creating" lock (see `creating_lock`).
 CREATING_NAMESPACE = 0x57494E45
+# The third: a workspace's storing lock (see `workspace_store_lock`).
+STORING_NAMESPACE = 0x57494E46
 
 
 def workspaces_lock(workspace_ids: Iterable[int] = (), *, shared: Iterable[int] = ()) -> None:
@@ -57,6 +65,20 @@ def workspaces_lock(workspace_ids: Iterable[int] = (), *, shared: Iterable[int] 
                 "pg_advisory_xact_lock" if modes[workspace_id] else "pg_advisory_xact_lock_shared"
             )
             cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, workspace_id])
+
+
+def workspace_store_lock(workspace_id: int, *, alone: bool) -> None:
+    """A storing batch's locks on its workspace, in one statement and in this order: the
+    workspace lock shared, then the storing lock, shared or, when `alone`, exclusive."""
+    if connection.vendor != "postgresql":
+        return
+    storing = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        # A target list is evaluated left to right: the workspace lock first, as everywhere.
+        cursor.execute(
+            f"SELECT pg_advisory_xact_lock_shared(%s, %s), {storing}(%s, %s)",
+            [LOCK_NAMESPACE, workspace_id, STORING_NAMESPACE, workspace_id],
+        )
 
 
 def creating_lock(workspace_id: int, *, exclusive: bool) -> None:

@@ -11,6 +11,7 @@ On PostgreSQL, with real threads each on its own connection:
 
 import random
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -20,11 +21,13 @@ from hypothesis import strategies as st
 
 from accounts.models import Workspace
 from feed.models import Event
+from ingest import services
 from ingest.services import batch_process
 from people.models import Identity, Person
 from tests.people.conftest import canonical_state, message, person_of
 from tests.people.test_concurrency import overlapping_stream
 from tests.people.test_properties import messages
+from windsor.locks import STORING_NAMESPACE
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -156,6 +159,62 @@ def test_a_batch_carrying_a_segment_delete_has_the_workspace_alone() -> None:
     assert list(Event.objects.filter(workspace=workspace).values_list("type", flat=True)) == [
         "track"
     ]
+
+
+def _waiting(condition: str, params: list) -> bool:
+    """Whether some backend waits for a lock matching `condition` (on pg_locks)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND {condition})", params
+        )
+        return cursor.fetchone()[0]
+
+
+def _until(check: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + WAIT
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_batch_that_keeps_colliding_on_a_message_id_stores_with_its_workspace_alone(
+    monkeypatch,
+) -> None:
+    """Two workers handed the same messages collide on the unique messageId; a batch that
+    collided ALONE_AFTER times waits for every open batch of its workspace before its dedupe
+    read, so it cannot collide again. One collision counts as enough here."""
+    monkeypatch.setattr(services, "ALONE_AFTER", 1)
+    workspace = Workspace.objects.create(name="colliding")
+    # Someone else's batch, another hour, still open: it shares nothing with ours.
+    unrelated = Held([message(workspace, "track", user_id="carol", event="Read", minute=90)])
+    shared = message(workspace, "track", user_id="dave", event="Paid", minute=1)
+    holder = Held([shared])
+    try:
+        ours, errors = in_thread(
+            lambda: batch_process(
+                [shared, message(workspace, "track", user_id="erin", event="Read", minute=2)]
+            )
+        )
+        # Ours waits for the holder (its new id's key, or the messageId itself) ...
+        assert _until(lambda: _waiting("TRUE", [])), "our batch did not wait for the holder"
+        holder.release()
+        # ... collides once it commits, and retries alone: it waits for the unrelated batch.
+        assert _until(
+            lambda: _waiting(
+                "locktype = 'advisory' AND classid = %s AND objid = %s",
+                [STORING_NAMESPACE, workspace.pk],
+            )
+        ), "the retry did not wait for the workspace's other open batch"
+        assert ours.is_alive()
+    finally:
+        holder.release()
+        unrelated.release()
+        ours.join(WAIT)
+    assert not errors, errors
+    assert Event.objects.filter(workspace=workspace).count() == 3
+    assert person_of(workspace, "dave").event_count == 1
 
 
 def test_batches_creating_more_ids_than_they_may_lock_take_turns(settings) -> None:
