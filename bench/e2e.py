@@ -472,8 +472,9 @@ class AutovacuumStandIn:
     table, which took a third of a core on the machine it measured.
     """
 
-    def __init__(self, every: float) -> None:
+    def __init__(self, every: float, tables: list[str] = ANALYZED_TABLES) -> None:
         self.every = max(0.1, every)
+        self.tables = tables
         self.pid: int | None = None
         self.analyzed: list[str] = []
         self.error: BaseException | None = None
@@ -492,7 +493,7 @@ class AutovacuumStandIn:
             self._connected.set()
             while True:
                 with connection.cursor() as cursor:
-                    cursor.execute(ANALYZE_DUE, [ANALYZED_TABLES])
+                    cursor.execute(ANALYZE_DUE, [self.tables])
                     for (table,) in cursor.fetchall():
                         if self._stop.is_set():
                             return
@@ -766,13 +767,15 @@ class Harness:
             finished = time.monotonic()
             rss_end = [_rss_mb(p.pid) for p in procs]
             cpu_end = _cpu_now(procs, backends) if first is not None else None
+            # Counted before the workers stop (a stopping worker finishes its batch): what was
+            # called drained must already be in PostgreSQL.
+            stored = Event.objects.filter(workspace_id__in=ids).count()
         finally:
             try:
                 if stand_in is not None:
                     stand_in.close()
             finally:
                 self.processes.stop_all(procs)
-        stored = Event.objects.filter(workspace_id__in=ids).count()
         label = f"{workers} worker{'s' if workers > 1 else ''}, {len(targets)} workspace" + (
             "s" if len(targets) > 1 else ""
         )
