@@ -70,31 +70,51 @@ class ServerTimes:
     backends: dict[tuple[int, int], float]
 
 
+def _postmasters(command: str) -> list[int]:
+    """The processes named `command` whose parent is not: each server's first process."""
+    names = {pid: (name, parent) for pid, name, parent, _ in _processes()}
+    return [
+        pid
+        for pid, (name, parent) in names.items()
+        if name == command and names.get(parent, ("", 0))[0] != command
+    ]
+
+
+def _times(pid: int) -> tuple[float, float] | None:
+    """(own, reaped children's) CPU seconds of process `pid`, or None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # state, ppid, ..., utime, stime, cutime, cstime (12th-15th), ..., starttime (20th).
+    return (int(fields[11]) + int(fields[12])) / TICKS, (int(fields[13]) + int(fields[14])) / TICKS
+
+
 def server_times(command: str = "postgres") -> ServerTimes:
     """CPU seconds of every server whose processes are named `command`: each postmaster's own,
     its reaped children's (backends that closed, counted when the postmaster waited for them),
-    and its live children's. One pass over /proc."""
-    stats = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            head, tail = (entry / "stat").read_text().rsplit(")", 1)
-        except OSError:
-            continue
-        # state, ppid, ..., utime, stime, cutime, cstime (12th-15th), ..., starttime (20th).
-        fields = tail.split()
-        name = head.split("(", 1)[1]
-        if name == command:
-            own = (int(fields[11]) + int(fields[12])) / TICKS
-            reaped = (int(fields[13]) + int(fields[14])) / TICKS
-            stats[int(entry.name)] = (int(fields[1]), int(fields[19]), own, reaped)
+    and its live children's.
+
+    A backend that closes while its siblings are read would be in neither figure (gone from
+    the children, not yet in the postmaster's), and a busy server's backends come and go all the
+    time (here, other benches' and test runs'): the children are read again until the
+    postmaster reaped nothing meanwhile (an exited child not yet reaped is still readable)."""
     total = 0.0
     backends = {}
-    for pid, (parent, started, own, reaped) in stats.items():
+    for postmaster in _postmasters(command):
+        for _ in range(20):
+            before = _times(postmaster)
+            children = [read for pid in _children(postmaster) if (read := _own_seconds(pid))]
+            after = _times(postmaster)
+            if before is None or after is None or before[1] == after[1]:
+                break
+        if after is None:
+            continue
+        own, reaped = after
         total += own + reaped
-        if parent in stats:
-            backends[(pid, started)] = own
+        for key, seconds in children:
+            total += seconds
+            backends[key] = seconds
     return ServerTimes(total=total, backends=backends)
 
 
@@ -142,12 +162,7 @@ class DatabaseBackends:
         self.database = database
         self.seconds: dict[tuple[int, int], float] = {}  # by (pid, start time)
         self._others: set[tuple[int, int]] = set()
-        names = {pid: (name, parent) for pid, name, parent, _ in _processes()}
-        self._postmasters = [
-            pid
-            for pid, (name, parent) in names.items()
-            if name == command and names.get(parent, ("", 0))[0] != command
-        ]
+        self._postmasters = _postmasters(command)
         self.poll()
 
     def poll(self) -> dict[tuple[int, int], float]:
