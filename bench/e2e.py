@@ -7,7 +7,9 @@ Engage audience syncs), 60% track, 25% page, 5% group, and a few aliases.
 - accepted events/s through /v1/batch, against /bench/bare on the same server;
 - stored events/s from the first stored event until the queue is drained, with 1, 2 and 4 worker
   processes, on one workspace and on four, against a raw COPY of as many event rows into a table
-  with the event table's indexes, on the same PostgreSQL;
+  with the event table's indexes, on the same PostgreSQL, with the cores the drain kept busy and
+  whose they were (the harness's own share apart); progress is read from Redis, and PostgreSQL
+  counted only before and after, so the measurement does not take the cores it measures;
 - freshness: time from the 200 reply to the event's row being readable (the events table the Feed
   reads, by workspace and messageId), p50 and p95, while sending at half the sustained rate;
 - each worker's RSS after its first stored batch and when the queue is drained.
@@ -19,7 +21,9 @@ users in each stored run's stream; default a tenth of --events: batches of one w
 share people, and two workers on one workspace take turns on them), --quick (a smoke run
 of a few hundred events), --database=NAME (default: the configured one plus `_e2e`, created and
 migrated when missing, so the harness never shares a database with tests or the dev server),
---redis-db=N (default: the configured one), --write (save the lines to bench/results/).
+--redis-db=N (default: the configured one), --analyze-seconds=N (where autovacuum is off: how
+often the harness's ANALYZE stand-in checks autovacuum's rule; default the server's
+autovacuum_naptime), --write (save the lines to bench/results/).
 
 Every process it starts (gunicorn, Celery) runs in a session of its own and is killed with its
 children on exit, on Ctrl-C and on SIGTERM (Ctrl-C also when the bench was started with SIGINT
@@ -41,17 +45,27 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from bench.cpu import command_times, machine_ticks, times_added, tree_seconds
+from bench.cpu import (
+    DatabaseBackends,
+    ServerTimes,
+    machine_ticks,
+    server_times,
+    tree_seconds,
+)
 from bench.ingest import _free_port, _load, _option, _wait_port
 from bench.results_file import results_append
 
 ROOT = Path(__file__).resolve().parent.parent
 BATCH = 100
 SENT_AT = "2026-11-23T06:46:02.7+00:00"
+# How often a drain reads its progress from Redis: the end is timed to within this.
+POLL_SECONDS = 0.05
 
 
 # --- The stream ------------------------------------------------------------------------------
@@ -239,23 +253,70 @@ def _database_use(name: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def _cpu_now(procs: list[subprocess.Popen]) -> tuple[tuple[int, int], float, dict[int, float]]:
-    """The machine's busy and total ticks, the workers' CPU seconds and PostgreSQL's by pid."""
-    return machine_ticks(), sum(tree_seconds(p.pid) for p in procs), command_times("postgres")
+@dataclass(frozen=True)
+class CpuReading:
+    """What `_cpu_line` compares: read at the first stored batch and when the queue is drained
+    (the machine, the workers and PostgreSQL are not polled in between: reading /proc is
+    itself CPU on the cores being measured)."""
+
+    machine: tuple[int, int]  # busy and total clock ticks of all cores
+    workers: float  # the worker processes' CPU seconds, their children's included
+    server: ServerTimes  # PostgreSQL's, closed backends included
+    harness: float  # this process's CPU seconds (its poll loop and the stand-in's thread)
+    ours: dict[tuple[int, int], float]  # the bench database's backends (DatabaseBackends)
 
 
-def _cpu_line(start: tuple, end: tuple, seconds: float) -> str:
+def _cpu_now(procs: list[subprocess.Popen], backends: DatabaseBackends) -> CpuReading:
+    return CpuReading(
+        machine=machine_ticks(),
+        workers=sum(tree_seconds(p.pid) for p in procs),
+        server=server_times("postgres"),
+        harness=time.process_time(),
+        ours=backends.poll(),
+    )
+
+
+def _backends_added(start: CpuReading, end: CpuReading, pids: set[int] | None) -> float:
+    """CPU seconds the bench database's backends used from `start` to `end` (all of theirs
+    for one started since), of those with a pid in `pids` (None: all)."""
+    return sum(
+        seconds - start.ours.get(key, 0.0)
+        for key, seconds in end.ours.items()
+        if pids is None or key[0] in pids
+    )
+
+
+def _cpu_line(
+    start: CpuReading,
+    end: CpuReading,
+    seconds: float,
+    *,
+    harness_pids: set[int],
+    stand_in_pid: int | None,
+) -> str:
     """How many cores the drain kept busy, and whose: on a machine where one worker and
-    PostgreSQL already fill most cores, more workers can only share them."""
-    (busy0, total0), workers0, postgres0 = start
-    (busy1, total1), workers1, postgres1 = end
+    PostgreSQL already fill most cores, more workers can only share them. The parts add up to
+    the cores busy: "other processes" is what the workers, PostgreSQL and the harness's own
+    process leave (gunicorn idling, Redis, whatever else runs on the machine). PostgreSQL is the
+    whole server, closed backends included; of it, this database's live backends and, among
+    them, the harness's own (its ANALYZE stand-in's connection and its main one)."""
+    (busy0, total0), (busy1, total1) = start.machine, end.machine
     cores = os.cpu_count() or 1
     busy = (busy1 - busy0) / max(total1 - total0, 1) * cores
-    workers = (workers1 - workers0) / seconds
-    postgres = times_added(postgres0, postgres1) / seconds
+    workers = (end.workers - start.workers) / seconds
+    postgres = (end.server.total - start.server.total) / seconds
+    harness = (end.harness - start.harness) / seconds
+    ours = _backends_added(start, end, None) / seconds
+    harness_backends = _backends_added(start, end, harness_pids) / seconds
+    analyze = (
+        _backends_added(start, end, {stand_in_pid}) / seconds if stand_in_pid is not None else 0.0
+    )
+    other = busy - workers - postgres - harness
     return (
         f"CPU while draining: {busy:.2f} of {cores} cores busy "
-        f"(workers {workers:.2f}, PostgreSQL {postgres:.2f})"
+        f"(workers {workers:.2f}, PostgreSQL {postgres:.2f}, the harness's process {harness:.2f}, "
+        f"other processes {other:.2f}; of PostgreSQL's, this database's backends {ours:.2f}, "
+        f"the harness's among them {harness_backends:.2f}, its ANALYZE stand-in's {analyze:.2f})"
     )
 
 
@@ -301,6 +362,9 @@ def run(argv: list[str]) -> list[str]:
         "fresh": _option(argv, "fresh-seconds", 3 if quick else 20),
         "clients": int(_option(argv, "clients", 2 if quick else 4)),
         "users": int(_option(argv, "users", 0)),
+        "analyze_seconds": next(
+            (float(a.split("=", 1)[1]) for a in argv if a.startswith("--analyze-seconds=")), None
+        ),
     }
     harness = Harness(db, name, redis_url, options)
     _stopping.clear()
@@ -382,11 +446,84 @@ def _interrupted_exit(processes: Processes) -> None:
     _kill_and_exit(130)
 
 
+# The tables a batch reads and writes, whose statistics the planner uses for its statements.
+ANALYZED_TABLES = ["people_identity", "people_person", "people_group", "feed_event"]
+# Autovacuum's own rule for ANALYZE, with the server's settings: a table whose rows changed by
+# more than the threshold plus the scale factor of its row count since its last ANALYZE.
+ANALYZE_DUE = """
+    SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+    WHERE s.schemaname = current_schema() AND s.relname = ANY(%s)
+      AND s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float
+          + current_setting('autovacuum_analyze_scale_factor')::float * greatest(c.reltuples, 0)
+    ORDER BY s.relname
+"""
+
+
+class AutovacuumStandIn:
+    """ANALYZE what autovacuum would, on a server where it is off (a development or CI
+    PostgreSQL): without statistics the planner scans people_identity whole for every batch, and
+    the drain slows down as the tables grow, which a production server never sees.
+
+    As autovacuum does: the tables whose rows changed by autovacuum_analyze_threshold plus
+    autovacuum_analyze_scale_factor of their row count, checked once at the workers' start and
+    then every `every` seconds (autovacuum_naptime: the launcher visits a database that often).
+    On a thread and a connection of its own, so that an ANALYZE never holds up the poll that sees
+    the drain end, and its backend's CPU is told apart (`pid`). It used to ANALYZE all four
+    tables each time the events grew by a tenth, every second or so on the bench's young
+    tables, in the poll loop: 0.22-0.31 of a core of the 2 it measured, when the count polls
+    took 0.01-0.02 (read per statement from its backend's /proc figures).
+    """
+
+    def __init__(self, every: float, tables: list[str] = ANALYZED_TABLES) -> None:
+        self.every = max(0.1, every)
+        self.tables = tables
+        self.pid: int | None = None
+        self.analyzed: list[str] = []
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-e2e-analyze", daemon=True)
+        self._thread.start()
+        self._connected.wait(timeout=30)
+
+    def _run(self) -> None:
+        from django.db import connection
+
+        try:
+            connection.ensure_connection()
+            self.pid = connection.connection.info.backend_pid
+            self._connected.set()
+            while True:
+                with connection.cursor() as cursor:
+                    cursor.execute(ANALYZE_DUE, [self.tables])
+                    for (table,) in cursor.fetchall():
+                        if self._stop.is_set():
+                            return
+                        cursor.execute(f'ANALYZE "{table}"')
+                        self.analyzed.append(table)
+                if self._stop.wait(self.every):
+                    return
+        except BaseException as exc:  # reported by close(), in the main thread
+            self.error = exc
+        finally:
+            self._connected.set()
+            connection.close()
+
+    def close(self) -> None:
+        """Stop (an ANALYZE under way ends first) and raise what failed: a drain measured
+        without the statistics autovacuum would keep is not the drain it claims to be."""
+        self._stop.set()
+        self._thread.join(timeout=60)
+        if self.error is not None:
+            raise RuntimeError(f"the ANALYZE stand-in failed: {self.error!r}") from self.error
+
+
 class Harness:
     def __init__(self, db: dict, name: str, redis_url: str, options: dict) -> None:
         import redis
 
         self.options = options
+        self.database = name
         self.processes = Processes()
         self.stream = f"bench:e2e:{uuid.uuid4().hex}"
         self.redis_url = redis_url
@@ -473,11 +610,28 @@ class Harness:
         with connection.cursor() as cursor:
             cursor.execute("SHOW autovacuum")
             self.autovacuum = cursor.fetchone()[0] == "on"
+            cursor.execute(
+                "SELECT name, setting FROM pg_settings WHERE name IN ('autovacuum_naptime',"
+                " 'autovacuum_analyze_threshold', 'autovacuum_analyze_scale_factor')"
+            )
+            server = dict(cursor.fetchall())
+        naptime = float(server["autovacuum_naptime"])  # in seconds
+        self.analyze_every = o["analyze_seconds"] if o["analyze_seconds"] is not None else naptime
         if not self.autovacuum:
             lines.append(
                 "autovacuum is off on this server: the harness ANALYZEs the people and event "
-                "tables each time they grow by a tenth, as autovacuum would"
+                "tables as autovacuum would, each one whose rows changed by more than "
+                f"{server['autovacuum_analyze_threshold']} + "
+                f"{server['autovacuum_analyze_scale_factor']} of its row count, checked at the "
+                f"workers' start and every {self.analyze_every:g} s (autovacuum_naptime "
+                f"{naptime:g} s), on a connection of its own"
             )
+        lines.append(
+            f"stored: timed from the first stored batch until the queue is drained, both seen "
+            f"in Redis every {POLL_SECONDS:g} s (the workers' own count of stored events, and "
+            "the stream's length); PostgreSQL counted once before and once after each drain, "
+            "which must find exactly the events queued"
+        )
         port = self.server_start()
         (workspace, token), *_ = self.workspaces_make(1)
         lines += self.accepted(port, token)
@@ -553,22 +707,19 @@ class Harness:
             cursor.execute("DROP TABLE bench_e2e_copy")
         return count / took
 
-    def autovacuum_stand_in(self, events: int, analyzed: int) -> int:
-        """ANALYZE the tables a batch reads when they grew by a tenth since the last time, as
-        autovacuum does, on a server where it is off (a development or CI PostgreSQL): without
-        statistics the planner scans people_identity whole for every batch, and the drain slows
-        down as the tables grow, which a production server never sees. Returns the new mark."""
-        if self.autovacuum or events - analyzed < max(1_000, analyzed // 10):
-            return analyzed
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE people_identity, people_person, people_group, feed_event")
-        return events
-
     def stored(self, port, targets, workers, count, copy_rate) -> tuple[float, str]:
         """Queue `count` messages over HTTP with no worker running, then start `workers` worker
-        processes and time them from the first stored event until every event is stored."""
+        processes and time them from the first stored batch until every event is stored.
+
+        Progress is read from Redis, not PostgreSQL: the workers' own count of the events they
+        stored (ingest/counters.py, added when a batch commits) and the stream's length (an
+        entry is deleted when acknowledged, after its batch committed). Polling PostgreSQL is
+        work on the cores being measured, and the loop that polled it also ran the ANALYZEs, so
+        it saw the end up to an ANALYZE late. PostgreSQL is counted once before and once when
+        the drain is seen to end: it must hold exactly the events queued, none lost, none twice,
+        whatever the counter said."""
+        from django.db import connection
+
         from feed.models import Event
 
         self.queue_reset()
@@ -584,59 +735,89 @@ class Harness:
                 raise RuntimeError(f"/v1/batch answered {status} while queueing")
         # Repeated user ids in an identify/alias may drop nothing: every message is an event.
         expected = before + count
+        connection.ensure_connection()
+        harness_pids = {connection.connection.info.backend_pid}
         procs = self.workers_start(workers)
         launched = time.monotonic()
+        stand_in = None if self.autovacuum else AutovacuumStandIn(self.analyze_every)
+        if stand_in is not None and stand_in.pid is not None:
+            harness_pids.add(stand_in.pid)
+        backends = DatabaseBackends(self.database)
         first: tuple[float, int] | None = None
         rss_first: list[float] = []
-        stored = before
-        analyzed = self.autovacuum_stand_in(stored, 0)
+        done = 0
         samples: list[tuple[int, float]] = []  # (events stored, first worker's RSS) every 30 s
-        backends: dict[int, float] = {}  # PostgreSQL's processes: CPU seconds at the last poll
         next_sample = time.monotonic() + 30
         deadline = time.monotonic() + max(120, count / 200)
         try:
             while time.monotonic() < deadline:
-                stored = Event.objects.filter(workspace_id__in=ids).count()
-                if stored > before and first is None:
-                    first = (time.monotonic(), stored)
+                done, left = self.progress()
+                now = time.monotonic()
+                if done > 0 and first is None:
+                    first = (now, done)
                     rss_first = [_rss_mb(p.pid) for p in procs]
-                    cpu_first = _cpu_now(procs)
-                if stored >= expected:
+                    cpu_first = _cpu_now(procs, backends)
+                # An empty stream is drained too: a counter that failed to count (it is best
+                # effort) must not keep the bench waiting; the count below decides.
+                if first is not None and (done >= count or left == 0):
                     break
                 if first is not None:
-                    # Backends come and go (a worker reconnects between tasks): keep each one's
-                    # last reading, so that one gone by the end still counts.
-                    backends.update(command_times("postgres"))
-                analyzed = self.autovacuum_stand_in(stored, analyzed)
-                if time.monotonic() >= next_sample:
-                    samples.append((stored - before, _rss_mb(procs[0].pid)))
+                    backends.poll()
+                if now >= next_sample:
+                    samples.append((done, _rss_mb(procs[0].pid)))
                     next_sample += 30
-                # Counting a million rows is itself work for the database: poll less often.
-                time.sleep(0.1 if count <= 50_000 else 1.0)
+                time.sleep(POLL_SECONDS)
             finished = time.monotonic()
             rss_end = [_rss_mb(p.pid) for p in procs]
-            machine, worker_seconds, now = _cpu_now(procs)
-            cpu_end = (machine, worker_seconds, {**backends, **now})
+            cpu_end = _cpu_now(procs, backends) if first is not None else None
+            # Counted before the workers stop (a stopping worker finishes its batch): what was
+            # called drained must already be in PostgreSQL.
+            stored = Event.objects.filter(workspace_id__in=ids).count()
         finally:
-            self.processes.stop_all(procs)
+            try:
+                if stand_in is not None:
+                    stand_in.close()
+            finally:
+                self.processes.stop_all(procs)
         label = f"{workers} worker{'s' if workers > 1 else ''}, {len(targets)} workspace" + (
             "s" if len(targets) > 1 else ""
         )
         if first is None or stored < expected:
             return 0.0, f"stored, {label}: only {stored - before:,} of {count:,} within the limit"
+        if stored > expected:
+            return 0.0, (
+                f"stored, {label}: {stored - before:,} events for {count:,} messages queued: "
+                "some stored twice"
+            )
         # After the first stored batch, so start-up is not counted; a run so small that one
         # batch held nearly all of it falls back to the time since the workers started.
-        if stored - first[1] >= count // 2 and finished - first[0] > 0.5:
-            rate, since = (stored - first[1]) / (finished - first[0]), "the first stored batch"
+        if count - first[1] >= count // 2 and finished - first[0] > 0.5:
+            rate, since = (count - first[1]) / (finished - first[0]), "the first stored batch"
         else:
             rate, since = count / (finished - launched), "the workers' start"
         rss = ", ".join(f"{a:.0f}->{b:.0f}" for a, b in zip(rss_first, rss_end, strict=True))
+        cpu = _cpu_line(
+            cpu_first, cpu_end, finished - first[0],
+            harness_pids=harness_pids, stand_in_pid=stand_in.pid if stand_in else None,
+        )  # fmt: skip
+        analyzed = (
+            f"; ANALYZE stand-in: {len(stand_in.analyzed)} table(s) analyzed"
+            + (
+                " ("
+                + ", ".join(f"{t} x{n}" for t, n in sorted(Counter(stand_in.analyzed).items()))
+                + ")"
+                if stand_in.analyzed
+                else ""
+            )
+            if stand_in is not None
+            else ""
+        )
         return rate, (
             f"stored, {label}: {rate:,.0f} events/s from {since} until {count:,} were "
             f"drained ({finished - launched:.1f} s after start): "
             f"ratio to COPY {rate / copy_rate:.3f}; "
             f"worker RSS MB first batch->drained: {rss}; "
-            f"{_cpu_line(cpu_first, cpu_end, finished - first[0])}; load {_load_average()}"
+            f"{cpu}{analyzed}; load {_load_average()}"
             + (
                 "; first worker's RSS every 30 s: "
                 + ", ".join(f"{mb:.0f} MB at {n:,}" for n, mb in samples)
@@ -644,6 +825,15 @@ class Harness:
                 else ""
             )
         )
+
+    def progress(self) -> tuple[int, int]:
+        """The events the workers counted as stored, and the entries left in the stream: one
+        round trip to Redis (ingest/counters.py keeps the count at `<stream>:counters`)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hget(f"{self.stream}:counters", "events_stored")
+        pipe.xlen(self.stream)
+        stored, left = pipe.execute()
+        return int(stored or 0), int(left)
 
     def freshness(self, port, workspace, token, rate, seconds) -> str:
         """Send 10-message batches at `rate` events/s with one worker running and time each
