@@ -66,18 +66,21 @@ def rollups_forget_identities(identities: QuerySet[Identity]) -> None:
 
 
 def _counts_add(per_workspace: Counter, per_identity: Counter) -> None:
-    counts_add(
-        WorkspaceActivity,
-        keys=("workspace", "hour", "type"),
-        counts=("n",),
-        rows={key: (n,) for key, n in per_workspace.items()},
-    )
+    # The identities' rows first: only batches that share a person (and wait for each other on
+    # it anyway) write the same ones. Every batch of a workspace writes its hour's rows and holds
+    # them until COMMIT, so those come last, to hold them for as short a time as possible.
     counts_add(
         IdentityActivity,
         keys=("workspace", "identity", "hour", "type"),
         conflict=("identity", "hour", "type"),
         counts=("n",),
         rows={key: (n,) for key, n in per_identity.items()},
+    )
+    counts_add(
+        WorkspaceActivity,
+        keys=("workspace", "hour", "type"),
+        counts=("n",),
+        rows={key: (n,) for key, n in per_workspace.items()},
     )
 
 
