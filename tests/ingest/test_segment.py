@@ -437,18 +437,10 @@ def test_the_depth_rule_is_skipped_only_for_an_envelope_checked_at_our_limit_or_
 
 
 def test_a_queued_message_the_rules_now_refuse_becomes_a_rejection():
-    record = {
-        "format": 2,
-        "workspace_id": 1,
-        "source_id": 2,
-        "received_at": RECEIVED.isoformat(),
-        "type": None,
-        "ids": {},
-        "messages": [
-            {"type": "track", "userId": "u"},
-            {"type": "track", "event": "E", "userId": "u"},
-        ],
-    }
+    record = envelope(
+        {"type": "track", "userId": "u"}, {"type": "track", "event": "E", "userId": "u"}
+    )
+    del record["nesting"]  # as a server without the depth mark queued it
     messages, refused = queued_messages(record)
     assert [m.event for m in messages] == ["E"]
     assert refused == [
