@@ -54,6 +54,8 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models
 
+from windsor.lookups import int_array
+
 # pg_trigger.tgtype bit: the trigger fires on INSERT.
 TRIGGER_ON_INSERT = 4
 
@@ -81,8 +83,7 @@ def references_lock(model: type[models.Model], rows: Sequence[dict[str, Any]]) -
             f" ANY(%s::{target.db_type(connection)}[]) ORDER BY {column} FOR KEY SHARE)"
         )
         counts.append(f"(SELECT count(*) FROM k{n})")  # noqa: S608 (our names)
-        # As array text: psycopg's list dumper costs more than the statement for many ids.
-        params.append("{" + ",".join(str(int(v)) for v in values) + "}")
+        params.append(int_array(values))
         sent.append((field, len(values)))
     found_all = zip(counts, (wanted for _, wanted in sent), strict=True)
     complete = " AND ".join(f"{count} = {wanted}" for count, wanted in found_all)

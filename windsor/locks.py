@@ -38,6 +38,8 @@ from collections.abc import Iterable
 
 from django.db import connection, models
 
+from windsor.lookups import int_array
+
 # First key of the workspace lock pair: a namespace so our locks never collide with others'.
 LOCK_NAMESPACE = 0x57494E44  # "WIND"
 # The second namespace: a workspace's "creating" lock (see `creating_lock`).
@@ -123,6 +125,5 @@ def rows_lock(model: type[models.Model], pks: Iterable[int]) -> None:
         cursor.execute(
             f"SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::{pk_type}[])"  # noqa: S608
             f" ORDER BY {pk} FOR NO KEY UPDATE",
-            # As array text: psycopg's list dumper costs more than the statement for many ids.
-            ["{" + ",".join(str(int(key)) for key in ordered) + "}"],
+            [int_array(ordered)],
         )
