@@ -1,12 +1,14 @@
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, Source, Workspace
+from accounts.models import Invitation, Membership, RejectedMessage, Source, Workspace
 from accounts.team import invitation_accept
 from accounts.tokens import token_generate, token_hash, token_matches, token_prefix
 
@@ -111,6 +113,17 @@ def source_revoke(*, source: Source) -> Source:
         source.revoked_at = timezone.now()
         source.save(update_fields=["revoked_at"])
     return source
+
+
+def source_log_trim(source_id: int) -> None:
+    """Keep only the newest INGEST_REJECTIONS_KEPT rows of a source's ingest log: a sender stuck
+    on bad data cannot fill the database with it."""
+    oldest_kept = (
+        RejectedMessage.objects.filter(source_id=source_id)
+        .order_by("-id")
+        .values_list("id", flat=True)[settings.INGEST_REJECTIONS_KEPT - 1 :][:1]
+    )
+    RejectedMessage.objects.filter(source_id=source_id, id__lt=Subquery(oldest_kept)).delete()
 
 
 def source_for_token(token: str) -> Source | None:

@@ -34,12 +34,13 @@ from typing import Any
 import redis
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Subquery, Value
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.activity import source_activity_add
 from accounts.models import RejectedMessage, Source, Workspace
+from accounts.services import source_log_trim
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
@@ -90,14 +91,7 @@ def rejections_record(rejections: list[dict[str, Any]]) -> None:
     )
     for source_id, count in sorted(counts.items()):
         Source.objects.filter(pk=source_id).update(rejected_count=F("rejected_count") + count)
-        # The log keeps the newest rejections only: a sender stuck on bad data cannot fill the
-        # database with it.
-        oldest_kept = (
-            RejectedMessage.objects.filter(source_id=source_id)
-            .order_by("-id")
-            .values_list("id", flat=True)[settings.INGEST_REJECTIONS_KEPT - 1 :][:1]
-        )
-        RejectedMessage.objects.filter(source_id=source_id, id__lt=Subquery(oldest_kept)).delete()
+        source_log_trim(source_id)
 
 
 def sources_count_accepted(messages: list[Message]) -> None:

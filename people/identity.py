@@ -35,6 +35,8 @@ Which ids make one person
   link yet (the placeholder person that a later identify or alias completes).
 - When a merge empties a person row, the row stays with `merged_into` pointing at the survivor
   (old person URLs redirect); the survivor of an alias is the userId's person.
+- A person holds at most WINDSOR_PERSON_IDS_MAX ids: a soft link or alias that would take it past
+  is not applied, and is recorded (people/id_limit.py states that rule and its record).
 
 Traits, groups, seen
 - Each identity keeps `trait_versions` {key: [value, timestamp, messageId]} from the messages sent
@@ -78,6 +80,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from people.id_limit import Refusal, person_ids_max, refusals_record
 from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
 from windsor.bulk import bulk_insert, bulk_update, rows_read
@@ -319,6 +322,9 @@ class IdentityBatch:
         self.dirty_identities: set[str] = set()
         self.seen_identities: set[str] = set()
         self.dirty_groups: set[str] = set()
+        # The bound on a person's ids, and the links it refused (people/id_limit.py).
+        self.ids_max = person_ids_max()
+        self.refused: list[tuple[Message, str, str, PersonState]] = []
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -412,13 +418,24 @@ class IdentityBatch:
         return identity
 
     def _soft_link(
-        self, anonymous_id: str, user_id: str, moment: datetime, mid: str, kind: str
+        self, anonymous_id: str, user_id: str, message: Message, warnings: list[str]
     ) -> None:
         identity = self._ensure(anonymous_id, ANONYMOUS)
+        link = (message.timestamp, message.message_id, user_id, message.type)
         # Only a free id follows (and records) its soft link; once it is a user id or aliased it
         # never becomes free again, so ignoring later links keeps the result order-independent.
-        if self._is_free(identity) and self._earlier_link(identity, (moment, mid, user_id, kind)):
-            self._move(anonymous_id, self.person_of[user_id])
+        if not self._is_free(identity) or not self._is_earlier(identity, link):
+            return
+        target = self.person_of[user_id]
+        if self.person_of[anonymous_id] is not target and not self._room(target, 1):
+            if not identity.linked_to:
+                # Alone, it keeps the link it would follow: the calls that keep carrying both
+                # ids are not refused (and recorded) again.
+                self._set_link(identity, link)
+            self._refuse(message, "anonymousId", anonymous_id, target, warnings)
+            return
+        self._set_link(identity, link)
+        self._move(anonymous_id, target)
 
     def _alias_link(self, identity: IdentityRow, moment: datetime, mid: str, other: str) -> None:
         """Mark an id as named in an alias; its link becomes the earliest alias naming it."""
@@ -429,18 +446,33 @@ class IdentityBatch:
             self._earlier_link(identity, (moment, mid, other, "alias"))
 
     def _earlier_link(self, identity: IdentityRow, link: Link) -> bool:
-        if (
-            identity.linked_at is not None
-            and (
+        if not self._is_earlier(identity, link):
+            return False
+        self._set_link(identity, link)
+        return True
+
+    def _is_earlier(self, identity: IdentityRow, link: Link) -> bool:
+        return (
+            identity.linked_at is None
+            or (
                 identity.linked_at,
                 identity.linked_by_message_id,
                 identity.linked_to,
             )
-            <= link[:3]
-        ):
-            return False
-        self._set_link(identity, link)
-        return True
+            > link[:3]
+        )
+
+    def _room(self, person: PersonState, joining: int) -> bool:
+        """Whether `joining` more ids keep the person within the bound."""
+        return len(person.members) + joining <= self.ids_max
+
+    def _refuse(
+        self, message: Message, role: str, value: str, person: PersonState, warnings: list[str]
+    ) -> None:
+        warnings.append(
+            f"{role} {value[:40]!r} not linked: a person holds at most {self.ids_max} ids"
+        )
+        self.refused.append((message, role, value, person))
 
     def _set_link(self, identity: IdentityRow, link: Link | None) -> None:
         (
@@ -468,11 +500,10 @@ class IdentityBatch:
         user_id = self._usable("user_id", message.user_id, warnings)
         anonymous_id = self._usable("anonymous_id", message.anonymous_id, warnings)
         moment = message.timestamp
-        mid = message.message_id
         if user_id:
             self._ensure_user(user_id)
         if user_id and anonymous_id and anonymous_id != user_id:
-            self._soft_link(anonymous_id, user_id, moment, mid, message.type)
+            self._soft_link(anonymous_id, user_id, message, warnings)
         kind = message.type
         if kind == "alias":
             return self.alias(message, user_id, anonymous_id, moment, warnings)
@@ -536,15 +567,24 @@ class IdentityBatch:
             self._ensure(previous_id, ANONYMOUS)
         if previous_id and user_id and previous_id != user_id:
             mid = message.message_id
-            self._alias_link(self.identities[user_id], moment, mid, previous_id)
             previous = self.identities[previous_id]
             was_free = self._is_free(previous)
-            self._alias_link(previous, moment, mid, user_id)
-            if was_free:
-                # A free id brings only itself: the user it was softly following stays apart.
-                self._move(previous_id, self.person_of[user_id])
+            source, target = self.person_of[previous_id], self.person_of[user_id]
+            # A free id brings only itself: the user it was softly following stays apart.
+            joining = 1 if was_free else len(source.members)
+            if source is not target and not self._room(target, joining):
+                # Both stay as they are; the bound is blamed on the larger of the two.
+                if was_free or len(target.members) >= len(source.members):
+                    self._refuse(message, "previousId", previous_id, target, warnings)
+                else:
+                    self._refuse(message, "userId", user_id, source, warnings)
             else:
-                self._merge(self.person_of[previous_id], self.person_of[user_id])
+                self._alias_link(self.identities[user_id], moment, mid, previous_id)
+                self._alias_link(previous, moment, mid, user_id)
+                if was_free:
+                    self._move(previous_id, target)
+                else:
+                    self._merge(source, target)
         elif previous_id is None or user_id is None:
             warnings.append("alias not applied: it needs a usable previousId and userId")
         key = user_id or anonymous_id or previous_id
@@ -638,6 +678,13 @@ class IdentityBatch:
         )
 
         self._save_merges(now)
+        refusals_record(
+            [
+                Refusal(message, role, value, person.survivor().pk)
+                for message, role, value, person in self.refused
+                if person.survivor().pk is not None
+            ]
+        )
 
     def _save_merges(self, now: datetime) -> None:
         """Point emptied person rows (and rows merged into them before) at their survivor.

@@ -75,6 +75,9 @@ class Person(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
     merged_at = models.DateTimeField(null=True, blank=True)
+    # Links refused because this person held the most ids one person may (people/id_limit.py):
+    # the person page says so.
+    ids_unlinked = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -67,6 +67,7 @@ class PersonRow(_Row):
     event_count: int = 0
     merged_into_id: int | None = None
     merged_at: datetime | None = None
+    ids_unlinked: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

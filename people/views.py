@@ -14,6 +14,7 @@ from accounts.team import NotAllowed
 from people import selectors
 from people.deletion import person_delete, suppression_lift
 from people.export import PEOPLE_CSV_HEADER, people_csv_rows
+from people.id_limit import person_ids_max
 from people.models import Person, Suppression
 from people.selectors import PeopleFilters
 from windsor.csv_stream import csv_lines, csv_response
@@ -81,6 +82,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
         "audiences": selectors.audiences_of(person),
         "can_delete": request.membership.can_delete_people,  # type: ignore[attr-defined]
+        "ids_max": person_ids_max(),
     }
     return render(request, "people/person_detail.html", context)
 

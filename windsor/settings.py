@@ -322,6 +322,9 @@ INGEST_FANOUT_SECONDS = float(os.environ.get("INGEST_FANOUT_SECONDS", "1"))
 INGEST_NEW_KEYS_LOCKED = int(os.environ.get("INGEST_NEW_KEYS_LOCKED", "0"))
 # Rejected messages kept per source for the Sources page and admin (the newest ones).
 INGEST_REJECTIONS_KEPT = int(os.environ.get("INGEST_REJECTIONS_KEPT", "500"))
+# The most ids one person gathers (people/id_limit.py): a link that would take a person past it
+# is not applied (the message is still stored) and is recorded on the person and the source.
+WINDSOR_PERSON_IDS_MAX = int(os.environ.get("WINDSOR_PERSON_IDS_MAX", "1000"))
 # How long a process trusts a token it has checked (a revocation elsewhere takes this long to
 # reach it); 0 checks the database on every request.
 INGEST_TOKEN_CACHE_SECONDS = float(os.environ.get("INGEST_TOKEN_CACHE_SECONDS", "5"))
