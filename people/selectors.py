@@ -48,6 +48,8 @@ NAME_WORDS_SQL = "to_tsvector('simple'::regconfig, COALESCE(\"people_person\".\"
 SEARCH_SORT_LIMIT = 1000
 # Traits nested deeper than this are shown as compact JSON rather than one row per leaf.
 TRAIT_MAX_DEPTH = 4
+# The ids a person's pages list (the rest are counted).
+IDENTITIES_SHOWN = 100
 # A cap on the merged_into chain followed on a redirect; merges never form cycles, this is a guard.
 MERGE_CHAIN_LIMIT = 20
 
@@ -297,14 +299,42 @@ def merge_survivor_id(workspace: Workspace, person: Person) -> int:
     return current_id
 
 
-def person_identities(workspace: Workspace, person: Person) -> list[Identity]:
-    """The ids of a person, user ids first; each says which kind of message linked it."""
-    return list(
+def _person_identities(workspace: Workspace, person: Person) -> QuerySet:
+    return (
         Identity.objects.for_workspace(workspace)
         .filter(person=person)
         .defer("trait_versions", "group_version")
         .order_by("-kind", "linked_at", "id")  # user ids first
     )
+
+
+def person_identities(workspace: Workspace, person: Person) -> list[Identity]:
+    """The ids of a person, user ids first; each says which kind of message linked it."""
+    return list(_person_identities(workspace, person))
+
+
+@dataclass(frozen=True)
+class IdentityList:
+    """The first ids of a person, for a page, and how many they hold in all."""
+
+    shown: list[Identity]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shown)
+
+
+def person_identities_shown(
+    workspace: Workspace, person: Person, *, limit: int = IDENTITIES_SHOWN
+) -> IdentityList:
+    """`person_identities`, the first `limit` of them: a page lists a bounded number of ids
+    (people gathered from before the bound of people/id_limit.py can hold thousands). One query,
+    and a count only when there are more."""
+    rows = list(_person_identities(workspace, person)[: limit + 1])
+    if len(rows) <= limit:
+        return IdentityList(shown=rows, total=len(rows))
+    return IdentityList(shown=rows[:limit], total=_person_identities(workspace, person).count())
 
 
 def merged_people(workspace: Workspace, person: Person) -> list[Person]:

@@ -76,7 +76,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         return redirect(f"{url}?{query}" if query else url)
     context = {
         "person": person,
-        "identities": selectors.person_identities(workspace, person),
+        "identities": selectors.person_identities_shown(workspace, person),
         "merged_people": selectors.merged_people(workspace, person),
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
@@ -135,7 +135,7 @@ def person_delete_view(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "GET":
         context = {
             "person": person,
-            "identities": selectors.person_identities(workspace, person),
+            "identities": selectors.person_identities_shown(workspace, person),
             "merged_count": Person.objects.for_workspace(workspace)
             .filter(merged_into=person)
             .count(),

@@ -10,6 +10,7 @@ from feed.selectors import timeline_page
 from ingest.services import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
+from people.selectors import IDENTITIES_SHOWN
 from tests.people.conftest import ids_of, message, person_of
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +156,29 @@ def test_erasing_the_person_erases_the_log_rows_naming_their_ids(send, workspace
     person_delete(workspace=workspace, person=ada, actor=actor)
 
     assert not RejectedMessage.objects.filter(source=issued.source).exists()
+
+
+def person_with_ids(workspace, n: int) -> Person:
+    """A person holding `n` ids, written directly: people from before the limit can hold more."""
+    person = Person.objects.create(workspace=workspace, name=f"Many {n}")
+    Identity.objects.bulk_create(
+        Identity(workspace=workspace, value=f"many-{n}-{i:05}", kind="anonymous", person=person)
+        for i in range(n)
+    )
+    return person
+
+
+def test_the_person_page_lists_a_bounded_number_of_ids(owner_client, workspace):
+    """Its size (and the delete page's) does not grow with the ids: 6,000 ids made a 2 MB page
+    that took 2 s to render."""
+    sizes = {}
+    for n in (200, 400):
+        person = person_with_ids(workspace, n)
+        pages = [
+            owner_client.get(reverse(name, args=[person.pk])).content.decode()
+            for name in ("people:detail", "people:delete")
+        ]
+        assert all(f"and {n - IDENTITIES_SHOWN} more ids" in html for html in pages)
+        sizes[n] = [len(html) for html in pages]
+    # Only the digits of the counts differ.
+    assert all(abs(a - b) < 100 for a, b in zip(sizes[200], sizes[400], strict=True))
