@@ -154,7 +154,7 @@ MUTANTS: list[Mutant] = [
         "alias-merges",
         "an alias between two known people merges them into one",
         "people/identity.py",
-        "self._merge(self.person_of[previous_id], self.person_of[user_id])",
+        "self._merge(source, target)",
         "pass",
         "tests/people/test_identity.py",
     ),
@@ -1119,6 +1119,71 @@ MUTANTS: list[Mutant] = [
         "for table in self.tables:",
         "tests/bench/test_bench_cpu.py::"
         "test_the_analyze_stand_in_analyzes_the_tables_autovacuum_would_and_no_other",
+    ),
+    # --- manyids: a person with many ids (issue 23) ---------------------------------------------
+    mutant(
+        "timeline-union-branch-per-id",
+        "a person's timeline is one statement whatever their number of ids (a UNION ALL branch per"
+        " id was planned in quadratic time)",
+        "windsor/paging.py",
+        "    return list(\n"
+        "        queryset.filter(\n"
+        "            pk__in=_split_ids(queryset, moment_field, ascending, limit, split)\n"
+        "        ).order_by(*order)[:limit]\n"
+        "    )\n",
+        '    plain = (moment_field, "id") if ascending else (f"-{moment_field}", "-id")\n'
+        "    branches = [queryset.filter(**{field: v}).order_by(*plain)[:limit] for v in values]\n"
+        "    return list(branches[0].union(*branches[1:], all=True).order_by(*plain)[:limit])\n",
+        "tests/feed/test_timeline.py::test_a_timeline_costs_the_same_database_work_for_twice_the_ids",
+    ),
+    mutant(
+        "person-ids-unbounded",
+        "a person gathers at most WINDSOR_PERSON_IDS_MAX ids; messages past it are still stored",
+        "people/identity.py",
+        "return len(person.members) + joining <= self.ids_max",
+        "return True",
+        "tests/people/test_id_limit.py",
+    ),
+    mutant(
+        "person-ids-merge-counted-as-one",
+        "an alias merging two people counts every id the merge would bring against the bound",
+        "people/identity.py",
+        "joining = 1 if was_free else len(source.members)",
+        "joining = 1",
+        "tests/people/test_id_limit.py::test_a_merge_of_two_people_past_the_limit_is_refused",
+    ),
+    mutant(
+        "person-ids-refused-on-every-call",
+        "an anonymous id refused by the bound is recorded once, not on every call carrying it",
+        "people/identity.py",
+        "                self._set_link(identity, link)\n            self._refuse(",
+        "                pass\n            self._refuse(",
+        "tests/people/test_id_limit.py::test_the_same_refused_id_is_recorded_once_not_on_every_call",
+    ),
+    mutant(
+        "person-ids-limit-not-shown",
+        "the person page says the person reached the id limit and how many ids were not linked",
+        "templates/people/person_detail.html",
+        "{% if person.ids_unlinked %}",
+        "{% if False %}",
+        "tests/people/test_id_limit.py::test_the_person_page_says_the_limit_was_reached",
+    ),
+    mutant(
+        "person-ids-log-without-ids",
+        "the source's log row of a refused id shows the ids, so erasing the person erases it",
+        "people/id_limit.py",
+        "excerpt=r.excerpt(),",
+        'excerpt="",',
+        "tests/people/test_id_limit.py::"
+        "test_erasing_the_person_erases_the_log_rows_naming_their_ids",
+    ),
+    mutant(
+        "person-page-lists-every-id",
+        "a person's pages list a bounded number of ids and count the rest",
+        "people/selectors.py",
+        "return IdentityList(shown=rows[:limit], total=",
+        "return IdentityList(shown=rows, total=",
+        "tests/people/test_id_limit.py::test_the_person_page_lists_a_bounded_number_of_ids",
     ),
 ]
 
