@@ -5,6 +5,12 @@ one person in a hundred), then times the real views through Django's test Client
 member of that workspace: the median of several runs after a warm-up. Seeded workspaces are kept
 and reused by the next run (`--people-reseed` seeds again, `--people-clean` deletes them after).
 `--people-sizes=1000,100000` changes the sizes (the first one is the baseline).
+
+Then a person with many ids (`--people-ids=3000,6000`, one event per id, in a small workspace of
+their own, seeded with COPY as a person from before the id bound of people/id_limit.py would be):
+their page, timeline and API events at n and 2n ids, where a timeline statement with one branch
+per id once cost quadratic time (3,000 ids 2.7 s, 6,000 ids 13-19 s). `--people-ids-only` runs
+only this part.
 """
 
 import json
@@ -20,6 +26,7 @@ from django.db.models import Count
 from django.test import Client
 
 from accounts.models import Membership, Workspace
+from api.services import api_key_create
 from bench.rollups import rollups_fill
 from people.models import Group, Identity, Person
 
@@ -48,8 +55,10 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 def run(argv: list[str]) -> list[str]:
     if connection.vendor != "postgresql":
         return ["skipped: needs PostgreSQL (set DATABASE_URL)"]
-    sizes = _sizes(argv)
     call_command("migrate", verbosity=0)
+    if "--people-ids-only" in argv:
+        return many_ids(argv)
+    sizes = _sizes(argv)
     lines: list[str] = []
     clients: dict[int, tuple[Client, dict[str, str]]] = {}
     for size in sizes:
@@ -76,11 +85,97 @@ def run(argv: list[str]) -> list[str]:
                 times[size].append(time.perf_counter() - start)
         a, b = (statistics.median(times[s]) * 1000 for s in (base, big))
         lines.append(f"{page:<44}{a:>8.1f}ms{b:>8.1f}ms  {b / a:>5.2f}")
+    lines += many_ids(argv)
     if "--people-clean" in argv:
         for size in sizes:
             _delete(Workspace.objects.get(name=_workspace_name(size)))
         lines.append("deleted the seeded workspaces")
     return lines
+
+
+# --- A person with many ids -------------------------------------------------------------------
+
+MANY_IDS = (3_000, 6_000)
+MANY_IDS_REPETITIONS = 5
+MANY_IDS_WORKSPACE = "Bench many ids"
+
+
+def many_ids(argv: list[str]) -> list[str]:
+    """One person's pages at n and 2n ids: the ratio says whether the cost grows with the ids
+    (about 2 when linear, 4 when quadratic)."""
+    sizes = MANY_IDS
+    for arg in argv:
+        if arg.startswith("--people-ids="):
+            sizes = tuple(int(s) for s in arg.split("=", 1)[1].split(","))
+    workspace, _ = Workspace.objects.get_or_create(name=MANY_IDS_WORKSPACE)
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(_member(workspace, 0))
+    secret = api_key_create(workspace=workspace, name="bench", created_by=None).secret
+    api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    people = {n: _person_with_ids(workspace, n) for n in sizes}
+    base, big = sizes[0], sizes[-1]
+    lines = [
+        f"{f'one person (median of {MANY_IDS_REPETITIONS})':<44}{base:>8,} ids{big:>6,} ids  ratio"
+    ]
+    for page, who, url in (
+        ("Person page", client, "/people/{}/"),
+        ("Person timeline", client, "/feed/people/{}/"),
+        ("Person timeline with hidden events", client, "/feed/people/{}/?hidden=1"),
+        ("API: the person's events", api, "/api/v1/people/{}/events/"),
+    ):
+        times: dict[int, list[float]] = {n: [] for n in sizes}
+        for n in sizes:
+            _get(who, url.format(people[n]))  # warm-up
+        for _ in range(MANY_IDS_REPETITIONS):
+            for n in sizes:
+                start = time.perf_counter()
+                _get(who, url.format(people[n]))
+                times[n].append(time.perf_counter() - start)
+        a, b = (statistics.median(times[n]) * 1000 for n in (base, big))
+        lines.append(f"{page:<44}{a:>8.1f}ms{b:>8.1f}ms  {b / a:>5.2f}")
+    return lines
+
+
+def _person_with_ids(workspace: Workspace, n: int) -> int:
+    """A person holding `n` anonymous ids with one event each, seeded once and reused."""
+    name = f"Many ids {n}"
+    found = Person.objects.for_workspace(workspace).filter(name=name).first()
+    if found:
+        return found.pk
+    with transaction.atomic():
+        person = Person.objects.create(
+            workspace=workspace, name=name, first_seen=NOW, last_seen=NOW, event_count=n
+        )
+        with connection.cursor() as django_cursor:
+            cursor = django_cursor.cursor
+            start = _reserve_ids(cursor, "people_identity", n)
+            with cursor.copy(
+                "COPY people_identity (id, workspace_id, value, kind, person_id, trait_versions,"
+                " first_seen, last_seen, event_count, linked_at, linked_by_message_id, linked_to,"
+                " linked_by_type, aliased, created_at) FROM STDIN"
+            ) as copy:
+                for i in range(n):
+                    copy.write_row(
+                        (start + i, workspace.pk, f"many-{person.pk}-{i}", "anonymous", person.pk,
+                         "{}", NOW, NOW, 1, NOW, f"many-{i}", "", "track", False, NOW)
+                    )  # fmt: skip
+            with cursor.copy(
+                "COPY feed_event (workspace_id, identity_id, type, name, properties, context,"
+                " message_id, timestamp, received_at, hidden, raw, warnings) FROM STDIN"
+            ) as copy:
+                for i in range(n):
+                    moment = (NOW - timedelta(minutes=i)).isoformat()
+                    kind = "page" if i % 3 == 0 else "track"
+                    message_id = f"bench-many-{person.pk}-{i}"
+                    raw = json.dumps({"type": kind, "messageId": message_id})
+                    copy.write_row(
+                        (workspace.pk, start + i, kind, "Clicked", "{}", "{}", message_id, moment,
+                         moment, kind == "page", raw, "[]")
+                    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE people_identity")
+        cursor.execute("ANALYZE feed_event")
+    return person.pk
 
 
 def _sizes(argv: list[str]) -> tuple[int, ...]:
