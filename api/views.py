@@ -117,19 +117,18 @@ class PersonEventList(PaginatedView):
     def get(self, request: Request, person_id: int) -> Response:
         filters = selectors.EventFilters.from_query(request.query_params)
         person = _person_or_404(self.workspace, person_id)
-        identities = people_selectors.person_identities(self.workspace, person)
+        identity_ids = people_selectors.person_identity_ids(self.workspace, person)
 
         def fetch(**page: Any) -> Any:
             return selectors.person_events_page(
                 workspace=self.workspace,
                 person=person,
-                identities=identities,
+                identity_ids=identity_ids,
                 filters=filters,
                 **page,
             )
 
-        by_id = {identity.pk: identity for identity in identities}
-        return self.paginated(fetch, EventSerializer, identities_by_id=by_id)
+        return self.paginated(fetch, EventSerializer)
 
 
 class EventList(PaginatedView):

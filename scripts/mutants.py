@@ -1178,6 +1178,15 @@ MUTANTS: list[Mutant] = [
         "test_erasing_the_person_erases_the_log_rows_naming_their_ids",
     ),
     mutant(
+        "api-person-events-reads-identity-rows",
+        "the API reads a person's events with their ids as plain numbers, not every identity's row",
+        "api/views.py",
+        "identity_ids = people_selectors.person_identity_ids(self.workspace, person)",
+        "identity_ids = [i.pk for i in people_selectors.person_identities(self.workspace, person)]",
+        "tests/api/test_queries.py::"
+        "test_a_persons_events_cost_the_same_statements_for_twice_the_ids",
+    ),
+    mutant(
         "person-page-lists-every-id",
         "a person's pages list a bounded number of ids and count the rest",
         "people/selectors.py",

@@ -710,6 +710,21 @@ def _(w: World) -> None:
     assert [identity.value for identity in rows] == ["mine-uid"]
 
 
+@selector_case("people.selectors.person_identities_shown")
+def _(w: World) -> None:
+    assert people_selectors.person_identities_shown(w.workspace, w.their_person).shown == []
+    listed = people_selectors.person_identities_shown(w.workspace, w.person)
+    assert [identity.value for identity in listed.shown] == ["mine-uid"]
+    assert listed.total == 1
+
+
+@selector_case("people.selectors.person_identity_ids")
+def _(w: World) -> None:
+    assert people_selectors.person_identity_ids(w.workspace, w.their_person) == []
+    mine = people_selectors.person_identity_ids(w.workspace, w.person)
+    assert mine == [Identity.objects.get(value="mine-uid").pk]
+
+
 @selector_case("people.selectors.merged_people")
 def _(w: World) -> None:
     assert people_selectors.merged_people(w.workspace, w.their_person) == []
@@ -797,15 +812,15 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     filters = api_selectors.EventFilters(feed=FeedFilters(True))
     # Elsewhere's identities handed in with Acme's workspace: none of their events.
-    theirs = list(Identity.objects.filter(workspace=w.other))
+    theirs = list(Identity.objects.filter(workspace=w.other).values_list("pk", flat=True))
     page = api_selectors.person_events_page(
-        workspace=w.workspace, person=w.their_person, identities=theirs, filters=filters,
+        workspace=w.workspace, person=w.their_person, identity_ids=theirs, filters=filters,
         after=None, before=None, size=50,
     )  # fmt: skip
     assert page.rows == []
-    mine = list(Identity.objects.filter(workspace=w.workspace))
+    mine = list(Identity.objects.filter(workspace=w.workspace).values_list("pk", flat=True))
     page = api_selectors.person_events_page(
-        workspace=w.workspace, person=w.person, identities=mine, filters=filters,
+        workspace=w.workspace, person=w.person, identity_ids=mine, filters=filters,
         after=None, before=None, size=50,
     )  # fmt: skip
     assert event_ids(page.rows) == acme_events(w)
