@@ -76,8 +76,8 @@ class Person(models.Model):
     )
     merged_at = models.DateTimeField(null=True, blank=True)
     # Links refused because this person held the most ids one person may (people/id_limit.py):
-    # the person page says so.
-    ids_unlinked = models.BigIntegerField(default=0)
+    # the person page says so. A database default too: rows written with SQL (seeds) need none.
+    ids_unlinked = models.BigIntegerField(default=0, db_default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
