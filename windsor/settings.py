@@ -247,10 +247,12 @@ SECURE_PROXY_SSL_HEADER = (
     else None
 )
 # How many proxies in front of Windsor append to X-Forwarded-For: the client IP for the throttles
-# is that many entries from the right. Trusting the proxy's X-Forwarded-Proto means one proxy.
-WINDSOR_PROXY_COUNT = int(
-    os.environ.get("WINDSOR_PROXY_COUNT", "1" if SECURE_PROXY_SSL_HEADER else "0")
-)
+# is that many entries from the right. 0 (the default) ignores the header and counts REMOTE_ADDR:
+# without a proxy that overwrites or appends to it, X-Forwarded-For is whatever the client wrote,
+# and trusting it would give each guess a fresh address. Behind a proxy, set it (README).
+WINDSOR_PROXY_COUNT = int(os.environ.get("WINDSOR_PROXY_COUNT", "0"))
+if WINDSOR_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("WINDSOR_PROXY_COUNT must be 0 or more.")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Only our own scripts and stylesheets, in debug too (so the tests see the same policy). Avatars

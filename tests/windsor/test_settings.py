@@ -119,7 +119,8 @@ def test_production_is_https_only_by_default(tmp_path):
     assert s["SECURE_SSL_REDIRECT"]
     assert s["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
     assert s["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
-    assert s["WINDSOR_PROXY_COUNT"] == 1
+    # X-Forwarded-For is trusted only when the deploy says how many proxies append to it.
+    assert s["WINDSOR_PROXY_COUNT"] == 0
     # Throttle counters are shared by every web process: the cache is the broker's Redis.
     assert s["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
     assert s["CACHES"]["default"]["LOCATION"] == "redis://redis:6379/3"
