@@ -199,9 +199,10 @@ THROTTLE_RESETS_PER_IP = (10, 60 * 60)
 THROTTLE_RESETS_PER_EMAIL = (3, 60 * 60)
 
 # --- Email ----------------------------------------------------------------------------------------
-# Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set mails
-# are printed by the process (the console backend), which is all the embedded default needs.
-globals().update(email_settings(os.environ.get("EMAIL_URL", "")))
+# Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set the
+# embedded default prints mails (the console backend) and a deployment sends none: a reset link
+# printed to a deployment's logs would let whoever reads them into the account.
+globals().update(email_settings(os.environ.get("EMAIL_URL", ""), embedded=EMBEDDED))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@localhost>")
 # A password-reset link works this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
