@@ -5,7 +5,8 @@ override it.
 HOST and PORT: where to listen (honcho sets PORT; HOST defaults to every interface).
 WEB_CONCURRENCY: worker processes (2).
 
-The logger redacts source tokens from logged paths (/hook/<token>): see windsor/log_filters.py.
+The logger redacts source, invitation and password-reset tokens from logged paths (the
+request line and the Referer alike): see windsor/log_filters.py.
 gunicorn's default access line also logs the Basic auth user, which for senders is their token.
 
 django-prometheus counts requests in each worker process. PROMETHEUS_MULTIPROC_DIR makes them
