@@ -54,6 +54,12 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def proxy_unconfigured(request: HttpRequest) -> bool:
+    """The request came through a proxy Windsor was not told about (WINDSOR_PROXY_COUNT is 0):
+    the throttles then count every visitor behind it as the proxy's one address."""
+    return settings.WINDSOR_PROXY_COUNT == 0 and bool(request.META.get("HTTP_X_FORWARDED_FOR"))
+
+
 def _ip_and_account_limits(action: str) -> tuple[Limit, Limit]:
     if action == LOGIN:
         per_ip = settings.THROTTLE_LOGIN_FAILURES_PER_IP

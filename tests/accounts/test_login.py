@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -190,3 +191,15 @@ def test_an_ipv4_mapped_ipv6_address_counts_as_its_ipv4_address(client, owner, p
         log_in(client, f"nobody{n}@example.com", WRONG, ip="::ffff:203.0.113.5")
     assert log_in(client, owner.username, password, ip="203.0.113.5").status_code == 429
     assert log_in(client, owner.username, password, ip="::ffff:203.0.113.6").status_code == 302
+
+
+def test_the_status_page_warns_of_a_proxy_windsor_was_not_told_about(client, db, settings):
+    staff = get_user_model().objects.create_user("ops@example.com", password="x", is_staff=True)
+    client.force_login(staff)
+    settings.WINDSOR_PROXY_COUNT = 0
+    proxied = client.get("/status/", HTTP_X_FORWARDED_FOR="192.0.2.44").content
+    assert b'id="proxy-unconfigured"' in proxied
+    assert b'id="proxy-unconfigured"' not in client.get("/status/").content
+    settings.WINDSOR_PROXY_COUNT = 1
+    told = client.get("/status/", HTTP_X_FORWARDED_FOR="192.0.2.44").content
+    assert b'id="proxy-unconfigured"' not in told
