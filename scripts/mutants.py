@@ -1196,6 +1196,15 @@ MUTANTS: list[Mutant] = [
         "tests/accounts/test_mail.py",
     ),
     mutant(
+        "proxy-hint-silent",
+        "the Status page says when requests come through a proxy WINDSOR_PROXY_COUNT ignores",
+        "accounts/throttle.py",
+        "return settings.WINDSOR_PROXY_COUNT == 0 and bool("
+        'request.META.get("HTTP_X_FORWARDED_FOR"))',
+        "return False",
+        "tests/accounts/test_login.py",
+    ),
+    mutant(
         "reset-token-logged",
         "password-reset tokens in logged paths are redacted",
         "windsor/log_filters.py",
