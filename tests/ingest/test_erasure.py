@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
-from accounts.services import workspace_create
+from accounts.services import source_erasure_set, workspace_create
 from ingest.models import DeadLetter
 from ingest.processing import dead_letter_minimal
 from ingest.segment import excerpt
@@ -95,6 +95,7 @@ def test_a_segment_delete_deletes_their_dead_letters_and_log_rows(
     client, workspace, issued, embedded, seeded
 ):
     kept, gone = seeded
+    source_erasure_set(source=issued.source, allowed=True)
     body = {"type": "delete", "userId": "ada", "messageId": "del-ada"}
     assert post(client, "/v1/batch", body, token=issued.token).status_code == 200
     assert [name for name, row in gone.items() if exists(row)] == []
