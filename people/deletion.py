@@ -9,7 +9,8 @@ The rules:
   imports feed/. Group membership is the person's `group` column and goes with the row; the
   Group (a company others share) stays. Copies of their messages kept elsewhere go in the same
   transaction, one DELETE each: the workspace's rejected-message log rows whose excerpt shows one
-  of their id values as a JSON string, and (registered by ingest, which people/ may not import)
+  of their id values as a JSON string (or, sent as a number, as that number under an id key:
+  `excerpt_needles`), and (registered by ingest, which people/ may not import)
   the workspace's dead letters holding one in user_id/anonymous_id/previous_id or an excerpt.
 - It is one transaction under the workspace's write lock (windsor/locks.py) taken exclusive; the
   worker's batches hold it shared while they store: a deletion and a batch carrying the same ids
@@ -106,10 +107,31 @@ def before_erase_ids(hook: IdsErasureHook) -> None:
         _erase_ids.append(hook)
 
 
+# The id keys of a message as sent (camelCase) and as queued or dead-lettered (snake_case).
+EXCERPT_ID_KEYS = ("userId", "anonymousId", "previousId", "user_id", "anonymous_id", "previous_id")
+
+
 def excerpt_needles(values: list[str]) -> list[str]:
-    """How an id value shows in an excerpt (ingest.segment.excerpt: ASCII JSON): as a quoted JSON
-    string, so that the id "7" does not match every excerpt holding a 7."""
-    return [json.dumps(value) for value in values]
+    """How an id value shows in an excerpt (ingest.segment.excerpt: ASCII JSON, `": "` and `", "`
+    separators): as a quoted JSON string, so that the id "7" does not match every excerpt holding
+    a 7; and, for a value a sender may have sent as a number (the identity rules make 987654321
+    the id "987654321"), as that number under an id key, followed by the end of the value, so
+    that 98765432 or a property 987654321 is not theirs."""
+    needles = [json.dumps(value) for value in values]
+    for value in values:
+        if _json_number(value):
+            needles += [f'"{key}": {value}{end}' for key in EXCERPT_ID_KEYS for end in ",}"]
+    return needles
+
+
+def _json_number(value: str) -> bool:
+    """Whether `value` is how a JSON number sent as an id reads once made a string (str(int),
+    str(float): the form both `ingest.segment` and the excerpt's encoder write)."""
+    try:
+        number = json.loads(value)
+    except ValueError:
+        return False
+    return type(number) in (int, float) and json.dumps(number) == value
 
 
 def _rejections_forget(*, workspace_id: int, values: list[str]) -> int:
