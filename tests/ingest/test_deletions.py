@@ -111,8 +111,9 @@ def test_a_delete_for_an_id_no_one_holds_is_a_200_and_changes_nothing(client, is
     assert response.json() == {"success": True}
     assert Event.objects.count() == before
     assert Person.objects.count() == 1
-    entry = AuditEntry.objects.get(action=AuditEntry.Action.PERSON_DELETED)
-    assert entry.target == f"{USER} (held by no one)"
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.PERSON_DELETED).exists()
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.ERASURES_UNMATCHED)
+    assert entry.target.endswith(": 1") and entry.detail["count"] == 1
 
 
 def test_a_delete_applies_where_it_stands_in_the_batch(client, issued, embedded):
