@@ -498,9 +498,9 @@ MUTANTS: list[Mutant] = [
     mutant(
         "audit-log-unscoped",
         "the audit log shows this workspace's entries only",
-        "accounts/team_views.py",
-        "AuditEntry.objects.for_workspace(request.workspace)[:AUDIT_PAGE_SIZE]",
-        "AuditEntry.objects.all()[:AUDIT_PAGE_SIZE]",
+        "accounts/audit.py",
+        "    entries = AuditEntry.objects.for_workspace(workspace)\n",
+        "    entries = AuditEntry.objects.all()\n",
         ISOLATION,
     ),
     mutant(
@@ -1119,6 +1119,89 @@ MUTANTS: list[Mutant] = [
         "for table in self.tables:",
         "tests/bench/test_bench_cpu.py::"
         "test_the_analyze_stand_in_analyzes_the_tables_autovacuum_would_and_no_other",
+    ),
+    # --- Issue 23, branch erasure: who may erase, the audit log, numeric ids --------------------
+    mutant(
+        "erasure-any-source",
+        "a `delete` is honoured only from a source allowed to erase (off by default)",
+        "ingest/erasure_rule.py",
+        "    if not sender.may_erase:\n        return NOT_ALLOWED\n",
+        "",
+        "tests/ingest/test_deletions_allowed.py",
+    ),
+    mutant(
+        "erasure-by-body-write-key",
+        "a `delete` is honoured only with the token in the Authorization header (not a body key)",
+        "ingest/erasure_rule.py",
+        "    if not by_header:\n",
+        "    if False:\n",
+        "tests/ingest/test_deletions_allowed.py",
+    ),
+    mutant(
+        "erasure-from-a-browser",
+        "a `delete` is never honoured from a browser (a request with an Origin header)",
+        "ingest/erasure_rule.py",
+        '    if "HTTP_ORIGIN" in request.META:\n',
+        "    if False:\n",
+        "tests/ingest/test_deletions_allowed.py",
+    ),
+    mutant(
+        "erasure-refusal-sinks-the-request",
+        "a refused `delete` is refused alone: every other message of its request is stored",
+        "ingest/segment.py",
+        "                raise InvalidMessage(deletes_refused, code=DELETE_NOT_ALLOWED)\n",
+        "                raise IngestError(403, DELETE_NOT_ALLOWED, deletes_refused)\n",
+        "tests/ingest/test_deletions_allowed.py",
+    ),
+    mutant(
+        "erasure-unmatched-one-entry-each",
+        "Segment deletes for ids nobody holds are counted in one audit entry per source and day",
+        "people/deletion.py",
+        '        .order_by("-id")\n        .first()\n',
+        "        .none()\n        .first()\n",
+        "tests/accounts/test_audit_log.py",
+    ),
+    mutant(
+        "erasure-unmatched-resent-erases-again",
+        "a re-sent Segment delete (same messageId) is a no-op, also when the first found no one",
+        "people/deletion.py",
+        "    if DeleteReceipt.objects.filter(workspace_id=workspace_id, message_id=message_id)"
+        ".exists():\n",
+        "    if False:\n",
+        "tests/accounts/test_audit_log.py",
+    ),
+    mutant(
+        "audit-log-unpaged",
+        "the audit log is read a page at a time, and every entry is reached by its pages",
+        "accounts/audit.py",
+        "        size=AUDIT_PAGE_SIZE,\n",
+        "        size=AUDIT_PAGE_SIZE * 100,\n",
+        "tests/accounts/test_audit_log.py",
+    ),
+    mutant(
+        "audit-log-kind-ignored",
+        "the audit log filters by kind of entry (team, erasure, sources)",
+        "accounts/audit.py",
+        "        entries = entries.filter(action__in=AUDIT_KINDS[kind][1])\n",
+        "        pass\n",
+        "tests/accounts/test_audit_log.py",
+    ),
+    mutant(
+        "deletion-keeps-numeric-id-rejections",
+        "Delete person also deletes the log rows and dead letters that sent its ids as numbers",
+        "people/deletion.py",
+        "        if _json_number(value):\n",
+        "        if False:\n",
+        "tests/ingest/test_erasure.py",
+    ),
+    mutant(
+        "plain-delete-audits-the-email",
+        "a plain Delete's audit entry holds the person's ids and counts, never their data",
+        "people/deletion.py",
+        '        detail={"person_id": person.pk, **deleted.audit_detail()},\n',
+        '        detail={"person_id": person.pk, **deleted.audit_detail(),'
+        ' **({} if suppress else {"email": person.email})},\n',
+        DELETION,
     ),
 ]
 
