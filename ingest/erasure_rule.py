@@ -14,6 +14,10 @@ hold:
 
 Otherwise each `delete` of the request is refused alone, with the reason, in the reply and in the
 source's log of rejected messages, and every other message of the request is stored.
+
+The rule is applied here, at the edge, where the request is known; the worker applies the deletes
+it is handed. Turning "may erase" off reaches the other web processes within
+INGEST_TOKEN_CACHE_SECONDS, as a revocation does (ingest/authentication.py caches the source).
 """
 
 from django.http import HttpRequest
