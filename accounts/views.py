@@ -23,6 +23,7 @@ from accounts.services import (
     IssuedToken,
     membership_for,
     source_create,
+    source_erasure_set,
     source_revoke,
     source_rotate,
     user_signup,
@@ -179,4 +180,17 @@ def source_revoke_view(request: HttpRequest, source_id: int) -> HttpResponse:
     _manager_membership(request)
     source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
     source_revoke(source=source)
+    return redirect("sources:list")
+
+
+@workspace_required
+@require_POST
+def source_erasure_view(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Allow or forbid a source's deletes (ingest/erasure_rule.py): owners and admins."""
+    membership = _manager_membership(request)
+    source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
+    allowed = request.POST.get("allowed") == "1"
+    source_erasure_set(source=source, allowed=allowed, actor=membership.user)
+    state = "may now erase people" if allowed else "may no longer erase people"
+    messages.success(request, f"{source.name} {state}.")
     return redirect("sources:list")
