@@ -105,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus's, with the method label bounded (ops/middleware.py).
+    "ops.middleware.BoundedPrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "windsor.urls"
