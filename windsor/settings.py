@@ -207,6 +207,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@loca
 # A password-reset link works this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
+# --- Error reports -----------------------------------------------------------------------------
+# The debug error page and mails to ADMINS hide passwords inside URLs (windsor/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "windsor.error_reports.UrlCredentialsHidingFilter"
+
 # --- Caches -------------------------------------------------------------------------------------
 # Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the
 # broker's Redis), process memory in the embedded default (one runserver process).
