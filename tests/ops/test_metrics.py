@@ -168,11 +168,12 @@ def test_requests_with_made_up_methods_add_no_series_to_the_metrics(client, embe
     """Each label of django-prometheus's request metrics comes from a bounded set: a method
     label copied from the request (`PURGE1`, `PURGE2`, ...) made /metrics grow with every
     anonymous request."""
-    paths = ["/healthz", "/readyz", "/people/", "/v1/batch", "/no-such-page", "/static/x.css"]
+    # Paths that differ each time too: no label holds a path (404s are "<unnamed view>").
+    paths = ["/healthz", "/readyz", "/people/", "/v1/batch", "/no-such-page-{}", "/static/{}.css"]
 
     def made_up_requests(start: int) -> None:
         for n in range(start, start + 200):
-            client.generic(f"M{n:06d}", paths[n % len(paths)])
+            client.generic(f"M{n:06d}", paths[n % len(paths)].format(n))
 
     made_up_requests(0)
     scrape(client)  # the scrape's own series (its GET, its 200) exist from here on
