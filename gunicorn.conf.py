@@ -29,6 +29,11 @@ metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(_var / "prometheus-web" / str(os.getpid()))
 )
 
+# gunicornc's control socket, one per master (gunicorn's default, ~/.gunicorn/gunicorn.ctl, is one
+# per user: a second server took the first's over). --control-socket or --no-control-socket on
+# the command line override it.
+control_socket = str(_var / "gunicorn" / f"{os.getpid()}.ctl")
+
 
 def on_starting(server: object) -> None:
     shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1295,6 +1295,85 @@ MUTANTS: list[Mutant] = [
         ' **({} if suppress else {"email": person.email})},\n',
         DELETION,
     ),
+    # --- ops (issue 23): /metrics labels, /readyz, error pages, Store again, gunicorn ----------
+    mutant(
+        "metrics-method-label-unbounded",
+        "a request's made-up HTTP method adds no series to /metrics",
+        "ops/middleware.py",
+        '            labels["method"] = self._method(request)\n',
+        "            pass\n",
+        "tests/ops/test_metrics.py::test_requests_with_made_up_methods_add_no_series_to_the_metrics",
+    ),
+    mutant(
+        "readyz-details-for-everyone",
+        "/readyz tells who may not read /metrics which check failed and nothing more",
+        "ops/views.py",
+        "    if metrics_allowed(request):\n",
+        "    if True:\n",
+        "tests/ops/test_health.py",
+    ),
+    Mutant(
+        name="readyz-database-connection-reused",
+        promise="/readyz asks the configured database on every call, on a connection of its own",
+        path="ops/health.py",
+        edits=(
+            (
+                "    probe = ConnectionHandler({DEFAULT_DB_ALIAS: _probe_settings()})"
+                "[DEFAULT_DB_ALIAS]\n",
+                "    probe = connection\n",
+            ),
+            ("        probe.close()\n", "        pass\n"),
+        ),
+        tests=("tests/ops/test_health.py",),
+    ),
+    mutant(
+        "readyz-migrations-verdict-outlives-outage",
+        "/readyz checks the migrations again once the database answers after an outage",
+        "ops/health.py",
+        '        _migrated = False\n        return f"unreachable',
+        '        return f"unreachable',
+        "tests/ops/test_health.py",
+    ),
+    mutant(
+        "error-page-shows-url-passwords",
+        "the debug error page hides passwords inside URL-shaped settings and request.META",
+        "windsor/error_reports.py",
+        "return url_credentials_hidden(cleansed) if isinstance(cleansed, str) else cleansed",
+        "return cleansed",
+        "tests/windsor/test_error_reports.py",
+    ),
+    mutant(
+        "error-page-shows-url-passwords-in-frames",
+        "the debug error page hides passwords inside URLs held by a frame's local variables",
+        "windsor/error_reports.py",
+        "        return [(name, _hidden(value)) for name, value in variables]\n",
+        "        return list(variables)\n",
+        "tests/windsor/test_error_reports.py",
+    ),
+    mutant(
+        "store-again-queues-twice",
+        "a dead letter stored again is queued once (the messageIds would hide a second entry)",
+        "ingest/dead_letters.py",
+        "        wake = queue.enqueue(messages, [])\n",
+        "        queue.enqueue(messages, [])\n        wake = queue.enqueue(messages, [])\n",
+        "tests/ops/test_status.py",
+    ),
+    mutant(
+        "store-again-unlocked",
+        "two clicks on Store again at the same moment queue the dead letter once",
+        "ingest/dead_letters.py",
+        "DeadLetter.objects.select_for_update().filter(pk=letter_id)",
+        "DeadLetter.objects.filter(pk=letter_id)",
+        "tests/ops/test_status.py::test_two_store_agains_at_once_queue_the_letter_once",
+    ),
+    mutant(
+        "gunicorn-control-socket-per-user",
+        "two gunicorns side by side each keep a control socket of their own",
+        "gunicorn.conf.py",
+        'control_socket = str(_var / "gunicorn" / f"{os.getpid()}.ctl")\n',
+        "",
+        "tests/ops/test_gunicorn.py",
+    ),
 ]
 
 

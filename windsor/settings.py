@@ -105,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus's, with the method label bounded (ops/middleware.py).
+    "ops.middleware.BoundedPrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "windsor.urls"
@@ -206,6 +207,10 @@ globals().update(email_settings(os.environ.get("EMAIL_URL", ""), embedded=EMBEDD
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@localhost>")
 # A password-reset link works this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
+# --- Error reports -----------------------------------------------------------------------------
+# The debug error page and mails to ADMINS hide passwords inside URLs (windsor/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "windsor.error_reports.UrlCredentialsHidingFilter"
 
 # --- Caches -------------------------------------------------------------------------------------
 # Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the
