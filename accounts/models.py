@@ -212,6 +212,10 @@ class AuditEntry(models.Model):
         PERSON_DELETED = "person_deleted", "Deleted a person"
         PERSON_SUPPRESSED = "person_suppressed", "Deleted and suppressed a person"
         SUPPRESSION_LIFTED = "suppression_lifted", "Lifted a suppression"
+        # What a removed or demoted member held (accounts/holdings.py).
+        API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+        SOURCE_REVOKED = "source_revoked", "Revoked a source token"
+        SOURCE_ROTATED = "source_rotated", "Rotated a source token"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(
