@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from accounts.models import AuditEntry, Membership, Source
+from accounts.models import AuditEntry, Invitation, Membership, Source
 
 Action = AuditEntry.Action
 
@@ -68,10 +68,12 @@ def _member_label(user: AbstractBaseUser) -> str:
 class Holdings:
     keys: list[tuple[MemberKeys, Held]]
     sources: list[Source]
+    invitations: list[Invitation]
 
 
 def holdings_of(target: Membership) -> Holdings:
-    """The active keys and sources `target` created in their workspace (no other workspace's)."""
+    """The active keys and sources `target` created in their workspace (no other workspace's),
+    and the invitations they sent there that are still open."""
     keys = [
         (kind, held)
         for kind in _member_keys
@@ -83,7 +85,12 @@ def holdings_of(target: Membership) -> Holdings:
         .filter(created_by_id=target.user_id)
         .order_by("created_at", "id")
     )
-    return Holdings(keys=keys, sources=sources)
+    invitations = list(
+        Invitation.objects.for_workspace(target.workspace)
+        .filter(invited_by_id=target.user_id, accepted_at__isnull=True, revoked_at__isnull=True)
+        .order_by("created_at", "id")
+    )
+    return Holdings(keys=keys, sources=sources, invitations=invitations)
 
 
 def member_keys_revoke(

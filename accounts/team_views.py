@@ -204,13 +204,7 @@ def member_remove_view(request: HttpRequest, membership_id: int) -> HttpResponse
     if not team.may_manage(actor, target):
         raise PermissionDenied("Your role does not allow changing this member.")
     if request.method == "GET":
-        context = {
-            "target": target,
-            "held": holdings.holdings_of(target),
-            "invitations": Invitation.objects.for_workspace(request.workspace)  # type: ignore[attr-defined]
-            .filter(invited_by_id=target.user_id, accepted_at__isnull=True, revoked_at__isnull=True)
-            .order_by("created_at", "id"),
-        }
+        context = {"target": target, "held": holdings.holdings_of(target)}
         response = render(request, "accounts/member_remove.html", context)
         add_never_cache_headers(response)
         return response
