@@ -20,10 +20,14 @@ The rules:
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import AuditEntry, Invitation, Membership, Source
+
+if TYPE_CHECKING:
+    from accounts.services import IssuedToken
 
 Action = AuditEntry.Action
 
@@ -121,10 +125,10 @@ SOURCE_CHOICES = (KEEP, ROTATE, REVOKE)
 
 def sources_release(
     *, actor: AbstractBaseUser, target: Membership, choices: dict[int, str]
-) -> list:
+) -> list["IssuedToken"]:
     """Rotates or revokes the sources `target` created here, as chosen (source id -> choice);
-    ids of other sources, or of another workspace's, do nothing. Returns the new tokens
-    (accounts.services.IssuedToken) of the rotated ones, to show once."""
+    ids of other sources, or of another workspace's, do nothing. Returns the new tokens of the
+    rotated ones, to show once."""
     # accounts.services imports accounts.team, which imports this module.
     from accounts.services import source_revoke, source_rotate
     from accounts.team import audit_record

@@ -29,6 +29,7 @@ The rules:
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -38,6 +39,9 @@ from accounts import holdings
 from accounts.invitation_limits import invitation_new_count, invitation_resend_count
 from accounts.models import AuditEntry, Invitation, Membership, Workspace
 from accounts.tokens import token_generate, token_hash
+
+if TYPE_CHECKING:
+    from accounts.services import IssuedToken  # accounts.services imports this module
 
 INVITATION_LIFETIME = timedelta(days=7)
 INVITATION_TOKEN_PREFIX = "wsi_"
@@ -309,7 +313,7 @@ def member_role_change(*, actor: Membership, target: Membership, role: str) -> M
 @transaction.atomic
 def member_remove(
     *, actor: Membership, target: Membership, sources: dict[int, str] | None = None
-) -> list:
+) -> list["IssuedToken"]:
     """Removes `target` from the workspace; a member removing themselves leaves it.
 
     Their API keys and the invitations they sent go with them; `sources` (source id -> keep,

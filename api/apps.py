@@ -6,8 +6,9 @@ class ApiConfig(AppConfig):
     verbose_name = "Read API"
 
     def ready(self) -> None:
+        # Importing the schema registers the authentication schemes with drf-spectacular.
         from accounts.holdings import member_keys_register
-        from api import schema  # noqa: F401  (registers the authentication schemes with drf-spectacular)
+        from api import schema  # noqa: F401
         from api.services import API_KEYS
 
         # Removing or demoting a member revokes the keys they made (accounts/holdings.py);
