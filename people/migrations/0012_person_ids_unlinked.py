@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0010_identity_value_key'),
+        ('people', '0011_delete_receipt'),
     ]
 
     operations = [
