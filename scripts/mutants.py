@@ -1549,11 +1549,8 @@ MUTANTS: list[Mutant] = [
         "a person's timeline is one statement whatever their number of ids (a UNION ALL branch per"
         " id was planned in quadratic time)",
         "windsor/paging.py",
-        "    return list(\n"
-        "        queryset.filter(\n"
-        "            pk__in=_split_ids(queryset, moment_field, ascending, limit, split)\n"
-        "        ).order_by(*order)[:limit]\n"
-        "    )\n",
+        "    ids = _split_ids(queryset, moment_field, ascending, limit, split)\n"
+        '    return list(queryset.filter(AnyOf(F("pk"), ids)).order_by(*order)[:limit])\n',
         '    plain = (moment_field, "id") if ascending else (f"-{moment_field}", "-id")\n'
         "    branches = [queryset.filter(**{field: v}).order_by(*plain)[:limit] for v in values]\n"
         "    return list(branches[0].union(*branches[1:], all=True).order_by(*plain)[:limit])\n",

@@ -18,7 +18,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy, RawSQL
 
-from windsor.lookups import int_array
+from windsor.lookups import AnyOf, int_array
 
 # Ids are bigints: a larger number in a URL would make PostgreSQL fail, not match.
 MAX_ID = 2**63 - 1
@@ -152,11 +152,11 @@ def _first_rows(
     field, values = split
     if len(values) <= 1 or connection.vendor != "postgresql":
         return list(queryset.filter(**{f"{field}__in": values}).order_by(*order)[:limit])
-    return list(
-        queryset.filter(
-            pk__in=_split_ids(queryset, moment_field, ascending, limit, split)
-        ).order_by(*order)[:limit]
-    )
+    # `= ANY(ARRAY(..))`, not `IN (..)`: the ids are gathered first (an init plan), so the
+    # rows and their joins are read by primary key. As a semi-join, estimated at one row, the
+    # API's join to the person was planned as a scan of every person per row (250 ms).
+    ids = _split_ids(queryset, moment_field, ascending, limit, split)
+    return list(queryset.filter(AnyOf(F("pk"), ids)).order_by(*order)[:limit])
 
 
 def _split_ids(
@@ -183,9 +183,9 @@ def _split_ids(
     sql, params = per_value.query.sql_with_params()
     # The only interpolations are Django's compiled SQL (with its own parameters) and a column.
     return RawSQL(  # noqa: S611
-        'SELECT "split_rows"."id" FROM unnest(%s::bigint[]) AS "split_values"("value")'  # noqa: S608
+        'ARRAY(SELECT "split_rows"."id" FROM unnest(%s::bigint[]) AS "split_values"("value")'  # noqa: S608
         f' CROSS JOIN LATERAL ({sql}) AS "split_rows"'
-        f' ORDER BY "split_rows".{moment} {direction}, "split_rows"."id" {direction} LIMIT %s',
+        f' ORDER BY "split_rows".{moment} {direction}, "split_rows"."id" {direction} LIMIT %s)',
         [int_array(values), *params, limit],
     )
 
