@@ -1543,6 +1543,45 @@ MUTANTS: list[Mutant] = [
         "{{ invitation.workspace.name }}",
         INVITATIONS,
     ),
+    # --- readback (issue 23): JSON read back exact; pages with junk ids and broken avatars ----
+    mutant(
+        "readback-jsonb-orjson",
+        "the worker reads identities' jsonb back with integers past 64 bits exact",
+        "windsor/bulk.py",
+        "set_json_loads(json_loads_exact, raw)",
+        "set_json_loads(orjson.loads, raw)",
+        "tests/ingest/test_processing.py",
+        "-k",
+        "big_integer or 310_digit or 4300_digits",
+    ),
+    mutant(
+        "readback-long-number-threshold",
+        "an integer of 20 digits (2**64) already goes to the exact parser",
+        "windsor/json_exact.py",
+        '_LONG_NUMBER = b"0" * 20',
+        '_LONG_NUMBER = b"0" * 21',
+        "tests/ingest/test_processing.py",
+        "-k",
+        "big_integer",
+    ),
+    mutant(
+        "readback-avatar-unsplittable",
+        "an avatar urllib cannot split (https://[::1) is refused, not a 500 on every page",
+        "people/avatars.py",
+        "    except ValueError:",
+        "    except TypeError:",
+        "tests/people/test_avatars.py",
+    ),
+    mutant(
+        "readback-avatar-no-person",
+        "an event with no identity (its ids were junk) renders on the Feed and its page",
+        "people/templatetags/people_tags.py",
+        'if getattr(person, "pk", None) is None:',
+        "if person is None:",
+        "tests/feed/test_feed_tags.py",
+        "-k",
+        "junk",
+    ),
 ]
 
 
