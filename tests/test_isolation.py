@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from accounts import preferences, team
 from accounts import selectors as accounts_selectors
@@ -36,6 +36,7 @@ from people import selectors as people_selectors
 from people.models import Group, Identity, Person, Suppression
 from people.selectors import PeopleFilters
 from tests.feed.conftest import message
+from tests.url_names import url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,11 @@ def event_of(msg: dict) -> Event:
 
 @pytest.fixture
 def world(workspace, issued) -> World:
+    return world_build(workspace, issued)
+
+
+def world_build(workspace: Workspace, issued: IssuedToken) -> World:
+    """Acme's data and Elsewhere's; the every-URL tests (tests/url_names.py) use it too."""
     stranger = get_user_model().objects.create_user(
         username="stranger@elsewhere.example", password="x" * 12
     )
@@ -846,18 +852,6 @@ SELECTOR_MODULES = (
 
 
 # --- Enumeration --------------------------------------------------------------------------------
-
-
-def url_names(resolver: URLResolver | None = None, namespace: str = "") -> list[str]:
-    """Every pattern of the URLconf: `namespace:name`, or `route:<route>` when it has no name."""
-    names = []
-    for pattern in (resolver or get_resolver()).url_patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            names += url_names(pattern, inner)
-        elif isinstance(pattern, URLPattern):
-            names.append(f"{namespace}{pattern.name or f'route:{pattern.pattern}'}")
-    return names
 
 
 def workspace_selectors() -> list[str]:
