@@ -278,3 +278,11 @@ def test_an_audience_named_like_a_number_is_that_audience(owner_client, people):
         html = owner_client.get(reverse("people:list"), {"audience": audience}).content.decode()
         assert person.name in html, audience
         assert (minus if person is one else one).name not in html, audience
+
+
+def test_the_feeds_hidden_toggle_refuses_a_nul_in_its_name(owner_client):
+    # The toggle's form posts the Feed's filters, read by the same parser as the URL's.
+    response = owner_client.post(
+        reverse("feed:hidden"), {"show": "1", "name": "a\x00"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 400
