@@ -40,7 +40,7 @@ from people import selectors as people_selectors
 from people.models import Group, Identity, Person, Suppression
 from people.selectors import PeopleFilters
 from tests.feed.conftest import message
-from tests.url_names import url_names
+from tests.url_names import READS, url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -915,8 +915,8 @@ def test_every_case_and_exemption_names_something_that_exists():
 # --- Page links: page 2 of every paginated page, and another workspace's links -----------------
 # The pages' cursors (`after`, `before`), the Feed's watermark (`upto`) and its poll's ids
 # (`after`, `since`) are the sort keys of rows: one of Elsewhere's rows, handed to Acme's list,
-# must still start from Acme's workspace. Every URL that reads one (tests/test_query_params.py's
-# READS) has a case here.
+# must still start from Acme's workspace. Every URL that reads one (READS, tests/url_names.py)
+# has a case here.
 
 PAGE_ROWS = 55  # past a page of the People list and the Feed (50) and of a timeline (30)
 PAGE_LINK_PARAMS = {"after", "before", "upto", "since"}
@@ -1014,8 +1014,6 @@ PAGE_CASES: dict[str, Callable] = {
 
 def paginated_pages() -> list[str]:
     """The pages whose links carry a row's sort key (the API's lists: tests/api/...other_...)."""
-    from tests.test_query_params import READS
-
     return sorted(
         name
         for name, params in READS.items()

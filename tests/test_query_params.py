@@ -1,11 +1,12 @@
 """No query value makes a 500: every URL name, every query parameter it reads, hostile values.
 
-The parameters each URL reads are listed in READS; a test records what the views actually read
-(request.GET, seen through a recording QueryDict) on every URL name of the URLconf and fails when
-a view reads one that is not listed, so a new parameter, or a new URL that reads one, is walked
-here too. The values are the ones that made 500s (issue 23): a superscript or Arabic-Indic digit
-(str.isdigit() says yes, int() or the database says no), a NUL (PostgreSQL text cannot hold one),
-a number past a bigint, instants past year 1 or 9999 once moved to UTC, and huge strings.
+The parameters each URL reads are listed in READS (tests/url_names.py); a test records what the
+views actually read (request.GET, seen through a recording QueryDict) on every URL name of the
+URLconf and fails when a view reads one that is not listed, so a new parameter, or a new URL that
+reads one, is walked here too. The values are the ones that made 500s (issue 23): a superscript
+or Arabic-Indic digit (str.isdigit() says yes, int() or the database says no), a NUL (PostgreSQL
+text cannot hold one), a number past a bigint, instants past year 1 or 9999 once moved to UTC,
+and huge strings.
 
 Run on both databases: the NUL reached PostgreSQL only.
 """
@@ -20,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.test_isolation import World, world_build
-from tests.url_names import url_for, url_names
+from tests.url_names import BASE, READS, url_for, url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -40,57 +41,6 @@ HOSTILE = [
     " ",
     "x" * 20_000,
 ]
-
-# The GET parameters each URL name reads. Any URL name not listed reads none (checked below).
-# DRF reads `format` on every API view (?format=json picks the renderer).
-READS: dict[str, tuple[str, ...]] = {
-    "login": ("next",),
-    "logout": ("next",),
-    "admin:login": ("next",),
-    "route:admin/login/": ("next",),
-    "people:list": ("q", "group", "audience", "missing_email", "after", "before"),
-    "people:export": ("q", "group", "audience", "missing_email"),
-    "feed:list": ("hidden", "type", "name", "before", "upto"),
-    "feed:export": ("hidden", "type", "name"),
-    "feed:new": ("hidden", "type", "name", "after", "since"),
-    "feed:timeline": ("hidden", "after", "before"),
-    "api:people": ("q", "group", "audience", "missing_email", "after", "before", "limit", "format"),
-    "api:person": ("format",),
-    "api:person-events": (
-        "type",
-        "name",
-        "since",
-        "until",
-        "hidden",
-        "after",
-        "before",
-        "limit",
-        "format",
-    ),
-    "api:events": (
-        "type",
-        "name",
-        "since",
-        "until",
-        "hidden",
-        "after",
-        "before",
-        "limit",
-        "format",
-    ),
-    "api:groups": ("after", "before", "limit", "format"),
-    "api:group": ("format",),
-    "api:schema": ("format", "lang", "version"),
-    "api:docs": ("format", "lang", "script"),
-}
-# What the page needs to read the rest: the Feed redirects to put `hidden` in its URL first,
-# the poll answers 400 without its ids.
-BASE: dict[str, dict[str, str]] = {
-    "feed:list": {"hidden": "0"},
-    "feed:export": {"hidden": "1"},
-    "feed:new": {"hidden": "0", "after": "0", "since": "0"},
-    "feed:timeline": {"hidden": "1"},
-}
 
 READ: set[str] = set()
 
@@ -151,7 +101,7 @@ def test_every_query_parameter_a_view_reads_is_walked(owner_client, world, recor
             extra = READ - set(READS.get(name, ())) - set(BASE.get(name, {}))
             if extra:
                 unlisted[name] = sorted(extra)
-    assert not unlisted, f"add these parameters to READS in tests/test_query_params.py: {unlisted}"
+    assert not unlisted, f"add these parameters to READS in tests/url_names.py: {unlisted}"
 
 
 @pytest.mark.parametrize("name", sorted(READS))

@@ -21,8 +21,7 @@ from django.test import Client
 from accounts import team
 from accounts.models import Membership
 from tests.test_isolation import world_build
-from tests.test_query_params import BASE
-from tests.url_names import url_for, url_names
+from tests.url_names import BASE, url_for, url_names
 
 pytestmark = pytest.mark.django_db
 

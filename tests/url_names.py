@@ -25,6 +25,59 @@ def url_patterns(
             yield f"{namespace}{pattern.name or f'route:{pattern.pattern}'}", pattern, prefix
 
 
+# The GET parameters each URL name reads; any name not listed reads none. Checked against what the
+# views read by tests/test_query_params.py, which walks them with hostile values.
+# DRF reads `format` on every API view (?format=json picks the renderer).
+READS: dict[str, tuple[str, ...]] = {
+    "login": ("next",),
+    "logout": ("next",),
+    "admin:login": ("next",),
+    "route:admin/login/": ("next",),
+    "people:list": ("q", "group", "audience", "missing_email", "after", "before"),
+    "people:export": ("q", "group", "audience", "missing_email"),
+    "feed:list": ("hidden", "type", "name", "before", "upto"),
+    "feed:export": ("hidden", "type", "name"),
+    "feed:new": ("hidden", "type", "name", "after", "since"),
+    "feed:timeline": ("hidden", "after", "before"),
+    "api:people": ("q", "group", "audience", "missing_email", "after", "before", "limit", "format"),
+    "api:person": ("format",),
+    "api:person-events": (
+        "type",
+        "name",
+        "since",
+        "until",
+        "hidden",
+        "after",
+        "before",
+        "limit",
+        "format",
+    ),
+    "api:events": (
+        "type",
+        "name",
+        "since",
+        "until",
+        "hidden",
+        "after",
+        "before",
+        "limit",
+        "format",
+    ),
+    "api:groups": ("after", "before", "limit", "format"),
+    "api:group": ("format",),
+    "api:schema": ("format", "lang", "version"),
+    "api:docs": ("format", "lang", "script"),
+}
+# What the page needs to read the rest: the Feed redirects to put `hidden` in its URL first,
+# the poll answers 400 without its ids.
+BASE: dict[str, dict[str, str]] = {
+    "feed:list": {"hidden": "0"},
+    "feed:export": {"hidden": "1"},
+    "feed:new": {"hidden": "0", "after": "0", "since": "0"},
+    "feed:timeline": {"hidden": "1"},
+}
+
+
 def url_names() -> list[str]:
     return [name for name, _, _ in url_patterns()]
 
