@@ -13,14 +13,13 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from accounts import team
+from accounts.audit import AUDIT_KINDS, audit_page
 from accounts.decorators import workspace_required
 from accounts.emails import invitation_mail
 from accounts.forms import InvitationForm, InvitedSignupForm, RoleForm
 from accounts.middleware import workspace_choose
-from accounts.models import AuditEntry, Invitation, Membership
+from accounts.models import Invitation, Membership
 from accounts.signup import invitation_remember, signup_permitted
-
-AUDIT_PAGE_SIZE = 200
 
 
 def _manager(request: HttpRequest) -> Membership:
@@ -206,8 +205,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     me: Membership = request.membership  # type: ignore[attr-defined]
     if not me.is_owner:
         raise PermissionDenied("Only owners read the audit log.")
-    entries = AuditEntry.objects.for_workspace(request.workspace)[:AUDIT_PAGE_SIZE]  # type: ignore[attr-defined]
-    return render(request, "accounts/audit_log.html", {"entries": entries})
+    page = audit_page(
+        workspace=request.workspace,  # type: ignore[attr-defined]
+        kind=request.GET.get("kind"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
+    return render(request, "accounts/audit_log.html", {"page": page, "kinds": AUDIT_KINDS})
 
 
 @workspace_required

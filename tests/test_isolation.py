@@ -315,6 +315,12 @@ def case_sources_revoke(client, world: World) -> None:
     their_token_still_works(world)
 
 
+def case_sources_erasure(client, world: World) -> None:
+    url = reverse("sources:erasure", args=[world.their_source.source.pk])
+    html_of(client.post(url, {"allowed": "1"}), 404)
+    assert not Source.objects.get(pk=world.their_source.source.pk).may_erase
+
+
 def their_person_intact(world: World) -> None:
     assert Person.objects.filter(pk__in=[world.their_person.pk, world.their_merged.pk]).count() == 2
     assert Event.objects.filter(pk=world.their_event.pk).exists()
@@ -613,6 +619,7 @@ URL_CASES: dict[str, Callable] = {
     "sources:add": case_sources_add,
     "sources:rotate": case_sources_rotate,
     "sources:revoke": case_sources_revoke,
+    "sources:erasure": case_sources_erasure,
     "api:people": case_api_people,
     "api:person": case_api_person,
     "api:person-events": case_api_person_events,
