@@ -1011,7 +1011,27 @@ def page_case_feed_timeline(client, theirs, world: World) -> None:
     shows_mine_not_theirs(second, "MineCrowd")
 
 
+def page_case_members_audit(client, theirs, world: World) -> None:
+    owner = Membership.objects.get(workspace=world.workspace).user
+    for i in range(PAGE_ROWS):  # turn about, Acme's last: each page lies among the other's
+        turns = [(world.workspace, owner, "Mine target"), (world.other, world.stranger, SECRET)]
+        for workspace, actor, mark in turns[::-1] if i % 2 == 0 else turns:
+            team.audit_record(workspace=workspace, actor=actor, action="invited",
+                              target=f"{mark} {i}")  # fmt: skip
+    url = reverse("members:audit")
+    for kind in ("", "?kind=team"):
+        their_first = html_of(theirs.get(url + kind))
+        assert SECRET in their_first
+        their_older = link(their_first, "audit-older")
+        their_second = html_of(theirs.get(f"{url}?{their_older}"))
+        for query in (their_older, link(their_second, "audit-newer")):
+            shows_mine_not_theirs(html_of(client.get(f"{url}?{query}")), "Mine target")
+        mine = html_of(client.get(f"{url}?{link(html_of(client.get(url + kind)), 'audit-older')}"))
+        shows_mine_not_theirs(mine, "Mine target")
+
+
 PAGE_CASES: dict[str, Callable] = {
+    "members:audit": page_case_members_audit,
     "people:list": page_case_people_list,
     "feed:list": page_case_feed_list,
     "feed:new": page_case_feed_new,

@@ -78,6 +78,7 @@ POSTED = {
     "sources:add",
     "sources:rotate",
     "sources:revoke",
+    "sources:erasure",
     "api-keys:add",
     "api-keys:revoke",
     "ops:store-again",

@@ -39,6 +39,7 @@ READS: dict[str, tuple[str, ...]] = {
     "feed:export": ("hidden", "type", "name"),
     "feed:new": ("hidden", "type", "name", "after", "since"),
     "feed:timeline": ("hidden", "after", "before"),
+    "members:audit": ("kind", "after", "before"),
     "api:people": ("q", "group", "audience", "missing_email", "after", "before", "limit", "format"),
     "api:person": ("format",),
     "api:person-events": (
