@@ -220,6 +220,10 @@ class AuditEntry(models.Model):
         ERASURES_UNMATCHED = "erasures_unmatched", "Deletes for ids held by no one"
         SOURCE_ERASURE_ALLOWED = "source_erasure_allowed", "Allowed a source to erase"
         SOURCE_ERASURE_FORBIDDEN = "source_erasure_forbidden", "Forbade a source to erase"
+        # What a removed or demoted member held (accounts/holdings.py).
+        API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+        SOURCE_REVOKED = "source_revoked", "Revoked a source token"
+        SOURCE_ROTATED = "source_rotated", "Rotated a source token"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(

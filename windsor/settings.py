@@ -199,6 +199,15 @@ THROTTLE_SIGNUPS_PER_EMAIL = (3, 60 * 60)
 THROTTLE_RESETS_PER_IP = (10, 60 * 60)
 THROTTLE_RESETS_PER_EMAIL = (3, 60 * 60)
 
+# Invitation mails (accounts/invitation_limits.py): (mails, window in seconds). New invitations per
+# workspace: a burst of them is spam sent in the workspace's name. Mails to one address from any
+# workspace, new or re-sent: mail bombing. Re-sends of one invitation, each at least
+# INVITATION_RESEND_INTERVAL seconds after the last mail of it.
+THROTTLE_INVITATIONS_PER_WORKSPACE = (20, 60 * 60)
+THROTTLE_INVITATION_MAILS_PER_ADDRESS = (5, 24 * 60 * 60)
+THROTTLE_RESENDS_PER_INVITATION = (5, 24 * 60 * 60)
+INVITATION_RESEND_INTERVAL = 10 * 60
+
 # --- Email ----------------------------------------------------------------------------------------
 # Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set the
 # embedded default prints mails (the console backend) and a deployment sends none: a reset link
