@@ -9,6 +9,8 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from windsor.params import ParameterError
+
 CODES = {
     400: "invalid_parameter",
     401: "not_authenticated",
@@ -25,7 +27,9 @@ class InvalidParameter(exceptions.ValidationError):
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, Http404):
+    if isinstance(exc, ParameterError):
+        exc = InvalidParameter(str(exc))
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound("No such item in this workspace.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)

@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from api.errors import InvalidParameter
 from windsor.paging import Cursor, Page
+from windsor.params import cursor_param, integer_param
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -65,19 +65,9 @@ class KeysetPagination(BasePagination):
 
 
 def _cursor(request: Request, param: str) -> Cursor | None:
-    value = request.query_params.get(param)
-    if value is None:
-        return None
-    cursor = Cursor.decode(value)
-    if cursor is None:
-        raise InvalidParameter(f"{param} is not a cursor of this API: follow next and previous.")
-    return cursor
+    return cursor_param(request.query_params, param)
 
 
 def _limit(request: Request) -> int:
-    value = request.query_params.get("limit")
-    if value is None:
-        return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise InvalidParameter(f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    return int(value)
+    limit = integer_param(request.query_params, "limit", minimum=1, maximum=MAX_LIMIT)
+    return DEFAULT_LIMIT if limit is None else limit

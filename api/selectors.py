@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
-from django.utils.timezone import is_naive, make_aware
-
 from accounts.models import Workspace
 from api.errors import InvalidParameter
 from feed.models import Event
@@ -19,6 +16,7 @@ from people import selectors as people_selectors
 from people.models import Group, Person
 from people.selectors import PeopleFilters
 from windsor.paging import Cursor, Page, keyset_page
+from windsor.params import instant_param
 
 # Members shown inline on a group; the rest through /api/v1/people/?group=<id>.
 GROUP_MEMBERS_SHOWN = 50
@@ -44,26 +42,8 @@ class EventFilters:
         feed = FeedFilters.from_query(params, default_show_hidden=False).with_hidden(
             hidden in {"1", "true"}
         )
-        return cls(feed=feed, since=_moment(params, "since"), until=_moment(params, "until"))
-
-
-def _moment(params: Any, name: str) -> datetime | None:
-    value = params.get(name)
-    if not value:
-        return None
-    # An unencoded "+00:00" in a URL arrives as " 00:00": read it as the offset it was.
-    candidates = [value, "+".join(value.rsplit(" ", 1))] if " " in value else [value]
-    moment = None
-    for candidate in candidates:
-        try:
-            moment = parse_datetime(candidate)
-        except ValueError:
-            continue
-        if moment is not None:
-            break
-    if moment is None:
-        raise InvalidParameter(f"{name} must be an ISO 8601 date-time, e.g. 2026-11-23T12:00:00Z.")
-    return make_aware(moment) if is_naive(moment) else moment
+        since, until = instant_param(params, "since"), instant_param(params, "until")
+        return cls(feed=feed, since=since, until=until)
 
 
 def _in_range(events: Any, filters: EventFilters) -> Any:

@@ -13,7 +13,6 @@ from rest_framework.views import APIView
 from accounts.models import Workspace
 from api import selectors
 from api.authentication import ApiKeyAuthentication, WorkspaceSessionAuthentication
-from api.errors import InvalidParameter
 from api.pagination import KeysetPagination
 from api.permissions import ReadOnlyCaller
 from api.serializers import (
@@ -76,9 +75,6 @@ class PersonList(PaginatedView):
         summary="People, most recently seen first, with the People page's search and filters",
     )
     def get(self, request: Request) -> Response:
-        group = request.query_params.get("group", "")
-        if group and not (group.isdigit() and len(group) < 19):
-            raise InvalidParameter("group must be a group's id.")
         filters = PeopleFilters.from_query(request.query_params)
 
         def fetch(**page: Any) -> Any:

@@ -32,6 +32,7 @@ from accounts.models import Workspace
 from feed.models import Event, EventQuerySet
 from people.models import Identity, Person
 from windsor.paging import Cursor, Page, keyset_page
+from windsor.params import text_param
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -51,12 +52,14 @@ class FeedFilters:
 
     @classmethod
     def from_query(cls, query: QueryDict, *, default_show_hidden: bool) -> "FeedFilters":
+        """The filters of a URL or form: an unknown type or hidden value is ignored, a name with a
+        NUL in it is a ParameterError (a 400; windsor.params)."""
         hidden = query.get("hidden")
         event_type = query.get("type", "")
         return cls(
             show_hidden=default_show_hidden if hidden not in {"0", "1"} else hidden == "1",
             type=event_type if event_type in Event.Type.values else "",
-            name=query.get("name", "").strip()[:MAX_NAME_LENGTH],
+            name=text_param(query, "name", max_length=MAX_NAME_LENGTH),
         )
 
     @property
@@ -76,17 +79,6 @@ class FeedFilters:
 
     def with_hidden(self, show_hidden: bool) -> "FeedFilters":
         return replace(self, show_hidden=show_hidden)
-
-
-MAX_ID = 2**63 - 1  # a bigint: larger numbers in a URL would make PostgreSQL fail, not match
-
-
-def event_id_or_none(value: str | None) -> int | None:
-    """An event id (or watermark) from a URL, or None when it is not one."""
-    if value is None or not value.isdigit() or len(value) > 19:
-        return None
-    number = int(value)
-    return number if number <= MAX_ID else None
 
 
 @dataclass(frozen=True)

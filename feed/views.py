@@ -21,6 +21,7 @@ from feed.selectors import FeedFilters
 from people.selectors import person_for_page
 from windsor.csv_stream import csv_lines, csv_response
 from windsor.paging import Cursor
+from windsor.params import cursor_param, integer_param, or_none
 
 
 def _filters(request: HttpRequest) -> FeedFilters:
@@ -64,9 +65,9 @@ def feed_list(request: HttpRequest) -> HttpResponse:
         # Put the remembered choice in the URL, so that the address bar reproduces the view.
         keep = {k: request.GET[k] for k in ("before", "upto") if k in request.GET}
         return redirect(f"{request.path}?{filters.querystring(**keep)}")
-    before = Cursor.decode(request.GET.get("before"))
+    before = or_none(cursor_param, request.GET, "before")
     # A malformed watermark only loses the cut: the page is still right, a poll may repeat.
-    upto = selectors.event_id_or_none(request.GET.get("upto"))
+    upto = or_none(integer_param, request.GET, "upto")
     context = _list_context(request, filters, before, upto)
     if request.htmx and before is not None:
         # "Older": the rows to append, and the next Older link swapped out of band.
@@ -104,8 +105,8 @@ def feed_hidden_toggle(request: HttpRequest) -> HttpResponse:
 @workspace_required
 def feed_new(request: HttpRequest) -> HttpResponse:
     """Polled by the page every few seconds: the rows stored since, for the top of the list."""
-    after = selectors.event_id_or_none(request.GET.get("after"))
-    since = selectors.event_id_or_none(request.GET.get("since", request.GET.get("after")))
+    after = integer_param(request.GET, "after")
+    since = integer_param(request.GET, "since") if "since" in request.GET else after
     if after is None or since is None:
         return HttpResponse("since and after must be event ids", status=400)
     since = min(since, after)
@@ -164,8 +165,8 @@ def _timeline_render(request: HttpRequest, person, *, show_hidden: bool, paged: 
         request.workspace,
         person,
         show_hidden=show_hidden,
-        after=Cursor.decode(query.get("after")),
-        before=Cursor.decode(query.get("before")),
+        after=or_none(cursor_param, query, "after"),
+        before=or_none(cursor_param, query, "before"),
     )
     context = {"person": person, "timeline": timeline, "show_hidden": show_hidden}
     return render(request, "feed/_timeline.html", context)

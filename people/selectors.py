@@ -26,18 +26,19 @@ from typing import Any
 from django.db import connection
 from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
 from people.models import Audience, Group, Identity, Person
 from windsor.paging import Cursor, Page, keyset_page
+from windsor.params import integer_param, text_param
 
 PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
 GROUP_CHOICES_LIMIT = 300
 AUDIENCE_CHOICES_LIMIT = 300
 SEARCH_MAX_LENGTH = 200
+AUDIENCE_MAX_LENGTH = 200
 # Shorter queries match the start of a name only: one letter would match a word of nearly
 # everyone, and the start of the name already answers it.
 WORD_SEARCH_MIN_LENGTH = 3
@@ -86,11 +87,12 @@ class PeopleFilters:
 
     @classmethod
     def from_query(cls, params: Any) -> PeopleFilters:
-        group = params.get("group", "")
+        """The filters of a URL (the page, its export, the API); ParameterError (a 400) for a
+        group that is not an id or text with a NUL in it (windsor.params)."""
         return cls(
-            q=params.get("q", "").strip()[:SEARCH_MAX_LENGTH],
-            group_id=int(group) if group.isdigit() and len(group) < 19 else None,
-            audience=params.get("audience", "").strip()[:200],
+            q=text_param(params, "q", max_length=SEARCH_MAX_LENGTH),
+            group_id=integer_param(params, "group"),
+            audience=text_param(params, "audience", max_length=AUDIENCE_MAX_LENGTH),
             missing_email=params.get("missing_email") in {"1", "on", "true"},
         )
 
@@ -198,9 +200,14 @@ def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:
     # On PostgreSQL `@>` uses the GIN index on audiences; SQLite has no JSON containment.
     if connection.features.supports_json_field_contains:
         return queryset.filter(audiences__contains={audience: True})
-    # KeyTransform, not `audiences__<name>`: a name holding "__" must stay one key.
-    return queryset.annotate(audience_value=KeyTransform(audience, "audiences")).filter(
-        audience_value=True
+    # json_each, not a JSON path (KeyTransform): Django writes a key that reads as a number ("1",
+    # "-1") as an array index, which matches no audience, or, negative, a path SQLite refuses.
+    sql = (
+        'EXISTS (SELECT 1 FROM json_each("people_person"."audiences") AS audience '
+        "WHERE audience.key = %s AND audience.type = 'true')"
+    )
+    return queryset.filter(
+        RawSQL(sql, [audience], output_field=BooleanField())  # noqa: S611 - a parameter
     )
 
 

@@ -18,7 +18,7 @@ from people.id_limit import person_ids_max
 from people.models import Person, Suppression
 from people.selectors import PeopleFilters
 from windsor.csv_stream import csv_lines, csv_response
-from windsor.paging import Cursor
+from windsor.params import cursor_param, or_none
 
 SUPPRESSIONS_SHOWN = 500
 
@@ -29,8 +29,9 @@ SUPPRESSIONS_SHOWN = 500
 def person_list(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace
     filters = PeopleFilters.from_query(request.GET)
-    after = Cursor.decode(request.GET.get("after"))
-    before = Cursor.decode(request.GET.get("before"))
+    # A stale or mangled page link shows the first page (windsor.params.or_none).
+    after = or_none(cursor_param, request.GET, "after")
+    before = or_none(cursor_param, request.GET, "before")
     page = selectors.people_page(workspace=workspace, filters=filters, after=after, before=before)
     first_visit = not page.rows and not filters.active and after is None and before is None
     context = {

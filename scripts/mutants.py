@@ -1543,6 +1543,101 @@ MUTANTS: list[Mutant] = [
         "{{ invitation.workspace.name }}",
         INVITATIONS,
     ),
+    # --- readback (issue 23): JSON read back exact; pages with junk ids and broken avatars ----
+    mutant(
+        "readback-jsonb-orjson",
+        "the worker reads identities' jsonb back with integers past 64 bits exact",
+        "windsor/bulk.py",
+        "set_json_loads(json_loads_exact, raw)",
+        "set_json_loads(orjson.loads, raw)",
+        "tests/ingest/test_processing.py",
+        "-k",
+        "big_integer or 310_digit or 4300_digits",
+    ),
+    mutant(
+        "readback-long-number-threshold",
+        "an integer of 20 digits (2**64) already goes to the exact parser",
+        "windsor/json_exact.py",
+        '_LONG_NUMBER = b"0" * 20',
+        '_LONG_NUMBER = b"0" * 21',
+        "tests/ingest/test_processing.py",
+        "-k",
+        "big_integer",
+    ),
+    mutant(
+        "readback-avatar-unsplittable",
+        "an avatar urllib cannot split (https://[::1) is refused, not a 500 on every page",
+        "people/avatars.py",
+        "    except ValueError:",
+        "    except TypeError:",
+        "tests/people/test_avatars.py",
+    ),
+    mutant(
+        "readback-avatar-no-person",
+        "an event with no identity (its ids were junk) renders on the Feed and its page",
+        "people/templatetags/people_tags.py",
+        'if getattr(person, "pk", None) is None:',
+        "if person is None:",
+        "tests/feed/test_feed_tags.py",
+        "-k",
+        "junk",
+    ),
+    # --- inputs (issue 23): query parameters, cursor isolation, security headers ---------------
+    mutant(
+        "param-number-isdigit",
+        "a number in a query is ASCII digits: a superscript or Arabic-Indic digit is a 400",
+        "windsor/params.py",
+        "not set(value) <= ASCII_DIGITS",
+        "not value.isdigit()",
+        "tests/test_query_params.py",
+    ),
+    mutant(
+        "param-text-keeps-nul",
+        "free text in a query holding a NUL is a 400 (PostgreSQL text cannot hold one)",
+        "windsor/params.py",
+        'if "\\x00" in value:',
+        "if False:",
+        "tests/test_query_params.py",
+    ),
+    mutant(
+        "param-instant-not-in-utc",
+        "an instant in a query must be one in UTC: year 1 at +01:00 is a 400",
+        "windsor/params.py",
+        "return timestamp_parse(candidate)",
+        "return timestamp_parse(candidate, utc=False)",
+        "tests/test_query_params.py",
+    ),
+    mutant(
+        "api-groups-cursor-unscoped",
+        "a cursor of /api/v1/groups/ (page 2, another workspace's) reads only the caller's groups",
+        "api/selectors.py",
+        '    groups = Group.objects.for_workspace(workspace).defer("trait_versions")\n',
+        "    groups = (\n"
+        "        Group.objects.all() if after or before\n"
+        "        else Group.objects.for_workspace(workspace)\n"
+        '    ).defer("trait_versions")\n',
+        API_OTHER,
+    ),
+    mutant(
+        "people-list-cursor-unscoped",
+        "the People list's Older/Newer links (page 2, or another workspace's) show only its people",
+        "people/selectors.py",
+        "        people_filtered(workspace=workspace, filters=filters),\n",
+        "        people_filtered(workspace=workspace, filters=filters)\n"
+        "        if after is None and before is None\n"
+        '        else Person.objects.current().select_related("group").only(*LIST_COLUMNS),\n',
+        f"{ISOLATION}::test_another_workspaces_page_links_show_none_of_its_rows",
+    ),
+    mutant(
+        "person-page-without-csp",
+        "every HTML response carries the Content-Security-Policy: the person page too",
+        "people/views.py",
+        '@vary_on_headers("HX-Request")\ndef person_detail(',
+        '@vary_on_headers("HX-Request")\n'
+        '@__import__("csp.decorators", fromlist=["csp_exempt"]).csp_exempt()\n'
+        "def person_detail(",
+        "tests/test_security_headers.py",
+    ),
     # --- manyids: a person with many ids (issue 23) ---------------------------------------------
     mutant(
         "timeline-union-branch-per-id",

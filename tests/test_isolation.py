@@ -12,13 +12,16 @@ broken page cannot pass for an isolated one.
 """
 
 import inspect
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import reverse
+from django.utils import timezone
 
 from accounts import preferences, team
 from accounts import selectors as accounts_selectors
@@ -37,6 +40,7 @@ from people import selectors as people_selectors
 from people.models import Group, Identity, Person, Suppression
 from people.selectors import PeopleFilters
 from tests.feed.conftest import message
+from tests.url_names import READS, url_names
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +99,11 @@ def event_of(msg: dict) -> Event:
 
 @pytest.fixture
 def world(workspace, issued) -> World:
+    return world_build(workspace, issued)
+
+
+def world_build(workspace: Workspace, issued: IssuedToken) -> World:
+    """Acme's data and Elsewhere's; the every-URL tests (tests/url_names.py) use it too."""
     stranger = get_user_model().objects.create_user(
         username="stranger@elsewhere.example", password="x" * 12
     )
@@ -876,18 +885,6 @@ SELECTOR_MODULES = (
 # --- Enumeration --------------------------------------------------------------------------------
 
 
-def url_names(resolver: URLResolver | None = None, namespace: str = "") -> list[str]:
-    """Every pattern of the URLconf: `namespace:name`, or `route:<route>` when it has no name."""
-    names = []
-    for pattern in (resolver or get_resolver()).url_patterns:
-        if isinstance(pattern, URLResolver):
-            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
-            names += url_names(pattern, inner)
-        elif isinstance(pattern, URLPattern):
-            names.append(f"{namespace}{pattern.name or f'route:{pattern.pattern}'}")
-    return names
-
-
 def workspace_selectors() -> list[str]:
     found = []
     for module in SELECTOR_MODULES:
@@ -940,3 +937,145 @@ def test_every_case_and_exemption_names_something_that_exists():
     stale = [n for n in [*URL_CASES, *EXEMPT] if n not in urls]
     stale += [s for s in SELECTOR_CASES if s not in workspace_selectors()]
     assert not stale, f"cases or exemptions for names that no longer exist: {stale}"
+
+
+# --- Page links: page 2 of every paginated page, and another workspace's links -----------------
+# The pages' cursors (`after`, `before`), the Feed's watermark (`upto`) and its poll's ids
+# (`after`, `since`) are the sort keys of rows: one of Elsewhere's rows, handed to Acme's list,
+# must still start from Acme's workspace. Every URL that reads one (READS, tests/url_names.py)
+# has a case here.
+
+PAGE_ROWS = 55  # past a page of the People list and the Feed (50) and of a timeline (30)
+PAGE_LINK_PARAMS = {"after", "before", "upto", "since"}
+
+
+def crowd(world: World) -> None:
+    """PAGE_ROWS more people, and as many events of each workspace's own person, in both
+    workspaces, Elsewhere's one second after Acme's: each page of one lies among the other's."""
+    start = timezone.now() - timedelta(hours=1)
+    sides = (
+        (world.workspace, "Mine", "mine-uid", 0),
+        (world.other, "TheirsSecret", "theirs-uid", 1),
+    )
+    for workspace, mark, user_id, offset in sides:
+        batch = []
+        for i in range(PAGE_ROWS):
+            at = start + timedelta(seconds=2 * i + offset)
+            traits = {"name": f"{mark} P{i}"}
+            batch.append(message(workspace, None, "identify", user_id=f"{mark}-{i}",
+                                 traits=traits, timestamp=at))  # fmt: skip
+            batch.append(message(workspace, None, "track", user_id=user_id,
+                                 event=f"{mark}Crowd{i}", timestamp=at))  # fmt: skip
+        batch_process(batch)
+
+
+def link(html: str, anchor: str, attribute: str = "href") -> str:
+    """The query string of the anchor's link (`id="people-older"`...)."""
+    tag = re.search(rf'<[^>]*\sid="{anchor}"[^>]*>', html)
+    assert tag, f"no {anchor} link"
+    value = re.search(rf'\s{attribute}="([^"]*)"', tag.group(0))
+    assert value, f"no {attribute} on {anchor}"
+    return unescape(value.group(1)).partition("?")[2]
+
+
+def page_case_people_list(client, theirs, world: World) -> None:
+    url = reverse("people:list")
+    their_first = html_of(theirs.get(url))
+    assert SECRET in their_first  # the case is about their rows
+    their_older = link(their_first, "people-older")
+    their_second = html_of(theirs.get(f"{url}?{their_older}"))
+    for query in (their_older, link(their_second, "people-newer")):
+        shows_mine_not_theirs(html_of(client.get(f"{url}?{query}")), "Mine P")
+        shows_mine_not_theirs(html_of(client.get(f"{url}?{query}", **HTMX)), "Mine P")
+    # Acme's own second page, and back.
+    mine = html_of(client.get(f"{url}?{link(html_of(client.get(url)), 'people-older')}"))
+    shows_mine_not_theirs(mine, "Mine P")
+    shows_mine_not_theirs(html_of(client.get(f"{url}?{link(mine, 'people-newer')}")), "Mine P")
+
+
+def page_case_feed_list(client, theirs, world: World) -> None:
+    url = f"{reverse('feed:list')}?hidden=1"
+    their_first = html_of(theirs.get(url))
+    assert SECRET in their_first
+    their_older = link(their_first, "feed-older")  # their cursor and their watermark
+    shows_mine_not_theirs(html_of(client.get(f"{reverse('feed:list')}?{their_older}")), "MineCrowd")
+    html = html_of(client.get(f"{reverse('feed:list')}?{their_older}", **HTMX))
+    shows_mine_not_theirs(html, "MineCrowd")
+    mine = html_of(client.get(url))
+    second = client.get(f"{reverse('feed:list')}?{link(mine, 'feed-older')}", **HTMX)
+    shows_mine_not_theirs(html_of(second), "MineCrowd")
+
+
+def page_case_feed_new(client, theirs, world: World) -> None:
+    their_first = html_of(theirs.get(f"{reverse('feed:list')}?hidden=1"))
+    their_poll = link(their_first, "feed-poller", "hx-get")
+    # Their watermark is above every Acme id stored before it: from 0, all of Acme's rows.
+    for query in (their_poll, "hidden=1&after=0&since=0"):
+        html = html_of(client.get(f"{reverse('feed:new')}?{query}", **HTMX))
+        assert SECRET not in html, query
+    html = html_of(client.get(f"{reverse('feed:new')}?hidden=1&after=0&since=0", **HTMX))
+    shows_mine_not_theirs(html, "MineCrowd")
+
+
+def page_case_feed_timeline(client, theirs, world: World) -> None:
+    theirs_url = reverse("feed:timeline", args=[world.their_person.pk])
+    mine_url = reverse("feed:timeline", args=[world.person.pk])
+    their_first = html_of(theirs.get(f"{theirs_url}?hidden=1"))
+    assert SECRET in their_first
+    their_older = link(their_first, "timeline-older", "hx-get")
+    their_second = html_of(theirs.get(f"{theirs_url}?{their_older}"))
+    for query in (their_older, link(their_second, "timeline-newer", "hx-get")):
+        shows_mine_not_theirs(html_of(client.get(f"{mine_url}?{query}")), "MineCrowd")
+    mine = html_of(client.get(f"{mine_url}?hidden=1"))
+    second = html_of(client.get(f"{mine_url}?{link(mine, 'timeline-older', 'hx-get')}"))
+    shows_mine_not_theirs(second, "MineCrowd")
+
+
+def page_case_members_audit(client, theirs, world: World) -> None:
+    owner = Membership.objects.get(workspace=world.workspace).user
+    for i in range(PAGE_ROWS):  # turn about, Acme's last: each page lies among the other's
+        turns = [(world.workspace, owner, "Mine target"), (world.other, world.stranger, SECRET)]
+        for workspace, actor, mark in turns[::-1] if i % 2 == 0 else turns:
+            team.audit_record(workspace=workspace, actor=actor, action="invited",
+                              target=f"{mark} {i}")  # fmt: skip
+    url = reverse("members:audit")
+    for kind in ("", "?kind=team"):
+        their_first = html_of(theirs.get(url + kind))
+        assert SECRET in their_first
+        their_older = link(their_first, "audit-older")
+        their_second = html_of(theirs.get(f"{url}?{their_older}"))
+        for query in (their_older, link(their_second, "audit-newer")):
+            shows_mine_not_theirs(html_of(client.get(f"{url}?{query}")), "Mine target")
+        mine = html_of(client.get(f"{url}?{link(html_of(client.get(url + kind)), 'audit-older')}"))
+        shows_mine_not_theirs(mine, "Mine target")
+
+
+PAGE_CASES: dict[str, Callable] = {
+    "members:audit": page_case_members_audit,
+    "people:list": page_case_people_list,
+    "feed:list": page_case_feed_list,
+    "feed:new": page_case_feed_new,
+    "feed:timeline": page_case_feed_timeline,
+}
+
+
+def paginated_pages() -> list[str]:
+    """The pages whose links carry a row's sort key (the API's lists: tests/api/...other_...)."""
+    return sorted(
+        name
+        for name, params in READS.items()
+        if PAGE_LINK_PARAMS & set(params) and not name.startswith("api:")
+    )
+
+
+@pytest.mark.parametrize("name", paginated_pages())
+def test_another_workspaces_page_links_show_none_of_its_rows(name, owner_client, world):
+    case = PAGE_CASES.get(name)
+    if case is None:
+        pytest.fail(f"{name} reads a page link but has no case in PAGE_CASES", pytrace=False)
+    crowd(world)
+    from django.test import Client
+
+    theirs = Client()
+    theirs.force_login(world.stranger)
+    case(owner_client, theirs, world)

@@ -9,6 +9,7 @@ ordered (moment DESC NULLS FIRST, id DESC), which the lists' indexes store.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from windsor.lookups import AnyOf, int_array
 
 # Ids are bigints: a larger number in a URL would make PostgreSQL fail, not match.
 MAX_ID = 2**63 - 1
+MICROS = re.compile(r"-?[0-9]{1,20}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Cursor:
             return None
         micros, _, ident = value.partition(".")
         if not (ident.isascii() and ident.isdigit()) or int(ident) > MAX_ID:
+            return None
+        # ASCII only: int() would also read "١٢", " 12" and "1_2", which we never write.
+        if micros != "n" and not MICROS.fullmatch(micros):
             return None
         try:
             moment = None if micros == "n" else _from_micros(int(micros))
