@@ -33,11 +33,16 @@ def _encode(message: dict[str, Any]) -> bytes:
         return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class NotStorable(Exception):
+    """The dead letter keeps only an excerpt of its message: there is nothing to store again."""
+
+
 def dead_letter_requeue(*, letter_id: int) -> int:
     """Queue a dead letter's messages again and delete it; returns how many were queued.
 
     Raises queue.QueueUnavailable when neither Redis nor the inbox can take them (the dead
-    letter is kept then).
+    letter is kept then), and NotStorable for a minimal record (it is kept: queued, its excerpt
+    would only be refused or dead-lettered again, and the excerpt is all anyone has of it).
     """
     with transaction.atomic():
         # The row lock makes a second click (another process, another admin) wait for this
@@ -45,6 +50,8 @@ def dead_letter_requeue(*, letter_id: int) -> int:
         letter = DeadLetter.objects.select_for_update().filter(pk=letter_id).first()
         if letter is None:  # stored again already
             return 0
+        if not dead_letter_storable(letter):
+            raise NotStorable(letter_id)
         messages = [_encode(m) for m in letter.messages or []]
         # Deleted before it is queued: a delete that fails leaves nothing queued. A Redis entry
         # cannot roll back with the transaction, so only a failing COMMIT after the XADD leaves

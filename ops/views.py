@@ -10,7 +10,12 @@ from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ingest import counters, durability, queue
-from ingest.dead_letters import dead_letter_reason, dead_letter_requeue
+from ingest.dead_letters import (
+    NotStorable,
+    dead_letter_reason,
+    dead_letter_requeue,
+    dead_letter_storable,
+)
 from ingest.figures import queue_figures
 from ingest.models import DeadLetter
 from ops.access import metrics_allowed
@@ -93,6 +98,7 @@ def status(request: HttpRequest) -> HttpResponse:
                 "letter": letter,
                 "reason": dead_letter_reason(letter),
                 "count": len(letter.messages or []),
+                "storable": dead_letter_storable(letter),
                 "workspaces": sorted({m.get("workspace_id") for m in letter.messages or []}),
             }
             for letter in letters
@@ -110,6 +116,12 @@ def dead_letter_store_again(request: HttpRequest, letter_id: int) -> HttpRespons
     except queue.QueueUnavailable:
         messages.error(
             request, "Neither Redis nor the database could take the messages; try again."
+        )
+    except NotStorable:
+        messages.error(
+            request,
+            f"Dead letter {letter_id} keeps only an excerpt of its message: there is nothing "
+            "to store again.",
         )
     else:
         if queued:

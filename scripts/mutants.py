@@ -1638,6 +1638,15 @@ MUTANTS: list[Mutant] = [
         "def person_detail(",
         "tests/test_security_headers.py",
     ),
+    # --- lead (issue 23): what the Status page may store again ---------------------------------
+    mutant(
+        "store-again-minimal-letter",
+        "Store again keeps a dead letter that holds only an excerpt (nothing to store)",
+        "ingest/dead_letters.py",
+        "        if not dead_letter_storable(letter):\n            raise NotStorable(letter_id)\n",
+        "",
+        "tests/ops/test_status.py",
+    ),
     # --- manyids: a person with many ids (issue 23) ---------------------------------------------
     mutant(
         "timeline-union-branch-per-id",

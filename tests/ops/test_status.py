@@ -174,3 +174,19 @@ def waiting_on_locks(count: int) -> None:
                 return
             assert time.monotonic() < deadline, "the clicks never reached their locks"
             time.sleep(0.05)
+
+
+def test_a_dead_letter_that_keeps_only_an_excerpt_is_not_queued_from_the_status_page(
+    staff_client,
+):
+    letter = DeadLetter.objects.create(
+        messages=[{"minimal": True, "message_id": "gone", "excerpt": "{..."}], error="x", attempts=1
+    )
+    html = staff_client.get("/status/").content.decode()
+    row = html[html.index(f'id="dead-letter-{letter.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Store again" not in row and "Only an excerpt is kept" in row
+
+    response = staff_client.post(f"/status/dead-letters/{letter.pk}/store-again/", follow=True)
+    assert "keeps only an excerpt" in response.content.decode()
+    assert list(DeadLetter.objects.values_list("pk", flat=True)) == [letter.pk]
