@@ -4,6 +4,7 @@ Pure functions on bytes (no Django). Limits are checked on the inflated size, an
 as soon as the output passes the cap, so a small gzip bomb costs microseconds, not gigabytes.
 """
 
+import itertools
 import json
 import math
 import re
@@ -113,6 +114,12 @@ _TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{]+|[\]}]+|"')
 # every other message is read untouched, however deep its neighbour.
 CUT_DEPTH = MAX_NESTING + 3
 _QUOTE = ord('"')
+# The cut reads at most one token (a string or a run of brackets) per this many bytes, plus
+# _TOKENS_FREE: real senders' JSON has one per 10 to 14 bytes (tests/fixtures/segment/). Each
+# token is a turn of a Python loop, ~200 ns; `[],` repeated past orjson's depth makes one every
+# 1.5 bytes, which cost 10 times a normal request per KB. Such a body is refused whole.
+_BYTES_PER_TOKEN = 6
+_TOKENS_FREE = 4096
 
 
 class _TooDeep(Exception):
@@ -121,11 +128,13 @@ class _TooDeep(Exception):
 
 def nesting_cut(data: bytes, depth: int = CUT_DEPTH) -> bytes:
     """The JSON text with every object or array nested deeper than `depth` replaced by null;
-    ValueError at an unterminated string. Linear in the length of `data` (_TOKENS)."""
+    ValueError at an unterminated string or past the token budget (_BYTES_PER_TOKEN). Linear in
+    the length of `data` (_TOKENS)."""
     out: list[bytes] = []
     level = 0
     kept_from: int | None = 0  # None while inside a cut value
-    for token in _TOKENS.finditer(data):
+    tokens = _TOKENS.finditer(data)
+    for token in itertools.islice(tokens, len(data) // _BYTES_PER_TOKEN + _TOKENS_FREE):
         start, end = token.span()
         char = data[start]
         if char == _QUOTE:
@@ -143,6 +152,8 @@ def nesting_cut(data: bytes, depth: int = CUT_DEPTH) -> bytes:
             if level <= depth and kept_from is None:
                 # Just past the bracket of this run that closes level depth + 1.
                 kept_from = end - (depth - level)
+    if next(tokens, None) is not None:
+        raise ValueError("nested too deeply, with too many brackets and strings to read around")
     if kept_from is not None:
         out.append(data[kept_from:])
     return b"".join(out)

@@ -142,3 +142,24 @@ def test_an_unterminated_string_past_orjson_depth_is_refused_as_not_json(inflate
 
 def test_the_reviews_gzip_body_is_166_bytes():
     assert len(gzip.compress(b"[" * 1100 + b'"\\' * 64000)) <= 170
+
+
+def test_a_deep_body_dense_with_brackets_is_refused_whole_not_cut():
+    # Past orjson's depth, then a token every 1.5 bytes: cutting it would be a Python loop turn
+    # per 1.5 bytes, ten times a normal request's cost per KB.
+    dense = b"[" * 1100 + b"]" * 1033 + b"[]," * 100_000 + b"1" + b"]" * 67
+    with pytest.raises(IngestError) as caught:
+        json_decode(dense)
+    assert caught.value.status == 400
+    assert "too many brackets and strings" in caught.value.message
+
+
+def test_a_deep_message_among_messages_as_dense_as_senders_send_is_cut_alone():
+    # Real senders' JSON has a string or bracket every 10 to 14 bytes; these have one every 7.
+    neighbour = {"type": "track", "event": "Clicked", "userId": "user-1", "properties": {"a": 1}}
+    deep = b'{"type": "track", "properties": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    items = [json.dumps(neighbour).encode()] * 2000
+    body = b'{"batch": [' + b", ".join([deep, *items]) + b"]}"
+    batch = json_decode(body)["batch"]
+    assert batch[1:] == [neighbour] * 2000
+    assert batch[0]["properties"] is not None

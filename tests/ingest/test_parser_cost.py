@@ -52,6 +52,8 @@ BODIES: dict[str, Callable[[int], bytes]] = {
     "unterminated-backslashes": lambda n: DEEP + b'"' + b"\\" * n,
     "unterminated-after-strings": lambda n: DEEP + b'"a\\"b",' * (n // 7) + b'"',
     "quotes": lambda n: DEEP + b'"' * n,
+    "pairs": lambda n: DEEP + b"[]," * (n // 3),
+    "oscillating": lambda n: DEEP + b"]" * 1033 + b"[]," * (n // 3),
     "deep-strings-unclosed": lambda n: DEEP + b'"a\\"b",' * (n // 7),
     "brackets": lambda n: b"[" * n,
     "braces": lambda n: b'{"a":' * (n // 5),
@@ -81,7 +83,8 @@ def test_reading_a_body_costs_linear_time(shape):
 
 
 @pytest.mark.parametrize(
-    "shape", ["unterminated-escaped-quotes", "unterminated-backslashes", "deep-messages", "braces"]
+    "shape",
+    ["unterminated-escaped-quotes", "unterminated-backslashes", "deep-messages", "braces", "pairs"],
 )
 def test_the_nesting_cut_alone_costs_linear_time(shape):
     build = BODIES[shape]
