@@ -8,6 +8,8 @@ What each covers:
   replacement (`_storable`), the content hash of a message without messageId, timestamps, the
   size check and the batch fields each message inherits.
 - authentication.py: the Authorization header (Basic's base64, Bearer) and the token check.
+- around them: gzip inflating, the ingest URL patterns, and the worker's reading of a queued
+  request (segment.queued_messages).
 
 Integers are the one parse that is not linear in its own length (CPython converts decimal text to
 an int in quadratic time): json_loads refuses a number of more than 4,300 digits, so one
@@ -16,6 +18,7 @@ costs at most a constant, and a body of them is linear in their count (tested be
 
 import base64
 import contextlib
+import gzip
 import json
 import sys
 from collections.abc import Callable
@@ -23,11 +26,18 @@ from datetime import UTC, datetime
 
 import pytest
 from django.test import RequestFactory
+from django.urls import Resolver404, get_resolver
 
 from ingest.authentication import source_authenticate, token_from_headers
-from ingest.body import json_decode, json_loads, nesting_cut
+from ingest.body import body_inflate, json_decode, json_loads, nesting_cut
 from ingest.errors import IngestError
-from ingest.segment import Limits, messages_parse, payload_from_json
+from ingest.segment import (
+    Limits,
+    messages_parse,
+    payload_from_json,
+    queued_messages,
+    queued_record,
+)
 from tests.ingest.cost import LINEAR_AT_MOST, growth
 
 N = 16 * 1024
@@ -244,3 +254,41 @@ def test_checking_an_unknown_token_costs_linear_time(settings, token):
     # Larger: one query per check is most of the cost at 16 KB.
     ratio = growth(check, token(16 * N), token(32 * N))
     assert ratio < LINEAR_AT_MOST
+
+
+@pytest.mark.parametrize(
+    "inflated", [lambda n: bytes(n), lambda n: BODIES["unterminated-escaped-quotes"](n)]
+)
+def test_inflating_a_body_costs_linear_time(inflated):
+    def inflate(wire: bytes) -> None:
+        body_inflate(wire, "gzip", limit=64 * N)
+
+    small, large = gzip.compress(inflated(8 * N)), gzip.compress(inflated(16 * N))
+    assert growth(inflate, small, large) < LINEAR_AT_MOST
+
+
+@pytest.mark.parametrize("path", ["/hook/{}", "/hook/{}/x", "/v1/{}"])
+def test_routing_an_ingest_path_costs_linear_time(path):
+    # The URL patterns (ingest/urls.py) are regexes over the path a sender chose.
+    resolver = get_resolver("ingest.urls")
+
+    def route(value: str) -> None:
+        with contextlib.suppress(Resolver404):
+            resolver.resolve(value.lstrip("/"))
+
+    ratio = growth(route, path.format("t" * N), path.format("t" * 2 * N))
+    assert ratio < LINEAR_AT_MOST
+
+
+def test_the_worker_reading_a_queued_request_costs_linear_time():
+    # What the edge queued, read back by the worker with the edge's rules (segment.queued_messages).
+    def record(n: int) -> bytes:
+        body = REQUESTS["many-messages"](n)
+        scope = {"workspace_id": 1, "source_id": 1, "received_at": datetime.now(UTC)}
+        parsed = messages_parse(payload_from_json(json_decode(body)), build=False, **scope)
+        return queued_record(parsed, default_type=None, **scope)
+
+    def read(data: bytes) -> None:
+        queued_messages(json_loads(data))
+
+    assert growth(read, record(4 * N), record(8 * N)) < LINEAR_AT_MOST
