@@ -5,7 +5,8 @@ override it.
 HOST and PORT: where to listen (honcho sets PORT; HOST defaults to every interface).
 WEB_CONCURRENCY: worker processes (2).
 
-The logger redacts source tokens from logged paths (/hook/<token>): see windsor/log_filters.py.
+The logger redacts source, invitation and password-reset tokens from logged paths (the
+request line and the Referer alike): see windsor/log_filters.py.
 gunicorn's default access line also logs the Basic auth user, which for senders is their token.
 
 django-prometheus counts requests in each worker process. PROMETHEUS_MULTIPROC_DIR makes them
@@ -27,6 +28,11 @@ _var = Path(os.environ.get("WINDSOR_VAR_DIR", Path(__file__).resolve().parent / 
 metrics_dir = os.environ.setdefault(
     "PROMETHEUS_MULTIPROC_DIR", str(_var / "prometheus-web" / str(os.getpid()))
 )
+
+# gunicornc's control socket, one per master (gunicorn's default, ~/.gunicorn/gunicorn.ctl, is one
+# per user: a second server took the first's over). --control-socket or --no-control-socket on
+# the command line override it.
+control_socket = str(_var / "gunicorn" / f"{os.getpid()}.ctl")
 
 
 def on_starting(server: object) -> None:

@@ -97,6 +97,9 @@ class Source(models.Model):
     rejected_count = models.BigIntegerField(default=0)
     # Messages dropped because they carry a suppressed id (people/suppression.py): never stored.
     suppressed_count = models.BigIntegerField(default=0)
+    # Whether a `delete` (erasure) from this source is honoured: off by default, as a browser's
+    # write key is public; ingest/erasure_rule.py states the whole rule.
+    may_erase = models.BooleanField(default=False)
 
     objects = SourceQuerySet.as_manager()
 
@@ -212,6 +215,15 @@ class AuditEntry(models.Model):
         PERSON_DELETED = "person_deleted", "Deleted a person"
         PERSON_SUPPRESSED = "person_suppressed", "Deleted and suppressed a person"
         SUPPRESSION_LIFTED = "suppression_lifted", "Lifted a suppression"
+        # One entry per source and day, counting Segment deletes for ids nobody held
+        # (people/deletion.py): a flood of them must not push the team's entries away.
+        ERASURES_UNMATCHED = "erasures_unmatched", "Deletes for ids held by no one"
+        SOURCE_ERASURE_ALLOWED = "source_erasure_allowed", "Allowed a source to erase"
+        SOURCE_ERASURE_FORBIDDEN = "source_erasure_forbidden", "Forbade a source to erase"
+        # What a removed or demoted member held (accounts/holdings.py).
+        API_KEY_REVOKED = "api_key_revoked", "Revoked an API key"
+        SOURCE_REVOKED = "source_revoked", "Revoked a source token"
+        SOURCE_ROTATED = "source_rotated", "Rotated a source token"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(

@@ -6,8 +6,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, Source, Workspace
-from accounts.team import invitation_accept
+from accounts.models import AuditEntry, Invitation, Membership, Source, Workspace
+from accounts.team import audit_record, invitation_accept
 from accounts.tokens import token_generate, token_hash, token_matches, token_prefix
 
 User = get_user_model()
@@ -110,6 +110,27 @@ def source_revoke(*, source: Source) -> Source:
     if source.revoked_at is None:
         source.revoked_at = timezone.now()
         source.save(update_fields=["revoked_at"])
+    return source
+
+
+@transaction.atomic
+def source_erasure_set(
+    *, source: Source, allowed: bool, actor: AbstractBaseUser | None = None
+) -> Source:
+    """Allow or forbid the source's `delete` messages (ingest/erasure_rule.py); audited."""
+    if source.may_erase == allowed:
+        return source
+    source.may_erase = allowed
+    # save(), not update(): its signal clears this process's token cache at once.
+    source.save(update_fields=["may_erase"])
+    Action = AuditEntry.Action
+    audit_record(
+        workspace=source.workspace,
+        actor=actor,
+        action=Action.SOURCE_ERASURE_ALLOWED if allowed else Action.SOURCE_ERASURE_FORBIDDEN,
+        target=str(source),
+        detail={"source_id": source.pk},
+    )
     return source
 
 

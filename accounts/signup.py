@@ -10,7 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.models import Invitation
-from accounts.team import invitation_for_token
+from accounts.team import invitation_for_token, invitation_state
 
 SESSION_INVITATION = "windsor_invitation_token"
 
@@ -32,7 +32,7 @@ def session_invitation(request: HttpRequest) -> tuple[Invitation, str] | None:
     """The pending invitation whose link this browser opened, with its token, or None."""
     token = request.session.get(SESSION_INVITATION) if hasattr(request, "session") else None
     invitation = invitation_for_token(token) if isinstance(token, str) else None
-    if invitation is None or invitation.state != Invitation.State.PENDING:
+    if invitation is None or invitation_state(invitation) != Invitation.State.PENDING:
         return None
     return invitation, token
 

@@ -16,18 +16,32 @@ The rules:
 - Whoever holds a pending link may accept it with any account: the link is shown to copy into
   chat, so it is the credential, not the address it was mailed to. Accepting as someone who is
   already a member uses up the link and leaves their role as it is.
+- An invitation cannot grant more than its sender still has: removing a member revokes the
+  invitations they sent that are still open, a demotion those with a role the new role may not
+  invite with, and a link counts as revoked (when opened, at signup and when accepted) unless
+  its sender is still a member here who may invite with its role.
+- Removing a member (or their leaving) revokes their API keys; a demotion out of the roles that
+  hold keys too. Sources they made are listed to rotate or revoke by choice
+  (accounts/holdings.py).
+- How often invitations are mailed is limited (accounts/invitation_limits.py).
 - Every change is recorded in the audit log (AuditEntry) in the same transaction.
 """
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import holdings
+from accounts.invitation_limits import invitation_new_count, invitation_resend_count
 from accounts.models import AuditEntry, Invitation, Membership, Workspace
 from accounts.tokens import token_generate, token_hash
+
+if TYPE_CHECKING:
+    from accounts.services import IssuedToken  # accounts.services imports this module
 
 INVITATION_LIFETIME = timedelta(days=7)
 INVITATION_TOKEN_PREFIX = "wsi_"
@@ -122,6 +136,7 @@ def _require_another_owner(target: Membership) -> None:
 @transaction.atomic
 def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvitation:
     _require_invite(actor, role)
+    invitation_new_count(workspace_id=actor.workspace_id, email=email)
     token = _invitation_token()
     now = timezone.now()
     invitation = Invitation.objects.create(
@@ -147,8 +162,13 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvi
 def invitation_resend(*, actor: Membership, invitation: Invitation) -> IssuedInvitation:
     """A new link for a pending or expired invitation; the old link stops working."""
     _require_invite(actor, invitation.role)
+    # Locked: two clicks on Re-send at once read one `sent_at` and mail once.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at or invitation.revoked_at:
         raise NotAllowed("This invitation was used or revoked: invite again instead.")
+    invitation_resend_count(
+        invitation_id=invitation.pk, email=invitation.email, sent_at=invitation.sent_at
+    )
     token = _invitation_token()
     now = timezone.now()
     invitation.token_hash = token_hash(token)
@@ -181,6 +201,48 @@ def invitation_revoke(*, actor: Membership, invitation: Invitation) -> None:
         )
 
 
+def sender_may_invite(invitation: Invitation) -> bool:
+    """Whether whoever sent it is still a member here with a role that may invite with its role."""
+    if invitation.invited_by_id is None:  # their account was deleted
+        return False
+    sender = Membership.objects.filter(
+        user_id=invitation.invited_by_id, workspace_id=invitation.workspace_id
+    ).first()
+    return sender is not None and invitation.role in roles_grantable_by(sender)
+
+
+def invitation_state(invitation: Invitation) -> str:
+    """The invitation's state, where a pending one whose sender lost the right counts as revoked."""
+    state = invitation.state
+    if state == Invitation.State.PENDING and not sender_may_invite(invitation):
+        return Invitation.State.REVOKED
+    return state
+
+
+def _invitations_revoke_sent(
+    *, actor: AbstractBaseUser, target: Membership, keep_roles: list[str], reason: str
+) -> None:
+    """Revokes the open invitations `target` sent here, but those with a role in `keep_roles`.
+
+    Expired ones too: another admin could re-send them, and the link would carry this sender."""
+    open_ = Invitation.objects.filter(
+        workspace_id=target.workspace_id,
+        invited_by_id=target.user_id,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    ).exclude(role__in=keep_roles)
+    revoked = list(open_.select_for_update().order_by("id"))
+    open_.filter(pk__in=[i.pk for i in revoked]).update(revoked_at=timezone.now())
+    for invitation in revoked:
+        audit_record(
+            workspace=target.workspace,
+            actor=actor,
+            action=AuditEntry.Action.INVITATION_REVOKED,
+            target=invitation.email,
+            detail={"invitation_id": invitation.pk, "reason": reason},
+        )
+
+
 def invitation_for_token(token: str) -> Invitation | None:
     """The invitation a link's token belongs to, in whatever state, or None."""
     if not token or len(token) > 200 or not token.isascii():
@@ -200,7 +262,7 @@ def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Memb
     membership.
     """
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if locked.state != Invitation.State.PENDING:
+    if invitation_state(locked) != Invitation.State.PENDING:
         return None
     membership, created = Membership.objects.get_or_create(
         user=user, workspace_id=locked.workspace_id, defaults={"role": locked.role}
@@ -233,6 +295,11 @@ def member_role_change(*, actor: Membership, target: Membership, role: str) -> M
     before = target.role
     target.role = role
     target.save(update_fields=["role"])
+    reason = f"demoted from {before} to {role}"
+    holdings.member_keys_revoke(actor=actor.user, target=target, role=role, reason=reason)
+    _invitations_revoke_sent(
+        actor=actor.user, target=target, keep_roles=roles_grantable_by(target), reason=reason
+    )
     audit_record(
         workspace=actor.workspace,
         actor=actor.user,
@@ -244,12 +311,22 @@ def member_role_change(*, actor: Membership, target: Membership, role: str) -> M
 
 
 @transaction.atomic
-def member_remove(*, actor: Membership, target: Membership) -> None:
-    """Removes `target` from the workspace; a member removing themselves leaves it."""
+def member_remove(
+    *, actor: Membership, target: Membership, sources: dict[int, str] | None = None
+) -> list["IssuedToken"]:
+    """Removes `target` from the workspace; a member removing themselves leaves it.
+
+    Their API keys and the invitations they sent go with them; `sources` (source id -> keep,
+    rotate or revoke) says what to do with the sources they made. Returns the new tokens of the
+    rotated sources, to show once."""
     leaving = actor.pk == target.pk
     if not leaving:
         _require_manage(actor, target)
     _require_another_owner(target)
+    reason = "left" if leaving else "removed"
+    holdings.member_keys_revoke(actor=actor.user, target=target, role=None, reason=reason)
+    _invitations_revoke_sent(actor=actor.user, target=target, keep_roles=[], reason=reason)
+    issued = holdings.sources_release(actor=actor.user, target=target, choices=sources or {})
     target.delete()
     audit_record(
         workspace=actor.workspace,
@@ -258,3 +335,4 @@ def member_remove(*, actor: Membership, target: Membership) -> None:
         target=f"{target.user.email or target.user.get_username()} ({target.role})",
         detail={"user_id": target.user_id, "role": target.role},
     )
+    return issued

@@ -10,17 +10,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import team
+from accounts import holdings, team
+from accounts.audit import AUDIT_KINDS, audit_page
 from accounts.decorators import workspace_required
 from accounts.emails import invitation_mail
 from accounts.forms import InvitationForm, InvitedSignupForm, RoleForm
+from accounts.invitation_limits import TooMany
 from accounts.middleware import workspace_choose
-from accounts.models import AuditEntry, Invitation, Membership
+from accounts.models import Invitation, Membership
 from accounts.signup import invitation_remember, signup_permitted
-
-AUDIT_PAGE_SIZE = 200
+from windsor.secrets import render_page
 
 
 def _manager(request: HttpRequest) -> Membership:
@@ -41,6 +42,7 @@ def _render_members(
     mailed: bool = True,
     form: InvitationForm | None = None,
     status: int = 200,
+    refusal: TooMany | None = None,
 ) -> HttpResponse:
     me: Membership = request.membership  # type: ignore[attr-defined]
     members = (
@@ -73,8 +75,13 @@ def _render_members(
         "issued_link": invitation_link(request, issued.token) if issued else None,
         "mailed": mailed,
         "grantable": grantable,
+        "refusal": refusal,
     }
+    if refusal is not None:
+        status = 429
     response = render(request, "accounts/members.html", context, status=status)
+    if refusal is not None:
+        response["Retry-After"] = str(refusal.retry_after)
     if issued is not None:
         # The link is a credential, shown in this response only.
         add_never_cache_headers(response)
@@ -106,6 +113,8 @@ def invitation_create_view(request: HttpRequest) -> HttpResponse:
         )
     except team.NotAllowed as refusal:
         raise PermissionDenied(str(refusal)) from None
+    except TooMany as refusal:
+        return _render_members(request, form=form, refusal=refusal)
     return _send(request, issued)
 
 
@@ -125,6 +134,8 @@ def invitation_resend_view(request: HttpRequest, invitation_id: int) -> HttpResp
         issued = team.invitation_resend(actor=actor, invitation=invitation)
     except team.NotAllowed as refusal:
         raise PermissionDenied(str(refusal)) from None
+    except TooMany as refusal:
+        return _render_members(request, refusal=refusal)
     return _send(request, issued)
 
 
@@ -168,22 +179,47 @@ def member_role_view(request: HttpRequest, membership_id: int) -> HttpResponse:
     return redirect("members:list")
 
 
+def _source_choices(request: HttpRequest) -> dict[int, str]:
+    """The removal form's `source_<id>` fields: source id -> keep, rotate or revoke."""
+    choices = {}
+    for field, value in request.POST.items():
+        name, _, pk = field.partition("_")
+        well_formed = name == "source" and pk.isascii() and pk.isdigit() and len(pk) < 19
+        if well_formed and value in holdings.SOURCE_CHOICES:
+            choices[int(pk)] = value
+    return choices
+
+
 @workspace_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """GET: what removing them does (their API keys and invitations go; their sources are
+    offered to rotate or revoke). POST: remove them, as chosen."""
     actor = _manager(request)
     target = _member(request, membership_id)
     if target.pk == actor.pk:
         # Leaving has its own button and URL, so that a stale page cannot remove oneself.
         raise PermissionDenied("Use Leave workspace to leave.")
+    if not team.may_manage(actor, target):
+        raise PermissionDenied("Your role does not allow changing this member.")
+    if request.method == "GET":
+        context = {"target": target, "held": holdings.holdings_of(target)}
+        response = render(request, "accounts/member_remove.html", context)
+        add_never_cache_headers(response)
+        return response
     try:
-        team.member_remove(actor=actor, target=target)
+        issued = team.member_remove(actor=actor, target=target, sources=_source_choices(request))
     except team.LastOwner as refusal:
         messages.error(request, str(refusal))
         return redirect("members:list")
     except team.NotAllowed as refusal:
         raise PermissionDenied(str(refusal)) from None
     messages.success(request, f"{target.user.email} was removed from {request.workspace}.")  # type: ignore[attr-defined]
+    if issued:
+        # The rotated sources' new tokens: in this response only, never stored in clear.
+        return render_page(
+            request, "accounts/member_removed.html", {"issued": issued}, shows_secret=True
+        )
     return redirect("members:list")
 
 
@@ -206,8 +242,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     me: Membership = request.membership  # type: ignore[attr-defined]
     if not me.is_owner:
         raise PermissionDenied("Only owners read the audit log.")
-    entries = AuditEntry.objects.for_workspace(request.workspace)[:AUDIT_PAGE_SIZE]  # type: ignore[attr-defined]
-    return render(request, "accounts/audit_log.html", {"entries": entries})
+    page = audit_page(
+        workspace=request.workspace,  # type: ignore[attr-defined]
+        kind=request.GET.get("kind"),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
+    return render(request, "accounts/audit_log.html", {"page": page, "kinds": AUDIT_KINDS})
 
 
 @workspace_required
@@ -242,7 +283,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         # Signed up with this link, then logged in: go straight in.
         workspace_choose(request, invitation.workspace_id)
         return redirect("people:list")
-    if invitation.state != Invitation.State.PENDING:
+    if team.invitation_state(invitation) != Invitation.State.PENDING:
         return _invitation_gone(request, invitation)
     if user.is_authenticated:
         if request.method == "POST":
@@ -274,7 +315,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _invitation_gone(request: HttpRequest, invitation: Invitation | None) -> HttpResponse:
-    state = invitation.state if invitation else "unknown"
+    state = team.invitation_state(invitation) if invitation else "unknown"
     status = 410 if invitation else 404
     response = render(request, "accounts/invitation_gone.html", {"state": state}, status=status)
     add_never_cache_headers(response)

@@ -1,7 +1,10 @@
 """Throttles for login, signup and password reset, counted in Django's cache (Redis in production).
 
 The rules:
-- A failed login counts against the account (the email typed, lower-cased) and the client IP.
+- A failed login counts against the account and the client IP. The account is the name typed as
+  Django looks it up: stripped and NFKC-normalised (Django's UsernameField and PasswordResetForm
+  do both), then case-folded, so every spelling that logs in to one account (a fullwidth "m",
+  "Ada@x" and "ada@x", surrounding spaces) counts as that account.
   Past `THROTTLE_LOGIN_FAILURES_PER_ACCOUNT` or `..._PER_IP` failures within the window, every
   login for that account or from that IP is refused with 429 until the window ends, even with
   the right password: otherwise the refusal would tell a guesser when a guess was right.
@@ -11,10 +14,15 @@ The rules:
 - Windows are fixed: they start with the first counted attempt and end `window` seconds later.
 - The client IP is REMOTE_ADDR, or the entry `WINDSOR_PROXY_COUNT` from the right of
   X-Forwarded-For (each proxy appends the address it saw; entries further left are the client's
-  own word).
+  own word). With no proxy configured (the default) X-Forwarded-For is ignored: anyone can send
+  one.
+- An IPv4 client is counted per address, an IPv6 client per /64: one host is routinely given a
+  whole /64 and can pick a new address in it for every attempt.
 """
 
 import hashlib
+import ipaddress
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -46,6 +54,12 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def proxy_unconfigured(request: HttpRequest) -> bool:
+    """The request came through a proxy Windsor was not told about (WINDSOR_PROXY_COUNT is 0):
+    the throttles then count every visitor behind it as the proxy's one address."""
+    return settings.WINDSOR_PROXY_COUNT == 0 and bool(request.META.get("HTTP_X_FORWARDED_FOR"))
+
+
 def _ip_and_account_limits(action: str) -> tuple[Limit, Limit]:
     if action == LOGIN:
         per_ip = settings.THROTTLE_LOGIN_FAILURES_PER_IP
@@ -58,15 +72,30 @@ def _ip_and_account_limits(action: str) -> tuple[Limit, Limit]:
 
 
 def _account(typed: str) -> str:
-    # Emails are stored lower-cased: "Ada@x" and "ada@x" are one account's attempts.
-    return typed.strip().lower()[:254]
+    # What Django looks the account up by (strip, then NFKC), case-folded: emails are stored
+    # lower-cased and the reset form matches them case-insensitively. Folding more than Django
+    # does only joins spellings that no two accounts can both be reached by.
+    return unicodedata.normalize("NFKC", typed.strip()).strip().casefold()[:254]
+
+
+def _network(ip: str) -> str:
+    """The subject an address is counted as: itself for IPv4, its /64 for IPv6."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:  # not an address (a proxy that writes names): counted as written
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:  # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
 
 
 def _limits(action: str, *, ip: str, account: str) -> list[tuple[Limit, str]]:
     """Each limit that applies to this attempt, with the subject it counts."""
     per_ip, per_account = _ip_and_account_limits(action)
     account = _account(account)
-    return [(per_ip, ip)] + ([(per_account, account)] if account else [])
+    return [(per_ip, _network(ip))] + ([(per_account, account)] if account else [])
 
 
 def _key(limit: Limit, subject: str) -> str:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("add/", views.source_add, name="add"),
     path("<int:source_id>/rotate/", views.source_rotate_view, name="rotate"),
     path("<int:source_id>/revoke/", views.source_revoke_view, name="revoke"),
+    path("<int:source_id>/erasure/", views.source_erasure_view, name="erasure"),
 ]

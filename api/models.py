@@ -22,8 +22,10 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=200)
     prefix = models.CharField(max_length=16)
     key_hash = models.CharField(max_length=64, unique=True)
+    # The member it belongs to (api/services.py); their account's deletion deletes it. None: made
+    # by an operator (a command).
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Kept to within LAST_USED_RESOLUTION (api/services.py): at most one UPDATE a minute.

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import workspace_required
 from accounts.services import membership_for
 from api.models import ApiKey
-from api.services import IssuedKey, api_key_create, api_key_revoke
+from api.services import KEY_ROLES, IssuedKey, api_key_create, api_key_revoke
 from windsor.secrets import render_page
 
 
@@ -22,7 +22,7 @@ class ApiKeyForm(forms.Form):
 
 def _require_manager(request: HttpRequest) -> None:
     membership = membership_for(user=request.user, workspace=request.workspace)
-    if membership is None or not membership.can_manage_sources:
+    if membership is None or membership.role not in KEY_ROLES:
         raise PermissionDenied("Only owners and admins manage API keys.")
 
 

@@ -1,5 +1,11 @@
 """Workspace API keys: issued once, stored as a SHA-256 digest and a visible prefix, revoked for
-good. A key only reads (api/permissions.py); the sources' ingest tokens only write."""
+good. A key only reads (api/permissions.py); the sources' ingest tokens only write.
+
+A key belongs to the member who created it (accounts/holdings.py states the rules): it works
+only while its creator is a member of its workspace with a role in KEY_ROLES, checked on every
+request, and removing or demoting them revokes it. A key with no creator was made by an operator
+(a command, a bench); deleting a user deletes their keys.
+"""
 
 import secrets
 from dataclasses import dataclass
@@ -7,9 +13,11 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.models import Workspace
+from accounts.holdings import Held, MemberKeys
+from accounts.models import Membership, Workspace
 from accounts.tokens import token_hash, token_matches, token_prefix
 from api.models import ApiKey
 
@@ -20,6 +28,8 @@ MAX_KEY_LENGTH = 200
 # "Last used" is kept to within this much: at most one UPDATE per key per period, whatever the
 # request rate.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The roles that manage keys (the API keys page) and so may hold them.
+KEY_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -62,10 +72,45 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     saw the keys page knows), and compared in constant time."""
     if not secret or len(secret) > MAX_KEY_LENGTH or not secret.isascii():
         return None
-    key = ApiKey.objects.select_related("workspace").filter(key_hash=token_hash(secret)).first()
+    holder = Membership.objects.filter(
+        user=OuterRef("created_by"), workspace=OuterRef("workspace"), role__in=KEY_ROLES
+    )
+    key = (
+        ApiKey.objects.select_related("workspace")
+        .annotate(creator_holds=Exists(holder))
+        .filter(key_hash=token_hash(secret))
+        .first()
+    )
     if key is None or not token_matches(secret, key.key_hash) or not key.is_active:
         return None
+    # Belt and braces with the revocation on removal and demotion: a membership changed any
+    # other way (the Django admin, a shell) stops the key too.
+    if key.created_by_id is not None and not key.creator_holds:
+        return None
     return key
+
+
+def _held(key: ApiKey) -> Held:
+    return Held(pk=key.pk, name=key.name, prefix=key.prefix, created_at=key.created_at)
+
+
+def api_keys_held(workspace_id: int, user_id: int) -> list[Held]:
+    """The active keys this member created in this workspace."""
+    keys = ApiKey.objects.active().filter(workspace_id=workspace_id, created_by_id=user_id)
+    return [_held(key) for key in keys.order_by("created_at", "id")]
+
+
+def api_keys_revoke_held(workspace_id: int, user_id: int) -> list[Held]:
+    """Revokes every active key this member created in this workspace (one UPDATE)."""
+    keys = ApiKey.objects.active().filter(workspace_id=workspace_id, created_by_id=user_id)
+    held = [_held(key) for key in keys.select_for_update().order_by("id")]
+    keys.filter(pk__in=[h.pk for h in held]).update(revoked_at=timezone.now())
+    return held
+
+
+API_KEYS = MemberKeys(
+    label="API key", roles=KEY_ROLES, held=api_keys_held, revoke=api_keys_revoke_held
+)
 
 
 def api_key_used(*, key: ApiKey) -> None:

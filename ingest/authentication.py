@@ -46,6 +46,8 @@ class Sender:
 
     source_id: int
     workspace_id: int
+    # Whether its `delete` messages may be honoured (ingest/erasure_rule.py).
+    may_erase: bool = False
 
 
 # token digest -> (expires at, sender). Per process; cleared whenever a Source is saved or
@@ -85,7 +87,9 @@ def source_authenticate(token: str | None) -> Sender:
     if source is None:
         _cache.pop(key, None)
         raise IngestError(401, "invalid_token", "Unknown or revoked source token.")
-    sender = Sender(source_id=source.pk, workspace_id=source.workspace_id)
+    sender = Sender(
+        source_id=source.pk, workspace_id=source.workspace_id, may_erase=source.may_erase
+    )
     ttl = settings.INGEST_TOKEN_CACHE_SECONDS
     if ttl > 0:
         if len(_cache) >= _CACHE_MAX:

@@ -1,7 +1,8 @@
 """Dead letters for people: what went wrong, and "store again" through the normal pipeline.
 
 Storing again puts the messages back on the queue (Redis, else the inbox) exactly as a request
-would, and deletes the dead letter in the same transaction: the Status page and the admin's
+would, and deletes the dead letter in the same transaction, under its row lock, so that a letter
+stored again twice (a double click, two admins) is queued once: the Status page and the admin's
 action both do it here, so neither loads the worker's code (a drainer is woken through
 ingest.wake). Every message keeps its messageId,
 and a messageId is stored once per workspace, so storing again twice, or storing again a
@@ -39,12 +40,17 @@ def dead_letter_requeue(*, letter_id: int) -> int:
     letter is kept then).
     """
     with transaction.atomic():
+        # The row lock makes a second click (another process, another admin) wait for this
+        # one and then find the letter gone: it is queued once, not once per click.
         letter = DeadLetter.objects.select_for_update().filter(pk=letter_id).first()
-        if letter is None:  # stored again already (a second click, another admin)
+        if letter is None:  # stored again already
             return 0
         messages = [_encode(m) for m in letter.messages or []]
-        wake = queue.enqueue(messages, [])
+        # Deleted before it is queued: a delete that fails leaves nothing queued. A Redis entry
+        # cannot roll back with the transaction, so only a failing COMMIT after the XADD leaves
+        # the letter queued and kept (the messageIds keep that to one event each).
         letter.delete()
+        wake = queue.enqueue(messages, [])
         if wake:
             transaction.on_commit(drainer_wake)
     return len(messages)

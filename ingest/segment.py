@@ -66,6 +66,8 @@ MAX_NESTING = 64
 # says the same in its "nesting" field. Either is trusted only as `nesting_trusted` says.
 NESTING_CHECKED = "nesting_checked"
 EXCERPT_LENGTH = 500
+# The code of a `delete` refused because its sender may not erase (ingest/erasure_rule.py).
+DELETE_NOT_ALLOWED = "delete_not_allowed"
 REPLACEMENT = "\ufffd"
 # The queued JSON of a message holds all it was sent with (writeKey aside) and the batch's fields
 # it inherits; only a batch `sentAt` of "" in place of its own null makes it shorter, by 2 bytes.
@@ -204,9 +206,11 @@ def messages_parse(
     default_type: str | None = None,
     limits: Limits = Limits(),
     build: bool = True,
+    deletes_refused: str | None = None,
 ) -> Parsed:
     """Validate every item of a payload: the good ones queued (and as `Message` when `build`),
-    the others as `Rejection`."""
+    the others as `Rejection`. `deletes_refused`: why every `delete` is refused, if it is
+    (ingest/erasure_rule.py)."""
     messages: list[Message] = []
     queued: list[bytes] = []
     generated: dict[int, str] = {}
@@ -266,6 +270,8 @@ def messages_parse(
                     f"message is larger than {limits.message_bytes // 1024} KB",
                     code="message_too_large",
                 )
+            if deletes_refused is not None and values[2] == "delete":
+                raise InvalidMessage(deletes_refused, code=DELETE_NOT_ALLOWED)
         except InvalidMessage as exc:
             rejections.append(
                 Rejection(index=index, reason=str(exc), excerpt=excerpt(item), code=exc.code)

@@ -18,9 +18,11 @@ from django.views.decorators.csrf import csrf_exempt
 from ingest import counters, queue
 from ingest.authentication import Sender, source_authenticate, token_from_headers
 from ingest.body import body_inflate, json_decode, too_large
+from ingest.erasure_rule import deletes_refusal
 from ingest.errors import IngestError
 from ingest.queue import QueueUnavailable
 from ingest.segment import (
+    DELETE_NOT_ALLOWED,
     Limits,
     Parsed,
     Payload,
@@ -162,7 +164,11 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
             "received_at": received_at,
             "default_type": call_type,
         }
-        parsed = messages_parse(payload, limits=_limits(), build=False, **scope)
+        by_header = path_token is None and header_token is not None
+        refusal = deletes_refusal(request, sender=source, by_header=by_header)
+        parsed = messages_parse(
+            payload, limits=_limits(), build=False, deletes_refused=refusal, **scope
+        )
     except IngestError as exc:
         if source is not None and exc.status in {400, 413, 415}:
             _log_refused(source, received_at, exc)
@@ -189,7 +195,8 @@ def _reply(payload: Payload, parsed: Parsed) -> HttpResponse:
     # Nothing to keep: a 4xx tells the sender not to retry the same bytes.
     first = parsed.rejections[0]
     if payload.single:
-        status = 413 if first.code == "message_too_large" else 400
+        # A refused delete is not malformed: the sender may not do that (ingest/erasure_rule.py).
+        status = {"message_too_large": 413, DELETE_NOT_ALLOWED: 403}.get(first.code, 400)
         raise IngestError(status, first.code, first.reason, extra={"rejected": rejected})
     raise IngestError(
         400, "invalid_messages", "No message in the batch is valid.", extra={"rejected": rejected}

@@ -30,12 +30,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, its migrations and Redis are ready; else 503 naming what failed."""
+    """200 when the database, its migrations and Redis are ready; else 503 naming what failed.
+
+    Why a check failed (hosts, ports, driver errors) is shown only to who may read /metrics.
+    """
     checks = readiness()
     failed = failures(checks)
-    if not failed:
-        return JsonResponse({"status": "ready", "checks": checks})
-    return JsonResponse({"status": "not ready", "failed": failed, "checks": checks}, status=503)
+    body: dict[str, object] = (
+        {"status": "not ready", "failed": failed} if failed else {"status": "ready"}
+    )
+    if metrics_allowed(request):
+        body["checks"] = checks
+    return JsonResponse(body, status=503 if failed else 200)
 
 
 @require_GET

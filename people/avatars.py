@@ -23,7 +23,10 @@ def safe_image_url(value: object) -> str | None:
     url = value.strip()
     if len(url) > 2000:
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[::1": an unclosed bracket, a host NFKC makes a separator
+        return None
     if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
         return None
     return url

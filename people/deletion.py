@@ -9,7 +9,8 @@ The rules:
   imports feed/. Group membership is the person's `group` column and goes with the row; the
   Group (a company others share) stays. Copies of their messages kept elsewhere go in the same
   transaction, one DELETE each: the workspace's rejected-message log rows whose excerpt shows one
-  of their id values as a JSON string, and (registered by ingest, which people/ may not import)
+  of their id values as a JSON string (or, sent as a number, as that number under an id key:
+  `excerpt_needles`), and (registered by ingest, which people/ may not import)
   the workspace's dead letters holding one in user_id/anonymous_id/previous_id or an excerpt.
 - It is one transaction under the workspace's write lock (windsor/locks.py) taken exclusive; the
   worker's batches hold it shared while they store: a deletion and a batch carrying the same ids
@@ -21,9 +22,11 @@ The rules:
 - Segment forwards its users' deletions as `delete` messages (keyed on userId; some senders add
   anonymousId). The worker applies them where they stand in the batch (`deletes_apart`) by
   deleting whoever holds any of the ids (never suppressing). An id nobody holds is already
-  deleted: nothing to do, and the sender still gets its 200.
+  deleted: nothing to do, and the sender still gets its 200. Only a source allowed to erase
+  sends them (ingest/erasure_rule.py).
 - The audit log records the deleted ids (kind:value) and how many rows went, never the person's
   name, email or traits. A deletion Segment forwarded has no user: the source is named instead.
+  Segment's deletes for ids nobody holds are only counted, in one entry per source and day.
 - Who may: owners and admins delete and suppress, only owners lift (Membership's
   `can_delete_people`, `can_lift_suppressions`), checked here so that no caller can forget it.
 """
@@ -35,11 +38,12 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
 from accounts.team import NotAllowed, audit_record
 from people.identity import usable_id
-from people.models import Identity, Person, Suppression
+from people.models import DeleteReceipt, Identity, Person, Suppression
 from windsor.locks import workspaces_lock
 from windsor.lookups import contains_any, equals_unindexed, one_of
 from windsor.messages import Message
@@ -106,10 +110,31 @@ def before_erase_ids(hook: IdsErasureHook) -> None:
         _erase_ids.append(hook)
 
 
+# The id keys of a message as sent (camelCase) and as queued or dead-lettered (snake_case).
+EXCERPT_ID_KEYS = ("userId", "anonymousId", "previousId", "user_id", "anonymous_id", "previous_id")
+
+
 def excerpt_needles(values: list[str]) -> list[str]:
-    """How an id value shows in an excerpt (ingest.segment.excerpt: ASCII JSON): as a quoted JSON
-    string, so that the id "7" does not match every excerpt holding a 7."""
-    return [json.dumps(value) for value in values]
+    """How an id value shows in an excerpt (ingest.segment.excerpt: ASCII JSON, `": "` and `", "`
+    separators): as a quoted JSON string, so that the id "7" does not match every excerpt holding
+    a 7; and, for a value a sender may have sent as a number (the identity rules make 987654321
+    the id "987654321"), as that number under an id key, followed by the end of the value, so
+    that 98765432 or a property 987654321 is not theirs."""
+    needles = [json.dumps(value) for value in values]
+    for value in values:
+        if _json_number(value):
+            needles += [f'"{key}": {value}{end}' for key in EXCERPT_ID_KEYS for end in ",}"]
+    return needles
+
+
+def _json_number(value: str) -> bool:
+    """Whether `value` is how a JSON number sent as an id reads once made a string (str(int),
+    str(float): the form both `ingest.segment` and the excerpt's encoder write)."""
+    try:
+        number = json.loads(value)
+    except ValueError:
+        return False
+    return type(number) in (int, float) and json.dumps(number) == value
 
 
 def _rejections_forget(*, workspace_id: int, values: list[str]) -> int:
@@ -232,18 +257,17 @@ def message_delete(*, message: Message) -> Deleted:
     The worker calls it inside its batch transaction, under the workspace lock (exclusive for a
     batch that carries a `delete`, ingest/services.py). The message is
     not stored as an event: an event would belong to an identity of the person it erases (and
-    die with it), or keep the erased user's id in the Feed. Its messageId is kept in the audit
-    entry instead, so a re-sent delete does not erase the person that later messages started.
+    die with it), or keep the erased user's id in the Feed. Its messageId is kept as a
+    `DeleteReceipt` instead, so a re-sent delete does not erase the person that later messages
+    started. A delete that erases someone gets its own audit entry; one for ids nobody holds
+    (Segment forwards every deletion of its workspace, most for users this destination never
+    saw) only adds to its source's count of the day (`_unmatched_count`).
     """
     workspace_id = message.workspace_id
     values = {v for key in DELETE_ID_KEYS if (v := usable_id(getattr(message, key)))}
-    already = AuditEntry.objects.filter(
-        workspace_id=workspace_id,
-        action=AuditEntry.Action.PERSON_DELETED,
-        detail__message_id=message.message_id,
-    ).exists()
-    if already:
+    if _already_applied(workspace_id, message.message_id):
         return Deleted()
+    DeleteReceipt.objects.create(workspace_id=workspace_id, message_id=message.message_id)
     person_ids = (
         list(
             Identity.objects.filter(
@@ -258,13 +282,16 @@ def message_delete(*, message: Message) -> Deleted:
     deleted = _erase(workspace_id=workspace_id, person_ids=person_ids)
     source = Source.objects.filter(pk=message.source_id).first()
     label = f"Source {source.name} ({source.token_prefix}…)" if source else "A deleted source"
-    requested = ", ".join(sorted(values)) or "no usable id"
+    actor_label = f"{label}: Segment delete"[:254]
+    if not deleted.people:
+        _unmatched_count(workspace_id=workspace_id, source_id=message.source_id, label=actor_label)
+        return deleted
     audit_record(
         workspace=Workspace(pk=workspace_id),
         actor=None,
-        actor_label=f"{label}: Segment delete"[:254],
+        actor_label=actor_label,
         action=AuditEntry.Action.PERSON_DELETED,
-        target=deleted.audit_target() if deleted.people else f"{requested} (held by no one)",
+        target=deleted.audit_target(),
         detail={
             "message_id": message.message_id,
             "source_id": message.source_id,
@@ -273,3 +300,49 @@ def message_delete(*, message: Message) -> Deleted:
         },
     )
     return deleted
+
+
+def _already_applied(workspace_id: int, message_id: str) -> bool:
+    """Whether this delete was applied before: a receipt, or (applied before receipts were kept)
+    an audit entry naming its messageId."""
+    if DeleteReceipt.objects.filter(workspace_id=workspace_id, message_id=message_id).exists():
+        return True
+    return AuditEntry.objects.filter(
+        workspace_id=workspace_id,
+        action=AuditEntry.Action.PERSON_DELETED,
+        detail__message_id=message_id,
+    ).exists()
+
+
+def _unmatched_count(*, workspace_id: int, source_id: int | None, label: str) -> None:
+    """Count a delete for ids nobody held on its source's entry of the day (UTC), never one entry
+    each: a flood of them must not push the team's entries off the audit log. The ids are not
+    listed (nobody held them). Safe to read and write back: deletes run with the workspace's
+    lock taken exclusive (ingest/services.py)."""
+    now = timezone.now()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    entry = (
+        AuditEntry.objects.filter(
+            workspace_id=workspace_id,
+            action=AuditEntry.Action.ERASURES_UNMATCHED,
+            created_at__gte=day,
+            detail__source_id=source_id,
+        )
+        .order_by("-id")
+        .first()
+    )
+    count = entry.detail.get("count", 0) + 1 if entry else 1
+    target = f"Deletes for ids held by no one on {day.date().isoformat()}: {count}"
+    if entry is None:
+        audit_record(
+            workspace=Workspace(pk=workspace_id),
+            actor=None,
+            actor_label=label,
+            action=AuditEntry.Action.ERASURES_UNMATCHED,
+            target=target,
+            detail={"source_id": source_id, "day": day.date().isoformat(), "count": count},
+        )
+        return
+    entry.detail["count"] = count
+    entry.target = target
+    entry.save(update_fields=["detail", "target"])

@@ -230,3 +230,24 @@ class Audience(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeleteReceipt(models.Model):
+    """A Segment `delete` already applied, by its messageId: Segment re-sends a delete it got no
+    answer for, and the copy must not erase the person that later messages started
+    (people.deletion.message_delete). Kept for every delete, also one that found no one, whose
+    audit is only a count (AuditEntry.Action.ERASURES_UNMATCHED)."""
+
+    # No index of its own: the unique (workspace, message_id) index starts with it.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    message_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "message_id"], name="delete_receipt_unique_message"
+            )
+        ]

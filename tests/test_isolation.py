@@ -14,6 +14,7 @@ broken page cannot pass for an isolated one.
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -305,6 +306,12 @@ def case_sources_revoke(client, world: World) -> None:
     their_token_still_works(world)
 
 
+def case_sources_erasure(client, world: World) -> None:
+    url = reverse("sources:erasure", args=[world.their_source.source.pk])
+    html_of(client.post(url, {"allowed": "1"}), 404)
+    assert not Source.objects.get(pk=world.their_source.source.pk).may_erase
+
+
 def their_person_intact(world: World) -> None:
     assert Person.objects.filter(pk__in=[world.their_person.pk, world.their_merged.pk]).count() == 2
     assert Event.objects.filter(pk=world.their_event.pk).exists()
@@ -379,6 +386,9 @@ def their_team_unchanged(world: World, theirs: TheirTeam) -> None:
     assert AuditEntry.objects.filter(workspace=world.other).count() == 2
 
 
+INVITATION_MAILED_AGO = timedelta(hours=1)
+
+
 def my_invitation(client) -> Invitation:
     client.post(reverse("members:invite"), {"email": "mine-invitee@acme.example", "role": "member"})
     return Invitation.objects.get(email="mine-invitee@acme.example")
@@ -405,6 +415,8 @@ def case_members_invitation_resend(client, world: World) -> None:
     html_of(client.post(url), 404)
     their_team_unchanged(world, theirs)
     mine = my_invitation(client)
+    # Mailed a while ago: a re-send within minutes of the last mail is refused (a 429).
+    Invitation.objects.filter(pk=mine.pk).update(sent_at=mine.sent_at - INVITATION_MAILED_AGO)
     html = html_of(client.post(reverse("members:invitation-resend", args=[mine.pk])))
     shows_no_team_of_theirs(html, "mine-invitee@acme.example")
 
@@ -603,6 +615,7 @@ URL_CASES: dict[str, Callable] = {
     "sources:add": case_sources_add,
     "sources:rotate": case_sources_rotate,
     "sources:revoke": case_sources_revoke,
+    "sources:erasure": case_sources_erasure,
     "api:people": case_api_people,
     "api:person": case_api_person,
     "api:person-events": case_api_person_events,

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
+from windsor.json_exact import json_loads_exact
 from windsor.keyshare import references_lock, triggers_restored
 
 # Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
@@ -294,7 +295,8 @@ def recordset(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> 
 
 def rows_read(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Fetch many rows with psycopg's C loaders: timestamps as aware UTC datetimes and jsonb
-    decoded by orjson, on this cursor only.
+    decoded by orjson (integers past 64 bits by the standard parser: windsor/json_exact.py), on
+    this cursor only.
 
     Django's own loaders (a Python subclass of psycopg's timestamptz loader, jsonb as text for
     `json.loads`) cost more than the query when a batch reads thousands of identities.
@@ -306,6 +308,6 @@ def rows_read(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         raw = cursor.cursor
         raw.adapters.register_loader("timestamptz", TimestamptzLoader)
-        set_json_loads(orjson.loads, raw)
+        set_json_loads(json_loads_exact, raw)
         cursor.execute(sql, params)
         return cursor.fetchall()

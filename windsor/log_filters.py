@@ -1,4 +1,6 @@
-"""Logging that never writes a source token (nor an invitation link's token, /invite/<token>).
+"""Logging that never writes a source token, an invitation link's token (/invite/<token>) nor a
+password-reset link's token (/accounts/reset/<uid>/<token>/: whoever reads it can set the
+password; the page it redirects to, .../set-password/, carries none and is kept).
 
 windsor-node puts the token in the URL (`POST /hook/<token>`), and every logged path would carry
 it: Django's request warnings ("Unauthorized: /hook/<token>"), runserver's and gunicorn's access
@@ -27,6 +29,14 @@ _HOOK_TOKEN = re.compile(
 )
 
 
+# /reset/<uidb64>/ then the token (Django's PasswordResetConfirmView), slashes maybe escaped.
+_SLASH = r"(?:/|%2[Ff])"
+_RESET_TOKEN = re.compile(
+    rf"(/reset{_SLASH}[\w-]+{_SLASH})(?!set-password(?:[/?#\s\"']|%2[Ff]|$))"
+    r"((?:[^/?#\s\"'%\[]|%[0-9A-Fa-f]{2})++)"
+)
+
+
 def _redacted(match: re.Match[str]) -> str:
     token = match.group(2)
     # Only a token long enough for its prefix to be a small part of it keeps the prefix.
@@ -35,12 +45,17 @@ def _redacted(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """`text` with the token of every /hook/<token> path replaced by its prefix and [redacted]."""
-    return _HOOK_TOKEN.sub(_redacted, text) if "/hook" in text or "/invite" in text else text
+    """`text` with the token of every /hook/<token> and /invite/<token> path replaced by its
+    prefix and [redacted], and every password-reset token by [redacted]."""
+    if "/hook" in text or "/invite" in text:
+        text = _HOOK_TOKEN.sub(_redacted, text)
+    if "/reset" in text:
+        text = _RESET_TOKEN.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
+    return text
 
 
 class TokenRedactingFilter(logging.Filter):
-    """Rewrites a record whose message names a /hook/<token> path; never drops a record."""
+    """Rewrites a record whose message names a token's path; never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

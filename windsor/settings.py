@@ -105,7 +105,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus's, with the method label bounded (ops/middleware.py).
+    "ops.middleware.BoundedPrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "windsor.urls"
@@ -198,13 +199,27 @@ THROTTLE_SIGNUPS_PER_EMAIL = (3, 60 * 60)
 THROTTLE_RESETS_PER_IP = (10, 60 * 60)
 THROTTLE_RESETS_PER_EMAIL = (3, 60 * 60)
 
+# Invitation mails (accounts/invitation_limits.py): (mails, window in seconds). New invitations per
+# workspace: a burst of them is spam sent in the workspace's name. Mails to one address from any
+# workspace, new or re-sent: mail bombing. Re-sends of one invitation, each at least
+# INVITATION_RESEND_INTERVAL seconds after the last mail of it.
+THROTTLE_INVITATIONS_PER_WORKSPACE = (20, 60 * 60)
+THROTTLE_INVITATION_MAILS_PER_ADDRESS = (5, 24 * 60 * 60)
+THROTTLE_RESENDS_PER_INVITATION = (5, 24 * 60 * 60)
+INVITATION_RESEND_INTERVAL = 10 * 60
+
 # --- Email ----------------------------------------------------------------------------------------
-# Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set mails
-# are printed by the process (the console backend), which is all the embedded default needs.
-globals().update(email_settings(os.environ.get("EMAIL_URL", "")))
+# Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set the
+# embedded default prints mails (the console backend) and a deployment sends none: a reset link
+# printed to a deployment's logs would let whoever reads them into the account.
+globals().update(email_settings(os.environ.get("EMAIL_URL", ""), embedded=EMBEDDED))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@localhost>")
 # A password-reset link works this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+
+# --- Error reports -----------------------------------------------------------------------------
+# The debug error page and mails to ADMINS hide passwords inside URLs (windsor/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "windsor.error_reports.UrlCredentialsHidingFilter"
 
 # --- Caches -------------------------------------------------------------------------------------
 # Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the
@@ -247,10 +262,12 @@ SECURE_PROXY_SSL_HEADER = (
     else None
 )
 # How many proxies in front of Windsor append to X-Forwarded-For: the client IP for the throttles
-# is that many entries from the right. Trusting the proxy's X-Forwarded-Proto means one proxy.
-WINDSOR_PROXY_COUNT = int(
-    os.environ.get("WINDSOR_PROXY_COUNT", "1" if SECURE_PROXY_SSL_HEADER else "0")
-)
+# is that many entries from the right. 0 (the default) ignores the header and counts REMOTE_ADDR:
+# without a proxy that overwrites or appends to it, X-Forwarded-For is whatever the client wrote,
+# and trusting it would give each guess a fresh address. Behind a proxy, set it (README).
+WINDSOR_PROXY_COUNT = int(os.environ.get("WINDSOR_PROXY_COUNT", "0"))
+if WINDSOR_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("WINDSOR_PROXY_COUNT must be 0 or more.")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Only our own scripts and stylesheets, in debug too (so the tests see the same policy). Avatars

@@ -16,7 +16,9 @@ def avatar(person: Any, size: str = "", beside_name: bool = False) -> dict:
     """`{% avatar person %}` or `{% avatar person "lg" beside_name=True %}`; works with any object
     carrying pk, name, email and avatar (a Person, or a row annotated with those). `beside_name`:
     the name is written next to the picture, so the image is decorative (alt="")."""
-    if person is None:
+    # No one to show: None, or the "" a template gives for `event.identity.person` when the
+    # event has no identity (its only ids were junk such as "undefined", people/identity.py).
+    if getattr(person, "pk", None) is None:
         return {"avatar": avatar_for(key="?", name=None, email=None, avatar=None), "size": size}
     return {
         "avatar": avatar_for(

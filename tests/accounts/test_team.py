@@ -1,10 +1,13 @@
 """Members, roles and invitations: every role on every action, checked on the server."""
 
+import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import team
 from accounts.models import AuditEntry, Invitation, Membership, Workspace
@@ -33,7 +36,7 @@ def join(workspace: Workspace, email: str, role: str) -> Membership:
 @pytest.fixture
 def crew(workspace, owner) -> Team:
     owner_m = Membership.objects.get(user=owner, workspace=workspace)
-    return Team(
+    crew = Team(
         workspace=workspace,
         owner=owner_m,
         owner2=join(workspace, "owner2@example.com", Role.OWNER),
@@ -48,6 +51,9 @@ def crew(workspace, owner) -> Team:
             actor=owner_m, email="new-owner@example.com", role=Role.OWNER
         ).invitation,
     )
+    # Mailed an hour ago: a re-send within minutes of the last mail is refused (a 429).
+    Invitation.objects.update(sent_at=timezone.now() - timedelta(hours=1))
+    return crew
 
 
 def as_(client, membership: Membership):
@@ -227,3 +233,158 @@ def test_an_unknown_role_is_refused_and_changes_nothing(client, crew):
 )
 def test_state_changing_urls_refuse_get(client, crew, url):
     assert as_(client, crew.owner).get(reverse(url)).status_code == 405
+
+
+# --- Removing someone reaches what they hold (accounts/holdings.py) ----------------------------
+
+
+def holdings_of_admin2(crew: Team, stranger_workspace: Workspace):
+    """admin2 made a source and an API key here; owner made others; admin2 is also an admin of
+    another workspace, with a source and a key there."""
+    from accounts.services import source_create
+    from api.services import api_key_create
+
+    user = crew.admin2.user
+    Membership.objects.create(user=user, workspace=stranger_workspace, role=Role.ADMIN)
+    return {
+        "source": source_create(workspace=crew.workspace, name="Webshop", created_by=user),
+        "key": api_key_create(workspace=crew.workspace, name="Nightly export", created_by=user),
+        "owners_source": source_create(
+            workspace=crew.workspace, name="Backend", created_by=crew.owner.user
+        ),
+        "owners_key": api_key_create(
+            workspace=crew.workspace, name="Owner's script", created_by=crew.owner.user
+        ),
+        "their_source": source_create(
+            workspace=stranger_workspace, name="Elsewhere shop", created_by=user
+        ),
+        "their_key": api_key_create(
+            workspace=stranger_workspace, name="Elsewhere key", created_by=user
+        ),
+    }
+
+
+def test_the_removal_page_lists_what_the_member_made_here_and_nothing_else(
+    client, crew, stranger_workspace, django_assert_max_num_queries
+):
+    held = holdings_of_admin2(crew, stranger_workspace)
+    url = reverse("members:remove", args=[crew.admin2.pk])
+    as_(client, crew.admin).get(url)  # the login's activity stamp, out of the count
+    with django_assert_max_num_queries(12):
+        page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Webshop" in html and held["source"].source.token_prefix in html
+    assert "Nightly export" in html and held["key"].key.prefix in html
+    for name in ("Backend", "Owner&#x27;s script", "Elsewhere shop", "Elsewhere key"):
+        assert name not in html
+    # API keys go with the member (their creator's membership is checked on every request, so
+    # there is no keeping one); sources are offered to rotate or revoke, kept unless chosen.
+    assert 'id="remove-keys"' in html and 'id="no-invitations-sent"' in html
+    team.invitation_create(actor=crew.admin2, email="friend@example.com", role=Role.ADMIN)
+    html = client.get(url).content.decode()
+    assert 'id="remove-invitations"' in html and "friend@example.com as admin" in html
+    assert "new-member@example.com" not in html  # the owner's invitation
+    assert f'name="source_{held["source"].source.pk}" value="keep" checked' in html
+    # Looking changed nothing.
+    assert role_of(crew.admin2) == Role.ADMIN
+
+
+def test_removing_revokes_their_keys_and_the_sources_ticked_and_records_it(
+    client, crew, stranger_workspace
+):
+    from api.models import ApiKey
+
+    held = holdings_of_admin2(crew, stranger_workspace)
+    source = held["source"].source
+    response = as_(client, crew.admin).post(
+        reverse("members:remove", args=[crew.admin2.pk]), {f"source_{source.pk}": "revoke"}
+    )
+    assert response.status_code == 302
+    assert role_of(crew.admin2) is None
+    source.refresh_from_db()
+    assert source.revoked_at is not None
+    assert ApiKey.objects.get(pk=held["key"].key.pk).revoked_at is not None
+    # The workspace's other credentials, and theirs elsewhere, are untouched.
+    for name in ("owners_source", "their_source"):
+        held[name].source.refresh_from_db()
+        assert held[name].source.revoked_at is None
+    for name in ("owners_key", "their_key"):
+        assert ApiKey.objects.get(pk=held[name].key.pk).revoked_at is None
+    actions = set(
+        AuditEntry.objects.filter(workspace=crew.workspace).values_list("action", flat=True)
+    )
+    assert {
+        AuditEntry.Action.MEMBER_REMOVED,
+        AuditEntry.Action.API_KEY_REVOKED,
+        AuditEntry.Action.SOURCE_REVOKED,
+    } <= actions
+    audit = as_(client, crew.owner).get(reverse("members:audit")).content.decode()
+    assert "Nightly export" in audit and "Webshop" in audit
+
+
+def test_removing_can_rotate_a_source_and_shows_the_new_token_once(
+    client, crew, stranger_workspace
+):
+    from accounts.services import source_for_token
+
+    held = holdings_of_admin2(crew, stranger_workspace)
+    old = held["source"]
+    response = as_(client, crew.owner).post(
+        reverse("members:remove", args=[crew.admin2.pk]), {f"source_{old.source.pk}": "rotate"}
+    )
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    assert source_for_token(old.token) is None
+    [new] = re.findall(r"wsr_[A-Za-z0-9_-]{20,}", response.content.decode())
+    assert source_for_token(new).pk == old.source.pk
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.SOURCE_ROTATED).count() == 1
+
+
+def test_removing_with_another_workspaces_source_id_touches_nothing_there(
+    client, crew, stranger_workspace
+):
+    held = holdings_of_admin2(crew, stranger_workspace)
+    theirs = held["their_source"].source
+    as_(client, crew.owner).post(
+        reverse("members:remove", args=[crew.admin2.pk]), {f"source_{theirs.pk}": "revoke"}
+    )
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+
+
+def test_a_lesser_role_cannot_see_or_use_the_removal_page(client, crew, stranger_workspace):
+    from api.models import ApiKey
+
+    held = holdings_of_admin2(crew, stranger_workspace)
+    source = held["source"].source
+    url = reverse("members:remove", args=[crew.admin2.pk])
+    assert as_(client, crew.member).get(url).status_code == 403
+    assert client.post(url, {f"source_{source.pk}": "revoke"}).status_code == 403
+    # An admin does not get an owner's page.
+    assert (
+        as_(client, crew.admin).get(reverse("members:remove", args=[crew.owner2.pk])).status_code
+        == 403
+    )
+    assert role_of(crew.admin2) == Role.ADMIN
+    source.refresh_from_db()
+    assert source.revoked_at is None
+    assert ApiKey.objects.get(pk=held["key"].key.pk).revoked_at is None
+
+
+def test_another_workspaces_member_has_no_removal_page(client, crew, stranger_workspace):
+    theirs = Membership.objects.get(workspace=stranger_workspace)
+    assert (
+        as_(client, crew.owner).get(reverse("members:remove", args=[theirs.pk])).status_code == 404
+    )
+
+
+def test_leaving_revokes_ones_own_keys_and_pending_invitations(client, crew):
+    from api.models import ApiKey
+    from api.services import api_key_create
+
+    issued = api_key_create(workspace=crew.workspace, name="Mine", created_by=crew.admin.user)
+    sent = team.invitation_create(actor=crew.admin, email="z@example.com", role=Role.MEMBER)
+    as_(client, crew.admin).post(reverse("members:leave"))
+    assert ApiKey.objects.get(pk=issued.key.pk).revoked_at is not None
+    assert Invitation.objects.get(pk=sent.invitation.pk).state == Invitation.State.REVOKED

@@ -121,3 +121,88 @@ def test_a_session_is_throttled_per_member(owner_client, settings, acme):
     assert owner_client.get("/api/v1/groups/").status_code == 200
     assert owner_client.get("/api/v1/groups/").status_code == 200
     error(owner_client.get("/api/v1/groups/"), 429, "throttled")
+
+
+# --- A key belongs to the member who made it (accounts/holdings.py) -----------------------------
+
+
+def admin_with_key(workspace, django_user_model):
+    from accounts.models import Membership
+    from api.services import api_key_create
+
+    user = django_user_model.objects.create_user(
+        username="admin@example.com", email="admin@example.com", password="x" * 12
+    )
+    membership = Membership.objects.create(user=user, workspace=workspace, role="admin")
+    return membership, api_key_create(workspace=workspace, name="Admin's", created_by=user)
+
+
+def test_a_removed_admins_key_is_revoked_and_refused_at_once(
+    acme, workspace, owner, django_user_model
+):
+    from accounts import team
+    from accounts.models import Membership
+
+    admin, issued = admin_with_key(workspace, django_user_model)
+    reader = Client(**bearer(issued.secret))
+    assert reader.get("/api/v1/people/").status_code == 200
+    team.member_remove(actor=Membership.objects.get(user=owner), target=admin)
+    error(reader.get("/api/v1/people/"), 401, "not_authenticated")
+    assert ApiKey.objects.get(pk=issued.key.pk).revoked_at is not None
+
+
+def test_a_demoted_admins_key_is_revoked_and_refused_at_once(
+    acme, workspace, owner, django_user_model
+):
+    from accounts import team
+    from accounts.models import Membership
+
+    admin, issued = admin_with_key(workspace, django_user_model)
+    team.member_role_change(actor=Membership.objects.get(user=owner), target=admin, role="member")
+    error(Client(**bearer(issued.secret)).get("/api/v1/people/"), 401, "not_authenticated")
+    assert ApiKey.objects.get(pk=issued.key.pk).revoked_at is not None
+
+
+@pytest.mark.parametrize("how", ["membership-deleted", "demoted-in-place", "account-deleted"])
+def test_a_key_is_refused_once_its_creator_may_no_longer_hold_it_even_unrevoked(
+    acme, workspace, django_user_model, how
+):
+    # Belt and braces: whatever changed the membership without the services (the Django admin,
+    # a shell), authentication checks the creator again.
+    from accounts.models import Membership
+
+    admin, issued = admin_with_key(workspace, django_user_model)
+    if how == "membership-deleted":
+        Membership.objects.filter(pk=admin.pk).delete()
+    elif how == "demoted-in-place":
+        Membership.objects.filter(pk=admin.pk).update(role="member")
+    else:
+        admin.user.delete()
+    error(Client(**bearer(issued.secret)).get("/api/v1/people/"), 401, "not_authenticated")
+    assert api_key_for_secret(issued.secret) is None
+
+
+def test_an_owners_and_a_promoted_members_keys_keep_working(
+    api, acme, workspace, owner, django_user_model
+):
+    from accounts import team
+    from accounts.models import Membership
+
+    admin, issued = admin_with_key(workspace, django_user_model)
+    team.member_role_change(actor=Membership.objects.get(user=owner), target=admin, role="owner")
+    assert Client(**bearer(issued.secret)).get("/api/v1/people/").status_code == 200
+    assert api.get("/api/v1/people/").status_code == 200
+
+
+def test_a_key_made_by_an_admin_of_another_workspace_does_not_count_that_role(
+    acme, workspace, other, django_user_model
+):
+    # Admin elsewhere, member here: a key for here made in their name is not theirs to hold.
+    from accounts.models import Membership
+    from api.services import api_key_create
+
+    user = django_user_model.objects.create_user(username="two@example.com", password="x" * 12)
+    Membership.objects.create(user=user, workspace=other, role="admin")
+    Membership.objects.create(user=user, workspace=workspace, role="member")
+    issued = api_key_create(workspace=workspace, name="Odd", created_by=user)
+    error(Client(**bearer(issued.secret)).get("/api/v1/people/"), 401, "not_authenticated")

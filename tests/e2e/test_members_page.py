@@ -17,6 +17,7 @@ def test_invite_open_the_link_elsewhere_sign_up_and_land_in_the_workspace(
     logged_in_page, browser, live_server, workspace, settings, screenshot
 ):
     settings.WINDSOR_SIGNUP = "invite"  # a deployment's default: signup only by invitation
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the mail task runs here, where mail.outbox is
     page = logged_in_page
     base = live_server.url
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)

@@ -114,3 +114,56 @@ def test_relative_time_reads_naturally():
     assert ago(now) == "just now"
     assert ago(now + timedelta(hours=2)) == "just now"
     assert ago(now - timedelta(hours=3, minutes=5)) == "3\xa0hours ago"
+
+
+def _sent_with_a_junk_id(client, token: str, settings, fixture: str, index: int) -> Event:
+    """One recorded SDK message, its only id the junk a sender's `String(undefined)` gives."""
+    from tests.recorded import recorded
+
+    settings.INGEST_REDIS_URL = ""  # the embedded path: the request stores it
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    request = [r for r in recorded(fixture) if r.method == "POST"][index].with_token(token)
+    message = {**request.messages()[0], "userId": "undefined"}
+    message.pop("anonymousId", None)
+    message.pop("writeKey", None)
+    response = client.post(
+        "/v1/batch",
+        json.dumps({"batch": [message]}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.content
+    stored = Event.objects.get(message_id=message["messageId"])
+    assert stored.identity is None  # the case at hand: nobody to show
+    return stored
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fixture", "index"),
+    [("segment-analytics-next-1.84.3-browser", 1), ("segment-analytics-node-3.1.0", 0)],
+    ids=["analytics.js track", "analytics-node batch"],
+)
+def test_an_event_whose_only_id_is_junk_renders_on_every_feed_page(
+    owner_client, token, settings, fixture, index
+):
+    stored = _sent_with_a_junk_id(owner_client, token, settings, fixture, index)
+    htmx = {"HX-Request": "true"}
+    pages = [
+        ("/feed/?hidden=0", {}),
+        ("/feed/?hidden=1", {}),
+        ("/feed/?hidden=1", htmx),
+        (f"/feed/?type={stored.type}&hidden=1", {}),
+        (f"/feed/new/?after={stored.pk - 1}&hidden=1", htmx),
+        (f"/feed/{stored.pk}/", {}),
+        (f"/feed/{stored.pk}/", htmx),
+        (f"/feed/{stored.pk}/raw.json", {}),
+        ("/feed/export.csv", {}),
+        ("/api/v1/events/", {}),
+    ]
+    for path, headers in pages:
+        response = owner_client.get(path, headers=headers)
+        assert response.status_code == 200, (path, headers, response.status_code)
+    feed = owner_client.get("/feed/?hidden=1").content.decode()
+    assert f'id="event-{stored.pk}"' in feed
+    assert "Unknown" in feed

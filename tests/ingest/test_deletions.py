@@ -5,6 +5,7 @@ import json
 import pytest
 
 from accounts.models import AuditEntry, Source
+from accounts.services import source_erasure_set
 from feed.models import Event
 from ingest.segment import InvalidMessage, message_parse
 from people.models import Identity, Person
@@ -14,6 +15,14 @@ from tests.recorded import destination_path, recorded
 pytestmark = pytest.mark.django_db
 
 USER = "user-123"  # the userId in tests/fixtures/segment-deletion/segment-delete.jsonl
+
+
+@pytest.fixture(autouse=True)
+def may_erase(request) -> None:
+    """These tests send Segment's deletes: their source is allowed to erase (off by default)."""
+    if "issued" in request.fixturenames:
+        issued = request.getfixturevalue("issued")
+        source_erasure_set(source=issued.source, allowed=True)
 
 
 def deletions() -> list:
@@ -84,12 +93,14 @@ def test_a_recorded_delete_erases_the_person_on_every_path(client, issued, embed
     assert f"user:{USER}" in entry.target and "Ada" not in str(entry.detail)
 
 
-def test_the_windsor_node_hook_path_takes_a_delete(client, issued, embedded):
+def test_the_windsor_node_hook_path_refuses_a_delete(client, issued, embedded):
+    """A token in the URL is not the Authorization header (ingest/erasure_rule.py)."""
     seed(client, issued.token)
     body = {"batch": [deletions()[1].body]}
     response = post(client, f"/hook/{issued.token}", body)
-    assert response.status_code == 200, response.content
-    assert gone()
+    assert response.status_code == 400, response.content
+    assert response.json()["rejected"][0]["code"] == "delete_not_allowed"
+    assert not gone()
 
 
 def test_a_delete_for_an_id_no_one_holds_is_a_200_and_changes_nothing(client, issued, embedded):
@@ -100,8 +111,9 @@ def test_a_delete_for_an_id_no_one_holds_is_a_200_and_changes_nothing(client, is
     assert response.json() == {"success": True}
     assert Event.objects.count() == before
     assert Person.objects.count() == 1
-    entry = AuditEntry.objects.get(action=AuditEntry.Action.PERSON_DELETED)
-    assert entry.target == f"{USER} (held by no one)"
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.PERSON_DELETED).exists()
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.ERASURES_UNMATCHED)
+    assert entry.target.endswith(": 1") and entry.detail["count"] == 1
 
 
 def test_a_delete_applies_where_it_stands_in_the_batch(client, issued, embedded):

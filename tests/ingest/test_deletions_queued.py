@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from accounts.models import AuditEntry, Source
+from accounts.services import source_erasure_set
 from feed.models import Event
 from people.models import Identity
 from tests.recorded import destination_path, recorded
@@ -31,6 +32,7 @@ def test_a_recorded_delete_erases_the_person_through_the_queue(
     live_server, celery_worker, issued, shape, path
 ):
     workspace = issued.source.workspace
+    source_erasure_set(source=issued.source, allowed=True)
     seed = [
         {"type": "identify", "userId": USER, "messageId": "q-1", "traits": {"email": "a@x.io"}},
         {"type": "track", "userId": USER, "event": "Paid", "messageId": "q-2"},

@@ -305,3 +305,82 @@ def test_the_worker_walks_only_messages_the_edge_did_not_mark_as_depth_checked(i
     # marked with something that is not a limit: walked here and refused.
     assert stored() == ["marked"]
     assert RejectedMessage.objects.filter(source=issued.source).count() == 3
+
+
+# Past 64 bits: orjson reads such a number back as a float, 184467440737095516160 as 1.8e20.
+BIG = 10 * 2**64
+# 310 digits: past the largest float, so a float reader gives infinity (orjson refuses it).
+HUGE = 10**309 + 7
+
+
+def _identify(source: Source, message_id: str, **traits) -> Message:
+    return typed(source, message_id, type="identify", userId="u-big", traits=traits)
+
+
+def _person_traits(issued) -> dict:
+    from people.models import Person
+
+    return Person.objects.get(workspace=issued.source.workspace, merged_into=None).traits
+
+
+# Alone in their document: the reader decides per document whether any number needs it to be
+# exact. 2**64 is the shortest (20 digits) that 64 bits cannot hold.
+@pytest.mark.parametrize("big", [2**64, BIG, -(2**64) - 1], ids=["2**64", "10*2**64", "-2**64-1"])
+def test_big_integer_traits_keep_their_digits_when_a_later_batch_reads_them_back(issued, big):
+    processing.records_store(Records(messages=[_identify(issued.source, "one", account=big)]))
+    assert _person_traits(issued) == {"account": big}
+    # The second batch reads the identity's stored traits back to merge the new one in.
+    processing.records_store(Records(messages=[_identify(issued.source, "two", plan="pro")]))
+    assert _person_traits(issued) == {"account": big, "plan": "pro"}
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_310_digit_trait_does_not_dead_letter_the_users_later_messages(issued):
+    processing.records_store(Records(messages=[_identify(issued.source, "one", huge=HUGE)]))
+    processing.records_store(
+        Records(
+            messages=[
+                _identify(issued.source, "two", plan="pro"),
+                typed(issued.source, "t", userId="u-big"),
+            ]
+        )
+    )
+    assert list(DeadLetter.objects.values_list("error", flat=True)) == []
+    assert stored() == ["one", "t", "two"]
+    assert _person_traits(issued) == {"huge": HUGE, "plan": "pro"}
+
+
+def _identify_body(message_id: str, number_text: str) -> bytes:
+    head = f'{{"type": "identify", "userId": "u-big", "messageId": "{message_id}", "traits": '
+    return (head + '{"n": ' + number_text + "}}").encode()
+
+
+def test_integers_up_to_4300_digits_are_stored_exactly_and_longer_ones_refused_at_the_edge(
+    client, token, embedded
+):
+    from tests.ingest.test_views import post
+
+    # Python reads integers of up to 4,300 digits (sys.int_info.str_digits_check_threshold
+    # guards the quadratic conversion); the edge stores those exactly, end to end.
+    longest = 10**4299 + 1
+    for message_id, number in [("huge", HUGE), ("longest", longest)]:
+        body = _identify_body(message_id, str(number))
+        assert post(client, "/v1/identify", None, raw=body, token=token).status_code == 200
+        assert _person_traits_of("u-big")["n"] == number
+    # Past that the request is refused as it comes, with a 400 that says why, and nothing of it
+    # is stored: the user's later messages are not held back by it.
+    response = post(client, "/v1/identify", None, raw=_identify_body("x", "9" * 5000), token=token)
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_json"
+    assert "4300 digits" in response.json()["message"]
+    later = _identify_body("later", '"after"')
+    assert post(client, "/v1/identify", None, raw=later, token=token).status_code == 200
+    assert stored() == ["huge", "later", "longest"]
+    assert _person_traits_of("u-big") == {"n": "after"}
+    assert not DeadLetter.objects.exists()
+
+
+def _person_traits_of(user_id: str) -> dict:
+    from people.models import Identity
+
+    return Identity.objects.get(value=user_id).person.traits

@@ -162,3 +162,28 @@ def test_a_batch_rolled_back_after_it_was_stored_is_not_counted(client, embedded
         raise RuntimeError("the enclosing transaction fails after the batch")
     batch_process([message(issued.source, "kept")])
     assert value(scrape(client), "windsor_ingest_events_stored_total") == 1
+
+
+def test_requests_with_made_up_methods_add_no_series_to_the_metrics(client, embedded):
+    """Each label of django-prometheus's request metrics comes from a bounded set: a method
+    label copied from the request (`PURGE1`, `PURGE2`, ...) made /metrics grow with every
+    anonymous request."""
+    # Paths that differ each time too: no label holds a path (404s are "<unnamed view>").
+    paths = ["/healthz", "/readyz", "/people/", "/v1/batch", "/no-such-page-{}", "/static/{}.css"]
+
+    def made_up_requests(start: int) -> None:
+        for n in range(start, start + 200):
+            client.generic(f"M{n:06d}", paths[n % len(paths)].format(n))
+
+    made_up_requests(0)
+    scrape(client)  # the scrape's own series (its GET, its 200) exist from here on
+    before = scrape(client)
+    made_up_requests(200)
+    after = scrape(client)
+
+    def series(text: str) -> set[str]:
+        return {line.rpartition(" ")[0] for line in text.splitlines() if line[:1] != "#"}
+
+    assert series(after) == series(before)
+    # Only the counts' digits change (and /metrics's own response sizes).
+    assert len(after) - len(before) < 2000, (len(before), len(after))

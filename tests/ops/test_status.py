@@ -1,13 +1,17 @@
 """The Status page: staff only, the pipeline in plain words, and "Store again" for dead letters."""
 
 import re
+import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection, connections, transaction
 from django.test import Client
 
 from feed.models import Event
-from ingest import processing
+from ingest import processing, queue
+from ingest.dead_letters import dead_letter_requeue
 from ingest.models import DeadLetter, InboxBatch
 from tests.ops.conftest import message
 
@@ -93,3 +97,80 @@ def test_store_again_needs_post(staff_client, issued):
     letter = DeadLetter.objects.get()
     assert staff_client.get(f"/status/dead-letters/{letter.pk}/store-again/").status_code == 405
     assert DeadLetter.objects.exists()
+
+
+def letter_of_two(issued) -> DeadLetter:
+    processing.dead_letter(
+        [message(issued.source, "twice-1"), message(issued.source, "twice-2")],
+        error="boom",
+        attempts=3,
+    )
+    return DeadLetter.objects.get()
+
+
+def test_store_again_twice_queues_the_letter_once(staff_client, embedded, issued, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # nothing drains the inbox: its rows are counted
+    letter = letter_of_two(issued)
+    for _ in range(2):  # a double click, or two admins
+        response = staff_client.post(f"/status/dead-letters/{letter.pk}/store-again/")
+        assert response.status_code == 302
+    assert [len(batch.messages) for batch in InboxBatch.objects.all()] == [2]
+    assert not DeadLetter.objects.exists()
+
+
+@pytest.mark.services
+def test_store_again_twice_adds_one_stream_entry(staff_client, stream, issued, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # nothing drains: the entries stay in the stream
+    stream.set(queue.drain_flag_key(), 1)  # and no request wakes a drainer
+    letter = letter_of_two(issued)
+    for _ in range(2):
+        staff_client.post(f"/status/dead-letters/{letter.pk}/store-again/")
+    assert stream.xlen(queue.stream_key()) == 1
+    assert not InboxBatch.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_store_agains_at_once_queue_the_letter_once(embedded, issued, settings):
+    """Two clicks in two web processes at the same moment: the second waits for the first and
+    then finds nothing to queue. The first is held inside its transaction (the inbox is locked)
+    until the second is waiting too."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the row lock is PostgreSQL's (SQLite runs one writer at a time)")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    letter = letter_of_two(issued)
+    queued: list[int] = []
+
+    def click() -> None:
+        try:
+            queued.append(dead_letter_requeue(letter_id=letter.pk))
+        finally:
+            connections.close_all()
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {InboxBatch._meta.db_table} IN EXCLUSIVE MODE")
+        for thread in clicks:
+            thread.start()
+        waiting_on_locks(2)
+    for thread in clicks:
+        thread.join()
+    assert sorted(queued) == [0, 2]
+    assert [len(batch.messages) for batch in InboxBatch.objects.all()] == [2]
+
+
+def waiting_on_locks(count: int) -> None:
+    """Until `count` other sessions of this database wait on a lock."""
+    deadline = time.monotonic() + 60
+    with connection.cursor() as cursor:
+        while True:
+            # Inside a transaction the statistics views are read once: read them afresh.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            assert time.monotonic() < deadline, "the clicks never reached their locks"
+            time.sleep(0.05)

@@ -113,3 +113,54 @@ def test_every_avatar_colour_class_in_the_stylesheet_is_readable():
     for hue, (saturation, lightness) in shades.items():
         assert saturation == round(AVATAR_SATURATION * 100)
         assert lightness <= readable_lightness(hue), f"hue-{hue} is too light for white initials"
+
+
+# Each of these makes urllib's urlsplit raise ValueError (a bracket left open, brackets the wrong
+# way round, a host NFKC-normalising to a separator): senders put such strings in `avatar`.
+UNSPLITTABLE = ["https://[::1", "http://[", "https://]::1[/", "https://a\u2100b/"]
+
+
+@pytest.mark.parametrize("value", UNSPLITTABLE)
+def test_a_url_urllib_cannot_split_is_refused(value):
+    assert safe_image_url(value) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", UNSPLITTABLE)
+def test_every_page_showing_an_unsplittable_avatar_renders(owner_client, token, settings, value):
+    import json
+
+    from feed.models import Event
+    from people.models import Person
+
+    settings.INGEST_REDIS_URL = ""  # the embedded path: the request stores it
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    identify = {"type": "identify", "userId": "u-av", "messageId": "m-av", "traits": {}}
+    identify["traits"] = {"name": "Ada", "email": "ada@example.com", "avatar": value}
+    response = owner_client.post(
+        "/v1/identify",
+        json.dumps(identify),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 200, response.content
+    person = Person.objects.get(merged_into=None)
+    assert person.avatar == value  # kept as sent; only the picture is refused
+    event = Event.objects.get(message_id="m-av")
+    htmx = {"HX-Request": "true"}
+    pages = [
+        ("/people/", {}),
+        ("/people/?q=Ada", htmx),
+        (f"/people/{person.pk}/", {}),
+        (f"/feed/people/{person.pk}/", htmx),
+        ("/feed/?hidden=1", {}),
+        ("/feed/?hidden=1", htmx),
+        (f"/feed/{event.pk}/", {}),
+        ("/people/export.csv", {}),
+        ("/api/v1/people/", {}),
+        (f"/api/v1/people/{person.pk}/", {}),
+    ]
+    for path, headers in pages:
+        response = owner_client.get(path, headers=headers)
+        assert response.status_code == 200, (path, headers, response.status_code)
+    assert "Ada" in owner_client.get(f"/people/{person.pk}/").content.decode()

@@ -98,15 +98,21 @@ def test_a_new_message_with_a_deleted_id_starts_a_fresh_person(workspace, owner_
     )
 
 
-def test_the_audit_records_the_ids_and_never_the_persons_data(workspace, owner_m):
+@pytest.mark.parametrize("suppress", [False, True], ids=["delete", "delete-and-suppress"])
+def test_the_audit_records_the_ids_and_never_the_persons_data(workspace, owner_m, suppress):
     ada = seed_ada(workspace)
-    person_delete(workspace=workspace, person=ada, actor=owner_m, suppress=True)
-    entry = AuditEntry.objects.get(action=AuditEntry.Action.PERSON_SUPPRESSED)
+    person_delete(workspace=workspace, person=ada, actor=owner_m, suppress=suppress)
+    [entry] = AuditEntry.objects.for_workspace(workspace)
+    Action = AuditEntry.Action
+    assert entry.action == (Action.PERSON_SUPPRESSED if suppress else Action.PERSON_DELETED)
     assert entry.actor == owner_m.user
     assert "user:ada" in entry.target and "anonymous:anon-ada" in entry.target
     assert entry.detail["ids"] == ["anonymous:anon-ada", "user:ada", "user:ada-old"]
-    written = f"{entry.target} {entry.detail}"
-    for data in ("Ada Lovelace", "ada@x.io", "old@x.io", "pro", "Acme"):
+    # The product allows the person's ids (kind:value), their row number and counts: no more.
+    allowed = {"person_id", "ids", "people", "events", "rejections", "dead_letters"}
+    assert set(entry.detail) == allowed
+    written = f"{entry.target} {entry.detail} {entry.actor_label}"
+    for data in ("Ada Lovelace", "Lovelace", "ada@x.io", "old@x.io", "pro", "Acme", "acme"):
         assert data not in written
 
 

@@ -101,6 +101,8 @@ def test_check_deploy_passes_with_production_settings(tmp_path):
         DJANGO_ALLOWED_HOSTS="windsor.example.com",
         DJANGO_STATIC_ROOT=str(tmp_path),
         WINDSOR_VAR_DIR=str(tmp_path),
+        # Without one, the check warns that no mail can be sent (accounts.W001).
+        EMAIL_URL="smtp+tls://mail.example.com:587",
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -19,6 +19,7 @@ NAMES = [
     "SECURE_PROXY_SSL_HEADER",
     "WINDSOR_PROXY_COUNT",
     "CACHES",
+    "EMAIL_BACKEND",
 ]
 SECRET = "s" * 10 + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
 # Variables of the machine or CI that would make every case "configured".
@@ -34,6 +35,7 @@ CLEARED = {
     "DJANGO_STATIC_ROOT",
     "WINDSOR_SIGNUP",
     "WINDSOR_PROXY_COUNT",
+    "EMAIL_URL",
 }
 
 
@@ -119,7 +121,8 @@ def test_production_is_https_only_by_default(tmp_path):
     assert s["SECURE_SSL_REDIRECT"]
     assert s["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600
     assert s["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
-    assert s["WINDSOR_PROXY_COUNT"] == 1
+    # X-Forwarded-For is trusted only when the deploy says how many proxies append to it.
+    assert s["WINDSOR_PROXY_COUNT"] == 0
     # Throttle counters are shared by every web process: the cache is the broker's Redis.
     assert s["CACHES"]["default"]["BACKEND"].endswith("RedisCache")
     assert s["CACHES"]["default"]["LOCATION"] == "redis://redis:6379/3"
@@ -146,3 +149,59 @@ def test_signup_mode_is_read_from_the_environment(tmp_path):
     assert settings_with(tmp_path, WINDSOR_SIGNUP="closed")["WINDSOR_SIGNUP"] == "closed"
     s = settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET, WINDSOR_SIGNUP="open")
     assert s["WINDSOR_SIGNUP"] == "open"
+
+
+def test_the_proxy_count_is_read_from_the_environment(tmp_path):
+    s = settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET, WINDSOR_PROXY_COUNT="2")
+    assert s["WINDSOR_PROXY_COUNT"] == 2
+
+
+def test_only_the_embedded_default_prints_mails_when_no_email_url_is_set(tmp_path):
+    from windsor.email_url import CONSOLE, NOT_CONFIGURED, SMTP
+
+    assert settings_with(tmp_path)["EMAIL_BACKEND"] == CONSOLE
+    assert settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET)["EMAIL_BACKEND"] == NOT_CONFIGURED
+    deployed = settings_with(
+        tmp_path, DATABASE_URL="postgres://db/windsor", DJANGO_DEBUG="1", EMAIL_URL="smtp://mx"
+    )
+    assert deployed["EMAIL_BACKEND"] == SMTP
+    # Asked for by name, a deployment still gets the console.
+    assert (
+        settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET, EMAIL_URL="console://")["EMAIL_BACKEND"]
+        == CONSOLE
+    )
+
+
+LINK = "https://windsor.example.com/accounts/reset/MQ/cz5rht-0123456789abcdef0123456789abcdef/"
+
+
+def mail_output(tmp_path, **env: str) -> str:
+    """What a process with this environment writes when it sends a reset-like mail."""
+    base = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    code = (
+        "import django; django.setup(); from django.core.mail import send_mail; "
+        f"send_mail('Reset your Windsor password', {LINK!r}, None, ['a@example.com'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "windsor.settings",
+            "WINDSOR_VAR_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+def test_a_deployment_without_email_url_prints_no_link(tmp_path):
+    output = mail_output(tmp_path, DATABASE_URL="postgres://db/windsor", DJANGO_DEBUG="1")
+    assert "cz5rht" not in output
+    assert "EMAIL_URL is not set" in output
+    # The embedded default (`make run`) prints it: that is how a newcomer gets the link.
+    assert LINK in mail_output(tmp_path)
