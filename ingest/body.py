@@ -4,9 +4,11 @@ Pure functions on bytes (no Django). Limits are checked on the inflated size, an
 as soon as the output passes the cap, so a small gzip bomb costs microseconds, not gigabytes.
 """
 
+import itertools
 import json
 import math
 import re
+import sys
 import zlib
 from typing import Any
 
@@ -81,13 +83,43 @@ def _has_long_number(data: bytes) -> bool:
     return _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO)
 
 
-# A JSON string (escapes included) or a bracket: enough to track nesting outside strings.
-_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+# CPython turns decimal text into an int in time quadratic in its digits. Its default bound of
+# 4,300 digits (sys.set_int_max_str_digits) keeps one number cheap, but a deployment can lift it
+# (PYTHONINTMAXSTRDIGITS=0): the standard parser then applies the same bound itself.
+MAX_INT_DIGITS = 4300
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS + text.startswith("-"):
+        raise ValueError(f"a number has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _int_parser() -> Any:
+    # None: the interpreter's own bound holds, and json's C scanner converts at full speed (a
+    # Python hook per integer costs four times as much on a body of small ones).
+    return None if 0 < sys.get_int_max_str_digits() <= MAX_INT_DIGITS else _bounded_int
+
+
+# A JSON string (escapes included), a run of opening or of closing brackets (one token for the
+# 1,100 `[` of a deep value), or a quote that opens no string: an unterminated string, so the text
+# is not JSON and the cut stops there. Going on would be quadratic: finditer would try the string
+# branch again at every later quote, each time to the end of the body (a 166-byte gzip body,
+# `[` * 1100 + `"\\` * 64000 inflated, held a worker for 30 s). Stopping at the first, each byte
+# is read by the token it is in and by at most one failed string attempt.
+_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[{]+|[\]}]+|"')
 # Objects and arrays deeper than this are cut to null before parsing. A request wraps a message in
 # at most two levels ({"batch": [...]}) and a queue entry in one, so a message that held a cut
 # value is still deeper than MAX_NESTING and refused by the same rule (`segment.too_deep`), while
 # every other message is read untouched, however deep its neighbour.
 CUT_DEPTH = MAX_NESTING + 3
+_QUOTE = ord('"')
+# The cut reads at most one token (a string or a run of brackets) per this many bytes, plus
+# _TOKENS_FREE: real senders' JSON has one per 10 to 14 bytes (tests/fixtures/segment/). Each
+# token is a turn of a Python loop, ~200 ns; `[],` repeated past orjson's depth makes one every
+# 1.5 bytes, which cost 10 times a normal request per KB. Such a body is refused whole.
+_BYTES_PER_TOKEN = 6
+_TOKENS_FREE = 4096
 
 
 class _TooDeep(Exception):
@@ -95,21 +127,33 @@ class _TooDeep(Exception):
 
 
 def nesting_cut(data: bytes, depth: int = CUT_DEPTH) -> bytes:
-    """The JSON text with every object or array nested deeper than `depth` replaced by null."""
+    """The JSON text with every object or array nested deeper than `depth` replaced by null;
+    ValueError at an unterminated string or past the token budget (_BYTES_PER_TOKEN). Linear in
+    the length of `data` (_TOKENS)."""
     out: list[bytes] = []
     level = 0
     kept_from: int | None = 0  # None while inside a cut value
-    for token in _TOKENS.finditer(data):
-        char = data[token.start()]
-        if char in b"[{":
-            level += 1
-            if level == depth + 1 and kept_from is not None:
-                out += (data[kept_from : token.start()], b"null")
+    tokens = _TOKENS.finditer(data)
+    for token in itertools.islice(tokens, len(data) // _BYTES_PER_TOKEN + _TOKENS_FREE):
+        start, end = token.span()
+        char = data[start]
+        if char == _QUOTE:
+            if end - start == 1:
+                raise ValueError(f"unterminated string at byte {start}")
+        elif char in b"[{":
+            level += end - start
+            if level > depth and kept_from is not None:
+                # The bracket of this run that opens level depth + 1.
+                opened = end - (level - depth)
+                out += (data[kept_from:opened], b"null")
                 kept_from = None
-        elif char in b"]}":
-            if level == depth + 1 and kept_from is None:
-                kept_from = token.end()
-            level -= 1
+        else:
+            level -= end - start
+            if level <= depth and kept_from is None:
+                # Just past the bracket of this run that closes level depth + 1.
+                kept_from = end - (depth - level)
+    if next(tokens, None) is not None:
+        raise ValueError("nested too deeply, with too many brackets and strings to read around")
     if kept_from is not None:
         out.append(data[kept_from:])
     return b"".join(out)
@@ -126,7 +170,12 @@ def _parse(data: bytes) -> Any:
                 raise _TooDeep from exc
     text = data.decode("utf-8-sig")
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_int_parser(),
+        )
     except RecursionError as exc:
         raise _TooDeep from exc
 

@@ -154,7 +154,8 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
     # A token in the header is checked before the body is read: refusals stay cheap.
     source = source_authenticate(header_token) if header_token else None
     try:
-        payload = payload_from_json(json_decode(_read_body(request)), limits=_limits())
+        body = _read_body(request)
+        payload = payload_from_json(json_decode(body), limits=_limits(), size=len(body))
         if source is None:
             source = source_authenticate(payload.write_key)
         scope = {

@@ -1718,6 +1718,66 @@ MUTANTS: list[Mutant] = [
         "return IdentityList(shown=rows, total=",
         "tests/people/test_id_limit.py::test_the_person_page_lists_a_bounded_number_of_ids",
     ),
+    # --- parser (issue 23): the deep-nesting cut, integers, writeKey depth, inherited copies ---
+    mutant(
+        "nesting-cut-past-unterminated-string",
+        "the nesting cut stops at an unterminated string (going on is quadratic)",
+        "ingest/body.py",
+        'raise ValueError(f"unterminated string at byte {start}")',
+        "continue",
+        "tests/ingest/test_body.py::"
+        "test_an_unterminated_string_past_orjson_depth_is_refused_as_not_json[last-string-open]",
+    ),
+    mutant(
+        "nesting-cut-run-opens-at-its-start",
+        "a run of opening brackets is cut at the one that opens level CUT_DEPTH + 1",
+        "ingest/body.py",
+        "opened = end - (level - depth)",
+        "opened = start",
+        "tests/ingest/test_body.py::test_the_nesting_cut_nulls_only_values_deeper_than_its_depth",
+    ),
+    mutant(
+        "nesting-cut-run-keeps-from-its-end",
+        "after a cut value, the closing brackets of the levels kept are kept",
+        "ingest/body.py",
+        "kept_from = end - (depth - level)",
+        "kept_from = end",
+        "tests/ingest/test_body.py::test_the_nesting_cut_nulls_only_values_deeper_than_its_depth",
+    ),
+    mutant(
+        "nesting-cut-token-budget-lifted",
+        "a body that needs the cut and has a token every few bytes is refused, not cut",
+        "ingest/body.py",
+        "_BYTES_PER_TOKEN = 6",
+        "_BYTES_PER_TOKEN = 1",
+        "tests/ingest/test_body.py::test_a_deep_body_dense_with_brackets_is_refused_whole_not_cut",
+    ),
+    mutant(
+        "int-digits-unbounded",
+        "an integer of more than 4,300 digits is refused even when Python's own bound is lifted",
+        "ingest/body.py",
+        "return None if 0 < sys.get_int_max_str_digits() <= MAX_INT_DIGITS else _bounded_int",
+        "return None",
+        "tests/ingest/test_parser_cost.py::"
+        "test_an_integer_costs_at_most_a_bounded_constant_however_python_is_configured",
+    ),
+    mutant(
+        "write-key-depth-skipped",
+        "a deep writeKey makes its message too deep (a 4xx for it alone, not a 503)",
+        "ingest/segment.py",
+        "if isinstance(write_key, dict | list) and too_deep(item):",
+        "if False:",
+        "tests/ingest/test_hostile.py::test_a_deep_write_key_refuses_its_message_alone_as_too_deep",
+    ),
+    mutant(
+        "inherited-copies-unbounded",
+        "a batch's fields copied into its messages add at most twice the request's size",
+        "ingest/segment.py",
+        "    if added > allowed:",
+        "    if False:",
+        "tests/ingest/test_hostile.py::"
+        "test_batch_fields_copied_into_every_message_cannot_multiply_a_request",
+    ),
 ]
 
 

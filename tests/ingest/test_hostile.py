@@ -186,3 +186,94 @@ def test_lone_surrogates_and_nul_anywhere_are_stored_safely_or_refused(
         assert "\\ud8" not in dumped and "\\udf" not in dumped
     assert InboxBatch.objects.count() == 0
     assert DeadLetter.objects.count() == 0
+
+
+# Where a sender can put a deep value: the fields no message's queued JSON holds (writeKey, the
+# batch's own fields, unknown batch keys) as well as those it does. `{}` marks the value.
+DEEP_PLACES = {
+    "message writeKey": '{"batch": [VALID, {"type": "track", "event": "E", "userId": "u",'
+    ' "writeKey": {}}]}',
+    "first message writeKey": '{"batch": [{"type": "track", "event": "E", "userId": "u",'
+    ' "writeKey": {}}, VALID]}',
+    "batch writeKey": '{"writeKey": {}, "batch": [VALID]}',
+    "batch context": '{"context": {"k": {}}, "batch": [VALID]}',
+    "batch integrations": '{"integrations": {"k": {}}, "batch": [VALID]}',
+    "batch sentAt": '{"sentAt": {}, "batch": [VALID]}',
+    "batch unknown key": '{"other": {}, "batch": [VALID]}',
+    "message unknown key": '{"batch": [VALID, {"type": "track", "event": "E", "userId": "u",'
+    ' "other": {}}]}',
+    "single message writeKey": '{"type": "track", "event": "E", "userId": "u", "writeKey": {}}',
+}
+
+
+def deep_object(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING, 300, 1000, 1100, 100_000])
+@pytest.mark.parametrize("place", list(DEEP_PLACES))
+@pytest.mark.parametrize("token_in", ["header", "body"])
+def test_a_deep_value_anywhere_is_refused_with_a_4xx_or_alone_never_a_5xx(
+    client, issued, embedded, place, depth, token_in
+):
+    valid = json.dumps(track("valid") | ({"writeKey": issued.token} if token_in == "body" else {}))
+    body = DEEP_PLACES[place].replace("VALID", valid).replace("{}", deep_object(depth), 1)
+    token = issued.token if token_in == "header" else None
+    response = post(client, "/v1/batch", None, raw=body.encode(), token=token)
+
+    # A 5xx tells the sender to retry the same bytes forever.
+    assert response.status_code < 500, response.content
+    if response.status_code == 200:
+        rejected = response.json().get("rejected", [])
+        assert all(r["code"] == "message_too_deep" for r in rejected), rejected
+        assert stored() in (["valid"], [])
+        if "VALID" in DEEP_PLACES[place] and not rejected:
+            assert stored() == ["valid"]
+    if depth > MAX_NESTING and "message" in place and response.status_code == 200:
+        # The deep message itself is never kept.
+        assert len(response.json()["rejected"]) == 1
+        assert stored() == ["valid"]
+
+
+def test_a_deep_write_key_refuses_its_message_alone_as_too_deep(client, issued, embedded):
+    deep = '{"type": "track", "event": "E", "userId": "u", "writeKey": ' + deep_object(1000) + "}"
+    body = '{"batch": [' + json.dumps(track("valid")) + ", " + deep + "]}"
+    response = post(client, "/v1/batch", None, raw=body.encode(), token=issued.token)
+    assert response.status_code == 200, response.content
+    assert response.json()["rejected"] == [
+        {"index": 1, "code": "message_too_deep", "reason": TOO_DEEP}
+    ]
+    assert stored() == ["valid"]
+
+
+@pytest.mark.parametrize(
+    "batch_field",
+    [
+        {"context": {f"k{i}": "v" * 20 for i in range(1000)}},
+        {"integrations": {f"k{i}": True for i in range(2000)}},
+        {"sentAt": " " * 30_000 + "2026-11-30T12:00:00Z"},
+    ],
+    ids=["context", "integrations", "sentAt"],
+)
+def test_batch_fields_copied_into_every_message_cannot_multiply_a_request(
+    client, issued, embedded, batch_field
+):
+    # 200 messages each inheriting ~30 KB would queue 6 MB from a 50 KB request (1,000 each
+    # inheriting 300 KB: 300 MB from 400 KB).
+    items = [track(f"m-{n}") for n in range(200)]
+    body = json.dumps({"batch": items, **batch_field}).encode()
+    assert len(body) < 500 * 1024
+    response = post(client, "/v1/batch", None, raw=body, token=issued.token)
+    assert_error(response, 413, "request_too_large")
+    assert stored() == []
+    assert InboxBatch.objects.count() == 0
+
+
+def test_a_batch_context_that_fits_is_copied_into_each_message(client, issued, embedded):
+    context = {"library": {"name": "analytics-python", "version": "2.4.0"}, "ip": "10.0.0.1"}
+    items = [track(f"m-{n}") for n in range(2500)]
+    body = json.dumps({"batch": items, "context": context, "sentAt": "2026-11-30T12:00:00Z"})
+    response = post(client, "/v1/batch", None, raw=body.encode(), token=issued.token)
+    assert response.status_code == 200, response.content
+    assert Event.objects.count() == 2500
+    assert Event.objects.first().raw["context"] == context
