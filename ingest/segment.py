@@ -601,6 +601,11 @@ def _message_id(raw: dict[str, Any]) -> str:
     return text
 
 
+# The longest ISO-8601 form ("2026-01-02T03:04:05.123456+05:30") is 32 characters; the rest is
+# room for the whitespace senders leave around it.
+MAX_TIMESTAMP_LENGTH = 64
+
+
 @lru_cache(maxsize=4096)
 def _timestamp_parsed(value: str) -> datetime:
     # A batch repeats its sentAt in every message, and senders' clocks tick in seconds or
@@ -614,6 +619,11 @@ def _timestamp_field(value: Any, key: str) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise InvalidMessage(f"{key} must be an ISO-8601 string")
+    if len(value) > MAX_TIMESTAMP_LENGTH:
+        # Before the cache: it keys on the text, and padded copies of one date would fill it.
+        raise InvalidMessage(
+            f"{key} is not an ISO-8601 date (longer than {MAX_TIMESTAMP_LENGTH} characters)"
+        )
     try:
         return _timestamp_parsed(value)
     except ValueError as exc:

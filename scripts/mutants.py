@@ -1647,6 +1647,14 @@ MUTANTS: list[Mutant] = [
         "",
         "tests/ops/test_status.py",
     ),
+    mutant(
+        "timestamp-length-unbounded",
+        "a padded timestamp is refused before the parse cache keeps its text",
+        "ingest/segment.py",
+        "    if len(value) > MAX_TIMESTAMP_LENGTH:\n",
+        "    if False:\n",
+        "tests/ingest/test_segment.py",
+    ),
     # --- manyids: a person with many ids (issue 23) ---------------------------------------------
     mutant(
         "timeline-union-branch-per-id",

@@ -475,3 +475,16 @@ def test_a_broken_queued_record_is_an_error_not_messages(broken):
     }
     with pytest.raises((TypeError, ValueError)):
         queued_messages(record)
+
+
+@pytest.mark.parametrize("key", ["timestamp", "originalTimestamp", "sentAt", "receivedAt"])
+def test_a_padded_timestamp_is_refused_before_it_is_parsed_or_remembered(key):
+    # Parsed timestamps are cached by their text: 4,096 padded ones would hold ~128 MB a process.
+    from ingest.segment import _timestamp_parsed
+
+    _timestamp_parsed.cache_clear()
+    padded = "2026-01-01T00:00:00Z" + " " * 30_000
+    with pytest.raises(InvalidMessage, match=f"{key} is not an ISO-8601 date"):
+        parse({"type": "track", "event": "E", "userId": "u", key: padded})
+    assert _timestamp_parsed.cache_info().currsize == 0
+    assert parse({"type": "track", "event": "E", "userId": "u", key: "2026-01-01T00:00:00Z "})
