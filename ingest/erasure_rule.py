@@ -15,9 +15,11 @@ hold:
 Otherwise each `delete` of the request is refused alone, with the reason, in the reply and in the
 source's log of rejected messages, and every other message of the request is stored.
 
-The rule is applied here, at the edge, where the request is known; the worker applies the deletes
-it is handed. Turning "may erase" off reaches the other web processes within
-INGEST_TOKEN_CACHE_SECONDS, as a revocation does (ingest/authentication.py caches the source).
+The rule is applied here, at the edge, where the request is known. The worker checks the first
+part again (people/deletion.py `message_delete`): a delete queued before an admin forbade its
+source, or by a server older than this rule, is refused there and logged the same way. Turning
+"may erase" off reaches the other web processes within INGEST_TOKEN_CACHE_SECONDS, as a
+revocation does (ingest/authentication.py caches the source).
 """
 
 from django.http import HttpRequest
@@ -35,12 +37,20 @@ NOT_BY_HEADER = (
 FROM_BROWSER = "A delete is never accepted from a browser (the request has an Origin header)."
 
 
+def from_browser(request: HttpRequest) -> bool:
+    """Whether a browser made the request: browsers send Origin on every cross-origin POST (and
+    `Origin: null` from a sandboxed frame); servers and the server-side SDKs send none. What a
+    browser sends with a source's key is rate-limited (ingest/queue.py `rate_allowed`) and never
+    erases."""
+    return "HTTP_ORIGIN" in request.META
+
+
 def deletes_refusal(request: HttpRequest, *, sender: Sender, by_header: bool) -> str | None:
     """Why this request's deletes are refused, or None when they are honoured."""
     if not sender.may_erase:
         return NOT_ALLOWED
     if not by_header:
         return NOT_BY_HEADER
-    if "HTTP_ORIGIN" in request.META:
+    if from_browser(request):
         return FROM_BROWSER
     return None

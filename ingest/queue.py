@@ -161,25 +161,32 @@ def _stream_add(
     return bool(pipe.execute()[-1])
 
 
-def rate_allowed(source_id: int, count: int) -> bool:
-    """Whether a source may send `count` more messages this second (atomic Redis counter).
+def rate_allowed(source_id: int, count: int, *, browser: bool = False) -> bool:
+    """Whether a source may send `count` more messages this second (atomic Redis counters).
 
-    Off when settings.INGEST_RATE_LIMIT_PER_SECOND is 0, and open when Redis is unreachable
-    (the inbox then takes the data; refusing it would lose nothing but help nobody).
+    INGEST_RATE_LIMIT_PER_SECOND counts every request of the source (off when 0, the default);
+    INGEST_BROWSER_RATE_LIMIT_PER_SECOND counts what browsers send with it (ingest/erasure_rule.py
+    `from_browser`), on by default. Open when Redis is unreachable (the inbox then takes the
+    data; refusing it would lose nothing but help nobody).
     """
-    limit = settings.INGEST_RATE_LIMIT_PER_SECOND
-    client = _redis_usable()
-    if not limit or client is None:
+    limits = [("rate", settings.INGEST_RATE_LIMIT_PER_SECOND)]
+    if browser:
+        limits.append(("rate-browser", settings.INGEST_BROWSER_RATE_LIMIT_PER_SECOND))
+    limits = [(name, limit) for name, limit in limits if limit]
+    client = _redis_usable() if limits else None
+    if client is None:
         return True
-    key = f"{settings.INGEST_STREAM}:rate:{source_id}:{int(time.time())}"
+    second = int(time.time())
+    keys = [f"{settings.INGEST_STREAM}:{name}:{source_id}:{second}" for name, _ in limits]
     try:
         pipe = client.pipeline(transaction=True)
-        pipe.incrby(key, count)
-        pipe.expire(key, 2)
-        used = pipe.execute()[0]
+        for key in keys:
+            pipe.incrby(key, count)
+            pipe.expire(key, 2)
+        used = pipe.execute()[::2]
     except redis.RedisError:
         return True
-    return used <= limit
+    return all(n <= limit for n, (_, limit) in zip(used, limits, strict=True))
 
 
 # --- The worker's side ------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from ingest import counters, queue
 from ingest.authentication import Sender, source_authenticate, token_from_headers
 from ingest.body import body_inflate, json_decode, too_large
-from ingest.erasure_rule import deletes_refusal
+from ingest.erasure_rule import deletes_refusal, from_browser
 from ingest.errors import IngestError
 from ingest.queue import QueueUnavailable
 from ingest.segment import (
@@ -173,7 +173,9 @@ def _ingest(request: HttpRequest, *, call_type: str | None, path_token: str | No
         if source is not None and exc.status in {400, 413, 415}:
             _log_refused(source, received_at, exc)
         raise
-    if parsed.queued and not queue.rate_allowed(source.source_id, len(parsed.queued)):
+    if parsed.queued and not queue.rate_allowed(
+        source.source_id, len(parsed.queued), browser=from_browser(request)
+    ):
         raise IngestError(
             429, "rate_limited", "This source is sending too fast; slow down.", retry_after=1
         )

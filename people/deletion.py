@@ -265,6 +265,10 @@ def message_delete(*, message: Message) -> Deleted:
     """
     workspace_id = message.workspace_id
     values = {v for key in DELETE_ID_KEYS if (v := usable_id(getattr(message, key)))}
+    source = Source.objects.filter(pk=message.source_id).first()
+    if source is not None and not source.may_erase:
+        _refused_in_worker(source=source, message=message)
+        return Deleted()
     if _already_applied(workspace_id, message.message_id):
         return Deleted()
     DeleteReceipt.objects.create(workspace_id=workspace_id, message_id=message.message_id)
@@ -280,7 +284,6 @@ def message_delete(*, message: Message) -> Deleted:
         else []
     )
     deleted = _erase(workspace_id=workspace_id, person_ids=person_ids)
-    source = Source.objects.filter(pk=message.source_id).first()
     label = f"Source {source.name} ({source.token_prefix}…)" if source else "A deleted source"
     actor_label = f"{label}: Segment delete"[:254]
     if not deleted.people:
@@ -300,6 +303,25 @@ def message_delete(*, message: Message) -> Deleted:
         },
     )
     return deleted
+
+
+def _refused_in_worker(*, source: Source, message: Message) -> None:
+    """The edge refuses a delete from a source that may not erase (ingest/erasure_rule.py); one
+    that reaches the worker anyway was queued before an admin forbade the source, or by a server
+    older than the rule. It is refused here too, in the source's log like the edge's refusals,
+    with its ids as the excerpt's JSON (so erasing that person later forgets the row)."""
+    ids = {"userId": message.user_id, "anonymousId": message.anonymous_id}
+    RejectedMessage.objects.create(
+        source=source,
+        received_at=message.received_at,
+        reason=(
+            "This source was not allowed to erase people when the worker reached this delete: "
+            "it was not applied."
+        ),
+        excerpt=json.dumps(
+            {"type": "delete", "messageId": message.message_id, **ids}, ensure_ascii=True
+        )[:500],
+    )
 
 
 def _already_applied(workspace_id: int, message_id: str) -> bool:

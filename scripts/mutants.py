@@ -1655,6 +1655,22 @@ MUTANTS: list[Mutant] = [
         "    if False:\n",
         "tests/ingest/test_segment.py",
     ),
+    mutant(
+        "erasure-worker-trusts-the-queue",
+        "the worker applies no delete from a source that may no longer erase",
+        "people/deletion.py",
+        "    if source is not None and not source.may_erase:\n",
+        "    if False:\n",
+        "tests/ingest/test_deletions_allowed.py",
+    ),
+    mutant(
+        "browser-key-rate-unlimited",
+        "what browsers send with a source's key is rate-limited by default",
+        "ingest/views.py",
+        "source.source_id, len(parsed.queued), browser=from_browser(request)",
+        "source.source_id, len(parsed.queued), browser=False",
+        "tests/ingest/test_queue.py",
+    ),
     # --- manyids: a person with many ids (issue 23) ---------------------------------------------
     mutant(
         "timeline-union-branch-per-id",

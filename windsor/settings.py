@@ -322,6 +322,11 @@ INGEST_BATCH_SIZE = int(os.environ.get("INGEST_BATCH_SIZE", "500"))
 INGEST_READ_BATCHES = int(os.environ.get("INGEST_READ_BATCHES", "4"))
 # Per-source rate limit in messages per second; 0 turns it off (the default).
 INGEST_RATE_LIMIT_PER_SECOND = int(os.environ.get("INGEST_RATE_LIMIT_PER_SECOND", "0"))
+# The same, for what browsers send (requests with an Origin header: analytics.js, whose key every
+# visitor can read), on by default; 0 turns it off. analytics.js retries a 429 later.
+INGEST_BROWSER_RATE_LIMIT_PER_SECOND = int(
+    os.environ.get("INGEST_BROWSER_RATE_LIMIT_PER_SECOND", "500")
+)
 # A request falls back to the database inbox when Redis does not answer within this many seconds.
 INGEST_REDIS_TIMEOUT = float(os.environ.get("INGEST_REDIS_TIMEOUT", "1.0"))
 # Entries a worker took but did not acknowledge for this long are taken over by another worker;

@@ -189,3 +189,25 @@ def test_the_ingest_paths_answer_nothing_but_posts(issued, path):
     assert response.status_code == 405
     assert json.loads(response.content)["code"] == "method_not_allowed"
     assert Identity.objects.count() == 0
+
+
+def test_the_worker_applies_no_delete_from_a_source_no_longer_allowed_to_erase(issued, workspace):
+    """A delete accepted at the edge waits in the queue; if an admin forbids the source to erase
+    meanwhile (or it was queued by a server older than the rule), the worker refuses it too."""
+    from ingest.services import batch_process
+    from tests.people.conftest import message
+
+    batch_process([message(workspace, "identify", user_id="kept-user", minute=0)])
+    allow(issued.source, False)
+    batch_process(
+        [message(workspace, "delete", user_id="kept-user", minute=1, source_id=issued.source.pk)]
+    )
+    assert Identity.objects.filter(workspace=workspace, value="kept-user").exists()
+    logged = RejectedMessage.objects.get(source=issued.source)
+    assert "not allowed to erase" in logged.reason and "kept-user" in logged.excerpt
+
+    allow(issued.source)
+    batch_process(
+        [message(workspace, "delete", user_id="kept-user", minute=2, source_id=issued.source.pk)]
+    )
+    assert not Identity.objects.filter(workspace=workspace, value="kept-user").exists()

@@ -379,3 +379,25 @@ def test_the_worker_walks_no_message_an_edge_as_strict_checked_for_depth(
     assert stored() == ["edge", "trusted"]
     reasons = RejectedMessage.objects.filter(source=issued.source).values_list("reason", flat=True)
     assert list(reasons) == [too_deep_reason()] * 2
+
+
+def test_a_browser_shipped_key_is_rate_limited_by_default_and_servers_are_not(
+    client, token, stream, settings
+):
+    """analytics.js's key is public: what browsers send with it (requests with an Origin) has a
+    rate of its own, on by default; a server's requests (no Origin) only the opt-in one."""
+    from windsor import settings as windsor_settings
+
+    assert windsor_settings.INGEST_BROWSER_RATE_LIMIT_PER_SECOND > 0
+    settings.INGEST_BROWSER_RATE_LIMIT_PER_SECOND = 3
+    origin = {"HTTP_ORIGIN": "https://shop.example"}
+
+    def browser(messages):
+        body = json.dumps({"batch": messages, "writeKey": token})
+        return client.post("/v1/batch", body, content_type="text/plain", **origin)
+
+    assert browser([track("b1"), track("b2"), track("b3")]).status_code == 200
+    response = browser([track("b4")])
+    assert response.status_code == 429 and response.json()["code"] == "rate_limited"
+    assert post(client, token, [track(f"s{n}") for n in range(5)]).status_code == 200
+    assert sorted(stored()) == ["b1", "b2", "b3", "s0", "s1", "s2", "s3", "s4"]
