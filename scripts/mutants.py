@@ -1233,8 +1233,8 @@ MUTANTS: list[Mutant] = [
         "erasure-from-a-browser",
         "a `delete` is never honoured from a browser (a request with an Origin header)",
         "ingest/erasure_rule.py",
-        '    if "HTTP_ORIGIN" in request.META:\n',
-        "    if False:\n",
+        "    if from_browser(request):\n        return FROM_BROWSER\n",
+        "    if False:\n        return FROM_BROWSER\n",
         "tests/ingest/test_deletions_allowed.py",
     ),
     mutant(
