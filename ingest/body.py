@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ingest.errors import IngestError
-from ingest.segment import MAX_NESTING
+from ingest.segment import MAX_NESTING, OVERSIZE_NUMBER
 
 # zlib's wbits: 16 + MAX_WBITS reads a gzip header; 32 + MAX_WBITS detects gzip or zlib.
 _GZIP_WBITS = 32 + zlib.MAX_WBITS
@@ -95,6 +95,14 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+def _int_marked(text: str) -> int | str:
+    # The second reading of a body that held an oversize number: each becomes OVERSIZE_NUMBER,
+    # and `ingest.segment` refuses the messages that hold one.
+    if len(text) > MAX_INT_DIGITS + text.startswith("-"):
+        return OVERSIZE_NUMBER
+    return int(text)
+
+
 def _int_parser() -> Any:
     # None: the interpreter's own bound holds, and json's C scanner converts at full speed (a
     # Python hook per integer costs four times as much on a body of small ones).
@@ -159,7 +167,7 @@ def nesting_cut(data: bytes, depth: int = CUT_DEPTH) -> bytes:
     return b"".join(out)
 
 
-def _parse(data: bytes) -> Any:
+def _parse(data: bytes, *, mark_oversize: bool = False) -> Any:
     if not _has_long_number(data):
         try:
             # orjson is several times faster; what it refuses (a byte order mark, lone
@@ -174,23 +182,24 @@ def _parse(data: bytes) -> Any:
             text,
             parse_constant=_refuse_constant,
             parse_float=_finite_float,
-            parse_int=_int_parser(),
+            parse_int=_int_marked if mark_oversize else _int_parser(),
         )
     except RecursionError as exc:
         raise _TooDeep from exc
 
 
-def json_loads(data: bytes) -> Any:
+def json_loads(data: bytes, *, mark_oversize: bool = False) -> Any:
     """JSON with exact integers and bounded nesting (see CUT_DEPTH); ValueError if not JSON.
 
-    For request bodies and for the queue's own records alike.
+    For request bodies and for the queue's own records alike. A number of more than
+    MAX_INT_DIGITS digits is a ValueError, or with `mark_oversize` reads as OVERSIZE_NUMBER.
     """
     try:
-        return _parse(data)
+        return _parse(data, mark_oversize=mark_oversize)
     except _TooDeep:
         pass
     try:
-        return _parse(nesting_cut(data))
+        return _parse(nesting_cut(data), mark_oversize=mark_oversize)
     except _TooDeep:  # cannot happen after the cut; refused all the same
         raise ValueError("nested too deeply") from None
 
@@ -200,7 +209,13 @@ def json_decode(body: bytes) -> Any:
     if not body.strip():
         raise IngestError(400, "empty_body", "The request body is empty.")
     try:
-        return json_loads(body)
+        try:
+            return json_loads(body)
+        except ValueError as exc:
+            if "digits" not in str(exc):  # Python's and _bounded_int's words for an oversize int
+                raise
+        # Read again only when a number was too long: its messages are refused one by one.
+        return json_loads(body, mark_oversize=True)
     except UnicodeDecodeError as exc:
         raise IngestError(400, "malformed_json", "The body is not UTF-8.") from exc
     except ValueError as exc:

@@ -326,6 +326,8 @@ def _checked(raw: dict[str, Any], scope: tuple) -> tuple[tuple, bytes, int]:
     except UnicodeEncodeError:  # a lone surrogate ("\\ud800"): valid JSON, not storable text
         return _storable_checked(raw, scope, None)
     if b"\\u0000" in data:
+        if _OVERSIZE_NUMBER_JSON in data:
+            raise InvalidMessage("message holds a number of more than 4300 digits")
         # A NUL somewhere: PostgreSQL refuses it, so replace it (and measure the original).
         return _storable_checked(raw, scope, len(data))
     return values, data, len(data) + SIZE_SLACK
@@ -599,6 +601,15 @@ def _message_id(raw: dict[str, Any]) -> str:
     if len(text) > MAX_MESSAGE_ID_LENGTH:
         raise InvalidMessage(f"messageId is longer than {MAX_MESSAGE_ID_LENGTH} characters")
     return text
+
+
+# What a request body's number of more than 4,300 digits (ingest/body.py MAX_INT_DIGITS) reads
+# as, so that its message alone is refused: Python will not make an int of it, and refusing the
+# whole body would lose its neighbours. Its NULs send the message down the slow path of
+# `messages_parse` (`_checked`), where it is found; a sender who writes this text themselves only
+# gets their own message refused.
+OVERSIZE_NUMBER = "\x00a number of more than 4300 digits\x00"
+_OVERSIZE_NUMBER_JSON = orjson.dumps(OVERSIZE_NUMBER)[1:-1]
 
 
 # The longest ISO-8601 form ("2026-01-02T03:04:05.123456+05:30") is 32 characters; the rest is

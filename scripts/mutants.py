@@ -1671,6 +1671,14 @@ MUTANTS: list[Mutant] = [
         "source.source_id, len(parsed.queued), browser=False",
         "tests/ingest/test_queue.py",
     ),
+    mutant(
+        "oversize-number-stored-as-text",
+        "a message holding a number of more than 4,300 digits is refused alone, never stored",
+        "ingest/segment.py",
+        "        if _OVERSIZE_NUMBER_JSON in data:\n",
+        "        if False:\n",
+        "tests/ingest/test_processing.py",
+    ),
     # --- manyids: a person with many ids (issue 23) ---------------------------------------------
     mutant(
         "timeline-union-branch-per-id",

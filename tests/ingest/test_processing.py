@@ -355,7 +355,7 @@ def _identify_body(message_id: str, number_text: str) -> bytes:
     return (head + '{"n": ' + number_text + "}}").encode()
 
 
-def test_integers_up_to_4300_digits_are_stored_exactly_and_longer_ones_refused_at_the_edge(
+def test_integers_up_to_4300_digits_are_stored_exactly_and_a_longer_one_refuses_its_message(
     client, token, embedded
 ):
     from tests.ingest.test_views import post
@@ -367,15 +367,26 @@ def test_integers_up_to_4300_digits_are_stored_exactly_and_longer_ones_refused_a
         body = _identify_body(message_id, str(number))
         assert post(client, "/v1/identify", None, raw=body, token=token).status_code == 200
         assert _person_traits_of("u-big")["n"] == number
-    # Past that the request is refused as it comes, with a 400 that says why, and nothing of it
-    # is stored: the user's later messages are not held back by it.
+    # Past that the message is refused alone, with a reason that says why; its neighbours in the
+    # batch are stored, and the user's later messages are not held back by it.
     response = post(client, "/v1/identify", None, raw=_identify_body("x", "9" * 5000), token=token)
     assert response.status_code == 400
-    assert response.json()["code"] == "malformed_json"
-    assert "4300 digits" in response.json()["message"]
+    assert response.json()["code"] == "invalid_message"
+    assert "4300 digits" in response.json()["rejected"][0]["reason"]
+    batch = (
+        b'{"batch": [{"type": "track", "userId": "u-big", "event": "Before", "messageId": "b"},'
+        b' {"type": "identify", "userId": "u-big", "messageId": "y", "traits": {"n": '
+        + b"9" * 5000
+        + b'}}, {"type": "track", "userId": "u-big", "event": "After", "messageId": "a"}]}'
+    )
+    response = post(client, "/v1/batch", None, raw=batch, token=token)
+    assert response.status_code == 200, response.content
+    [rejected] = response.json()["rejected"]
+    assert rejected["index"] == 1 and "4300 digits" in rejected["reason"]
+    assert {"b", "a"} <= set(stored()) and "y" not in stored()
     later = _identify_body("later", '"after"')
     assert post(client, "/v1/identify", None, raw=later, token=token).status_code == 200
-    assert stored() == ["huge", "later", "longest"]
+    assert stored() == ["a", "b", "huge", "later", "longest"]
     assert _person_traits_of("u-big") == {"n": "after"}
     assert not DeadLetter.objects.exists()
 
