@@ -22,6 +22,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
+from accounts.throttle import window_count
+
 
 class TooMany(Exception):
     """A limit was reached; the message says which, `retry_after` says when to try (seconds)."""
@@ -52,14 +54,7 @@ def _key(limit: _Limit, subject: str) -> str:
 
 def _count(limit: _Limit, subject: str) -> None:
     key = _key(limit, subject)
-    # add() starts the window only if none is running; incr() is atomic on Redis.
-    cache.add(key, 0, timeout=limit.window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the window ended between add() and incr()
-        cache.add(key, 1, timeout=limit.window)
-        count = 1
-    if count > limit.mails:
+    if window_count(key, limit.window) > limit.mails:
         cache.decr(key)  # the refused mail is not sent, so it does not count
         hours = limit.window // 3600
         window = f"{hours} hours" if hours > 1 else "hour"

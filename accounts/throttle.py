@@ -111,16 +111,22 @@ def throttled(action: str, *, ip: str, account: str) -> bool:
     return any(counts.get(_key(limit, s), 0) >= limit.attempts for limit, s in limits)
 
 
+def window_count(key: str, window: int) -> int:
+    """Add one to the count under `key` in its fixed window of `window` seconds (started by the
+    first count); the count after it. Atomic on Redis, so concurrent callers see distinct counts."""
+    # add() starts the window only if none is running; incr() is atomic on Redis.
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between add() and incr()
+        cache.add(key, 1, timeout=window)
+        return 1
+
+
 def attempt_count(action: str, *, ip: str, account: str) -> None:
     """Count one attempt (a failed login, a signup) against the IP and the account."""
     for limit, subject in _limits(action, ip=ip, account=account):
-        key = _key(limit, subject)
-        # add() starts the window only if none is running; incr() is atomic on Redis.
-        cache.add(key, 0, timeout=limit.window)
-        try:
-            cache.incr(key)
-        except ValueError:  # the window ended between add() and incr()
-            cache.add(key, 1, timeout=limit.window)
+        window_count(_key(limit, subject), limit.window)
 
 
 def account_clear(action: str, *, account: str) -> None:

@@ -16,6 +16,7 @@ import orjson
 
 from ingest.errors import IngestError
 from ingest.segment import MAX_NESTING, OVERSIZE_NUMBER
+from windsor.json_exact import has_long_number
 
 # zlib's wbits: 16 + MAX_WBITS reads a gzip header; 32 + MAX_WBITS detects gzip or zlib.
 _GZIP_WBITS = 32 + zlib.MAX_WBITS
@@ -72,15 +73,9 @@ def _finite_float(text: str) -> float:
 
 # orjson reads an integer past 64 bits as a float: userIds 18446744073709551616 and
 # 18446744073709551617 would both become 1.8446744073709552e+19, one person. A body with a run of
-# 20 digits or more (the shortest number that can pass 2**64) goes to the standard parser, which
-# keeps every digit (floats parse the same either way). Found with translate + find: a regex
-# costs ten times as much on a 500 KB body.
-_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_NUMBER = b"0" * 20
-
-
-def _has_long_number(data: bytes) -> bool:
-    return _LONG_NUMBER in data.translate(_DIGITS_AS_ZERO)
+# 20 digits or more (the shortest number that can pass 2**64; windsor/json_exact.py
+# `has_long_number`) goes to the standard parser, which keeps every digit (floats parse the same
+# either way).
 
 
 # CPython turns decimal text into an int in time quadratic in its digits. Its default bound of
@@ -168,7 +163,7 @@ def nesting_cut(data: bytes, depth: int = CUT_DEPTH) -> bytes:
 
 
 def _parse(data: bytes, *, mark_oversize: bool = False) -> Any:
-    if not _has_long_number(data):
+    if not has_long_number(data):
         try:
             # orjson is several times faster; what it refuses (a byte order mark, lone
             # surrogates, deep nesting) gets the standard parser's verdict below.

@@ -2,7 +2,7 @@
 parsed at n and 2n bytes in the same run, and the time must not grow by ~4x (tests/ingest/cost.py).
 
 What each covers:
-- body.py: orjson, the standard parser (`_has_long_number`, integers, floats, lone surrogates)
+- body.py: orjson, the standard parser (`has_long_number`, integers, floats, lone surrogates)
   and the deep-nesting cut's tokenizer (`nesting_cut`, the one regex in ingest/).
 - segment.py: the request shapes, the level-by-level depth walk (`too_deep`), NUL and surrogate
   replacement (`_storable`), the content hash of a message without messageId, timestamps, the
