@@ -26,10 +26,10 @@ run: deps
 test: dev-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# The mutation check: each named break of a promise (scripts/mutants.py) must fail its tests.
+# The mutation check: each named break of a promise (mutants/) must fail its tests.
 # MUTANTS_ARGS="--half today" runs a rotating half; "--only NAME ..." some; "--list" names them.
 mutants: dev-deps
-	$(PY) scripts/mutants.py $(MUTANTS_ARGS)
+	$(PY) -m mutants $(MUTANTS_ARGS)
 
 bench: dev-deps
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(PY) -m bench $(BENCH_ARGS)

@@ -6,7 +6,7 @@ HOST and PORT: where to listen (honcho sets PORT; HOST defaults to every interfa
 WEB_CONCURRENCY: worker processes (2).
 
 The logger redacts source, invitation and password-reset tokens from logged paths (the
-request line and the Referer alike): see windsor/log_filters.py.
+request line and the Referer alike): see core/log_filters.py.
 gunicorn's default access line also logs the Basic auth user, which for senders is their token.
 
 django-prometheus counts requests in each worker process. PROMETHEUS_MULTIPROC_DIR makes them
@@ -21,7 +21,7 @@ from pathlib import Path
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{os.environ.get('PORT', '8000')}"  # noqa: S104
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-logger_class = "windsor.log_filters.RedactingGunicornLogger"
+logger_class = "core.log_filters.RedactingGunicornLogger"
 access_log_format = '%(h)s %(l)s - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
 
 _var = Path(os.environ.get("WINDSOR_VAR_DIR", Path(__file__).resolve().parent / "var"))

@@ -1,7 +1,7 @@
 """The sources' activity rollup: messages accepted and rejected per source and hour received.
 
 The worker adds to it in the transaction that stores the messages (accepted) or logs their
-rejections (rejected), one statement per batch (windsor/rollup.py). The Sources page's charts read
+rejections (rejected), one statement per batch (core/rollup.py). The Sources page's charts read
 only these rows, never the events or the rejection log (which keeps only the newest rejections).
 """
 
@@ -13,8 +13,8 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDate
 
 from accounts.models import Source, SourceActivity, Workspace
-from windsor.charts import Chart, bar_chart, day_label, hour_label, last_days, last_hours
-from windsor.rollup import counts_add, hour_of
+from core.charts import Chart, bar_chart, day_label, hour_label, last_days, last_hours
+from core.rollup import counts_add, hour_of
 
 
 def source_activity_add(

@@ -1,6 +1,6 @@
 """The audit log as owners read it: newest first, a page at a time, filtered by kind of entry.
 
-Pages are keyset pages (windsor/paging.py) on (created_at, id), the order the workspace's
+Pages are keyset pages (core/paging.py) on (created_at, id), the order the workspace's
 index keeps, so every page costs what the first does. The kinds group the entries' actions:
 the team (invitations, roles, members leaving), erasure (people deleted or suppressed, lifts,
 and Segment's deletes counted per source and day) and sources (which may erase). An action no
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from accounts.models import AuditEntry, Workspace
-from windsor.paging import Cursor, keyset_page
+from core.paging import Cursor, keyset_page
 
 AUDIT_PAGE_SIZE = 50
 Action = AuditEntry.Action

@@ -10,7 +10,7 @@ In the embedded default (no broker) tasks run in the process that queues them, a
 does there, so `make run` still prints its mails right away.
 
 `mail_delivery()` says how mail leaves this installation, for the pages that promise a mail: a
-deployment without EMAIL_URL sends none (windsor/email_url.py), the embedded default prints them.
+deployment without EMAIL_URL sends none (core/email_url.py), the embedded default prints them.
 """
 
 import logging
@@ -27,7 +27,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from accounts.models import Invitation
-from windsor.email_url import CONSOLE, NOT_CONFIGURED
+from core.email_url import CONSOLE, NOT_CONFIGURED
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry, Invitation, Membership, RejectedMessage, Source, Workspace
 from accounts.team import audit_record, invitation_accept
-from accounts.tokens import token_generate, token_hash, token_matches, token_prefix
+from core.secrets import token_generate, token_hash, token_matches, token_prefix
 
 User = get_user_model()
 

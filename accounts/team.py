@@ -38,7 +38,7 @@ from django.utils import timezone
 from accounts import holdings
 from accounts.invitation_limits import invitation_new_count, invitation_resend_count
 from accounts.models import AuditEntry, Invitation, Membership, Workspace
-from accounts.tokens import token_generate, token_hash
+from core.secrets import token_generate, token_hash
 
 if TYPE_CHECKING:
     from accounts.services import IssuedToken  # accounts.services imports this module

@@ -21,7 +21,7 @@ from accounts.invitation_limits import TooMany
 from accounts.middleware import workspace_choose
 from accounts.models import Invitation, Membership
 from accounts.signup import invitation_remember, signup_permitted
-from windsor.secrets import render_page
+from core.secret_pages import render_page
 
 
 def _manager(request: HttpRequest) -> Membership:

@@ -30,7 +30,7 @@ from accounts.services import (
     user_signup_invited,
 )
 from accounts.signup import session_invitation, signup_open, signup_permitted
-from windsor.secrets import render_page
+from core.secret_pages import render_page
 
 
 @method_decorator(throttle.login_throttled, name="post")

@@ -9,7 +9,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from windsor.params import ParameterError
+from core.params import ParameterError
 
 CODES = {
     400: "invalid_parameter",

@@ -11,7 +11,7 @@ from accounts.decorators import workspace_required
 from accounts.services import membership_for
 from api.models import ApiKey
 from api.services import KEY_ROLES, IssuedKey, api_key_create, api_key_revoke
-from windsor.secrets import render_page
+from core.secret_pages import render_page
 
 
 class ApiKeyForm(forms.Form):

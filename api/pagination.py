@@ -1,4 +1,4 @@
-"""The API's cursor pagination: windsor.paging's keyset pager (the pages' own), as a DRF
+"""The API's cursor pagination: core.paging's keyset pager (the pages' own), as a DRF
 pagination class. `?after=<cursor>` reads the next (older) page, `?before=<cursor>` the previous
 one, `?limit=` the page size; the answer carries both links, or null at either end."""
 
@@ -10,8 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from windsor.paging import Cursor, Page
-from windsor.params import cursor_param, integer_param
+from core.paging import Cursor, Page
+from core.params import cursor_param, integer_param
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200

@@ -10,13 +10,13 @@ from typing import Any
 
 from accounts.models import Workspace
 from api.errors import InvalidParameter
+from core.paging import Cursor, Page, keyset_page
+from core.params import instant_param
 from feed.models import Event
 from feed.selectors import FeedFilters, feed_events
 from people import selectors as people_selectors
 from people.models import Group, Person
 from people.selectors import PeopleFilters
-from windsor.paging import Cursor, Page, keyset_page
-from windsor.params import instant_param
 
 # Members shown inline on a group; the rest through /api/v1/people/?group=<id>.
 GROUP_MEMBERS_SHOWN = 50
@@ -82,7 +82,7 @@ def person_events_page(
     size: int,
 ) -> Page:
     """A page of one person's events, newest first: one ordered, limited scan per identity
-    (windsor.paging's split, as on the person's timeline), so a heavy customer costs what
+    (core.paging's split, as on the person's timeline), so a heavy customer costs what
     anyone else does, and one statement whatever their number of ids. The rows carry their
     identity (the Feed's join): only the page's identities are read as rows."""
     if filters.feed.hides_everything_asked or not identity_ids:

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.holdings import Held, MemberKeys
 from accounts.models import Membership, Workspace
-from accounts.tokens import token_hash, token_matches, token_prefix
 from api.models import ApiKey
+from core.secrets import token_hash, token_matches, token_prefix
 
 # Distinct from source tokens (`wsr_`), so that a key pasted as a token, or the reverse, is
 # recognisably the wrong kind.

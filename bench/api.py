@@ -21,9 +21,9 @@ from accounts.models import Workspace
 from api.services import api_key_create, api_key_revoke
 from bench import feed as feed_bench
 from bench import people as people_bench
+from core.paging import Cursor
 from feed.models import Event
 from people.models import Person
-from windsor.paging import Cursor
 
 
 def run(argv: list[str]) -> list[str]:

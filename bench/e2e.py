@@ -239,7 +239,7 @@ def _database_use(name: str) -> None:
     import psycopg
 
     # Through the server's maintenance database: DATABASE_URL's own may not exist (pytest-django
-    # makes only test_<name>, e.g. under scripts/mutants.py).
+    # makes only test_<name>, e.g. under python -m mutants).
     params = {**connection.get_connection_params(), "dbname": "postgres", "autocommit": True}
     params.pop("cursor_factory", None)
     params.pop("context", None)

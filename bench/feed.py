@@ -29,10 +29,10 @@ from django.utils import timezone
 
 from accounts.models import Membership, Source, Workspace
 from bench.rollups import rollups_fill
+from core.paging import Cursor
 from feed.models import Event
 from feed.selectors import FeedFilters, feed_events, feed_watermark
 from people.models import Identity, Person
-from windsor.paging import Cursor
 
 PREFIX = "bench-feed-"
 SEEDING = " (seeding)"

@@ -40,7 +40,7 @@ PLACES = {
         "_older_decoded",
     ),
     "messages of deleted workspaces (_still_owned)": ("ingest/processing.py", "_still_owned"),
-    "workspace advisory lock (workspaces_lock)": ("windsor/locks.py", "workspaces_lock"),
+    "workspace advisory lock (workspaces_lock)": ("core/locks.py", "workspaces_lock"),
     "suppression check (messages_unsuppressed)": ("people/suppression.py", "messages_unsuppressed"),
     "dedupe by messageId (stored_message_ids)": ("feed/services.py", "stored_message_ids"),
     "people, new ids and groups locked (batch_lock)": ("people/locking.py", "batch_lock"),

@@ -26,10 +26,10 @@ from django.db import connection, transaction
 
 from accounts.models import Workspace
 from bench.results_file import results_append
+from core.messages import Message, message_decode
 from feed import services as feed_services
 from ingest.services import batch_process
 from people.models import Identity
-from windsor.messages import Message, message_decode
 
 BATCH = 500
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -181,7 +181,7 @@ def _backend_cpu_by_statement(into: Counter) -> Iterator[None]:
     insert = feed_services.bulk_insert_values
     connection._commit = lambda: timed(commit, "COMMIT (the deferred foreign-key checks)")
     # The events' COPY with whatever runs around it: the lock of the rows it references and the
-    # SETs of session_replication_role (windsor/keyshare.py), also counted on their own lines.
+    # SETs of session_replication_role (core/keyshare.py), also counted on their own lines.
     feed_services.bulk_insert_values = lambda model, rows, **options: timed(
         lambda: insert(model, rows, **options), "COPY feed_event (the events)"
     )

@@ -4,11 +4,11 @@ query each, whatever the number of events."""
 from datetime import datetime
 
 from accounts.models import Workspace
+from core.charts import Chart, bar_chart, day_label, hour_label, last_days, last_hours
+from core.rollup import hour_of
 from feed.models import Event
 from feed.rollups import feed_activity, person_activity
 from people.models import Person
-from windsor.charts import Chart, bar_chart, day_label, hour_label, last_days, last_hours
-from windsor.rollup import hour_of
 
 FEED_HOURS = 24
 PERSON_DAYS = 90

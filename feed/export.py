@@ -1,12 +1,12 @@
 """The Feed as CSV: the events the Feed's filters select (feed/selectors.py), newest first, read
-in keyset batches and streamed (windsor/csv_stream.py)."""
+in keyset batches and streamed (core/csv_stream.py)."""
 
 import json
 from collections.abc import Iterator
 
 from accounts.models import Workspace
+from core.paging import keyset_batches
 from feed.selectors import FeedFilters, feed_events, feed_watermark
-from windsor.paging import keyset_batches
 
 EXPORT_BATCH_SIZE = 500
 EVENTS_CSV_HEADER = [

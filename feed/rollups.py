@@ -4,7 +4,7 @@ at 10k).
 
 Rules, stated once:
 - They are written only by `rollups_add`, which `events_write` calls in the transaction that
-  inserts the events, with one statement per table per batch (windsor/rollup.py's upsert). Only
+  inserts the events, with one statement per table per batch (core/rollup.py's upsert). Only
   new messages reach events_write (ingest dedupes first; two batches storing one messageId at
   once meet on the events' unique index and the loser's whole transaction, rollups included,
   rolls back and is retried), so a duplicate delivery never counts twice.
@@ -24,9 +24,9 @@ from django.db.models import Count, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncHour
 
 from accounts.models import Workspace
+from core.rollup import counts_add, hour_of
 from feed.models import Event, IdentityActivity, WorkspaceActivity
 from people.models import Identity, Person
-from windsor.rollup import counts_add, hour_of
 
 
 def rollups_add(events: Iterable[dict[str, Any]]) -> None:

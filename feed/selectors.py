@@ -3,7 +3,7 @@
 Rules, stated once:
 - Every query starts from the workspace (`Event.objects.for_workspace`), so no filter can leak
   another workspace's events.
-- Pages are keyset-paginated on (timestamp, id), newest first (`windsor.paging`, the pager of
+- Pages are keyset-paginated on (timestamp, id), newest first (`core.paging`, the pager of
   every list), matching the `event_recent*`, `event_type` and `event_name` indexes: a deep
   "Older" page costs what the first page costs. Never OFFSET.
 - Live updates poll by **id**, not by timestamp. Senders deliver late (mobile SDKs flush hours
@@ -29,10 +29,10 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.http import QueryDict
 
 from accounts.models import Workspace
+from core.paging import Cursor, Page, keyset_page
+from core.params import text_param
 from feed.models import Event, EventQuerySet
 from people.models import Identity, Person
-from windsor.paging import Cursor, Page, keyset_page
-from windsor.params import text_param
 
 PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -53,7 +53,7 @@ class FeedFilters:
     @classmethod
     def from_query(cls, query: QueryDict, *, default_show_hidden: bool) -> "FeedFilters":
         """The filters of a URL or form: an unknown type or hidden value is ignored, a name with a
-        NUL in it is a ParameterError (a 400; windsor.params)."""
+        NUL in it is a ParameterError (a 400; core.params)."""
         hidden = query.get("hidden")
         event_type = query.get("type", "")
         return cls(
@@ -84,7 +84,7 @@ class FeedFilters:
 @dataclass(frozen=True)
 class FeedPage:
     events: list[Event]
-    # The encoded cursor of "Older" (windsor.paging), or None on the last page.
+    # The encoded cursor of "Older" (core.paging), or None on the last page.
     older: str | None
     # The id up to which this page looked; the poll continues from here.
     watermark: int
@@ -234,7 +234,7 @@ def timeline_page(
     Feed shows (the raw message stays in the database until a row is expanded).
 
     Each identity gets its own ordered, limited scan of `event_identity` (see
-    `windsor.paging.keyset_page`'s split), in one statement whatever the number of identities: a
+    `core.paging.keyset_page`'s split), in one statement whatever the number of identities: a
     person with a million events costs what one with thirty does, and one with 6,000 ids costs
     about 100 ms (one UNION ALL branch per id took 13-19 s)."""
     identity_ids = list(

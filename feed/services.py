@@ -1,7 +1,7 @@
 """Writing events: the one place that turns stored messages into `Event` rows.
 
 Ingest decides which messages are new (under the workspace's batch lock) and runs the identity
-rules; it then hands each new message (a `windsor.messages.Message`, its datetimes already
+rules; it then hands each new message (a `core.messages.Message`, its datetimes already
 parsed) and the identity it resolved to `events_write`. Nothing else inserts events.
 
 The hidden-events rule lives here: page views are stored hidden, shown only when someone asks
@@ -11,12 +11,12 @@ The hidden-events rule lives here: page views are stored hidden, shown only when
 from collections.abc import Iterable
 from typing import Any
 
+from core.bulk import bulk_insert_values
+from core.lookups import equals_unindexed, one_of
+from core.messages import Message
 from feed.models import Event
 from feed.rollups import rollups_add
 from people.models import Identity
-from windsor.bulk import bulk_insert_values
-from windsor.lookups import equals_unindexed, one_of
-from windsor.messages import Message
 
 NAME_MAX_LENGTH = 255
 
@@ -31,7 +31,7 @@ def stored_message_ids(workspace_id: int, message_ids: Iterable[str]) -> set[str
 
     One descent per messageId into the unique (message_id, workspace) index, whatever the
     statistics say of the workspace: the workspace only filters what the keys found (see
-    windsor/lookups.py `equals_unindexed`)."""
+    core/lookups.py `equals_unindexed`)."""
     return set(
         Event.objects.filter(
             one_of("message_id", message_ids), equals_unindexed("workspace_id", workspace_id)
@@ -51,7 +51,7 @@ def events_write(
         for message, identity, warns in zip(messages, identities, warnings, strict=True)
     ]
     # The foreign keys checked once per workspace, source and identity, not once per event
-    # (windsor/keyshare.py); the rollups' few rows keep their per-row checks.
+    # (core/keyshare.py); the rollups' few rows keep their per-row checks.
     bulk_insert_values(Event, rows, keys_once=True)
     # The charts' counts, in this same transaction: they hold exactly the stored events.
     rollups_add(rows)

@@ -13,15 +13,15 @@ from django_htmx.http import push_url
 
 from accounts.decorators import workspace_required
 from accounts.preferences import hidden_events_preference, hidden_events_preference_set
+from core.csv_stream import csv_lines, csv_response
+from core.paging import Cursor
+from core.params import cursor_param, integer_param, or_none
 from feed import selectors
 from feed.charts import feed_chart
 from feed.export import EVENTS_CSV_HEADER, events_csv_rows
 from feed.models import Event
 from feed.selectors import FeedFilters
 from people.selectors import person_for_page
-from windsor.csv_stream import csv_lines, csv_response
-from windsor.paging import Cursor
-from windsor.params import cursor_param, integer_param, or_none
 
 
 def _filters(request: HttpRequest) -> FeedFilters:

@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 
 from accounts.services import source_for_token
-from accounts.tokens import token_hash
+from core.secrets import token_hash
 from ingest.errors import IngestError
 
 

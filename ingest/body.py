@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
+from core.json_exact import has_long_number
 from ingest.errors import IngestError
 from ingest.segment import MAX_NESTING, OVERSIZE_NUMBER
-from windsor.json_exact import has_long_number
 
 # zlib's wbits: 16 + MAX_WBITS reads a gzip header; 32 + MAX_WBITS detects gzip or zlib.
 _GZIP_WBITS = 32 + zlib.MAX_WBITS
@@ -73,7 +73,7 @@ def _finite_float(text: str) -> float:
 
 # orjson reads an integer past 64 bits as a float: userIds 18446744073709551616 and
 # 18446744073709551617 would both become 1.8446744073709552e+19, one person. A body with a run of
-# 20 digits or more (the shortest number that can pass 2**64; windsor/json_exact.py
+# 20 digits or more (the shortest number that can pass 2**64; core/json_exact.py
 # `has_long_number`) goes to the standard parser, which keeps every digit (floats parse the same
 # either way).
 

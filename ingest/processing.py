@@ -41,6 +41,8 @@ from django.utils import timezone
 from accounts.activity import source_activity_add
 from accounts.models import RejectedMessage, Source, Workspace
 from accounts.services import source_log_trim
+from core.locks import workspaces_lock
+from core.messages import Message, message_decode
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
@@ -55,8 +57,6 @@ from ingest.segment import (
 from ingest.services import batch_process
 from people.deletion import DELETE_TYPE
 from people.suppression import messages_unsuppressed
-from windsor.locks import workspaces_lock
-from windsor.messages import Message, message_decode
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def _workspaces_lock(messages: list[Message]) -> None:
     """The workspace locks for these messages: shared, so that batches of one workspace run at
     once (people/locking.py locks what they share), and exclusive where a Segment `delete` is
     among them, as it erases people other batches may hold. In sorted order, before any other
-    row (windsor/locks.py)."""
+    row (core/locks.py)."""
     workspaces = {m.workspace_id for m in messages}
     deleting = {m.workspace_id for m in messages if m.type == DELETE_TYPE}
     workspaces_lock(deleting, shared=workspaces)

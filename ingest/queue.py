@@ -41,11 +41,11 @@ from django.db.models.functions import Cast
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from core.messages import Message
 from ingest.body import json_loads
 from ingest.models import InboxBatch
 from ingest.segment import EXCERPT_LENGTH, queued_is_record, queued_messages
 from ingest.segment import excerpt as excerpt_of
-from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Segment calls: untrusted JSON in, validated `windsor.messages.Message` values out. Pure: no
+"""Segment calls: untrusted JSON in, validated `core.messages.Message` values out. Pure: no
 ORM, no I/O.
 
 The rules, once:
@@ -46,9 +46,9 @@ from typing import Any
 
 import orjson
 
+from core.messages import Message
+from core.timestamps import timestamp_parse
 from ingest.errors import IngestError
-from windsor.messages import Message
-from windsor.timestamps import timestamp_parse
 
 TYPES = frozenset({"identify", "track", "page", "screen", "group", "alias", "delete"})
 # The original Windsor SDK (windsor-node) names two of them differently.
@@ -625,7 +625,7 @@ def _timestamp_parsed(value: str) -> datetime:
 
 
 def _timestamp_field(value: Any, key: str) -> datetime | None:
-    """A sender's timestamp field: absent, or an ISO-8601 string (`windsor.timestamps`)."""
+    """A sender's timestamp field: absent, or an ISO-8601 string (`core.timestamps`)."""
     if value is None or value == "":
         return None
     if not isinstance(value, str):

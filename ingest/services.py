@@ -1,20 +1,20 @@
 """Process a batch of validated messages: store each message once, hand its call to people/.
 
-A batch is `windsor.messages.Message` values: the worker builds each one once, from the edge's
+A batch is `core.messages.Message` values: the worker builds each one once, from the edge's
 envelope (ingest.segment.queued_messages) or from an older server's queued dict
 (`Message.as_dict()`, decoded by ingest.processing where the batch starts), and nothing past
 the queue turns it back into a dict but a dead letter. `batch_process` also takes that dict
 form (tests and benches write batches so) and decodes it here, once (`message_decode`).
 
 - One transaction per workspace in the batch, under the workspace's lock taken shared
-  (windsor/locks.py; PostgreSQL, SQLite serialises writers anyway), so batches of one workspace
+  (core/locks.py; PostgreSQL, SQLite serialises writers anyway), so batches of one workspace
   run at once, and under locks on the people, new ids and groups the batch touches
   (people/locking.py): two workers given overlapping batches take turns on what they share, so
   neither creates a duplicate person nor loses a merge or an update. A batch carrying a Segment
   `delete` takes the workspace lock exclusive instead. A unique-constraint failure, a
   serialization failure or a deadlock (a merge committed while a batch took its row locks) rolls
   back and retries the batch. After two such failures the retry takes the workspace's storing
-  lock exclusive (windsor/locks.py): two workers handed the same messages (a re-claimed entry,
+  lock exclusive (core/locks.py): two workers handed the same messages (a re-claimed entry,
   a replay) could otherwise collide on the unique messageId on every attempt and give up.
 - Inside, messages whose messageId is already stored (or repeated within the batch) are skipped:
   a duplicate is a no-op. The rest go through `people.identity.IdentityBatch` (all the identity
@@ -32,20 +32,20 @@ from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
 
+from core.locks import workspace_store_lock, workspaces_lock
+from core.messages import Message, message_decode
 from feed.services import events_write, stored_message_ids
 from ingest import counters
 from people.deletion import DELETE_TYPE, deletes_apart, message_delete
 from people.identity import IdentityBatch
 from people.locking import batch_lock
 from people.rows import IdentityRow
-from windsor.locks import workspace_store_lock, workspaces_lock
-from windsor.messages import Message, message_decode
 
 logger = logging.getLogger(__name__)
 
 ATTEMPTS = 5
 # After this many failed attempts a batch stores with its workspace's storing lock exclusive
-# (windsor/locks.py): two workers given the same messages can otherwise collide on every attempt.
+# (core/locks.py): two workers given the same messages can otherwise collide on every attempt.
 ALONE_AFTER = 2
 
 

@@ -12,7 +12,7 @@ The rules:
   of their id values as a JSON string (or, sent as a number, as that number under an id key:
   `excerpt_needles`), and (registered by ingest, which people/ may not import)
   the workspace's dead letters holding one in user_id/anonymous_id/previous_id or an excerpt.
-- It is one transaction under the workspace's write lock (windsor/locks.py) taken exclusive; the
+- It is one transaction under the workspace's write lock (core/locks.py) taken exclusive; the
   worker's batches hold it shared while they store: a deletion and a batch carrying the same ids
   take turns, so the batch lands either wholly before (and is deleted with the person) or wholly
   after (and starts a fresh person). It costs a fixed number of queries, whatever the number of
@@ -42,11 +42,11 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
 from accounts.team import NotAllowed, audit_record
+from core.locks import workspaces_lock
+from core.lookups import contains_any, equals_unindexed, one_of
+from core.messages import Message
 from people.identity import usable_id
 from people.models import DeleteReceipt, Identity, Person, Suppression
-from windsor.locks import workspaces_lock
-from windsor.lookups import contains_any, equals_unindexed, one_of
-from windsor.messages import Message
 
 # Message keys that carry an id; a `delete` names its person by userId and/or anonymousId.
 DELETE_TYPE = "delete"

@@ -1,13 +1,13 @@
 """The People list as CSV: the rows the page's filters select (people/selectors.py), in the
-page's order, read in keyset batches and streamed (windsor/csv_stream.py)."""
+page's order, read in keyset batches and streamed (core/csv_stream.py)."""
 
 import json
 from collections.abc import Iterator
 
 from accounts.models import Workspace
+from core.paging import keyset_batches
 from people.identity import RESERVED
 from people.selectors import LIST_COLUMNS, PeopleFilters, people_filtered
-from windsor.paging import keyset_batches
 
 EXPORT_BATCH_SIZE = 500
 # One column per reserved trait (people/identity.py RESERVED), then what the list shows, then

@@ -31,8 +31,8 @@ from django.db.models import Case, F, Value, When
 
 from accounts.models import RejectedMessage, Source
 from accounts.services import source_log_trim
+from core.messages import Message
 from people.models import Person
-from windsor.messages import Message
 
 EXCERPT_LENGTH = 1000
 

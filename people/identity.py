@@ -55,12 +55,12 @@ Traits, groups, seen
   user id. A person without email is kept (`Person.has_email` is False, the People page marks it).
 - Values that cannot be a column (booleans, objects) leave the column empty.
 - A message's time is its `timestamp` (already skew-corrected by ingest; `received_at` when it
-  had none): a `windsor.messages.Message`, decoded once by the worker, with its datetimes parsed.
+  had none): a `core.messages.Message`, decoded once by the worker, with its datetimes parsed.
 
 Bulk
 - `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
   rules in memory (one method per rule: identify, track, group, alias), then writes groups,
-  people, identities with bulk statements (windsor/bulk.py: COPY on PostgreSQL). Ids that only
+  people, identities with bulk statements (core/bulk.py: COPY on PostgreSQL). Ids that only
   saw events (most of a stream: tracks and pages of known ids), and people none of whose ids
   changed otherwise, get a narrow update of first/last seen and counts; the rest are rewritten
   whole. A merge costs
@@ -80,12 +80,12 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from core.bulk import bulk_insert, bulk_update, rows_read
+from core.lookups import equals_unindexed
+from core.messages import Message
 from people.id_limit import Refusal, person_ids_max, refusals_record
 from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
-from windsor.bulk import bulk_insert, bulk_update, rows_read
-from windsor.lookups import equals_unindexed
-from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +217,7 @@ def identities_read(workspace_id: int, values: set[str]) -> list[IdentityRow]:
     lookups are index scans: as one IN (subquery), with stale statistics (right after a burst)
     PostgreSQL planned a nested loop over the workspace's identities, seconds per batch. The ids
     are found by the unique (value, workspace) index, one descent each, the workspace only
-    filtering them (`workspace_id + 0`, see windsor/lookups.py `equals_unindexed`).
+    filtering them (`workspace_id + 0`, see core/lookups.py `equals_unindexed`).
     """
     if not values:
         return []

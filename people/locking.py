@@ -1,6 +1,6 @@
 """What a batch locks before it reads people, so that batches of one workspace run at once.
 
-The worker's batches share the workspace lock (windsor/locks.py); the identity rules
+The worker's batches share the workspace lock (core/locks.py); the identity rules
 (people/identity.py) read every identity of every person a batch touches and rewrite those
 people, so two batches that touch one person must take turns, even through different ids (a
 person holding ids A and B; one batch sends A, the other B: both recompute the person's traits,
@@ -35,12 +35,12 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
+from core.locks import creating_lock, keys_lock, lock_key, rows_lock
+from core.lookups import equals_unindexed, one_of
+from core.messages import Message
 from people.identity import identities_read, usable_id
 from people.models import Group, Identity, Person
 from people.rows import IdentityRow
-from windsor.locks import creating_lock, keys_lock, lock_key, rows_lock
-from windsor.lookups import equals_unindexed, one_of
-from windsor.messages import Message
 
 # The server's lock table has max_locks_per_transaction x max_connections slots, shared by all
 # transactions; one transaction may use more than its share. Four shares per batch by default.
@@ -110,7 +110,7 @@ def new_keys_locked() -> int:
 @cache
 def _server_share() -> int:
     if connection.vendor != "postgresql":
-        return 0  # nothing is locked there (windsor/locks.py)
+        return 0  # nothing is locked there (core/locks.py)
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('max_locks_per_transaction')::int")
         return cursor.fetchone()[0] * LOCK_SHARES_PER_BATCH
@@ -119,7 +119,7 @@ def _server_share() -> int:
 def _people_of(workspace_id: int, values: set[str]) -> dict[str, int]:
     if not values:
         return {}
-    # By the unique (value, workspace) index, one descent per id (windsor/lookups.py).
+    # By the unique (value, workspace) index, one descent per id (core/lookups.py).
     return dict(
         Identity.objects.filter(
             one_of("value", values), equals_unindexed("workspace_id", workspace_id)

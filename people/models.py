@@ -156,7 +156,7 @@ class Identity(models.Model):
         verbose_name_plural = "identities"
         # Led by the value: the worker's reads of a batch's ids (people/locking.py, identity.py)
         # descend once per id and filter by workspace, whatever the statistics say of the
-        # workspace (windsor/lookups.py `equals_unindexed`).
+        # workspace (core/lookups.py `equals_unindexed`).
         constraints = [
             models.UniqueConstraint(fields=["value", "workspace"], name="identity_value_key")
         ]

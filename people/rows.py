@@ -3,7 +3,7 @@
 A batch reads, changes and writes thousands of identities and people; building a Django model
 instance for each cost a fifth of the batch (Model.__init__ walks every field, sets defaults,
 sends signals). These classes hold the same columns, by attname, with the models' defaults, and
-windsor/bulk.py writes them like model instances. Nothing outside the batch sees them.
+core/bulk.py writes them like model instances. Nothing outside the batch sees them.
 """
 
 from dataclasses import dataclass, field, fields
@@ -12,7 +12,7 @@ from typing import Any
 
 
 class _Row:
-    """`pk` as an alias of `id`, as on a model instance (windsor/bulk.py sets and reads it)."""
+    """`pk` as an alias of `id`, as on a model instance (core/bulk.py sets and reads it)."""
 
     __slots__ = ()
     id: int | None

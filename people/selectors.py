@@ -29,9 +29,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
 from accounts.models import Workspace
+from core.paging import Cursor, Page, keyset_page
+from core.params import integer_param, text_param
 from people.models import Audience, Group, Identity, Person
-from windsor.paging import Cursor, Page, keyset_page
-from windsor.params import integer_param, text_param
 
 PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -88,7 +88,7 @@ class PeopleFilters:
     @classmethod
     def from_query(cls, params: Any) -> PeopleFilters:
         """The filters of a URL (the page, its export, the API); ParameterError (a 400) for a
-        group that is not an id or text with a NUL in it (windsor.params)."""
+        group that is not an id or text with a NUL in it (core.params)."""
         return cls(
             q=text_param(params, "q", max_length=SEARCH_MAX_LENGTH),
             group_id=integer_param(params, "group"),

@@ -14,10 +14,10 @@ from collections import Counter
 from django.db.models import F
 
 from accounts.models import Source
+from core.lookups import one_of
+from core.messages import Message
 from people.identity import usable_id
 from people.models import Suppression
-from windsor.lookups import one_of
-from windsor.messages import Message
 
 logger = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from accounts.decorators import workspace_required
 from accounts.models import Membership
 from accounts.preferences import hidden_events_preference_set
 from accounts.team import NotAllowed
+from core.csv_stream import csv_lines, csv_response
+from core.params import cursor_param, or_none
 from people import selectors
 from people.deletion import person_delete, suppression_lift
 from people.export import PEOPLE_CSV_HEADER, people_csv_rows
 from people.id_limit import person_ids_max
 from people.models import Person, Suppression
 from people.selectors import PeopleFilters
-from windsor.csv_stream import csv_lines, csv_response
-from windsor.params import cursor_param, or_none
 
 SUPPRESSIONS_SHOWN = 500
 
@@ -29,7 +29,7 @@ SUPPRESSIONS_SHOWN = 500
 def person_list(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace
     filters = PeopleFilters.from_query(request.GET)
-    # A stale or mangled page link shows the first page (windsor.params.or_none).
+    # A stale or mangled page link shows the first page (core.params.or_none).
     after = or_none(cursor_param, request.GET, "after")
     before = or_none(cursor_param, request.GET, "before")
     page = selectors.people_page(workspace=workspace, filters=filters, after=after, before=before)

@@ -20,7 +20,7 @@ from tests.people.factories import PeopleFactory
 
 REQUIRE_SERVICES = os.environ.get("WINDSOR_REQUIRE_SERVICES") == "1"
 
-# scripts/mutants.py only needs to know that a property fails, not its smallest example:
+# python -m mutants only needs to know that a property fails, not its smallest example:
 # shrinking against the database takes minutes.
 hypothesis.settings.register_profile(
     "mutants", phases=[p for p in hypothesis.Phase if p is not hypothesis.Phase.shrink]

@@ -10,7 +10,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Workspace
-from windsor.messages import Message
+from core.messages import Message
 
 _counter = itertools.count(1)
 

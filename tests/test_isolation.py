@@ -27,10 +27,10 @@ from accounts import preferences, team
 from accounts import selectors as accounts_selectors
 from accounts.models import AuditEntry, Invitation, Membership, Source, Workspace
 from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
-from accounts.tokens import token_hash
 from api import selectors as api_selectors
 from api.models import ApiKey
 from api.services import api_key_create, api_key_for_secret
+from core.secrets import token_hash
 from feed import selectors as feed_selectors
 from feed.models import Event
 from feed.selectors import FeedFilters

@@ -1,5 +1,6 @@
-"""The import direction of the apps (accounts <- people <- feed <- ingest; api reads accounts,
-people and feed, and nothing imports api), checked on the source:
+"""The import direction of the apps (core <- accounts <- people <- feed <- ingest; api reads
+accounts, people and feed, and nothing imports api; windsor/ is configuration on top), checked on
+the source:
 a module that imports against it fails here, naming the file."""
 
 import ast
@@ -28,6 +29,25 @@ def offenders(app: str, forbidden: tuple[str, ...]) -> list[str]:
     )
 
 
+APPS = ("accounts", "people", "feed", "ingest", "ops", "api", "windsor")
+
+
+def test_the_core_imports_no_app():
+    assert offenders("core", APPS) == []
+
+
+def test_windsor_holds_configuration_only():
+    # Settings, root URLs, the WSGI/ASGI entry points and the Celery app; helpers live in core/.
+    modules = {p.name for p in (ROOT / "windsor").glob("*.py")}
+    assert modules == {"__init__.py", "settings.py", "urls.py", "wsgi.py", "asgi.py", "celery.py"}
+
+
+def test_no_app_imports_the_configuration():
+    # Apps read settings through django.conf; importing windsor.* would pull in the URLconf.
+    apps = ("core", "accounts", "people", "feed", "ingest", "ops", "api")
+    assert [o for app in apps for o in offenders(app, ("windsor",))] == []
+
+
 def test_people_imports_nothing_of_feed_or_ingest():
     assert offenders("people", ("feed", "ingest")) == []
 
@@ -49,7 +69,7 @@ def test_the_ingest_view_loads_no_worker_code():
 
 def test_nothing_imports_the_api():
     # The root URLconf mounts it by name (include("api.urls")), settings name its classes.
-    apps = ("accounts", "people", "feed", "ingest", "ops", "windsor")
+    apps = ("core", "accounts", "people", "feed", "ingest", "ops", "windsor")
     assert [o for app in apps for o in offenders(app, ("api",))] == []
 
 
@@ -66,7 +86,7 @@ def test_the_ingest_admin_loads_no_worker_code():
 
 
 def test_people_and_feed_parse_no_timestamps():
-    # They read windsor.messages.Message, whose datetimes the worker parsed once when decoding.
+    # They read core.messages.Message, whose datetimes the worker parsed once when decoding.
     for path in [*(ROOT / "people").rglob("*.py"), *(ROOT / "feed").rglob("*.py")]:
-        assert "windsor.timestamps" not in imports_of(path), path
+        assert "core.timestamps" not in imports_of(path), path
         assert "fromisoformat" not in path.read_text(), path

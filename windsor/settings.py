@@ -19,7 +19,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from windsor.email_url import email_settings
+from core.email_url import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WINDSOR_VAR_DIR", BASE_DIR / "var"))
@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_prometheus",
+    "core",
     "accounts",
     "people",
     "feed",
@@ -209,7 +210,7 @@ THROTTLE_RESENDS_PER_INVITATION = (5, 24 * 60 * 60)
 INVITATION_RESEND_INTERVAL = 10 * 60
 
 # --- Email ----------------------------------------------------------------------------------------
-# Invitations and password resets. EMAIL_URL (windsor/email_url.py) picks SMTP; with none set the
+# Invitations and password resets. EMAIL_URL (core/email_url.py) picks SMTP; with none set the
 # embedded default prints mails (the console backend) and a deployment sends none: a reset link
 # printed to a deployment's logs would let whoever reads them into the account.
 globals().update(email_settings(os.environ.get("EMAIL_URL", ""), embedded=EMBEDDED))
@@ -218,8 +219,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@loca
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
 # --- Error reports -----------------------------------------------------------------------------
-# The debug error page and mails to ADMINS hide passwords inside URLs (windsor/error_reports.py).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "windsor.error_reports.UrlCredentialsHidingFilter"
+# The debug error page and mails to ADMINS hide passwords inside URLs (core/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.UrlCredentialsHidingFilter"
 
 # --- Caches -------------------------------------------------------------------------------------
 # Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the
@@ -403,11 +404,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Source tokens travel in /hook/<token> paths: every logger that writes a path redacts them
-# (windsor/log_filters.py; gunicorn's own loggers get it from gunicorn.conf.py).
+# (core/log_filters.py; gunicorn's own loggers get it from gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_tokens": {"()": "windsor.log_filters.TokenRedactingFilter"}},
+    "filters": {"redact_tokens": {"()": "core.log_filters.TokenRedactingFilter"}},
     "formatters": {
         "django.server": {
             "()": "django.utils.log.ServerFormatter",

@@ -4,12 +4,12 @@ statistics say of a young workspace (people/locking.py, people/identity.py).
 
 On PostgreSQL the new index is built CONCURRENTLY, the identities stay readable and writable; then
 it becomes the constraint and the old one is dropped, each an instant under the table's lock (see
-windsor/migration_ops.py). Hence a non-atomic migration.
+core/migration_ops.py). Hence a non-atomic migration.
 """
 
 from django.db import migrations, models
 
-from windsor.migration_ops import UniqueConstraintReplace
+from core.migration_ops import UniqueConstraintReplace
 
 
 class Migration(migrations.Migration):

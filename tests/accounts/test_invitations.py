@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from accounts import team
 from accounts.models import AuditEntry, Invitation, Membership
-from accounts.tokens import token_hash
 from accounts.views import SIGNED_UP_INVITED
+from core.secrets import token_hash
 
 # The mail is sent by a task, queued when the request's transaction commits: run here.
 pytestmark = pytest.mark.usefixtures("mail_in_process")
@@ -219,7 +219,7 @@ def test_a_mail_server_failure_still_shows_the_link(owner_client, workspace, set
 
 
 def test_the_invitation_token_is_redacted_from_logged_paths():
-    from windsor.log_filters import redact
+    from core.log_filters import redact
 
     token = "wsi_" + "A" * 43
     line = redact(f'"GET /invite/{token}/ HTTP/1.1" 200')

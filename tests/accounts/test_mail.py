@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from accounts.checks import NO_MAIL
 from accounts.models import Membership
-from windsor.email_url import CONSOLE, NOT_CONFIGURED
+from core.email_url import CONSOLE, NOT_CONFIGURED
 
 pytestmark = pytest.mark.usefixtures("mail_in_process")
 queued_mail_sent = TestCase.captureOnCommitCallbacks

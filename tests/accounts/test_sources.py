@@ -2,7 +2,7 @@ from django.urls import reverse
 
 from accounts.models import Source
 from accounts.services import source_for_token, source_revoke, source_rotate
-from accounts.tokens import token_hash
+from core.secrets import token_hash
 
 
 def test_source_keeps_only_a_hash_and_prefix_of_its_token(issued):

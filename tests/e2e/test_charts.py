@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
+from core.charts import hour_label
 from ingest import processing
 from ingest.queue import Records
 from ingest.segment import message_parse
 from ingest.services import batch_process
 from people.models import Person
 from tests.people.conftest import message
-from windsor.charts import hour_label
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

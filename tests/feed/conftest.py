@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
+from core.messages import Message
 from ingest.services import batch_process
 from tests import messages
-from windsor.messages import Message
 
 
 def typed_message(

@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from core.charts import bar_chart, hour_label
 from ingest import processing
 from ingest.queue import Records
 from ingest.segment import message_parse
 from ingest.services import batch_process
 from people.models import Person
 from tests.people.conftest import message
-from windsor.charts import bar_chart, hour_label
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""The events' foreign keys, checked once per referenced row (windsor/keyshare.py), still keep
+"""The events' foreign keys, checked once per referenced row (core/keyshare.py), still keep
 every event pointing at a workspace, source and identity that exist, on PostgreSQL.
 
 - A row deleted before the batch, or deleted by a transaction still open while the batch runs,
@@ -18,11 +18,11 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from accounts.models import Source, Workspace
+from core.bulk import COPY_FROM
 from feed.models import Event
 from feed.services import events_write
 from people.models import Identity, Person
 from tests.messages import typed_message
-from windsor.bulk import COPY_FROM
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's foreign-key triggers and row locks"

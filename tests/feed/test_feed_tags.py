@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.templatetags.display import PREVIEW_MAX_DEPTH, ago, json_preview
+from core.templatetags.display import PREVIEW_MAX_DEPTH, ago, json_preview
 from feed.models import Event
 from feed.templatetags.feed_tags import event_label, event_summary
 

@@ -4,6 +4,7 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
+from core.paging import Cursor
 from feed.models import Event
 from feed.selectors import (
     FeedFilters,
@@ -12,7 +13,6 @@ from feed.selectors import (
     feed_page,
     feed_updates,
 )
-from windsor.paging import Cursor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from accounts.models import Membership, Workspace
 from accounts.services import workspace_create
+from core.paging import Cursor
 from feed import selectors
 from feed.models import Event
 from people.models import Identity, Person
-from windsor.paging import Cursor
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 
 from accounts.models import RejectedMessage, Source
 from accounts.services import source_create, workspace_create
+from core.messages import Message
 from feed.models import Event
 from ingest import processing
 from ingest.models import DeadLetter, InboxBatch
 from ingest.queue import Records
 from ingest.segment import MAX_NESTING, NESTING_CHECKED, message_parse, too_deep
-from windsor.messages import Message
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import RejectedMessage
 from accounts.services import source_create
+from core.messages import Message
 from feed.models import Event
 from ingest import processing, queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.segment import MAX_NESTING, too_deep, too_deep_reason
-from windsor.messages import Message
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 

@@ -6,6 +6,7 @@ from unittest.mock import ANY
 
 import pytest
 
+from core.messages import Message
 from ingest.body import json_loads
 from ingest.errors import IngestError
 from ingest.segment import (
@@ -19,7 +20,6 @@ from ingest.segment import (
     queued_record,
 )
 from tests.recorded import fixture_names, recorded
-from windsor.messages import Message
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, 0, tzinfo=UTC)
 CONTRACT_KEYS = {

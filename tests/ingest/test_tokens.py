@@ -14,7 +14,7 @@ import secrets
 import pytest
 
 from accounts.services import source_revoke
-from accounts.tokens import VISIBLE_PREFIX_LENGTH
+from core.secrets import VISIBLE_PREFIX_LENGTH
 from feed.models import Event
 from ingest.authentication import token_cache_clear
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from accounts.models import Workspace
+from core.messages import Message
 from feed.models import Event
 from people.models import Group, Identity, Person
 from tests import messages
-from windsor.messages import Message
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
 _counter = itertools.count(1)

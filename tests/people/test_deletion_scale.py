@@ -6,13 +6,13 @@ import pytest
 from django.db import connection
 
 from accounts.models import Membership
+from core.bulk import bulk_insert_values
 from feed.models import Event
 from feed.services import event_row
 from ingest.services import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
 from tests.people.conftest import message, person_of, typed_message
-from windsor.bulk import bulk_insert_values
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -21,7 +21,7 @@ OTHERS = 20_000
 
 
 def copy_events(workspace, identity: Identity, count: int, prefix: str) -> None:
-    """COPY `count` track events onto an identity (windsor/bulk.py), without the worker."""
+    """COPY `count` track events onto an identity (core/bulk.py), without the worker."""
     rows = [
         event_row(
             typed_message(

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 # reads (stored messageIds, identities, groups), for people and identities an insert (sequence +
 # COPY) and two UPDATEs from one JSON parameter each (whole rows; seen-only rows), the events
 # COPY with the lock of the rows it references before it (which also turns the per-row triggers
-# off) and the SET that turns them on again after it (windsor/keyshare.py), and the two rollup
+# off) and the SET that turns them on again after it (core/keyshare.py), and the two rollup
 # upserts; and the batch locks (people/locking.py: the ids' people read, the new ids' keys, the
 # people's rows, the groups' rows; its re-read of the identities under the locks is the
 # identities read). The batches below need 21 at most: no slack, so that one more statement per

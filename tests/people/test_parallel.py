@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Workspace
+from core.locks import STORING_NAMESPACE
 from feed.models import Event
 from ingest import services
 from ingest.services import batch_process
@@ -27,7 +28,6 @@ from people.models import Identity, Person
 from tests.people.conftest import canonical_state, message, person_of
 from tests.people.test_concurrency import overlapping_stream
 from tests.people.test_properties import messages
-from windsor.locks import STORING_NAMESPACE
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -3,9 +3,9 @@
 from django.http import QueryDict
 from django.utils.safestring import SafeData
 
+from core.paging import Cursor
 from people.selectors import TraitRow, trait_rows
 from people.templatetags.people_tags import query_with
-from windsor.paging import Cursor
 
 
 def test_nested_traits_become_readable_rows():

@@ -157,7 +157,7 @@ def test_the_proxy_count_is_read_from_the_environment(tmp_path):
 
 
 def test_only_the_embedded_default_prints_mails_when_no_email_url_is_set(tmp_path):
-    from windsor.email_url import CONSOLE, NOT_CONFIGURED, SMTP
+    from core.email_url import CONSOLE, NOT_CONFIGURED, SMTP
 
     assert settings_with(tmp_path)["EMAIL_BACKEND"] == CONSOLE
     assert settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET)["EMAIL_BACKEND"] == NOT_CONFIGURED

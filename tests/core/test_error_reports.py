@@ -60,7 +60,7 @@ def test_the_debug_error_page_hides_passwords_inside_urls(settings):
     ],
 )
 def test_only_the_userinfo_of_a_url_is_hidden(value, expected):
-    from windsor.error_reports import url_credentials_hidden
+    from core.error_reports import url_credentials_hidden
 
     assert url_credentials_hidden(value).replace("*" * 20, "****") == expected.replace(
         "*" * 20, "****"

@@ -4,7 +4,7 @@ Measured on this machine: one INSERT per row reaches about 1k rows/s, Django's b
 bulk_update a few thousand (the statement itself is large and slow to build and plan), COPY well
 over 20k. So on PostgreSQL new rows are COPYed (with ids drawn from the table's sequence first,
 since COPY returns nothing). Updates send all their rows as one JSON object keyed by id (one
-orjson call), which each updated row reads its values from, and counter upserts (windsor/rollup.py)
+orjson call), which each updated row reads its values from, and counter upserts (core/rollup.py)
 a JSON array that `json_to_recordset` turns back into rows: one round trip each, where a
 temporary table cost four (create, COPY, update, drop). No update joins the table to its rows:
 see `bulk_update` for the plan that made. For 500 events an INSERT .. SELECT from such a
@@ -22,8 +22,8 @@ from typing import Any
 import orjson
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
-from windsor.json_exact import json_loads_exact
-from windsor.keyshare import references_lock, triggers_restored
+from core.json_exact import json_loads_exact
+from core.keyshare import references_lock, triggers_restored
 
 # Below this many rows one plain statement beats COPY's extra round trips (sequence, temp table).
 COPY_FROM = 50
@@ -158,7 +158,7 @@ def bulk_insert_values(
 
     For append-only rows (events) this skips building a model instance per row, which costs
     as much as the COPY itself. `keys_once`: when COPYing inside a transaction, check the
-    foreign keys once per referenced row instead of once per row (windsor/keyshare.py: the
+    foreign keys once per referenced row instead of once per row (core/keyshare.py: the
     referenced rows are locked FOR KEY SHARE until COMMIT, IntegrityError if one is missing, and
     the COPY alone runs without the per-row triggers where the role may skip them).
     """
@@ -295,7 +295,7 @@ def recordset(fields: Sequence[models.Field], rows: Sequence[Sequence[Any]]) -> 
 
 def rows_read(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Fetch many rows with psycopg's C loaders: timestamps as aware UTC datetimes and jsonb
-    decoded by orjson (integers past 64 bits by the standard parser: windsor/json_exact.py), on
+    decoded by orjson (integers past 64 bits by the standard parser: core/json_exact.py), on
     this cursor only.
 
     Django's own loaders (a Python subclass of psycopg's timestamptz loader, jsonb as text for

@@ -1,7 +1,7 @@
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from windsor.email_url import CONSOLE, SMTP, email_settings
+from core.email_url import CONSOLE, SMTP, email_settings
 
 
 def test_no_url_prints_mails():

@@ -21,7 +21,7 @@ writers anyway, so every function here is free there):
   one statement: the people (and groups) a batch reads and rewrites. FOR NO KEY UPDATE, not FOR
   UPDATE, so that the foreign-key checks of rows pointing at them do not wait.
 
-- Key-share locks (windsor/keyshare.py): SELECT .. FOR KEY SHARE on the workspace, sources and
+- Key-share locks (core/keyshare.py): SELECT .. FOR KEY SHARE on the workspace, sources and
   identities a batch's events point at, once per row, just before the events' COPY (what the
   foreign-key triggers would take per event at COMMIT). They never conflict with the locks
   above or with another batch's writes, only with a deletion of those rows.
@@ -38,7 +38,7 @@ from collections.abc import Iterable
 
 from django.db import connection, models
 
-from windsor.lookups import int_array
+from core.lookups import int_array
 
 # First key of the workspace lock pair: a namespace so our locks never collide with others'.
 LOCK_NAMESPACE = 0x57494E44  # "WIND"

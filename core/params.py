@@ -5,7 +5,7 @@ a value Python or the database would choke on is refused here, before any query 
 Rules, stated once:
 - A number is ASCII digits, within its range (ids are bigints). str.isdigit() is not the test:
   it accepts '²', which int() refuses, and Arabic-Indic digits, which int() reads as numbers.
-- A cursor is windsor.paging's `<microseconds>.<id>`, in ASCII (Cursor.decode).
+- A cursor is core.paging's `<microseconds>.<id>`, in ASCII (Cursor.decode).
 - An instant is ISO 8601 in ASCII whose UTC instant Python can hold: a year-1 time with a +01:00
   offset is in year 0 in UTC, and year 9999 with -01:00 in year 10000; SQLite's adapter (and any
   comparison in UTC) would overflow on them.
@@ -25,8 +25,8 @@ from typing import TypeVar
 
 from django.core.exceptions import BadRequest
 
-from windsor.paging import MAX_ID, Cursor
-from windsor.timestamps import timestamp_parse
+from core.paging import MAX_ID, Cursor
+from core.timestamps import timestamp_parse
 
 T = TypeVar("T")
 ASCII_DIGITS = frozenset("0123456789")

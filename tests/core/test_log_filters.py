@@ -10,9 +10,9 @@ import pytest
 import requests
 from django.conf import settings
 
+from core.log_filters import REDACTED, redact
 from tests.conftest import test_database_url
 from tests.e2e.test_ingest_outage import ARTIFACTS, free_port, port_open, wait_until
-from windsor.log_filters import REDACTED, redact
 
 UNKNOWN = "wsr_" + "unknownTokenThatIsLongEnough0123456789abcd"
 

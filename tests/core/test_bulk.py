@@ -1,13 +1,13 @@
-"""windsor/bulk.py's plans cannot depend on the statistics: bulk_update reads only its rows."""
+"""core/bulk.py's plans cannot depend on the statistics: bulk_update reads only its rows."""
 
 import json
 
 import pytest
 from django.db import connection
 
+from core.bulk import bulk_update
 from people.identity import SEEN_FIELDS
 from people.models import Identity
-from windsor.bulk import bulk_update
 
 pytestmark = [
     pytest.mark.django_db,

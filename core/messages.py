@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from windsor.timestamps import timestamp_parse
+from core.timestamps import timestamp_parse
 
 
 @dataclass(frozen=True, slots=True)

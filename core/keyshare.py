@@ -30,7 +30,7 @@ Otherwise the COPY runs with its triggers, as before; the locks taken stay (they
 triggers' own locks cheap). FOR KEY SHARE needs the UPDATE privilege on the referenced tables,
 which the tables' owner (the role that migrates) has.
 
-Lock order (windsor/locks.py): these key-share locks come after the workspace lock, the key
+Lock order (core/locks.py): these key-share locks come after the workspace lock, the key
 locks and the people's and groups' row locks (people/locking.py), after the batch has written
 its people and identities, just before the events' COPY; then the counters. Within the
 statement: identities, then sources, then the workspace (rows that point at others first, the
@@ -54,7 +54,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, models
 
-from windsor.lookups import int_array
+from core.lookups import int_array
 
 # pg_trigger.tgtype bit: the trigger fires on INSERT.
 TRIGGER_ON_INSERT = 4

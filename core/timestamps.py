@@ -1,6 +1,6 @@
 """The one timestamp parser: the edge (and the worker, reading an envelope with the edge's rules)
 validates senders' timestamps with it, and the worker reads the dict form's back with it (once per
-message, in windsor.messages.message_decode)."""
+message, in core.messages.message_decode)."""
 
 from datetime import UTC, datetime
 

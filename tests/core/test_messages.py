@@ -1,12 +1,12 @@
-"""windsor/messages.py: the queued dict and the typed `Message` are one value, decoded once."""
+"""core/messages.py: the queued dict and the typed `Message` are one value, decoded once."""
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from core.messages import message_decode
 from ingest.segment import message_parse
-from windsor.messages import message_decode
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

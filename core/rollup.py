@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, models
 
-from windsor.bulk import recordset
+from core.bulk import recordset
 
 
 def hour_of(moment: datetime) -> datetime:

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy, RawSQL
 
-from windsor.lookups import AnyOf, int_array
+from core.lookups import AnyOf, int_array
 
 # Ids are bigints: a larger number in a URL would make PostgreSQL fail, not match.
 MAX_ID = 2**63 - 1

@@ -1,10 +1,10 @@
-"""`{% bar_chart chart caption="..." %}`: draws a windsor.charts.Chart as inline SVG."""
+"""`{% bar_chart chart caption="..." %}`: draws a core.charts.Chart as inline SVG."""
 
 from typing import Any
 
 from django import template
 
-from windsor.charts import Chart
+from core.charts import Chart
 
 register = template.Library()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-from accounts.tokens import VISIBLE_PREFIX_LENGTH
+from core.secrets import VISIBLE_PREFIX_LENGTH
 
 REDACTED = "[redacted]"
 # /hook/ followed by the token: anything up to the next slash, query, quote, bracket or space

@@ -26,7 +26,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 
 CONSOLE = "django.core.mail.backends.console.EmailBackend"
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
-NOT_CONFIGURED = "windsor.email_url.NotConfiguredBackend"
+NOT_CONFIGURED = "core.email_url.NotConfiguredBackend"
 DEFAULT_PORTS = {"smtp": 25, "smtp+tls": 587, "smtps": 465}
 
 logger = logging.getLogger(__name__)
