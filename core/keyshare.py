@@ -1,51 +1,12 @@
 """A bulk insert's foreign keys checked once per referenced row, not once per inserted row.
 
-PostgreSQL checks a foreign key with a trigger per inserted row: at COMMIT (Django makes the
-constraints DEFERRABLE INITIALLY DEFERRED) each event row runs `SELECT 1 FROM <referenced> WHERE
-id = $1 FOR KEY SHARE` for its workspace, its source and its identity: 1,500 checks for a
-500-message batch that references a few hundred distinct rows. Measured (`bench worker
---by-statement`, bench/results/2026-12-01-fkeys.txt): the COMMIT's checks went from 0.42 to 0.25
-backend CPU s per 20,000 messages, for 0.08 s of lock statement; the backend's CPU, 0.9x.
+`references_lock` locks the rows a batch's events point at FOR KEY SHARE in one sorted statement
+(failing with IntegrityError when one is missing), and, when the role may and no other trigger or
+rule would be skipped, lets the COPY that follows run without the per-row foreign-key triggers
+(`session_replication_role = replica` in this transaction, put back by `triggers_restored`).
+These locks come after the workspace, key and row locks (core/locks.py), just before the COPY.
 
-`references_lock` does what those triggers do, once per distinct referenced row: one statement
-locks the rows FOR KEY SHARE (sorted, per table) and the batch fails with IntegrityError when one
-is missing, before anything is inserted. From then until COMMIT nobody can delete those rows or
-change their keys (both wait for our lock), and what is missing now stays missing. The COPY that
-follows may then run without the triggers: the same statement sets `session_replication_role =
-replica` (in this transaction only), and `triggers_restored` sets it back right after the COPY.
-Everything else keeps the checks: the constraints stay in the schema, so every other writer is
-checked, and a deleter's own check (ON DELETE NO ACTION, at its COMMIT) still sees our committed
-rows.
-
-When is the fast path taken? The lock statement says so, per batch (so SET ROLE, GRANT and REVOKE
-apply to the next batch), and only when all of these hold:
-- the role may set session_replication_role: a superuser, or on PostgreSQL 15+ a role granted
-  `GRANT SET ON PARAMETER session_replication_role TO <role>` (docs/operations.md);
-- the session is in the ordinary (origin) role, so the window has something to restore;
-- the table has no rule, and every trigger that fires on INSERT is the check trigger of a
-  foreign key this statement locked (a trigger or rule added by hand, or a deferrable unique
-  constraint's recheck, would be skipped silently in the window: then the checked path runs).
-  Which constraints those are is read from the catalogs once per process (`_constraints`).
-Otherwise the COPY runs with its triggers, as before; the locks taken stay (they only make the
-triggers' own locks cheap). FOR KEY SHARE needs the UPDATE privilege on the referenced tables,
-which the tables' owner (the role that migrates) has.
-
-Lock order (core/locks.py): these key-share locks come after the workspace lock, the key
-locks and the people's and groups' row locks (people/locking.py), after the batch has written
-its people and identities, just before the events' COPY; then the counters. Within the
-statement: identities, then sources, then the workspace (rows that point at others first, the
-order in which a workspace's deletion removes them), each table in ascending id order. FOR KEY
-SHARE conflicts only with DELETE, FOR UPDATE and updates of a unique column, never with the FOR
-NO KEY UPDATE locks and plain updates that batches take on people, identities and sources, so
-two batches never wait for each other here. A person deletion holds the workspace lock exclusive
-and never overlaps a batch. An admin deleting a source or a workspace (no workspace lock) waits
-for a batch that holds the row, or the batch finds it gone, fails, and is retried (a deleted
-identity is then created again; a deleted source or workspace fails it again, and the worker
-goes one message at a time). The per-row checks took these locks at COMMIT, after the counters;
-taken earlier they can meet an admin deletion that first deleted a source's counter rows and
-then waits for our lock on the source while we wait for its counter row: PostgreSQL's deadlock
-detector ends one of the two (the batch is retried), as it already did when the deletion met the
-batch's update of the source's counters. SQLite has none of this: its bulk path is unchanged.
+Design: docs/design/concurrency.md
 """
 
 from collections.abc import Sequence

@@ -1,36 +1,12 @@
 """The write locks of a workspace: batches share it, deletions have it alone.
 
-Transaction-level locks on PostgreSQL, all released at COMMIT or ROLLBACK (SQLite serialises
-writers anyway, so every function here is free there):
+Transaction-level locks on PostgreSQL (free on SQLite, which serialises writers): the workspace
+lock (advisory: batches SHARED, deletions EXCLUSIVE), the storing lock (a batch that collided
+twice takes it EXCLUSIVE), key locks on what a batch creates and row locks (FOR NO KEY UPDATE) on
+the people and groups it rewrites. Every transaction takes them in that order, each in ascending
+order, then the key-share locks (core/keyshare.py) and the counters, so workers never deadlock.
 
-- The workspace lock (an advisory lock per workspace). A batch of the worker takes it SHARED, so
-  any number of batches of one workspace run at once; a person deletion (people/deletion.py), and
-  a batch that carries a Segment `delete`, take it EXCLUSIVE, so a deletion and a batch never
-  interleave: the batch lands wholly before (and is deleted with the person) or wholly after.
-- The storing lock (`workspace_store_lock`, a second advisory lock per workspace, taken with
-  the workspace lock in one statement): every batch holds it SHARED from before its dedupe read
-  to COMMIT. A batch whose events collided twice with another batch's on the unique messageId
-  (two workers given the same messages) takes it EXCLUSIVE on its next attempt: it waits for
-  every batch of the workspace in flight to commit, and no new one starts storing meanwhile, so
-  its dedupe read is final and it cannot collide again (ingest/services.py).
-- Key locks (`keys_lock`): exclusive advisory locks on 64-bit keys hashed from what a batch is
-  about to create (an id value, a groupId), taken in one statement in ascending key order. Two
-  keys that hash alike only share a lock, and sorting by the key itself (not by the value) keeps
-  one order for every transaction.
-- Row locks (`rows_lock`): SELECT .. FOR NO KEY UPDATE on rows by primary key, in ascending order,
-  one statement: the people (and groups) a batch reads and rewrites. FOR NO KEY UPDATE, not FOR
-  UPDATE, so that the foreign-key checks of rows pointing at them do not wait.
-
-- Key-share locks (core/keyshare.py): SELECT .. FOR KEY SHARE on the workspace, sources and
-  identities a batch's events point at, once per row, just before the events' COPY (what the
-  foreign-key triggers would take per event at COMMIT). They never conflict with the locks
-  above or with another batch's writes, only with a deletion of those rows.
-
-Every transaction takes them in this order (workspace, then keys, then rows, then key-share
-locks, then the counters' upserts, which sort their keys too), so two workers wait for each other
-instead of deadlocking; the one race that can still take rows out of order (a merge committed
-between a batch's first read and its row locks) is caught by PostgreSQL's deadlock detector and
-the batch is retried.
+Design: docs/design/concurrency.md
 """
 
 import hashlib

@@ -2,38 +2,27 @@
 ORM, no I/O.
 
 The rules, once:
-
-- A request body is one message, a bare JSON array of messages, or ``{"batch": [...]}`` (every
-  sender we recorded does one of these, on every path). The batch's ``context`` and
-  ``integrations`` are merged under each message's own, and its ``sentAt`` fills a message's
-  missing one; those copies may add at most twice the request's own size (64 KB to a small
-  request), else a 413: a small request must not queue a large one. ``writeKey`` is a
-  credential: it is read for authentication and never stored, but it counts in its message's
-  size and depth.
-- ``type`` is identify, track, page, screen, group, alias or delete (``windsor-node`` says
-  ``user`` for identify and ``event`` for track). A single-call path (``/v1/track``) supplies a
-  missing type.
-- identify/track/page/screen/delete need ``userId`` or ``anonymousId``; alias needs
-  ``previousId`` and ``userId``; group needs ``groupId``; track needs ``event``.
-- ``delete`` is Segment forwarding a user deletion (people/deletion.py applies it in the worker).
-  Its partner-destination shape sends ``context`` and ``integrations`` as empty arrays, which
-  mean absent on a delete (and only there: an array is refused on any other call).
-- Ids are strings or numbers (numbers become strings), at most 255 characters; ``null`` and ""
-  mean absent. ``messageId`` is at most 100 characters; a missing one is generated (from the
-  content when the message has its own timestamp, so that a re-send is still the same message).
+- A body is one message, a JSON array of them, or ``{"batch": [...]}``.
+- The batch's ``context``/``integrations`` merge under each message's, its ``sentAt`` fills gaps.
+- What the batch copies into messages adds at most twice the request's size (64 KB minimum): 413.
+- ``writeKey`` authenticates, is never stored, and counts in its message's size and depth.
+- ``type`` is identify, track, page, screen, group, alias or delete.
+- ``type`` ``user`` means identify and ``event`` means track (windsor-node sends them).
+- A single-call path (``/v1/track``) supplies a missing type.
+- identify/track/page/screen/delete need ``userId`` or ``anonymousId``.
+- alias needs ``previousId`` and ``userId``; group needs ``groupId``; track needs ``event``.
+- On a ``delete`` only, empty-array ``context``/``integrations`` mean absent.
+- Ids are strings or numbers (made strings), at most 255 characters; ``null`` and "" are absent.
+- ``messageId`` is at most 100 characters; a missing one is generated (from the content if timed).
 - ``properties``, ``traits``, ``context`` and ``integrations`` are objects or null.
-- Time: the sender's clock is ``timestamp`` (else ``originalTimestamp``); it is corrected for
-  clock skew with ``sentAt``: ``timestamp = receivedAt - (sentAt - originalTimestamp)``. A message
-  relayed by Segment (it carries Segment's own ``receivedAt``) already has a corrected
-  ``timestamp``, which is kept as is; without one it is corrected against Segment's
-  ``receivedAt``, not ours. ISO-8601 with ``Z`` or an offset; no offset means UTC.
-- A message is at most 32 KB of JSON, nested at most ``MAX_NESTING`` (64) levels of objects and
-  arrays (the message itself is level 1). The depth rule is `too_deep`, the one function both
-  this module and the worker (ingest.processing, for messages an older server queued) apply:
-  deeper values would make the encoders and PostgreSQL recurse past their limits.
-- NUL characters and lone surrogates, which PostgreSQL cannot store, are replaced by U+FFFD
-  (in keys too) rather than losing the message.
-- One bad message never sinks the others: each is kept or rejected with its index and reason.
+- Clock skew: ``timestamp`` (else ``originalTimestamp``) is shifted by ``receivedAt - sentAt``.
+- A message relayed by Segment keeps its ``timestamp``, or is corrected by Segment's receivedAt.
+- Times are ISO-8601; no offset means UTC.
+- A message is at most 32 KB of JSON and ``MAX_NESTING`` (64) levels deep (`too_deep`).
+- NUL characters and lone surrogates become U+FFFD, in keys too.
+- Each message is kept or rejected alone, with its index and reason.
+
+Design: docs/design/wire.md
 """
 
 import hashlib

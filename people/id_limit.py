@@ -1,25 +1,11 @@
 """The most ids one person gathers, and the record of the links that bound refused.
 
-Why: every page of a person and every batch touching them reads all of their ids (the identity
-rules recompute a person from all its identities; the timeline, API and chart read the events of
-each). A sender can give one user unboundedly many anonymous ids (one per call) or alias ids into
-one person, so without a bound one person's pages and batches grow without end.
+A person holds at most `WINDSOR_PERSON_IDS_MAX` ids (1,000 unless set), so that no sender can make
+one person's pages and batches grow without end. people/identity.py does not apply a soft link or
+alias that would go past it (the event is still stored); each refusal is recorded in the event's
+`warnings`, on the person (`Person.ids_unlinked`) and in the source's ingest log.
 
-The rules (applied by people/identity.py):
-- A person holds at most `WINDSOR_PERSON_IDS_MAX` ids (1,000 unless set). A link that would take
-  a person past it is not applied: a soft link leaves the anonymous id where it is, an alias leaves
-  both people as they are. Everything else about the message still happens: its event is stored
-  (on the id it was sent with, as always), so nothing is lost and nothing is doubled.
-- A refused anonymous id on a person of its own keeps the link it would have followed (its
-  `linked_*` columns, as any free id's earliest soft link): the calls that keep carrying both ids
-  are not refused and recorded again. It follows an earlier link to a person with room.
-- Each refusal is recorded where it bites: in the event's `warnings`, on the full person
-  (`Person.ids_unlinked`, which the person page shows) and in the source's ingest log (a row whose
-  excerpt shows the ids as JSON strings, so erasing a person erases it too; the message was
-  stored, so the source's rejected count is not touched). One statement for the people, one for
-  the log, per batch with refusals.
-- Past the bound, which ids made it in depends on the order messages arrived in: the one place
-  where the identity rules are not order-independent, and only for a person at the bound.
+Design: docs/design/identity.md
 """
 
 import json

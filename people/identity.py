@@ -1,74 +1,24 @@
 """Who is who: the identity rules, applied to a batch of messages in a fixed number of queries.
 
-Senders deliver in no particular order and re-send at will, so every rule below is written as a
-*join* (commutative, associative, idempotent): the people, identities, traits, groups and event
-attribution after a set of messages are the same for any order and any number of repeats.
+Every rule is a join (commutative, associative, idempotent): any order and any number of repeats
+of the same messages give the same people, identities, traits, groups and event attribution.
 
-Ids
-- An id is a userId, anonymousId or previousId value; it is one `Identity` per workspace whatever
-  role it played (so an alias previousId resolves without guessing its kind). Its kind is `user`
-  once the value was ever sent as a userId (or as an alias userId), else `anonymous`.
-- Junk ids ("", "null", "undefined", "0", "-1", "anonymous", "none", "nil", "nan", "unknown",
-  "[object Object]", case-insensitive, stripped) are treated as absent: they never link or merge
-  anything. The message is still kept (on whichever id is usable, else on no identity) and the
-  reason is recorded in the event's `warnings` and logged.
-- An event belongs to the identity it was sent with: the userId if usable, else the anonymousId
-  (alias: else the previousId). A person's events are the events of its identities, so a merge
-  re-points a handful of identities and never rewrites the person's history.
+The rules:
+- An id (userId, anonymousId, previousId) is one `Identity` per workspace, `user` once sent as one.
+- Junk ids (`JUNK_IDS`: "", "null", "undefined", ...) are absent: kept message, no link, a warning.
+- An event stays on the identity it was sent with (userId, else anonymousId, else previousId).
+- alias(previousId, userId) is a hard link: one person forever (repeats, chains, self: harmless).
+- userId U with anonymousId A is a soft link A -> U: it never joins two user ids.
+- Only a free anonymous id (never a userId, never aliased) follows a soft link: its earliest one.
+- `Identity.linked_*` say why an id is where it is: its earliest soft link or alias.
+- A person is one hard cluster plus the free ids whose earliest soft link points into it.
+- A merge moves identities, never events; the emptied row keeps `merged_into` the survivor.
+- A person holds at most WINDSOR_PERSON_IDS_MAX ids; a link past it is refused (people/id_limit.py).
+- Per trait key, and for the group, the newer (timestamp, messageId) wins.
+- A person's columns are recomputed from all its identities whenever one of them changes.
+- A message's time is its skew-corrected `timestamp`, else its `received_at`.
 
-Which ids make one person
-- alias(previousId, userId) is a hard link: the two ids are one person forever, with everything
-  already linked to either (hard links form a union-find; persons only ever grow by them).
-  Aliasing an id to itself, twice, in chains, or before either side exists is safe and final.
-- Any call carrying both a userId U and an anonymousId A is a soft link A -> U. A soft link
-  never joins two ids that are (or are hard-linked to) user ids, because two real users sharing a
-  device must not become one person. Only a *free* anonymous id (never a userId, never named in an
-  alias) follows a soft link, and it follows its EARLIEST one by (timestamp, messageId): if an
-  earlier link arrives late, the id (with its traits and events) moves to that user's person.
-  Once an id becomes a userId or is named in an alias, its soft link stops applying and it leaves
-  the person it was following.
-- `Identity.linked_at/linked_by_message_id/linked_by_type/linked_to` say why an id is where it
-  is: for a free anonymous id its earliest soft link, for an aliased id the earliest alias naming
-  it (and the other id of that alias), for a plain user id nothing.
-- So a person is: one hard cluster (all user ids and aliased ids linked by aliases) plus the free
-  anonymous ids whose earliest soft link points into it, or a single free anonymous id with no
-  link yet (the placeholder person that a later identify or alias completes).
-- When a merge empties a person row, the row stays with `merged_into` pointing at the survivor
-  (old person URLs redirect); the survivor of an alias is the userId's person.
-- A person holds at most WINDSOR_PERSON_IDS_MAX ids: a soft link or alias that would take it past
-  is not applied, and is recorded (people/id_limit.py states that rule and its record).
-
-Traits, groups, seen
-- Each identity keeps `trait_versions` {key: [value, timestamp, messageId]} from the messages sent
-  with it (identify traits, and `context.traits` on any call); per key the newer
-  (timestamp, messageId) wins, so an old identify delivered late never overwrites a newer one.
-  Keys are merged one by one: a partial identify keeps the other traits.
-- Each identity keeps `group_version` [groupId, timestamp, messageId]: the newer group call wins.
-  Group traits are kept on the Group row with the same per-key newer-wins rule.
-- first/last seen are the min/max message timestamps, event_count the number of stored messages.
-- A person's columns are recomputed from all its identities whenever one of them changes: the
-  per-key newest trait across its identities; reserved traits become columns (email, phone,
-  avatar, name, or firstName/lastName and first_name/last_name when there is no name); boolean
-  traits with snake_case keys (Engage audiences and computed traits, `context.personas`) become
-  `audiences` {name: bool}; `traits` holds the rest (firstName/lastName stay there too); the
-  newest group; min first seen, max last seen, summed counts; `is_identified` once any id is a
-  user id. A person without email is kept (`Person.has_email` is False, the People page marks it).
-- Values that cannot be a column (booleans, objects) leave the column empty.
-- A message's time is its `timestamp` (already skew-corrected by ingest; `received_at` when it
-  had none): a `core.messages.Message`, decoded once by the worker, with its datetimes parsed.
-
-Bulk
-- `IdentityBatch` loads every identity of every person a batch touches in one query, applies the
-  rules in memory (one method per rule: identify, track, group, alias), then writes groups,
-  people, identities with bulk statements (core/bulk.py: COPY on PostgreSQL). Ids that only
-  saw events (most of a stream: tracks and pages of known ids), and people none of whose ids
-  changed otherwise, get a narrow update of first/last seen and counts; the rest are rewritten
-  whole. A merge costs
-  no event writes, only the re-pointed identities and the redirect of person rows previously
-  merged into the loser, so it takes the same time for 10 or 100k events (see bench/worker.py).
-  The caller (ingest.services) holds the batch's locks (the workspace's, shared, and the people,
-  new ids and groups it touches: people/locking.py), skips messages already stored (duplicates
-  are no-ops) and stores the events.
+Design: docs/design/identity.md
 """
 
 import logging
