@@ -1,20 +1,12 @@
 """What a member holds in a workspace besides their role, and what removing or demoting them does
 to it (accounts/team.py calls this from `member_remove` and `member_role_change`).
 
-The rules:
-- API keys belong to the member who created them. Only the roles that manage keys hold them
-  (owners and admins, api/services.py `KEY_ROLES`): removing a member revokes all their keys in
-  that workspace, and so does a demotion to a role outside KEY_ROLES. Authentication checks the
-  creator as well, so a key outlives neither its creator's membership nor their role, however
-  the membership changed. accounts/ may not import api/, so api registers its keys here when it
-  loads (api.apps.ApiConfig.ready), as feed registers its erasure hook with people.
-- Pending invitations a member sent are revoked on removal, and on a demotion those whose role
-  the new role may not invite with (accounts/team.py, which also checks the sender again when a
-  link is opened or accepted).
-- Source tokens are the workspace's: other members' senders depend on them, so they are never
-  revoked for a member. The removal page lists the active sources the member created, each to
-  keep, rotate or revoke in the same POST.
-- Every revocation and rotation is recorded in the audit log, in the transaction of the change.
+Removal, or a demotion out of the roles that hold keys (api's `KEY_ROLES`, registered here when
+api loads), revokes the member's API keys; their pending invitations go on removal, and on a
+demotion those the new role may not send. Source tokens are the workspace's, never revoked for a
+member: the removal page offers to rotate or revoke them. Every revocation is audited.
+
+Design: docs/design/team.md
 """
 
 from collections.abc import Callable

@@ -1,17 +1,11 @@
 """How often invitation mails may go out: each one carries the workspace's name, written by
 whoever created the workspace, to an address they typed.
 
-The rules (numbers in settings.py, `THROTTLE_INVITATION*` and `INVITATION_RESEND_INTERVAL`):
-- A workspace sends at most THROTTLE_INVITATIONS_PER_WORKSPACE new invitations per window.
-- One address receives at most THROTTLE_INVITATION_MAILS_PER_ADDRESS invitation mails per window,
-  new or re-sent, from all workspaces together (anyone may make a workspace where signup is open).
-- One invitation is re-sent at most THROTTLE_RESENDS_PER_INVITATION times per window, and never
-  within INVITATION_RESEND_INTERVAL of its last mail (read from its `sent_at`, not counted).
-- Counts live in Django's cache (Redis in production: every web process counts the same mails),
-  in fixed windows that start with the first mail, like accounts/throttle.py's. A mail is
-  counted before it is sent and the count is compared after the increment, which Redis does
-  atomically: a burst of concurrent invitations cannot all pass one check. A refusal counts
-  against the limits already passed, never against the one it reached.
+Limits per workspace (new invitations), per address (every invitation mail, all workspaces) and
+per invitation (re-sends, and never within INVITATION_RESEND_INTERVAL), counted in Django's cache
+in fixed windows, atomically, before the mail is sent (numbers: settings.py THROTTLE_INVITATION*).
+
+Design: docs/design/team.md
 """
 
 import hashlib

@@ -1,30 +1,13 @@
 """Members, roles and invitations of a workspace: who may do what, stated once.
 
-The rules:
-- Roles are owner, admin and member. Members see the Members page and change nothing (they may
-  leave a workspace themselves).
-- Owners invite with any role, change any role and remove anyone.
-- Admins invite admins and members, change roles between admin and member, and remove admins
-  and members. An admin cannot make anyone an owner, nor change or remove an owner.
-- A workspace always keeps an owner: the last owner cannot be demoted, removed or leave. The
-  owner rows are locked (SELECT ... FOR UPDATE on PostgreSQL) while this is checked, so two
-  owners demoting each other at once cannot both succeed.
-- An invitation is a single-use link with a random token; only its SHA-256 is stored. It
-  expires INVITATION_LIFETIME after it was last sent. Re-sending issues a new token (the old
-  link stops working) and restarts the week. Revoked, used and expired links get a page that
-  says which.
-- Whoever holds a pending link may accept it with any account: the link is shown to copy into
-  chat, so it is the credential, not the address it was mailed to. Accepting as someone who is
-  already a member uses up the link and leaves their role as it is.
-- An invitation cannot grant more than its sender still has: removing a member revokes the
-  invitations they sent that are still open, a demotion those with a role the new role may not
-  invite with, and a link counts as revoked (when opened, at signup and when accepted) unless
-  its sender is still a member here who may invite with its role.
-- Removing a member (or their leaving) revokes their API keys; a demotion out of the roles that
-  hold keys too. Sources they made are listed to rotate or revoke by choice
-  (accounts/holdings.py).
-- How often invitations are mailed is limited (accounts/invitation_limits.py).
-- Every change is recorded in the audit log (AuditEntry) in the same transaction.
+Roles are owner, admin and member: owners do anything, admins manage admins and members, members
+change nothing; a workspace always keeps an owner (the owner rows are locked while that is
+checked). An invitation is a single-use link (only its SHA-256 stored) that expires a week after it
+was last sent and never grants more than its sender still may. Removing or demoting a member
+revokes what they held (accounts/holdings.py); invitation mails are limited
+(accounts/invitation_limits.py); every change is in the audit log, in the same transaction.
+
+Design: docs/design/team.md
 """
 
 from dataclasses import dataclass

@@ -1,25 +1,12 @@
 """Who may erase: when a Segment `delete` in a request is honoured, and why it is refused.
 
-A write key ships in every web page that loads analytics.js: anyone can read it and send what
-that page may send. Erasure is a privileged act, so a `delete` is honoured only when all three
-hold:
+A `delete` is honoured only when the source may erase (`Source.may_erase`), the request
+authenticated with the Authorization header (not a `writeKey` nor a URL token) and no browser
+made it (no `Origin` header): a write key ships in every page that loads analytics.js. Otherwise
+each `delete` is refused alone, with its reason, and the rest of the request is stored; the worker
+checks the source again (people/deletion.py `message_delete`).
 
-- the source may erase (`Source.may_erase`, off by default; an owner or admin turns it on, on the
-  Sources page, for the source Segment's destination delivers to);
-- the request authenticated with the Authorization header (Basic, as Segment's destination
-  sends, or Bearer, as its Webhooks destination does), not a `writeKey` in the body nor a token
-  in the URL: those are the forms browsers and the page-shipped SDKs use;
-- no browser made it: the request has no `Origin` header (browsers send one on every
-  cross-origin POST, `Origin: null` from a sandboxed frame; servers send none).
-
-Otherwise each `delete` of the request is refused alone, with the reason, in the reply and in the
-source's log of rejected messages, and every other message of the request is stored.
-
-The rule is applied here, at the edge, where the request is known. The worker checks the first
-part again (people/deletion.py `message_delete`): a delete queued before an admin forbade its
-source, or by a server older than this rule, is refused there and logged the same way. Turning
-"may erase" off reaches the other web processes within INGEST_TOKEN_CACHE_SECONDS, as a
-revocation does (ingest/authentication.py caches the source).
+Design: docs/design/erasure.md
 """
 
 from django.http import HttpRequest

@@ -1,34 +1,13 @@
 """Forgetting a person for good (a GDPR/CCPA erasure request), and suppressing their ids.
 
-The rules:
-- Deleting a person removes the person row, every person row merged into it, all their
-  identities, and every event sent with any of those identities. Merges leave the emptied row
-  pointing at its survivor, redirected on each later merge (people/identity.py), so one
-  `merged_into` lookup finds them all; those rows still hold the name and email they had, so they
-  go too. Events die with their identity (`Event.identity` cascades), in one DELETE: people/ never
-  imports feed/. Group membership is the person's `group` column and goes with the row; the
-  Group (a company others share) stays. Copies of their messages kept elsewhere go in the same
-  transaction, one DELETE each: the workspace's rejected-message log rows whose excerpt shows one
-  of their id values as a JSON string (or, sent as a number, as that number under an id key:
-  `excerpt_needles`), and (registered by ingest, which people/ may not import)
-  the workspace's dead letters holding one in user_id/anonymous_id/previous_id or an excerpt.
-- It is one transaction under the workspace's write lock (core/locks.py) taken exclusive; the
-  worker's batches hold it shared while they store: a deletion and a batch carrying the same ids
-  take turns, so the batch lands either wholly before (and is deleted with the person) or wholly
-  after (and starts a fresh person). It costs a fixed number of queries, whatever the number of
-  events.
-- Delete and suppress also writes each deleted id to `Suppression`: from then on the worker drops
-  every message that carries one (people/suppression.py). Only an owner lifts a suppression.
-- Segment forwards its users' deletions as `delete` messages (keyed on userId; some senders add
-  anonymousId). The worker applies them where they stand in the batch (`deletes_apart`) by
-  deleting whoever holds any of the ids (never suppressing). An id nobody holds is already
-  deleted: nothing to do, and the sender still gets its 200. Only a source allowed to erase
-  sends them (ingest/erasure_rule.py).
-- The audit log records the deleted ids (kind:value) and how many rows went, never the person's
-  name, email or traits. A deletion Segment forwarded has no user: the source is named instead.
-  Segment's deletes for ids nobody holds are only counted, in one entry per source and day.
-- Who may: owners and admins delete and suppress, only owners lift (Membership's
-  `can_delete_people`, `can_lift_suppressions`), checked here so that no caller can forget it.
+Deleting a person removes the person, the rows merged into it, their identities, their events and
+the copies of their messages (rejected-message log, dead letters) in one transaction under the
+workspace's write lock taken exclusive, in a fixed number of queries. Delete and suppress also
+records the ids so the worker drops their messages (people/suppression.py). Segment's forwarded
+`delete` messages are applied here too (`message_delete`). Owners and admins delete and suppress,
+only owners lift, checked here; the audit log names the ids, never the person's traits.
+
+Design: docs/design/erasure.md
 """
 
 import json
