@@ -1,16 +1,11 @@
 """Bulk writes for the worker: COPY on PostgreSQL, the ORM's bulk statements elsewhere.
 
-Measured on this machine: one INSERT per row reaches about 1k rows/s, Django's bulk_create and
-bulk_update a few thousand (the statement itself is large and slow to build and plan), COPY well
-over 20k. So on PostgreSQL new rows are COPYed (with ids drawn from the table's sequence first,
-since COPY returns nothing). Updates send all their rows as one JSON object keyed by id (one
-orjson call), which each updated row reads its values from, and counter upserts (core/rollup.py)
-a JSON array that `json_to_recordset` turns back into rows: one round trip each, where a
-temporary table cost four (create, COPY, update, drop). No update joins the table to its rows:
-see `bulk_update` for the plan that made. For 500 events an INSERT .. SELECT from such a
-recordset measured slower than COPY (90 vs 56 ms), so new rows stay with COPY. COPY has no ON
-CONFLICT: callers insert only rows they know are new, under the batch's locks (ingest.services);
-a conflict anyway raises IntegrityError and the batch is retried.
+New rows are COPYed (ids drawn from the sequence first); updates and counter upserts send their
+rows as one JSON parameter, one round trip each, and never join the table to them. COPY has no
+ON CONFLICT: callers insert only rows they know are new, under the batch's locks; a conflict
+anyway raises IntegrityError and the batch is retried.
+
+Design: docs/design/bulk.md
 """
 
 import json

@@ -3,16 +3,11 @@ hour, that the charts read instead of the event table (so a chart costs the same
 at 10k).
 
 Rules, stated once:
-- They are written only by `rollups_add`, which `events_write` calls in the transaction that
-  inserts the events, with one statement per table per batch (core/rollup.py's upsert). Only
-  new messages reach events_write (ingest dedupes first; two batches storing one messageId at
-  once meet on the events' unique index and the loser's whole transaction, rollups included,
-  rolls back and is retried), so a duplicate delivery never counts twice.
-- The hour is the event's timestamp (when it happened, as the Feed sorts), in UTC.
-- Person charts sum their identities' rows. Events belong to identities and a merge re-points
-  identities, never events, so the rollup needs no change when people merge.
-- Deleting events must call `rollups_forget_events` first (in the same transaction), which
-  subtracts them; deleting an identity's rows alone would leave the workspace counts high.
+- Only `rollups_add` writes them, in `events_write`'s transaction, which gets new messages only.
+- The hour is the event's timestamp, in UTC; person charts sum their identities' rows.
+- Deleting events calls `rollups_forget_events` first, in the same transaction.
+
+Design: docs/design/feed.md
 """
 
 from collections import Counter

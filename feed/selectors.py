@@ -1,23 +1,13 @@
 """The Feed's reads: one page of events, the events received since a poll, the event names.
 
 Rules, stated once:
-- Every query starts from the workspace (`Event.objects.for_workspace`), so no filter can leak
-  another workspace's events.
-- Pages are keyset-paginated on (timestamp, id), newest first (`core.paging`, the pager of
-  every list), matching the `event_recent*`, `event_type` and `event_name` indexes: a deep
-  "Older" page costs what the first page costs. Never OFFSET.
-- Live updates poll by **id**, not by timestamp. Senders deliver late (mobile SDKs flush hours
-  later, Segment retries, clock-skew correction): a new event can carry a timestamp older than
-  every row on screen, and a "timestamp > newest shown" poll would never show it. Ids grow in
-  the order events are stored, so "id > the last id we looked at" finds every event stored since.
-  The page itself is cut at the same id (the watermark), so no row is both on the page and in a
-  poll. The watermark is the highest id of the workspace's own events, never the table's: what a
-  page carries must not change with other workspaces' traffic.
-- Ids are handed out when a worker inserts, not when it commits: with several workers, a batch
-  holding ids 100-199 can commit after one holding 200-299, and a poll that saw 299 would skip
-  100-199 for good. So each poll reads again the ids of the interval before it (`since` is the
-  previous poll's watermark) and the page drops rows it already shows (static/feed.js): any
-  worker transaction shorter than a poll interval is caught.
+- Every query starts from the workspace (`Event.objects.for_workspace`).
+- Pages are keyset-paginated on (timestamp, id), newest first (`core.paging`); never OFFSET.
+- Live updates poll by id, not timestamp (senders deliver late); the page is cut at the same id,
+  the watermark: the highest id of the workspace's own events.
+- Each poll reads the interval before it again, as ids are handed out before their commit.
+
+Design: docs/design/feed.md
 """
 
 from dataclasses import dataclass, replace
