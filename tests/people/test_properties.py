@@ -3,8 +3,8 @@
 Hypothesis generates message sets over a few users, anonymous ids and junk ids (identifies with
 conflicting traits and timestamps, aliases, groups, tracks), delivers them twice in two random
 orders, with random duplicates, in random batch sizes, into two workspaces, and compares the full
-resulting state with each other and with a reference computed straight from the rules in
-people/identity.py's docstring.
+resulting state with each other and with a reference computed straight from the identity rules
+(people/identity.py's docstring; docs/design/identity.md in full).
 """
 
 from datetime import UTC, datetime, timedelta
