@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEntry, Invitation, Membership, RejectedMessage, Source, Workspace
 from accounts.team import audit_record, invitation_accept
-from core.secrets import token_generate, token_hash, token_matches, token_prefix
+from core.secrets import SecretKind, secret_digest, secret_issue, secret_matches
 
 User = get_user_model()
 
@@ -86,26 +86,26 @@ def source_create(
     kind: str = Source.Kind.SEGMENT,
     created_by: AbstractBaseUser | None = None,
 ) -> IssuedToken:
-    token = token_generate()
+    issued = secret_issue(SecretKind.SOURCE_TOKEN)
     source = Source.objects.create(
         workspace=workspace,
         name=name,
         kind=kind,
-        token_hash=token_hash(token),
-        token_prefix=token_prefix(token),
+        token_hash=issued.digest,
+        token_prefix=issued.visible_prefix,
         created_by=created_by,
     )
-    return IssuedToken(source=source, token=token)
+    return IssuedToken(source=source, token=issued.secret)
 
 
 def source_rotate(*, source: Source) -> IssuedToken:
     """A new token for the same source; the old one stops working at once."""
-    token = token_generate()
-    source.token_hash = token_hash(token)
-    source.token_prefix = token_prefix(token)
+    issued = secret_issue(SecretKind.SOURCE_TOKEN)
+    source.token_hash = issued.digest
+    source.token_prefix = issued.visible_prefix
     source.revoked_at = None
     source.save(update_fields=["token_hash", "token_prefix", "revoked_at"])
-    return IssuedToken(source=source, token=token)
+    return IssuedToken(source=source, token=issued.secret)
 
 
 def source_revoke(*, source: Source) -> Source:
@@ -151,9 +151,9 @@ def source_for_token(token: str) -> Source | None:
     """The active source a token belongs to, or None for unknown and revoked tokens."""
     if not token or len(token) > 200:
         return None
-    digest = token_hash(token)
+    digest = secret_digest(token)
     source = Source.objects.select_related("workspace").filter(token_hash=digest).first()
-    if source is None or not token_matches(token, source.token_hash) or not source.is_active:
+    if source is None or not secret_matches(token, source.token_hash) or not source.is_active:
         return None
     return source
 

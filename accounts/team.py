@@ -21,13 +21,12 @@ from django.utils import timezone
 from accounts import holdings
 from accounts.invitation_limits import invitation_new_count, invitation_resend_count
 from accounts.models import AuditEntry, Invitation, Membership, Workspace
-from core.secrets import token_generate, token_hash
+from core.secrets import SecretKind, secret_digest, secret_issue
 
 if TYPE_CHECKING:
     from accounts.services import IssuedToken  # accounts.services imports this module
 
 INVITATION_LIFETIME = timedelta(days=7)
-INVITATION_TOKEN_PREFIX = "wsi_"
 
 Role = Membership.Role
 
@@ -40,10 +39,6 @@ class NotAllowed(Exception):
 class IssuedInvitation:
     invitation: Invitation
     token: str
-
-
-def _invitation_token() -> str:
-    return INVITATION_TOKEN_PREFIX + token_generate().removeprefix("wsr_")
 
 
 def audit_record(
@@ -120,13 +115,13 @@ def _require_another_owner(target: Membership) -> None:
 def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvitation:
     _require_invite(actor, role)
     invitation_new_count(workspace_id=actor.workspace_id, email=email)
-    token = _invitation_token()
+    issued = secret_issue(SecretKind.INVITATION)
     now = timezone.now()
     invitation = Invitation.objects.create(
         workspace=actor.workspace,
         email=email.strip().lower(),
         role=role,
-        token_hash=token_hash(token),
+        token_hash=issued.digest,
         invited_by=actor.user,
         sent_at=now,
         expires_at=now + INVITATION_LIFETIME,
@@ -138,7 +133,7 @@ def invitation_create(*, actor: Membership, email: str, role: str) -> IssuedInvi
         target=f"{invitation.email} as {invitation.get_role_display().lower()}",
         detail={"invitation_id": invitation.pk, "role": role},
     )
-    return IssuedInvitation(invitation=invitation, token=token)
+    return IssuedInvitation(invitation=invitation, token=issued.secret)
 
 
 @transaction.atomic
@@ -152,9 +147,9 @@ def invitation_resend(*, actor: Membership, invitation: Invitation) -> IssuedInv
     invitation_resend_count(
         invitation_id=invitation.pk, email=invitation.email, sent_at=invitation.sent_at
     )
-    token = _invitation_token()
+    issued = secret_issue(SecretKind.INVITATION)
     now = timezone.now()
-    invitation.token_hash = token_hash(token)
+    invitation.token_hash = issued.digest
     invitation.sent_at = now
     invitation.expires_at = now + INVITATION_LIFETIME
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
@@ -165,7 +160,7 @@ def invitation_resend(*, actor: Membership, invitation: Invitation) -> IssuedInv
         target=invitation.email,
         detail={"invitation_id": invitation.pk},
     )
-    return IssuedInvitation(invitation=invitation, token=token)
+    return IssuedInvitation(invitation=invitation, token=issued.secret)
 
 
 @transaction.atomic
@@ -232,7 +227,7 @@ def invitation_for_token(token: str) -> Invitation | None:
         return None
     return (
         Invitation.objects.select_related("workspace", "invited_by")
-        .filter(token_hash=token_hash(token))
+        .filter(token_hash=secret_digest(token))
         .first()
     )
 

@@ -12,7 +12,8 @@ from rest_framework.request import Request
 
 from accounts.models import Workspace
 from api.models import ApiKey
-from api.services import KEY_PREFIX, api_key_for_secret, api_key_used
+from api.services import api_key_for_secret, api_key_used
+from core.secrets import SecretKind
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != "bearer":
             return None  # not ours: the session may still authenticate
         secret = secret.strip()
-        if not secret.startswith(KEY_PREFIX):
+        prefix = SecretKind.API_KEY.prefix
+        if not secret.startswith(prefix):
             raise exceptions.AuthenticationFailed(
-                f"Send a workspace API key ({KEY_PREFIX}…) as the Bearer token; source tokens "
+                f"Send a workspace API key ({prefix}…) as the Bearer token; source tokens "
                 "only write to the ingest endpoints."
             )
         key = api_key_for_secret(secret)

@@ -7,7 +7,6 @@ request, and removing or demoting them revokes it. A key with no creator was mad
 (a command, a bench); deleting a user deletes their keys.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,11 +18,8 @@ from django.utils import timezone
 from accounts.holdings import Held, MemberKeys
 from accounts.models import Membership, Workspace
 from api.models import ApiKey
-from core.secrets import token_hash, token_matches, token_prefix
+from core.secrets import SecretKind, secret_digest, secret_issue, secret_matches
 
-# Distinct from source tokens (`wsr_`), so that a key pasted as a token, or the reverse, is
-# recognisably the wrong kind.
-KEY_PREFIX = "wak_"
 MAX_KEY_LENGTH = 200
 # "Last used" is kept to within this much: at most one UPDATE per key per period, whatever the
 # request rate.
@@ -38,23 +34,19 @@ class IssuedKey:
     secret: str
 
 
-def _secret_generate() -> str:
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
 @transaction.atomic
 def api_key_create(
     *, workspace: Workspace, name: str, created_by: AbstractBaseUser | None
 ) -> IssuedKey:
-    secret = _secret_generate()
+    issued = secret_issue(SecretKind.API_KEY)
     key = ApiKey.objects.create(
         workspace=workspace,
         name=name,
-        prefix=token_prefix(secret),
-        key_hash=token_hash(secret),
+        prefix=issued.visible_prefix,
+        key_hash=issued.digest,
         created_by=created_by,
     )
-    return IssuedKey(key=key, secret=secret)
+    return IssuedKey(key=key, secret=issued.secret)
 
 
 @transaction.atomic
@@ -78,10 +70,10 @@ def api_key_for_secret(secret: str) -> ApiKey | None:
     key = (
         ApiKey.objects.select_related("workspace")
         .annotate(creator_holds=Exists(holder))
-        .filter(key_hash=token_hash(secret))
+        .filter(key_hash=secret_digest(secret))
         .first()
     )
-    if key is None or not token_matches(secret, key.key_hash) or not key.is_active:
+    if key is None or not secret_matches(secret, key.key_hash) or not key.is_active:
         return None
     # Belt and braces with the revocation on removal and demotion: a membership changed any
     # other way (the Django admin, a shell) stops the key too.

@@ -27,7 +27,8 @@ from django.db.models import Model, Q
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Membership, Source, Workspace
+from accounts.models import Membership, Workspace
+from accounts.services import source_create
 from bench.rollups import rollups_fill
 from core.paging import Cursor
 from feed.models import Event
@@ -247,9 +248,7 @@ def _seed(size: int, rng: random.Random) -> Seeded:
     user, _ = User.objects.get_or_create(username=f"{name}@bench.example")
     workspace = Workspace.objects.create(name=name + SEEDING)
     Membership.objects.create(user=user, workspace=workspace, role=Membership.Role.OWNER)
-    source = Source.objects.create(
-        workspace=workspace, name="Bench", token_hash=f"bench-{workspace.pk}-{size}".ljust(64, "0")
-    )
+    source = source_create(workspace=workspace, name="Bench").source
     now = timezone.now()
     start = now - SPAN - timedelta(minutes=1)
     persons = max(size // EVENTS_PER_PERSON, 10)

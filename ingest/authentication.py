@@ -15,7 +15,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 
 from accounts.services import source_for_token
-from core.secrets import token_hash
+from core.secrets import secret_digest
 from ingest.errors import IngestError
 
 
@@ -73,7 +73,7 @@ def source_authenticate(token: str | None) -> Sender:
         # Tokens are URL-safe ASCII; anything else (a lone surrogate from a JSON writeKey, which
         # cannot even be hashed) is simply not one of ours.
         raise IngestError(401, "invalid_token", "Unknown or revoked source token.")
-    key = token_hash(token)
+    key = secret_digest(token)
     now = time.monotonic()
     cached = _cache.get(key)
     if cached is not None and cached[0] > now:

@@ -27,9 +27,9 @@ MUTANTS: list[Mutant] = [
         "token-of-another-workspace-refused",
         "a second workspace's token stores into that workspace",
         "accounts/services.py",
-        "if source is None or not token_matches(token, source.token_hash)",
+        "if source is None or not secret_matches(token, source.token_hash)",
         "if source is None or source.workspace_id != Source.objects.order_by('workspace_id')"
-        ".values_list('workspace_id', flat=True).first() or not token_matches(token, "
+        ".values_list('workspace_id', flat=True).first() or not secret_matches(token, "
         "source.token_hash)",
         "tests/ingest/test_views.py::test_a_token_of_another_workspace_stores_into_that_workspace_only",
     ),

@@ -37,10 +37,10 @@ MUTANTS: list[Mutant] = [
         path="api/services.py",
         edits=(
             (
-                ".filter(key_hash=token_hash(secret))",
-                ".filter(prefix=token_prefix(secret))",
+                ".filter(key_hash=secret_digest(secret))",
+                ".filter(prefix=secret[:12])",
             ),
-            ("if key is None or not token_matches(secret, key.key_hash) or", "if key is None or"),
+            ("if key is None or not secret_matches(secret, key.key_hash) or", "if key is None or"),
         ),
         tests=(API_AUTH,),
     ),

@@ -1,7 +1,7 @@
 """Mutants in core/: named breaks of its promises (see mutants/__main__.py)."""
 
 from mutants.catalog import Mutant, mutant
-from mutants.guards import EVENT_KEYS, TOKENS
+from mutants.guards import API_AUTH, EVENT_KEYS, TOKENS
 
 MUTANTS: list[Mutant] = [
     # --- Tokens ---------------------------------------------------------------------------------
@@ -9,9 +9,19 @@ MUTANTS: list[Mutant] = [
         "token-hash-from-prefix",
         "a token is checked whole, not by its visible 12-character prefix",
         "core/secrets.py",
-        'return hashlib.sha256(token.encode("utf-8")).hexdigest()',
-        'return hashlib.sha256(token[:VISIBLE_PREFIX_LENGTH].encode("utf-8")).hexdigest()',
+        'return hashlib.sha256(secret.encode("utf-8")).hexdigest()',
+        'return hashlib.sha256(secret[:VISIBLE_PREFIX_LENGTH].encode("utf-8")).hexdigest()',
         TOKENS,
+        "tests/core/test_secrets.py",
+    ),
+    mutant(
+        "secret-kind-prefix-ignored",
+        "each kind of secret starts with its own prefix (an API key is not a source token)",
+        "core/secrets.py",
+        "secret = kind.prefix + secrets.token_urlsafe(32)",
+        "secret = SecretKind.SOURCE_TOKEN.prefix + secrets.token_urlsafe(32)",
+        "tests/core/test_secrets.py",
+        API_AUTH,
     ),
     # --- One typed message past the queue -------------------------------------------------------
     mutant(
@@ -120,6 +130,16 @@ MUTANTS: list[Mutant] = [
         'if "/reset" in text:',
         "if False:",
         "tests/core/test_log_filters.py",
+    ),
+    mutant(
+        "secret-outside-path-logged",
+        "a secret of any kind is redacted wherever a logged line holds it, not only in paths",
+        "core/log_filters.py",
+        "    if any(prefix in text for prefix in _PREFIXES):",
+        "    if False:",
+        "tests/core/test_log_filters.py",
+        "-k",
+        "any_kind",
     ),
     mutant(
         "error-page-shows-url-passwords",

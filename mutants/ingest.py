@@ -70,7 +70,7 @@ MUTANTS: list[Mutant] = [
         "token-cache-keyed-by-prefix",
         "the token cache is keyed by the whole token's digest",
         "ingest/authentication.py",
-        "key = token_hash(token)",
+        "key = secret_digest(token)",
         "key = token[:12]",
         TOKENS,
     ),

@@ -30,7 +30,7 @@ from accounts.services import IssuedToken, source_create, source_for_token, work
 from api import selectors as api_selectors
 from api.models import ApiKey
 from api.services import api_key_create, api_key_for_secret
-from core.secrets import token_hash
+from core.secrets import secret_digest
 from feed import selectors as feed_selectors
 from feed.models import Event
 from feed.selectors import FeedFilters
@@ -391,7 +391,7 @@ def their_team_unchanged(world: World, theirs: TheirTeam) -> None:
     assert Membership.objects.get(pk=theirs.member.pk).role == "admin"
     assert Membership.objects.filter(workspace=world.other).count() == 2
     invitation = Invitation.objects.get(pk=theirs.invitation.pk)
-    assert invitation.revoked_at is None and invitation.token_hash == token_hash(theirs.token)
+    assert invitation.revoked_at is None and invitation.token_hash == secret_digest(theirs.token)
     assert AuditEntry.objects.filter(workspace=world.other).count() == 2
 
 

@@ -2,12 +2,12 @@ from django.urls import reverse
 
 from accounts.models import Source
 from accounts.services import source_for_token, source_revoke, source_rotate
-from core.secrets import token_hash
+from core.secrets import secret_digest
 
 
 def test_source_keeps_only_a_hash_and_prefix_of_its_token(issued):
     source = Source.objects.get(pk=issued.source.pk)
-    assert source.token_hash == token_hash(issued.token)
+    assert source.token_hash == secret_digest(issued.token)
     assert issued.token not in {source.token_hash, source.token_prefix, source.name}
     assert issued.token.startswith(source.token_prefix)
 

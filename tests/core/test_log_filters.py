@@ -1,4 +1,5 @@
-"""Source tokens in /hook/<token> paths never reach a log: Django's request warnings (caplog),
+"""Secrets never reach a log: source tokens in /hook/<token> paths, and any secret of
+core/secrets.py wherever it appears, in Django's request warnings (caplog),
 and the access lines of a real runserver and a real gunicorn process."""
 
 import os
@@ -11,6 +12,7 @@ import requests
 from django.conf import settings
 
 from core.log_filters import REDACTED, redact
+from core.secrets import SecretKind, secret_issue
 from tests.conftest import test_database_url
 from tests.e2e.test_ingest_outage import ARTIFACTS, free_port, port_open, wait_until
 
@@ -24,6 +26,27 @@ def test_redact_keeps_only_the_visible_prefix_of_a_hook_token():
     )
     assert redact("/hook/short") == f"/hook/{REDACTED}"
     assert redact("GET /people/?q=hook 200") == "GET /people/?q=hook 200"
+
+
+@pytest.mark.parametrize("kind", list(SecretKind))
+def test_redact_keeps_only_the_visible_prefix_of_a_secret_of_any_kind_anywhere(kind):
+    issued = secret_issue(kind)
+    secret, kept = issued.secret, issued.visible_prefix + REDACTED
+    lines = {
+        f"GET /api/v1/people/?key={secret}&q=1 401": f"GET /api/v1/people/?key={kept}&q=1 401",
+        f"POST /hook/{secret} 200": f"POST /hook/{kept} 200",
+        f"GET /invite/{secret}/ 200": f"GET /invite/{kept}/ 200",
+        f"Authorization: Bearer {secret}": f"Authorization: Bearer {kept}",
+        f"q=Bearer%20{secret}%0A": f"q=Bearer%20{kept}%0A",
+        f'{{"writeKey": "{secret}"}}': f'{{"writeKey": "{kept}"}}',
+    }
+    for line, expected in lines.items():
+        assert redact(line) == expected
+        assert redact(expected) == expected
+    short = kind.prefix + "abc"
+    assert redact(f"key={short}&x") == f"key={REDACTED}&x"
+    # A prefix alone is not a secret: a message naming the kind stays readable.
+    assert redact(f"Send a key ({kind.prefix}…)") == f"Send a key ({kind.prefix}…)"
 
 
 RESET_TOKEN = "cz5rht-0123456789abcdef0123456789abcdef"
