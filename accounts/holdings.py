@@ -6,8 +6,9 @@ The rules:
   (owners and admins, api/services.py `KEY_ROLES`): removing a member revokes all their keys in
   that workspace, and so does a demotion to a role outside KEY_ROLES. Authentication checks the
   creator as well, so a key outlives neither its creator's membership nor their role, however
-  the membership changed. accounts/ may not import api/, so api registers its keys here when it
-  loads (api.apps.ApiConfig.ready), as feed registers its erasure hook with people.
+  the membership changed. accounts/ may not import api/, so it asks for the kinds of key with
+  the `member_key_kinds` signal, which api answers (connected in api.apps.ApiConfig.ready), as
+  people asks feed and ingest to forget an erased person (people/signals.py).
 - Pending invitations a member sent are revoked on removal, and on a demotion those whose role
   the new role may not invite with (accounts/team.py, which also checks the sender again when a
   link is opened or accepted).
@@ -23,6 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.dispatch import Signal
 
 from accounts.models import AuditEntry, Invitation, Membership, Source
 
@@ -55,13 +57,15 @@ class MemberKeys:
     revoke: Callable[[int, int], list[Held]]
 
 
-_member_keys: list[MemberKeys] = []
+# Sent with no arguments whenever a member's holdings are listed or revoked: each receiver
+# returns the `MemberKeys` of a kind of credential its app keeps (api's keys), connected in its
+# AppConfig.ready with a dispatch_uid.
+member_key_kinds = Signal()
 
 
-def member_keys_register(kind: MemberKeys) -> None:
-    """Have removals and demotions reach this kind of credential (api registers its keys)."""
-    if all(k.label != kind.label for k in _member_keys):
-        _member_keys.append(kind)
+def _member_keys() -> list[MemberKeys]:
+    """Every kind of credential that belongs to its creator, as the apps above answer."""
+    return [kind for _, kind in member_key_kinds.send(sender=Membership)]
 
 
 def _member_label(user: AbstractBaseUser) -> str:
@@ -80,7 +84,7 @@ def holdings_of(target: Membership) -> Holdings:
     and the invitations they sent there that are still open."""
     keys = [
         (kind, held)
-        for kind in _member_keys
+        for kind in _member_keys()
         for held in kind.held(target.workspace_id, target.user_id)
     ]
     sources = list(
@@ -104,7 +108,7 @@ def member_keys_revoke(
     from accounts.team import audit_record  # accounts.team imports this module
 
     revoked: list[Held] = []
-    for kind in _member_keys:
+    for kind in _member_keys():
         if role is not None and role in kind.roles:
             continue
         for held in kind.revoke(target.workspace_id, target.user_id):
