@@ -1,10 +1,11 @@
 """What a member holds in a workspace besides their role, and what removing or demoting them does
 to it (accounts/team.py calls this from `member_remove` and `member_role_change`).
 
-Removal, or a demotion out of the roles that hold keys (api's `KEY_ROLES`, registered here when
-api loads), revokes the member's API keys; their pending invitations go on removal, and on a
-demotion those the new role may not send. Source tokens are the workspace's, never revoked for a
-member: the removal page offers to rotate or revoke them. Every revocation is audited.
+Removal, or a demotion out of the roles that hold keys (api's `KEY_ROLES`, which api gives in
+answer to the `member_key_kinds` signal), revokes the member's API keys; their pending invitations
+go on removal, and on a demotion those the new role may not send. Source tokens are the
+workspace's, never revoked for a member: the removal page offers to rotate or revoke them. Every
+revocation is audited.
 
 Design: docs/design/team.md
 """
@@ -15,6 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.dispatch import Signal
 
 from accounts.models import AuditEntry, Invitation, Membership, Source
 
@@ -47,13 +49,15 @@ class MemberKeys:
     revoke: Callable[[int, int], list[Held]]
 
 
-_member_keys: list[MemberKeys] = []
+# Sent with no arguments whenever a member's holdings are listed or revoked: each receiver
+# returns the `MemberKeys` of a kind of credential its app keeps (api's keys), connected in its
+# AppConfig.ready with a dispatch_uid.
+member_key_kinds = Signal()
 
 
-def member_keys_register(kind: MemberKeys) -> None:
-    """Have removals and demotions reach this kind of credential (api registers its keys)."""
-    if all(k.label != kind.label for k in _member_keys):
-        _member_keys.append(kind)
+def _member_keys() -> list[MemberKeys]:
+    """Every kind of credential that belongs to its creator, as the apps above answer."""
+    return [kind for _, kind in member_key_kinds.send(sender=Membership)]
 
 
 def _member_label(user: AbstractBaseUser) -> str:
@@ -72,7 +76,7 @@ def holdings_of(target: Membership) -> Holdings:
     and the invitations they sent there that are still open."""
     keys = [
         (kind, held)
-        for kind in _member_keys
+        for kind in _member_keys()
         for held in kind.held(target.workspace_id, target.user_id)
     ]
     sources = list(
@@ -96,7 +100,7 @@ def member_keys_revoke(
     from accounts.team import audit_record  # accounts.team imports this module
 
     revoked: list[Held] = []
-    for kind in _member_keys:
+    for kind in _member_keys():
         if role is not None and role in kind.roles:
             continue
         for held in kind.revoke(target.workspace_id, target.user_id):

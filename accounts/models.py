@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from core.querysets import WorkspaceQuerySet
+
 
 class Workspace(models.Model):
     name = models.CharField(max_length=200)
@@ -10,10 +12,7 @@ class Workspace(models.Model):
         return self.name
 
 
-class MembershipQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "MembershipQuerySet":
-        return self.filter(workspace=workspace)
-
+class MembershipQuerySet(WorkspaceQuerySet):
     def owners(self) -> "MembershipQuerySet":
         return self.filter(role=Membership.Role.OWNER)
 
@@ -68,10 +67,7 @@ class Membership(models.Model):
         return self.role == self.Role.OWNER
 
 
-class SourceQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "SourceQuerySet":
-        return self.filter(workspace=workspace)
-
+class SourceQuerySet(WorkspaceQuerySet):
     def active(self) -> "SourceQuerySet":
         return self.filter(revoked_at__isnull=True)
 
@@ -129,10 +125,7 @@ class RejectedMessage(models.Model):
         indexes = [models.Index(fields=["source", "-received_at"], name="rejected_source_recent")]
 
 
-class InvitationQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "InvitationQuerySet":
-        return self.filter(workspace=workspace)
-
+class InvitationQuerySet(WorkspaceQuerySet):
     def pending(self) -> "InvitationQuerySet":
         from django.utils import timezone
 
@@ -190,11 +183,6 @@ class Invitation(models.Model):
         return self.State.PENDING
 
 
-class AuditEntryQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "AuditEntryQuerySet":
-        return self.filter(workspace=workspace)
-
-
 class AuditEntry(models.Model):
     """Who did what to whom in a workspace, and when. Append-only.
 
@@ -236,7 +224,7 @@ class AuditEntry(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    objects = AuditEntryQuerySet.as_manager()
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -246,9 +234,8 @@ class AuditEntry(models.Model):
         return f"{self.actor_label} {self.action} {self.target}"
 
 
-class SourceActivityQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "SourceActivityQuerySet":
-        return self.filter(source__workspace=workspace)
+class SourceActivityQuerySet(WorkspaceQuerySet):
+    workspace_field = "source__workspace"
 
 
 class SourceActivity(models.Model):

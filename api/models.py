@@ -2,12 +2,10 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Workspace
+from core.querysets import WorkspaceQuerySet
 
 
-class ApiKeyQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "ApiKeyQuerySet":
-        return self.filter(workspace=workspace)
-
+class ApiKeyQuerySet(WorkspaceQuerySet):
     def active(self) -> "ApiKeyQuerySet":
         return self.filter(revoked_at__isnull=True)
 

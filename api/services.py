@@ -105,6 +105,11 @@ API_KEYS = MemberKeys(
 )
 
 
+def api_keys_kind(sender: object, **kwargs: object) -> MemberKeys:
+    """accounts.holdings.member_key_kinds's receiver (api.apps connects it): the API keys."""
+    return API_KEYS
+
+
 def api_key_used(*, key: ApiKey) -> None:
     """Stamps the key used now, unless it was done within LAST_USED_RESOLUTION."""
     now = timezone.now()

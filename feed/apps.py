@@ -8,6 +8,6 @@ class FeedConfig(AppConfig):
         # Deleting a person (people/deletion.py) deletes their events by cascade; the activity
         # rollups counting those events must shrink with them, in the same transaction.
         from feed.rollups import rollups_forget_identities
-        from people.deletion import before_erase
+        from people.signals import person_erasing
 
-        before_erase(rollups_forget_identities)
+        person_erasing.connect(rollups_forget_identities, dispatch_uid="feed.rollups_forget")

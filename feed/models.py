@@ -2,13 +2,11 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Source, Workspace
+from core.querysets import WorkspaceQuerySet
 from people.models import Identity, Person
 
 
-class EventQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "EventQuerySet":
-        return self.filter(workspace=workspace)
-
+class EventQuerySet(WorkspaceQuerySet):
     def visible(self) -> "EventQuerySet":
         """Without the events hidden by default (page views)."""
         return self.filter(hidden=False)
@@ -93,11 +91,6 @@ class Event(models.Model):
         return f"{self.type} {self.name}".strip()
 
 
-class ActivityQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "ActivityQuerySet":
-        return self.filter(workspace=workspace)
-
-
 class HourlyActivity(models.Model):
     """A count of events of one type per hour of their timestamp, in one workspace: the rows the
     charts read. Kept by feed/rollups.py in the transaction that inserts the events, so the charts
@@ -111,7 +104,7 @@ class HourlyActivity(models.Model):
     type = models.CharField(max_length=10)
     n = models.BigIntegerField(default=0)
 
-    objects = ActivityQuerySet.as_manager()
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -54,9 +54,12 @@ def rollups_forget_events(events: QuerySet) -> None:
     _counts_add(per_workspace, per_identity)
 
 
-def rollups_forget_identities(identities: QuerySet[Identity]) -> None:
-    """Subtract the events of identities about to be erased (people.deletion calls it, in its
-    transaction, before the identities and their events are deleted)."""
+def rollups_forget_identities(
+    sender: object, *, identities: QuerySet[Identity], **kwargs: object
+) -> None:
+    """Subtract the events of identities about to be erased: people.signals.person_erasing's
+    receiver (feed.apps connects it), run in the erasure's transaction before the identities and
+    their events are deleted."""
     rollups_forget_events(Event.objects.filter(identity__in=identities))
 
 

@@ -41,8 +41,11 @@ WHERE CAST(json_extract(d.messages, m.fullkey || '.workspace_id') AS TEXT) = %s 
 """
 
 
-def dead_letters_forget(workspace_id: int, values: list[str]) -> int:
-    """Delete the workspace's dead letters that hold one of the erased id values; the count."""
+def dead_letters_forget(
+    sender: object, *, workspace_id: int, values: list[str], **kwargs: object
+) -> int:
+    """Delete the workspace's dead letters that hold one of the erased id values; the count.
+    people.signals.person_ids_erasing's receiver (ingest.apps connects it)."""
     needles = excerpt_needles(values)
     if connection.vendor == "postgresql":
         sql, params = _POSTGRESQL, [str(workspace_id), values, values, values, needles]

@@ -386,4 +386,12 @@ MUTANTS: list[Mutant] = [
         "    pass",
         INVITATIONS,
     ),
+    mutant(
+        "source-activity-unscoped",
+        "a source's activity rows are read through its workspace (Sources page charts)",
+        "accounts/models.py",
+        '    workspace_field = "source__workspace"\n',
+        '    workspace_field = "source"\n',
+        "tests/core/test_querysets.py",
+    ),
 ]

@@ -107,4 +107,12 @@ MUTANTS: list[Mutant] = [
         "tests/api/test_queries.py::"
         "test_a_persons_events_cost_the_same_statements_for_twice_the_ids",
     ),
+    mutant(
+        "member-keys-unasked",
+        "removing or demoting a member revokes the API keys they made (accounts asks api)",
+        "api/apps.py",
+        '        member_key_kinds.connect(api_keys_kind, dispatch_uid="api.api_keys_kind")\n',
+        "        pass\n",
+        TEAM,
+    ),
 ]

@@ -216,4 +216,13 @@ MUTANTS: list[Mutant] = [
         "    return list(branches[0].union(*branches[1:], all=True).order_by(*plain)[:limit])\n",
         "tests/feed/test_timeline.py::test_a_timeline_costs_the_same_database_work_for_twice_the_ids",
     ),
+    # --- One base for tenant scoping (issue 24) -------------------------------------------------
+    mutant(
+        "for-workspace-unscoped",
+        "Model.objects.for_workspace(ws) returns that workspace's rows only, for every model",
+        "core/querysets.py",
+        "        return self.filter(**{self.workspace_field: workspace})\n",
+        "        return self.all()\n",
+        "tests/core/test_querysets.py",
+    ),
 ]

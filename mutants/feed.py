@@ -87,7 +87,8 @@ MUTANTS: list[Mutant] = [
         "deletion-keeps-rollups",
         "deleting a person shrinks the activity rollups by their events (charts = events)",
         "feed/apps.py",
-        "        before_erase(rollups_forget_identities)\n",
+        "        person_erasing.connect(rollups_forget_identities,"
+        ' dispatch_uid="feed.rollups_forget")\n',
         "        pass\n",
         DELETION,
     ),

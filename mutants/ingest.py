@@ -161,9 +161,10 @@ MUTANTS: list[Mutant] = [
     ),
     mutant(
         "deletion-keeps-dead-letters",
-        "deleting a person deletes the dead letters holding their ids (ingest registers it)",
+        "deleting a person deletes the dead letters holding their ids (ingest answers the signal)",
         "ingest/apps.py",
-        "        before_erase_ids(dead_letters_forget)\n",
+        "        person_ids_erasing.connect(dead_letters_forget,"
+        ' dispatch_uid="ingest.dead_letters_forget")\n',
         "        pass\n",
         "tests/ingest/test_erasure.py",
     ),

@@ -362,4 +362,21 @@ MUTANTS: list[Mutant] = [
         "return IdentityList(shown=rows, total=",
         "tests/people/test_id_limit.py::test_the_person_page_lists_a_bounded_number_of_ids",
     ),
+    mutant(
+        "erasure-asks-feed-after-the-delete",
+        "feed forgets an erased person's events in its rollups before the rows go (charts=events)",
+        "people/deletion.py",
+        "    person_erasing.send(sender=Person, identities=identities)\n"
+        "    values = sorted({value for _, value in ids})\n",
+        "    values = sorted({value for _, value in ids})\n",
+        DELETION,
+    ),
+    mutant(
+        "erasure-dead-letters-uncounted",
+        "a deletion's audit counts the dead letters the apps above deleted",
+        "people/deletion.py",
+        "    return sum(deleted for _, deleted in replies)\n",
+        "    return len(replies)\n",
+        "tests/ingest/test_erasure.py",
+    ),
 ]

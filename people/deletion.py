@@ -11,12 +11,11 @@ Design: docs/design/erasure.md
 """
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
@@ -26,6 +25,7 @@ from core.lookups import contains_any, equals_unindexed, one_of
 from core.messages import Message
 from people.identity import usable_id
 from people.models import DeleteReceipt, Identity, Person, Suppression
+from people.signals import person_erasing, person_ids_erasing
 
 # Message keys that carry an id; a `delete` names its person by userId and/or anonymousId.
 DELETE_TYPE = "delete"
@@ -60,33 +60,6 @@ class Deleted:
         more = len(self.ids) - AUDIT_TARGET_IDS
         ids = f"{shown} and {more} more" if more > 0 else shown or "no ids"
         return f"Person #{person_id} ({ids})" if person_id else ids
-
-
-# What other apps keep about the events that die with a set of identities (feed's activity
-# rollups) must be forgotten in the same transaction, before the rows go. people/ may not import
-# feed/, so feed registers its part here when it loads (feed.apps.FeedConfig.ready).
-ErasureHook = Callable[[QuerySet[Identity]], None]
-_before_erase: list[ErasureHook] = []
-
-
-def before_erase(hook: ErasureHook) -> None:
-    """Have `hook(identities)` run inside every erasure, just before those identities (and
-    their events) are deleted."""
-    if hook not in _before_erase:
-        _before_erase.append(hook)
-
-
-# Copies of raw messages kept apart from the identities (ingest's dead letters) are found by the
-# erased id values, not by identity rows: such a hook gets the workspace id and the values, and
-# returns how many rows it deleted (ingest.apps.IngestConfig.ready registers ingest's).
-IdsErasureHook = Callable[[int, list[str]], int]
-_erase_ids: list[IdsErasureHook] = []
-
-
-def before_erase_ids(hook: IdsErasureHook) -> None:
-    """Have `hook(workspace_id, values)` run inside every erasure that deletes someone."""
-    if hook not in _erase_ids:
-        _erase_ids.append(hook)
 
 
 # The id keys of a message as sent (camelCase) and as queued or dead-lettered (snake_case).
@@ -125,6 +98,13 @@ def _rejections_forget(*, workspace_id: int, values: list[str]) -> int:
     return rows.delete()[0]
 
 
+def _ids_forget(*, workspace_id: int, values: list[str]) -> int:
+    """Have the apps above delete their copies of messages holding the values (ingest's dead
+    letters, people/signals.py); how many rows they deleted."""
+    replies = person_ids_erasing.send(sender=Person, workspace_id=workspace_id, values=values)
+    return sum(deleted for _, deleted in replies)
+
+
 def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
     """Delete these people of the workspace, the people merged into them, their identities and
     their events: a fixed number of statements whatever the number of rows (bulk, no loops)."""
@@ -137,11 +117,12 @@ def _erase(*, workspace_id: int, person_ids: list[int]) -> Deleted:
     doomed = list(people.values_list("pk", flat=True))
     identities = Identity.objects.filter(workspace_id=workspace_id, person_id__in=doomed)
     ids = sorted(identities.values_list("kind", "value"))
-    for hook in _before_erase:
-        hook(identities)
+    # What the apps above keep about these identities and their events (feed's activity rollups)
+    # goes first, while the rows are still there to say what they were (people/signals.py).
+    person_erasing.send(sender=Person, identities=identities)
     values = sorted({value for _, value in ids})
     rejections = _rejections_forget(workspace_id=workspace_id, values=values) if values else 0
-    dead_letters = sum(hook(workspace_id, values) for hook in _erase_ids) if values else 0
+    dead_letters = _ids_forget(workspace_id=workspace_id, values=values) if values else 0
     # Deleting the identities deletes their events (Event.identity cascades): Django's collector
     # reads the identities' pks and deletes the events in one statement, then the identities.
     # Other rows cascade with them too (feed's per-identity rollups), so the events are counted

@@ -3,11 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Workspace
-
-
-class GroupQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "GroupQuerySet":
-        return self.filter(workspace=workspace)
+from core.querysets import WorkspaceQuerySet
 
 
 class Group(models.Model):
@@ -25,7 +21,7 @@ class Group(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = GroupQuerySet.as_manager()
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -36,10 +32,7 @@ class Group(models.Model):
         return self.name or self.group_id
 
 
-class PersonQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "PersonQuerySet":
-        return self.filter(workspace=workspace)
-
+class PersonQuerySet(WorkspaceQuerySet):
     def current(self) -> "PersonQuerySet":
         """People not merged into someone else."""
         return self.filter(merged_into__isnull=True)
@@ -103,11 +96,6 @@ class Person(models.Model):
         return bool(self.email)
 
 
-class IdentityQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "IdentityQuerySet":
-        return self.filter(workspace=workspace)
-
-
 class Identity(models.Model):
     """One id a sender used for a person: a userId or an anonymousId. Unique per workspace.
 
@@ -150,7 +138,7 @@ class Identity(models.Model):
     aliased = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = IdentityQuerySet.as_manager()
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "identities"
@@ -164,11 +152,6 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
-
-
-class SuppressionQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "SuppressionQuerySet":
-        return self.filter(workspace=workspace)
 
 
 class Suppression(models.Model):
@@ -193,7 +176,7 @@ class Suppression(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
-    objects = SuppressionQuerySet.as_manager()
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -203,11 +186,6 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
-
-
-class AudienceQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> "AudienceQuerySet":
-        return self.filter(workspace=workspace)
 
 
 class Audience(models.Model):
@@ -224,7 +202,7 @@ class Audience(models.Model):
     )
     name = models.CharField(max_length=NAME_MAX_LENGTH)
 
-    objects = AudienceQuerySet.as_manager()
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -247,6 +225,8 @@ class DeleteReceipt(models.Model):
     )
     message_id = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
 
     class Meta:
         constraints = [
