@@ -14,6 +14,11 @@ collectors that many people can read, and a reset or invitation link there is a 
 account. It gets `NotConfiguredBackend`, which sends nothing and logs that a mail was dropped
 (never its text); `manage.py check` warns (accounts/checks.py) and the pages that promise a mail
 say mail is not set up.
+
+Not django-environ's ``email_url`` (settings read everything else through it): it reads
+``smtps://`` as STARTTLS where ours is TLS from the first byte (port 465, as documented), knows no
+``console://``, sets no default port nor ``?timeout=``, and accepts a URL with no host or a port
+that is not a number. Bridging those would take as many lines as this parser.
 """
 
 import logging

@@ -1,30 +1,33 @@
-"""Install the pinned dependencies listed in pyproject.toml into the running interpreter.
+"""Install one lock file of requirements/ (base, serve or dev) into the running interpreter.
 
-Skips the work when pyproject.toml has not changed since the last install (a stamp in the venv).
+Each lock is the whole set of pinned packages, with their hashes, that one kind of command needs;
+pip checks every download against them (--require-hashes). Skips the work when that lock's
+contents have not changed since it was last installed here (a stamp in the venv per lock).
 """
 
 import hashlib
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+GROUPS = ("base", "serve", "dev")
+# pip warns for every package that one of a machine's configured extra indexes does not hold;
+# the install is right all the same, and the lines drown out what matters.
+NOISE = "is ignored: it is neither a file nor a directory"
 
 
 def main() -> None:
-    dev = "--dev" in sys.argv[1:]
-    pyproject = (ROOT / "pyproject.toml").read_bytes()
-    project = tomllib.loads(pyproject.decode())["project"]
-    requirements = list(project["dependencies"])
-    if dev:
-        requirements += project["optional-dependencies"]["dev"]
-    digest = hashlib.sha256(pyproject + (b"dev" if dev else b"")).hexdigest()[:16]
-    stamp = Path(sys.prefix) / f".windsor-deps-{digest}"
+    group = sys.argv[1] if len(sys.argv) > 1 else "base"
+    if group not in GROUPS:
+        raise SystemExit(f"usage: install_deps.py [{'|'.join(GROUPS)}]")
+    lock = ROOT / "requirements" / f"{group}.txt"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
+    stamp = Path(sys.prefix) / f".windsor-deps-{group}-{digest}"
     if stamp.exists():
         return
-    print(f"Installing {len(requirements)} pinned packages…", flush=True)
-    subprocess.run(
+    print(f"Installing requirements/{group}.txt (pinned, hashes checked)…", flush=True)
+    result = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -32,12 +35,22 @@ def main() -> None:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            *requirements,
+            "--require-hashes",
+            "--requirement",
+            str(lock),
         ],
-        check=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    sys.stderr.write("".join(line for line in result.stderr.splitlines(True) if NOISE not in line))
+    if result.returncode:
+        raise SystemExit(result.returncode)
+    # The locks agree on every version they share (`make lock`), so installing one leaves the
+    # others' stamps true; only this lock's older stamps (and the pre-lock ones) go.
     for old in Path(sys.prefix).glob(".windsor-deps-*"):
-        old.unlink()
+        name = old.name.removeprefix(".windsor-deps-")
+        if name.startswith(f"{group}-") or "-" not in name:
+            old.unlink()
     stamp.touch()
 
 

@@ -15,22 +15,22 @@ import os
 import secrets
 from pathlib import Path
 
-import dj_database_url
+import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from core.email_url import email_settings
 
+# Every variable is read through django-environ. It takes a value that starts with "$" for the
+# name of another variable, and a secret key or token may start with one: each "$" is escaped
+# here and unescaped by it (escape_proxy), so values are read as written.
+env = environ.Env()
+env.escape_proxy = True
+env.ENVIRON = {name: value.replace("$", r"\$") for name, value in os.environ.items()}
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("WINDSOR_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = Path(env.str("WINDSOR_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _generated_secret_key() -> str:
@@ -53,19 +53,22 @@ DEPLOYMENT_VARIABLES = (
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_STATIC_ROOT",
 )
-EMBEDDED = not any(os.environ.get(name) for name in DEPLOYMENT_VARIABLES)
-DEBUG = _env_bool("DJANGO_DEBUG", default=EMBEDDED)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (_generated_secret_key() if DEBUG else "")
+EMBEDDED = not any(env.str(name, default="") for name in DEPLOYMENT_VARIABLES)
+DEBUG = env.bool("DJANGO_DEBUG", default=EMBEDDED)
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (_generated_secret_key() if DEBUG else "")
 if not SECRET_KEY:
     raise RuntimeError("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off.")
 
+# Comma-separated; spaces around the commas and empty entries are ignored.
 ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
-    if h.strip()
+    h
+    for h in env.list(
+        "DJANGO_ALLOWED_HOSTS", cast=str.strip, default=["127.0.0.1", "localhost", "[::1]"]
+    )
+    if h
 ]
 CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+    o for o in env.list("DJANGO_CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[]) if o
 ]
 
 INSTALLED_APPS = [
@@ -131,11 +134,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'windsor.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
+    "default": {
+        **env.db_url_config(
+            env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'windsor.sqlite3'}"
+        ),
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
+        "CONN_HEALTH_CHECKS": True,
+    }
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the dashboard read while the in-process worker writes.
@@ -165,7 +170,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -182,7 +187,7 @@ STORAGES = {
 # Who may create an account: `open` (anyone), `invite` (only someone holding a pending invitation
 # link, accounts/team.py), `closed` (nobody; existing accounts still accept invitations). Trying
 # Windsor locally is open; a deployment is not.
-WINDSOR_SIGNUP = os.environ.get("WINDSOR_SIGNUP", "open" if EMBEDDED else "invite").strip().lower()
+WINDSOR_SIGNUP = env.str("WINDSOR_SIGNUP", default="open" if EMBEDDED else "invite").strip().lower()
 if WINDSOR_SIGNUP not in {"open", "invite", "closed"}:
     raise ImproperlyConfigured("WINDSOR_SIGNUP must be open, invite or closed.")
 
@@ -213,8 +218,8 @@ INVITATION_RESEND_INTERVAL = 10 * 60
 # Invitations and password resets. EMAIL_URL (core/email_url.py) picks SMTP; with none set the
 # embedded default prints mails (the console backend) and a deployment sends none: a reset link
 # printed to a deployment's logs would let whoever reads them into the account.
-globals().update(email_settings(os.environ.get("EMAIL_URL", ""), embedded=EMBEDDED))
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Windsor <windsor@localhost>")
+globals().update(email_settings(env.str("EMAIL_URL", default=""), embedded=EMBEDDED))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Windsor <windsor@localhost>")
 # A password-reset link works this long (Django's default is three days).
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
 
@@ -225,8 +230,8 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "core.error_reports.UrlCredentialsHidingFilt
 # --- Caches -------------------------------------------------------------------------------------
 # Throttle counters must be shared by every web process: Redis in production (CACHE_URL, else the
 # broker's Redis), process memory in the embedded default (one runserver process).
-_broker = os.environ.get("CELERY_BROKER_URL", "")
-CACHE_URL = os.environ.get("CACHE_URL", _broker if _broker.startswith("redis") else "")
+_broker = env.str("CELERY_BROKER_URL", default="")
+CACHE_URL = env.str("CACHE_URL", default=_broker if _broker.startswith("redis") else "")
 CACHES = {
     "default": (
         {
@@ -244,29 +249,27 @@ CACHES = {
 # Production (debug off) is https behind a proxy that sets X-Forwarded-Proto; each default has an
 # opt-out for a plain-http run (README, "Production").
 SECURE_DEFAULTS = not DEBUG
-SESSION_COOKIE_SECURE = SECURE_DEFAULTS and _env_bool("DJANGO_SECURE_COOKIES", default=True)
+SESSION_COOKIE_SECURE = SECURE_DEFAULTS and env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_SSL_REDIRECT = SECURE_DEFAULTS and _env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_SSL_REDIRECT = SECURE_DEFAULTS and env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Senders POST: a redirect loses the body (and a sender treats it as a failed delivery), so the
 # ingest paths answer on http too; probes of the health paths come from inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^v1/", r"^hook/", r"^healthz/?$", r"^readyz/?$", r"^metrics/?$"]
 SECURE_HSTS_SECONDS = (
-    int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
-    if SECURE_DEFAULTS
-    else 0
+    env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600) if SECURE_DEFAULTS else 0
 )
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https")
-    if SECURE_DEFAULTS and _env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=True)
+    if SECURE_DEFAULTS and env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=True)
     else None
 )
 # How many proxies in front of Windsor append to X-Forwarded-For: the client IP for the throttles
 # is that many entries from the right. 0 (the default) ignores the header and counts REMOTE_ADDR:
 # without a proxy that overwrites or appends to it, X-Forwarded-For is whatever the client wrote,
 # and trusting it would give each guess a fresh address. Behind a proxy, set it (README).
-WINDSOR_PROXY_COUNT = int(os.environ.get("WINDSOR_PROXY_COUNT", "0"))
+WINDSOR_PROXY_COUNT = env.int("WINDSOR_PROXY_COUNT", default=0)
 if WINDSOR_PROXY_COUNT < 0:
     raise ImproperlyConfigured("WINDSOR_PROXY_COUNT must be 0 or more.")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -290,7 +293,7 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Celery -----------------------------------------------------------------------------------
 # No broker configured means the embedded default: tasks run in the calling process.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -309,56 +312,54 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Ingest -----------------------------------------------------------------------------------
 # The ingest queue lives in Redis next to the broker unless told otherwise; empty = embedded.
-INGEST_REDIS_URL = os.environ.get(
-    "INGEST_REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
+INGEST_REDIS_URL = env.str(
+    "INGEST_REDIS_URL", default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else ""
 )
 INGEST_MAX_MESSAGE_BYTES = 32 * 1024
 INGEST_MAX_REQUEST_BYTES = 500 * 1024
 INGEST_MAX_BATCH_MESSAGES = 2500
 # The Redis Stream (and prefix of the ingest keys): tests use their own so workers stay out.
-INGEST_STREAM = os.environ.get("INGEST_STREAM", "windsor:ingest")
-INGEST_BATCH_SIZE = int(os.environ.get("INGEST_BATCH_SIZE", "500"))
+INGEST_STREAM = env.str("INGEST_STREAM", default="windsor:ingest")
+INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
 # A drain reads about this many batches' worth of the stream at once and cuts it into batches of
 # one workspace where it can (ingest/processing.py `records_store_chunked`).
-INGEST_READ_BATCHES = int(os.environ.get("INGEST_READ_BATCHES", "4"))
+INGEST_READ_BATCHES = env.int("INGEST_READ_BATCHES", default=4)
 # Per-source rate limit in messages per second; 0 turns it off (the default).
-INGEST_RATE_LIMIT_PER_SECOND = int(os.environ.get("INGEST_RATE_LIMIT_PER_SECOND", "0"))
+INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=0)
 # The same, for what browsers send (requests with an Origin header: analytics.js, whose key every
 # visitor can read), on by default; 0 turns it off. analytics.js retries a 429 later.
-INGEST_BROWSER_RATE_LIMIT_PER_SECOND = int(
-    os.environ.get("INGEST_BROWSER_RATE_LIMIT_PER_SECOND", "500")
-)
+INGEST_BROWSER_RATE_LIMIT_PER_SECOND = env.int("INGEST_BROWSER_RATE_LIMIT_PER_SECOND", default=500)
 # A request falls back to the database inbox when Redis does not answer within this many seconds.
-INGEST_REDIS_TIMEOUT = float(os.environ.get("INGEST_REDIS_TIMEOUT", "1.0"))
+INGEST_REDIS_TIMEOUT = env.float("INGEST_REDIS_TIMEOUT", default=1.0)
 # Entries a worker took but did not acknowledge for this long are taken over by another worker;
 # after this many deliveries they go to the dead-letter table instead.
-INGEST_CLAIM_IDLE_SECONDS = float(os.environ.get("INGEST_CLAIM_IDLE_SECONDS", "60"))
-INGEST_MAX_DELIVERIES = int(os.environ.get("INGEST_MAX_DELIVERIES", "10"))
+INGEST_CLAIM_IDLE_SECONDS = env.float("INGEST_CLAIM_IDLE_SECONDS", default=60.0)
+INGEST_MAX_DELIVERIES = env.int("INGEST_MAX_DELIVERIES", default=10)
 # One drain task stops after this long and hands over to a fresh one.
-INGEST_DRAIN_SECONDS = float(os.environ.get("INGEST_DRAIN_SECONDS", "30"))
+INGEST_DRAIN_SECONDS = env.float("INGEST_DRAIN_SECONDS", default=30.0)
 # A drain that finds a backlog wakes one more drain at most this often (0: never), so a burst
 # spreads over all workers.
-INGEST_FANOUT_SECONDS = float(os.environ.get("INGEST_FANOUT_SECONDS", "1"))
+INGEST_FANOUT_SECONDS = env.float("INGEST_FANOUT_SECONDS", default=1.0)
 # A batch that creates more new ids than this locks the workspace's id creation as a whole
 # instead of each id (people/locking.py): every key lock takes a slot of PostgreSQL's shared lock
 # table. 0: four times the server's max_locks_per_transaction (256 on a default server).
-INGEST_NEW_KEYS_LOCKED = int(os.environ.get("INGEST_NEW_KEYS_LOCKED", "0"))
+INGEST_NEW_KEYS_LOCKED = env.int("INGEST_NEW_KEYS_LOCKED", default=0)
 # Rejected messages kept per source for the Sources page and admin (the newest ones).
-INGEST_REJECTIONS_KEPT = int(os.environ.get("INGEST_REJECTIONS_KEPT", "500"))
+INGEST_REJECTIONS_KEPT = env.int("INGEST_REJECTIONS_KEPT", default=500)
 # The most ids one person gathers (people/id_limit.py): a link that would take a person past it
 # is not applied (the message is still stored) and is recorded on the person and the source.
-WINDSOR_PERSON_IDS_MAX = int(os.environ.get("WINDSOR_PERSON_IDS_MAX", "1000"))
+WINDSOR_PERSON_IDS_MAX = env.int("WINDSOR_PERSON_IDS_MAX", default=1000)
 # How long a process trusts a token it has checked (a revocation elsewhere takes this long to
 # reach it); 0 checks the database on every request.
-INGEST_TOKEN_CACHE_SECONDS = float(os.environ.get("INGEST_TOKEN_CACHE_SECONDS", "5"))
+INGEST_TOKEN_CACHE_SECONDS = env.float("INGEST_TOKEN_CACHE_SECONDS", default=5.0)
 
 # --- Operations -------------------------------------------------------------------------------
 # /metrics answers a bearer token, or clients on these networks (requests relayed by a proxy
 # need the token). An empty list allows the token only.
-WINDSOR_METRICS_TOKEN = os.environ.get("WINDSOR_METRICS_TOKEN", "")
+WINDSOR_METRICS_TOKEN = env.str("WINDSOR_METRICS_TOKEN", default="")
 WINDSOR_METRICS_ALLOWED_NETWORKS = [
     ipaddress.ip_network(n.strip(), strict=False)
-    for n in os.environ.get("WINDSOR_METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128").split(",")
+    for n in env.list("WINDSOR_METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
     if n.strip()
 ]
 
@@ -376,7 +377,7 @@ REST_FRAMEWORK = {
 # --- Read API -----------------------------------------------------------------------------------
 # Requests per API key (per member and workspace for a signed-in browser), counted in the shared
 # cache; empty turns the throttle off.
-API_RATE_LIMIT = os.environ.get("WINDSOR_API_RATE_LIMIT", "600/minute")
+API_RATE_LIMIT = env.str("WINDSOR_API_RATE_LIMIT", default="600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Windsor Read API",
     "DESCRIPTION": (
@@ -437,5 +438,5 @@ LOGGING = {
             "filters": ["redact_tokens"],
         },
     },
-    "root": {"handlers": ["console"], "level": os.environ.get("WINDSOR_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"], "level": env.str("WINDSOR_LOG_LEVEL", default="WARNING")},
 }

@@ -20,6 +20,8 @@ NAMES = [
     "WINDSOR_PROXY_COUNT",
     "CACHES",
     "EMAIL_BACKEND",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
 ]
 SECRET = "s" * 10 + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
 # Variables of the machine or CI that would make every case "configured".
@@ -154,6 +156,17 @@ def test_signup_mode_is_read_from_the_environment(tmp_path):
 def test_the_proxy_count_is_read_from_the_environment(tmp_path):
     s = settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET, WINDSOR_PROXY_COUNT="2")
     assert s["WINDSOR_PROXY_COUNT"] == 2
+
+
+def test_a_value_starting_with_a_dollar_is_read_as_written(tmp_path):
+    # Django's get_random_secret_key() draws from an alphabet with "$" in it.
+    s = settings_with(tmp_path, DJANGO_SECRET_KEY=f"$HOME{SECRET}")
+    assert s["SECRET_KEY"] == f"$HOME{SECRET}"
+
+
+def test_lists_are_comma_separated_with_spaces_and_blanks_ignored(tmp_path):
+    s = settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET, DJANGO_ALLOWED_HOSTS=" a.io, b.io, ,")
+    assert s["ALLOWED_HOSTS"] == ["a.io", "b.io"]
 
 
 def test_only_the_embedded_default_prints_mails_when_no_email_url_is_set(tmp_path):
