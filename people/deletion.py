@@ -27,8 +27,8 @@ The rules:
 - The audit log records the deleted ids (kind:value) and how many rows went, never the person's
   name, email or traits. A deletion Segment forwarded has no user: the source is named instead.
   Segment's deletes for ids nobody holds are only counted, in one entry per source and day.
-- Who may: owners and admins delete and suppress, only owners lift (Membership's
-  `can_delete_people`, `can_lift_suppressions`), checked here so that no caller can forget it.
+- Who may: owners and admins delete and suppress, only owners lift (Membership.can with
+  DELETE_PEOPLE, OWNER), checked here so that no caller can forget it.
 """
 
 import json
@@ -41,7 +41,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
-from accounts.team import NotAllowed, audit_record
+from accounts.team import Capability, NotAllowed, audit_record
 from core.locks import workspaces_lock
 from core.lookups import contains_any, equals_unindexed, one_of
 from core.messages import Message
@@ -189,7 +189,7 @@ def person_delete(
 ) -> Deleted:
     """Delete a person (the Delete button), and with `suppress` keep their ids out for good."""
     _require(
-        actor.workspace_id == workspace.pk and actor.can_delete_people,
+        actor.workspace_id == workspace.pk and actor.can(Capability.DELETE_PEOPLE),
         "Only owners and admins delete people.",
     )
     workspaces_lock([workspace.pk])
@@ -218,7 +218,7 @@ def person_delete(
 def suppression_lift(*, workspace: Workspace, suppression: Suppression, actor: Membership) -> None:
     """Let the id's messages in again (from now on; what was dropped stays dropped)."""
     _require(
-        actor.workspace_id == workspace.pk and actor.can_lift_suppressions,
+        actor.workspace_id == workspace.pk and actor.can(Capability.OWNER),
         "Only owners lift a suppression.",
     )
     lifted, _ = Suppression.objects.for_workspace(workspace).filter(pk=suppression.pk).delete()
