@@ -1,18 +1,28 @@
 from collections.abc import Callable
 from datetime import timedelta
+from typing import cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from accounts.models import Membership
+from accounts.models import Membership, Workspace
 from accounts.services import membership_current, memberships_of
 
 # The session key that holds the workspace chosen in the header's switcher.
 SESSION_WORKSPACE = "windsor_workspace_id"
 # "Last active" is kept to within this much: at most one UPDATE per member per period.
 ACTIVITY_RESOLUTION = timedelta(minutes=5)
+
+
+class TeamRequest(HttpRequest):
+    """A request as WorkspaceMiddleware leaves it (accounts.decorators.WorkspaceRequest is one
+    that passed `member_required`, where the membership and workspace are never None)."""
+
+    membership: Membership | None
+    workspace: Workspace | None
+    memberships: list[Membership]
 
 
 def workspace_choose(request: HttpRequest, workspace_id: int) -> None:
@@ -42,7 +52,8 @@ class WorkspaceMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, http_request: HttpRequest) -> HttpResponse:
+        request = cast(TeamRequest, http_request)
         loaded: list[Membership] = []
         everything: list[list[Membership]] = []
 
@@ -64,13 +75,13 @@ class WorkspaceMiddleware:
 
         membership = SimpleLazyObject(load_membership)
         # The switcher's list: the same query as the current membership, so it costs nothing.
-        request.memberships = SimpleLazyObject(load_memberships)  # type: ignore[attr-defined]
+        request.memberships = SimpleLazyObject(load_memberships)
 
         def load_workspace():
             return membership.workspace if membership else None
 
-        request.membership = membership  # type: ignore[attr-defined]
-        request.workspace = SimpleLazyObject(load_workspace)  # type: ignore[attr-defined]
+        request.membership = membership
+        request.workspace = SimpleLazyObject(load_workspace)
         response = self.get_response(request)
         if loaded:
             activity_record(loaded[0])

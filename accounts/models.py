@@ -44,27 +44,26 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.workspace} ({self.role})"
 
-    @property
-    def can_manage_sources(self) -> bool:
-        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+    class Capability(models.TextChoices):
+        """What a role may do; `can` reads who holds which from CAPABLE, the one table of it.
 
-    @property
-    def can_manage_members(self) -> bool:
-        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+        Checked by accounts.decorators.member_required for the pages and by the services
+        (accounts/team.py, people/deletion.py) for the changes they make."""
 
-    @property
-    def is_owner(self) -> bool:
-        return self.role == self.Role.OWNER
+        OWNER = "owner", "Owner-only decisions: the audit log, lifting a suppression"
+        MANAGE_MEMBERS = "manage_members", "Invite, re-role and remove members"
+        MANAGE_SOURCES = "manage_sources", "Add, rotate and revoke sources and API keys"
+        DELETE_PEOPLE = "delete_people", "Delete (and suppress) a person"
 
-    @property
-    def can_delete_people(self) -> bool:
-        """Delete (and suppress) a person: owners and admins (people/deletion.py)."""
-        return self.role in {self.Role.OWNER, self.Role.ADMIN}
+    CAPABLE: dict[str, frozenset[str]] = {
+        Capability.OWNER: frozenset({Role.OWNER}),
+        Capability.MANAGE_MEMBERS: frozenset({Role.OWNER, Role.ADMIN}),
+        Capability.MANAGE_SOURCES: frozenset({Role.OWNER, Role.ADMIN}),
+        Capability.DELETE_PEOPLE: frozenset({Role.OWNER, Role.ADMIN}),
+    }
 
-    @property
-    def can_lift_suppressions(self) -> bool:
-        """Let a suppressed person's ids in again: a decision only owners take."""
-        return self.role == self.Role.OWNER
+    def can(self, capability: "Membership.Capability") -> bool:
+        return self.role in self.CAPABLE[capability]
 
 
 class SourceQuerySet(WorkspaceQuerySet):

@@ -12,9 +12,10 @@ Design: docs/design/team.md
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -29,10 +30,18 @@ if TYPE_CHECKING:
 INVITATION_LIFETIME = timedelta(days=7)
 
 Role = Membership.Role
+Capability = Membership.Capability
 
 
-class NotAllowed(Exception):
-    """The actor's role does not allow this change (a 403); the message says why."""
+class NotAllowed(PermissionDenied):
+    """The actor's role does not allow this change; the message says why.
+
+    A PermissionDenied, so Django answers it with a 403 wherever it is raised: no view catches it.
+    """
+
+    # A refusal the member can mend (make someone else owner first) is told on the page rather
+    # than as a 403, where the view says which page (accounts.decorators.member_required).
+    told_on_page: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,9 @@ def roles_grantable_by(actor: Membership) -> list[str]:
 
 def may_manage(actor: Membership, target: Membership) -> bool:
     """Whether `actor` may change `target`'s role or remove them (the last-owner rule aside)."""
-    if actor.workspace_id != target.workspace_id or not actor.can_manage_members:
+    if actor.workspace_id != target.workspace_id or not actor.can(Capability.MANAGE_MEMBERS):
         return False
-    return actor.is_owner or not target.is_owner
+    return actor.can(Capability.OWNER) or target.role != Role.OWNER
 
 
 def _require_invite(actor: Membership, role: str) -> None:
@@ -102,9 +111,11 @@ def _lock_owners(workspace: Workspace) -> list[int]:
 class LastOwner(NotAllowed):
     """The change would leave the workspace without an owner."""
 
+    told_on_page = True
+
 
 def _require_another_owner(target: Membership) -> None:
-    if target.is_owner and _lock_owners(target.workspace) == [target.pk]:
+    if target.role == Role.OWNER and _lock_owners(target.workspace) == [target.pk]:
         raise LastOwner("A workspace keeps at least one owner: make someone else owner first.")
 
 

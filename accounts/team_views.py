@@ -1,11 +1,12 @@
 """The Members page, invitations, the audit log and the workspace switcher.
 
-Who may do what is decided in accounts/team.py; these views look rows up within the current
-workspace (another workspace's member or invitation is a 404) and turn `NotAllowed` into a 403.
+Who may do what is decided in accounts/team.py and checked for each page by
+accounts.decorators.member_required; these views look rows up within the current workspace
+(another workspace's member or invitation is a 404). A refusal (`NotAllowed`) is a 403 wherever
+it is raised; the last owner's is told as a message on the Members page (`refused_to`).
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,21 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import holdings, team
 from accounts.audit import AUDIT_KINDS, audit_page
-from accounts.decorators import workspace_required
+from accounts.decorators import Capability, WorkspaceRequest, member_required
 from accounts.emails import invitation_mail
 from accounts.forms import InvitationForm, InvitedSignupForm, RoleForm
 from accounts.invitation_limits import TooMany
-from accounts.middleware import workspace_choose
+from accounts.middleware import TeamRequest, workspace_choose
 from accounts.models import Invitation, Membership
 from accounts.signup import invitation_remember, signup_permitted
 from core.secret_pages import render_page
-
-
-def _manager(request: HttpRequest) -> Membership:
-    membership = request.membership  # type: ignore[attr-defined]
-    if not membership.can_manage_members:
-        raise PermissionDenied("Only owners and admins manage members.")
-    return membership
 
 
 def invitation_link(request: HttpRequest, token: str) -> str:
@@ -36,7 +30,7 @@ def invitation_link(request: HttpRequest, token: str) -> str:
 
 
 def _render_members(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     *,
     issued: team.IssuedInvitation | None = None,
     mailed: bool = True,
@@ -44,9 +38,9 @@ def _render_members(
     status: int = 200,
     refusal: TooMany | None = None,
 ) -> HttpResponse:
-    me: Membership = request.membership  # type: ignore[attr-defined]
+    me = request.membership
     members = (
-        Membership.objects.for_workspace(request.workspace)  # type: ignore[attr-defined]
+        Membership.objects.for_workspace(request.workspace)
         .select_related("user")
         .order_by("created_at", "id")
     )
@@ -59,7 +53,7 @@ def _render_members(
         for m in members
     ]
     invitations = (
-        Invitation.objects.for_workspace(request.workspace)  # type: ignore[attr-defined]
+        Invitation.objects.for_workspace(request.workspace)
         .filter(accepted_at__isnull=True, revoked_at__isnull=True)
         .select_related("invited_by")
     )
@@ -68,7 +62,7 @@ def _render_members(
         "me": me,
         "rows": rows,
         "invitations": invitations,
-        "can_manage": me.can_manage_members,
+        "can_manage": me.can(Capability.MANAGE_MEMBERS),
         "form": form or InvitationForm(),
         "role_choices": [(r, Membership.Role(r).label) for r in grantable],
         "issued": issued,
@@ -88,93 +82,75 @@ def _render_members(
     return response
 
 
-@workspace_required
-def member_list(request: HttpRequest) -> HttpResponse:
+@member_required()
+def member_list(request: WorkspaceRequest) -> HttpResponse:
     return _render_members(request)
 
 
-def _send(request: HttpRequest, issued: team.IssuedInvitation) -> HttpResponse:
+def _send(request: WorkspaceRequest, issued: team.IssuedInvitation) -> HttpResponse:
     mailed = invitation_mail(
         invitation=issued.invitation, link=invitation_link(request, issued.token)
     )
     return _render_members(request, issued=issued, mailed=mailed)
 
 
-@workspace_required
+@member_required(Capability.MANAGE_MEMBERS)
 @require_POST
-def invitation_create_view(request: HttpRequest) -> HttpResponse:
-    actor = _manager(request)
+def invitation_create_view(request: WorkspaceRequest) -> HttpResponse:
     form = InvitationForm(request.POST)
     if not form.is_valid():
         return _render_members(request, form=form, status=400)
     try:
         issued = team.invitation_create(
-            actor=actor, email=form.cleaned_data["email"], role=form.cleaned_data["role"]
+            actor=request.membership,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
         )
-    except team.NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
     except TooMany as refusal:
         return _render_members(request, form=form, refusal=refusal)
     return _send(request, issued)
 
 
-def _invitation(request: HttpRequest, invitation_id: int) -> Invitation:
-    return get_object_or_404(
-        Invitation.objects.for_workspace(request.workspace),  # type: ignore[attr-defined]
-        pk=invitation_id,
-    )
+def _invitation(request: WorkspaceRequest, invitation_id: int) -> Invitation:
+    return get_object_or_404(Invitation.objects.for_workspace(request.workspace), pk=invitation_id)
 
 
-@workspace_required
+@member_required(Capability.MANAGE_MEMBERS)
 @require_POST
-def invitation_resend_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    actor = _manager(request)
+def invitation_resend_view(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
     invitation = _invitation(request, invitation_id)
     try:
-        issued = team.invitation_resend(actor=actor, invitation=invitation)
-    except team.NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
+        issued = team.invitation_resend(actor=request.membership, invitation=invitation)
     except TooMany as refusal:
         return _render_members(request, refusal=refusal)
     return _send(request, issued)
 
 
-@workspace_required
+@member_required(Capability.MANAGE_MEMBERS)
 @require_POST
-def invitation_revoke_view(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    actor = _manager(request)
+def invitation_revoke_view(request: WorkspaceRequest, invitation_id: int) -> HttpResponse:
     invitation = _invitation(request, invitation_id)
-    try:
-        team.invitation_revoke(actor=actor, invitation=invitation)
-    except team.NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
+    team.invitation_revoke(actor=request.membership, invitation=invitation)
     messages.success(request, f"The invitation to {invitation.email} was revoked.")
     return redirect("members:list")
 
 
-def _member(request: HttpRequest, membership_id: int) -> Membership:
+def _member(request: WorkspaceRequest, membership_id: int) -> Membership:
     return get_object_or_404(
-        Membership.objects.for_workspace(request.workspace).select_related("user"),  # type: ignore[attr-defined]
+        Membership.objects.for_workspace(request.workspace).select_related("user"),
         pk=membership_id,
     )
 
 
-@workspace_required
+@member_required(Capability.MANAGE_MEMBERS, refused_to="members:list")
 @require_POST
-def member_role_view(request: HttpRequest, membership_id: int) -> HttpResponse:
-    actor = _manager(request)
+def member_role_view(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
     target = _member(request, membership_id)
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Pick a role: owner, admin or member.")
         return redirect("members:list")
-    try:
-        team.member_role_change(actor=actor, target=target, role=form.cleaned_data["role"])
-    except team.LastOwner as refusal:
-        messages.error(request, str(refusal))
-        return redirect("members:list")
-    except team.NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
+    team.member_role_change(actor=request.membership, target=target, role=form.cleaned_data["role"])
     messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
     return redirect("members:list")
 
@@ -190,31 +166,25 @@ def _source_choices(request: HttpRequest) -> dict[int, str]:
     return choices
 
 
-@workspace_required
+@member_required(Capability.MANAGE_MEMBERS, refused_to="members:list")
 @require_http_methods(["GET", "POST"])
-def member_remove_view(request: HttpRequest, membership_id: int) -> HttpResponse:
+def member_remove_view(request: WorkspaceRequest, membership_id: int) -> HttpResponse:
     """GET: what removing them does (their API keys and invitations go; their sources are
     offered to rotate or revoke). POST: remove them, as chosen."""
-    actor = _manager(request)
+    actor = request.membership
     target = _member(request, membership_id)
     if target.pk == actor.pk:
         # Leaving has its own button and URL, so that a stale page cannot remove oneself.
-        raise PermissionDenied("Use Leave workspace to leave.")
+        raise team.NotAllowed("Use Leave workspace to leave.")
     if not team.may_manage(actor, target):
-        raise PermissionDenied("Your role does not allow changing this member.")
+        raise team.NotAllowed("Your role does not allow changing this member.")
     if request.method == "GET":
         context = {"target": target, "held": holdings.holdings_of(target)}
         response = render(request, "accounts/member_remove.html", context)
         add_never_cache_headers(response)
         return response
-    try:
-        issued = team.member_remove(actor=actor, target=target, sources=_source_choices(request))
-    except team.LastOwner as refusal:
-        messages.error(request, str(refusal))
-        return redirect("members:list")
-    except team.NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
-    messages.success(request, f"{target.user.email} was removed from {request.workspace}.")  # type: ignore[attr-defined]
+    issued = team.member_remove(actor=actor, target=target, sources=_source_choices(request))
+    messages.success(request, f"{target.user.email} was removed from {request.workspace}.")
     if issued:
         # The rotated sources' new tokens: in this response only, never stored in clear.
         return render_page(
@@ -223,27 +193,20 @@ def member_remove_view(request: HttpRequest, membership_id: int) -> HttpResponse
     return redirect("members:list")
 
 
-@workspace_required
+@member_required(refused_to="members:list")
 @require_POST
-def member_leave_view(request: HttpRequest) -> HttpResponse:
-    me: Membership = request.membership  # type: ignore[attr-defined]
+def member_leave_view(request: WorkspaceRequest) -> HttpResponse:
+    me = request.membership
     name = me.workspace.name
-    try:
-        team.member_remove(actor=me, target=me)
-    except team.LastOwner as refusal:
-        messages.error(request, str(refusal))
-        return redirect("members:list")
+    team.member_remove(actor=me, target=me)
     messages.success(request, f"You left {name}.")
     return redirect("people:list")
 
 
-@workspace_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    me: Membership = request.membership  # type: ignore[attr-defined]
-    if not me.is_owner:
-        raise PermissionDenied("Only owners read the audit log.")
+@member_required(Capability.OWNER)
+def audit_log(request: WorkspaceRequest) -> HttpResponse:
     page = audit_page(
-        workspace=request.workspace,  # type: ignore[attr-defined]
+        workspace=request.workspace,
         kind=request.GET.get("kind"),
         after=request.GET.get("after"),
         before=request.GET.get("before"),
@@ -251,14 +214,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/audit_log.html", {"page": page, "kinds": AUDIT_KINDS})
 
 
-@workspace_required
+@member_required()
 @require_POST
-def workspace_switch(request: HttpRequest) -> HttpResponse:
+def workspace_switch(request: WorkspaceRequest) -> HttpResponse:
     try:
         workspace_id = int(request.POST.get("workspace", ""))
     except ValueError:
         raise Http404("No such workspace.") from None
-    if not any(m.workspace_id == workspace_id for m in request.memberships):  # type: ignore[attr-defined]
+    if not any(m.workspace_id == workspace_id for m in request.memberships):
         raise Http404("No such workspace.")
     workspace_choose(request, workspace_id)
     # To the People page, not back where they were: that URL may name the other workspace's rows.
@@ -268,7 +231,7 @@ def workspace_switch(request: HttpRequest) -> HttpResponse:
 # --- opening a link ------------------------------------------------------------------------------
 
 
-def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_open(request: TeamRequest, token: str) -> HttpResponse:
     """The link in the mail. Anonymous: sign up (or log in) to join. Signed in: a Join button."""
     invitation = team.invitation_for_token(token)
     user = request.user
@@ -278,7 +241,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
         invitation.state == Invitation.State.ACCEPTED
         and user.is_authenticated
         and invitation.accepted_by_id == user.pk
-        and any(m.workspace_id == invitation.workspace_id for m in request.memberships)  # type: ignore[attr-defined]
+        and any(m.workspace_id == invitation.workspace_id for m in request.memberships)
     ):
         # Signed up with this link, then logged in: go straight in.
         workspace_choose(request, invitation.workspace_id)
@@ -297,7 +260,7 @@ def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
                 f"{membership.get_role_display().lower()} here.",
             )
             return redirect("people:list")
-        already = any(m.workspace_id == invitation.workspace_id for m in request.memberships)  # type: ignore[attr-defined]
+        already = any(m.workspace_id == invitation.workspace_id for m in request.memberships)
         response = render(
             request, "accounts/invitation.html", {"invitation": invitation, "already": already}
         )

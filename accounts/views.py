@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import LoginView, PasswordResetView
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,14 +13,13 @@ from django.views.decorators.http import require_POST
 
 from accounts import throttle
 from accounts.activity import source_charts
-from accounts.decorators import workspace_required
+from accounts.decorators import Capability, WorkspaceRequest, member_required
 from accounts.emails import password_reset_mail
 from accounts.forms import InvitedSignupForm, SignupForm, SourceForm
-from accounts.models import Membership, Source
+from accounts.models import Source
 from accounts.selectors import sources_with_recent_rejections
 from accounts.services import (
     IssuedToken,
-    membership_for,
     source_create,
     source_erasure_set,
     source_revoke,
@@ -119,40 +117,31 @@ def signup(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
-def _manager_membership(request: HttpRequest) -> Membership:
-    membership = membership_for(user=request.user, workspace=request.workspace)
-    if membership is None or not membership.can_manage_sources:
-        raise PermissionDenied("Only owners and admins manage sources.")
-    return membership
-
-
 def _render_sources(
-    request: HttpRequest, *, issued: IssuedToken | None = None, form: SourceForm | None = None
+    request: WorkspaceRequest, *, issued: IssuedToken | None = None, form: SourceForm | None = None
 ) -> HttpResponse:
     sources = list(sources_with_recent_rejections(request.workspace))
     charts = source_charts(workspace=request.workspace, sources=sources, now=timezone.now())
-    membership = membership_for(user=request.user, workspace=request.workspace)
     context = {
         "sources": sources,
         "activity": [(source, *charts[source.pk]) for source in sources],
         "issued": issued,
         "form": form or SourceForm(),
-        "can_manage": bool(membership and membership.can_manage_sources),
+        "can_manage": request.membership.can(Capability.MANAGE_SOURCES),
         "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "base_url": request.build_absolute_uri("/").rstrip("/"),
     }
     return render_page(request, "accounts/sources.html", context, shows_secret=issued is not None)
 
 
-@workspace_required
-def source_list(request: HttpRequest) -> HttpResponse:
+@member_required()
+def source_list(request: WorkspaceRequest) -> HttpResponse:
     return _render_sources(request)
 
 
-@workspace_required
+@member_required(Capability.MANAGE_SOURCES)
 @require_POST
-def source_add(request: HttpRequest) -> HttpResponse:
-    _manager_membership(request)
+def source_add(request: WorkspaceRequest) -> HttpResponse:
     form = SourceForm(request.POST)
     if not form.is_valid():
         return _render_sources(request, form=form)
@@ -166,31 +155,28 @@ def source_add(request: HttpRequest) -> HttpResponse:
     return _render_sources(request, issued=issued)
 
 
-@workspace_required
+@member_required(Capability.MANAGE_SOURCES)
 @require_POST
-def source_rotate_view(request: HttpRequest, source_id: int) -> HttpResponse:
-    _manager_membership(request)
+def source_rotate_view(request: WorkspaceRequest, source_id: int) -> HttpResponse:
     source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
     return _render_sources(request, issued=source_rotate(source=source))
 
 
-@workspace_required
+@member_required(Capability.MANAGE_SOURCES)
 @require_POST
-def source_revoke_view(request: HttpRequest, source_id: int) -> HttpResponse:
-    _manager_membership(request)
+def source_revoke_view(request: WorkspaceRequest, source_id: int) -> HttpResponse:
     source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
     source_revoke(source=source)
     return redirect("sources:list")
 
 
-@workspace_required
+@member_required(Capability.MANAGE_SOURCES)
 @require_POST
-def source_erasure_view(request: HttpRequest, source_id: int) -> HttpResponse:
+def source_erasure_view(request: WorkspaceRequest, source_id: int) -> HttpResponse:
     """Allow or forbid a source's deletes (ingest/erasure_rule.py): owners and admins."""
-    membership = _manager_membership(request)
     source = get_object_or_404(Source.objects.for_workspace(request.workspace), pk=source_id)
     allowed = request.POST.get("allowed") == "1"
-    source_erasure_set(source=source, allowed=allowed, actor=membership.user)
+    source_erasure_set(source=source, allowed=allowed, actor=request.membership.user)
     state = "may now erase people" if allowed else "may no longer erase people"
     messages.success(request, f"{source.name} {state}.")
     return redirect("sources:list")

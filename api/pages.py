@@ -2,15 +2,13 @@
 was last used. Members get a 403 from every view here, not only a page without buttons."""
 
 from django import forms
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import workspace_required
-from accounts.services import membership_for
+from accounts.decorators import Capability, WorkspaceRequest, member_required
 from api.models import ApiKey
-from api.services import KEY_ROLES, IssuedKey, api_key_create, api_key_revoke
+from api.services import IssuedKey, api_key_create, api_key_revoke
 from core.secret_pages import render_page
 
 
@@ -20,14 +18,8 @@ class ApiKeyForm(forms.Form):
     )
 
 
-def _require_manager(request: HttpRequest) -> None:
-    membership = membership_for(user=request.user, workspace=request.workspace)
-    if membership is None or membership.role not in KEY_ROLES:
-        raise PermissionDenied("Only owners and admins manage API keys.")
-
-
 def _render(
-    request: HttpRequest, *, issued: IssuedKey | None = None, form: ApiKeyForm | None = None
+    request: WorkspaceRequest, *, issued: IssuedKey | None = None, form: ApiKeyForm | None = None
 ) -> HttpResponse:
     keys = ApiKey.objects.for_workspace(request.workspace).select_related("created_by")
     context = {
@@ -40,16 +32,14 @@ def _render(
 
 
 @require_GET
-@workspace_required
-def api_key_list(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+@member_required(Capability.MANAGE_SOURCES)
+def api_key_list(request: WorkspaceRequest) -> HttpResponse:
     return _render(request)
 
 
 @require_POST
-@workspace_required
-def api_key_add(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+@member_required(Capability.MANAGE_SOURCES)
+def api_key_add(request: WorkspaceRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST)
     if not form.is_valid():
         return _render(request, form=form)
@@ -61,9 +51,8 @@ def api_key_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@workspace_required
-def api_key_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
-    _require_manager(request)
+@member_required(Capability.MANAGE_SOURCES)
+def api_key_revoke_view(request: WorkspaceRequest, key_id: int) -> HttpResponse:
     key = get_object_or_404(ApiKey.objects.for_workspace(request.workspace), pk=key_id)
     api_key_revoke(key=key)
     return redirect("api-keys:list")

@@ -3,7 +3,7 @@
 import json
 from functools import partial
 
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from accounts.decorators import workspace_required
+from accounts.decorators import WorkspaceRequest, member_required
 from accounts.preferences import hidden_events_preference, hidden_events_preference_set
 from core.csv_stream import csv_lines, csv_response
 from core.paging import Cursor
@@ -21,10 +21,11 @@ from feed.charts import feed_chart
 from feed.export import EVENTS_CSV_HEADER, events_csv_rows
 from feed.models import Event
 from feed.selectors import FeedFilters
+from people.models import Person
 from people.selectors import person_for_page
 
 
-def _filters(request: HttpRequest) -> FeedFilters:
+def _filters(request: WorkspaceRequest) -> FeedFilters:
     # The saved preference is read only when the URL does not say; a link carries ?hidden=.
     if request.GET.get("hidden") in {"0", "1"}:
         return FeedFilters.from_query(request.GET, default_show_hidden=False)
@@ -39,7 +40,7 @@ def _poll_query(filters: FeedFilters, *, seen: int, previous: int) -> str:
 
 
 def _list_context(
-    request: HttpRequest, filters: FeedFilters, before: Cursor | None, upto: int | None = None
+    request: WorkspaceRequest, filters: FeedFilters, before: Cursor | None, upto: int | None = None
 ) -> dict:
     page = selectors.feed_page(
         workspace=request.workspace, filters=filters, before=before, upto=upto
@@ -57,9 +58,9 @@ def _list_context(
 
 
 @require_GET
-@workspace_required
+@member_required()
 @vary_on_headers("HX-Request")
-def feed_list(request: HttpRequest) -> HttpResponse:
+def feed_list(request: WorkspaceRequest) -> HttpResponse:
     filters = _filters(request)
     if "hidden" not in request.GET and not request.htmx:
         # Put the remembered choice in the URL, so that the address bar reproduces the view.
@@ -81,16 +82,16 @@ def feed_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@workspace_required
-def feed_export(request: HttpRequest) -> StreamingHttpResponse:
+@member_required()
+def feed_export(request: WorkspaceRequest) -> StreamingHttpResponse:
     """The Feed as CSV: every event the Feed's filters select, newest first, streamed."""
     rows = events_csv_rows(workspace=request.workspace, filters=_filters(request))
     return csv_response("events.csv", csv_lines(EVENTS_CSV_HEADER, rows))
 
 
 @require_POST
-@workspace_required
-def feed_hidden_toggle(request: HttpRequest) -> HttpResponse:
+@member_required()
+def feed_hidden_toggle(request: WorkspaceRequest) -> HttpResponse:
     show = request.POST.get("show") == "1"
     hidden_events_preference_set(user=request.user, workspace=request.workspace, show=show)
     filters = FeedFilters.from_query(request.POST, default_show_hidden=show).with_hidden(show)
@@ -102,8 +103,8 @@ def feed_hidden_toggle(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@workspace_required
-def feed_new(request: HttpRequest) -> HttpResponse:
+@member_required()
+def feed_new(request: WorkspaceRequest) -> HttpResponse:
     """Polled by the page every few seconds: the rows stored since, for the top of the list."""
     after = integer_param(request.GET, "after")
     since = integer_param(request.GET, "since") if "since" in request.GET else after
@@ -121,9 +122,9 @@ def feed_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@workspace_required
+@member_required()
 @vary_on_headers("HX-Request")
-def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+def event_detail(request: WorkspaceRequest, event_id: int) -> HttpResponse:
     """The full raw message of one event: the expanded row, or a page of its own."""
     event = selectors.feed_event(workspace=request.workspace, event_id=event_id)
     if event is None:
@@ -133,8 +134,8 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 
 @require_GET
-@workspace_required
-def event_raw_download(request: HttpRequest, event_id: int) -> HttpResponse:
+@member_required()
+def event_raw_download(request: WorkspaceRequest, event_id: int) -> HttpResponse:
     """The whole raw message as a JSON file: "Show all" where the page shows a capped preview."""
     event = selectors.feed_event(workspace=request.workspace, event_id=event_id)
     if event is None:
@@ -150,7 +151,7 @@ def event_raw_download(request: HttpRequest, event_id: int) -> HttpResponse:
 # the page keeps its URL, so the pager and the toggle push the person page's address.
 
 
-def _timeline_show_hidden(request: HttpRequest) -> bool:
+def _timeline_show_hidden(request: WorkspaceRequest) -> bool:
     """`?hidden=1|0` when the URL says (a shared link shows what its sender saw), else the
     member's remembered choice, shared with the Feed."""
     asked = request.GET.get("hidden")
@@ -159,7 +160,9 @@ def _timeline_show_hidden(request: HttpRequest) -> bool:
     return hidden_events_preference(user=request.user, workspace=request.workspace)
 
 
-def _timeline_render(request: HttpRequest, person, *, show_hidden: bool, paged: bool):
+def _timeline_render(
+    request: WorkspaceRequest, person: Person, *, show_hidden: bool, paged: bool
+) -> HttpResponse:
     query = request.GET if paged else {}
     timeline = selectors.timeline_page(
         request.workspace,
@@ -173,8 +176,8 @@ def _timeline_render(request: HttpRequest, person, *, show_hidden: bool, paged: 
 
 
 @require_GET
-@workspace_required
-def timeline(request: HttpRequest, person_id: int) -> HttpResponse:
+@member_required()
+def timeline(request: WorkspaceRequest, person_id: int) -> HttpResponse:
     """One page of a person's events, for the person page."""
     person = person_for_page(request.workspace, person_id)
     if person is None:
@@ -183,8 +186,8 @@ def timeline(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @require_POST
-@workspace_required
-def timeline_hidden_toggle(request: HttpRequest, person_id: int) -> HttpResponse:
+@member_required()
+def timeline_hidden_toggle(request: WorkspaceRequest, person_id: int) -> HttpResponse:
     """Show Hidden Events on a timeline: remembered for the member (the Feed's choice too).
     Without htmx the form posts to people:hidden_toggle, which redirects."""
     person = person_for_page(request.workspace, person_id)

@@ -5,7 +5,8 @@ the copies of their messages (rejected-message log, dead letters) in one transac
 workspace's write lock taken exclusive, in a fixed number of queries. Delete and suppress also
 records the ids so the worker drops their messages (people/suppression.py). Segment's forwarded
 `delete` messages are applied here too (`message_delete`). Owners and admins delete and suppress,
-only owners lift, checked here; the audit log names the ids, never the person's traits.
+only owners lift (`Membership.can`), checked here; the audit log names the ids, never the
+person's traits.
 
 Design: docs/design/erasure.md
 """
@@ -19,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
-from accounts.team import NotAllowed, audit_record
+from accounts.team import Capability, NotAllowed, audit_record
 from core.locks import workspaces_lock
 from core.lookups import contains_any, equals_unindexed, one_of
 from core.messages import Message
@@ -149,7 +150,7 @@ def person_delete(
 ) -> Deleted:
     """Delete a person (the Delete button), and with `suppress` keep their ids out for good."""
     _require(
-        actor.workspace_id == workspace.pk and actor.can_delete_people,
+        actor.workspace_id == workspace.pk and actor.can(Capability.DELETE_PEOPLE),
         "Only owners and admins delete people.",
     )
     workspaces_lock([workspace.pk])
@@ -178,7 +179,7 @@ def person_delete(
 def suppression_lift(*, workspace: Workspace, suppression: Suppression, actor: Membership) -> None:
     """Let the id's messages in again (from now on; what was dropped stays dropped)."""
     _require(
-        actor.workspace_id == workspace.pk and actor.can_lift_suppressions,
+        actor.workspace_id == workspace.pk and actor.can(Capability.OWNER),
         "Only owners lift a suppression.",
     )
     lifted, _ = Suppression.objects.for_workspace(workspace).filter(pk=suppression.pk).delete()

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -7,10 +6,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from accounts.decorators import workspace_required
-from accounts.models import Membership
+from accounts.decorators import Capability, WorkspaceRequest, member_required
 from accounts.preferences import hidden_events_preference_set
-from accounts.team import NotAllowed
 from core.csv_stream import csv_lines, csv_response
 from core.params import cursor_param, or_none
 from people import selectors
@@ -24,9 +21,9 @@ SUPPRESSIONS_SHOWN = 500
 
 
 @require_GET
-@workspace_required
+@member_required()
 @vary_on_headers("HX-Request")
-def person_list(request: HttpRequest) -> HttpResponse:
+def person_list(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     filters = PeopleFilters.from_query(request.GET)
     # A stale or mangled page link shows the first page (core.params.or_none).
@@ -41,7 +38,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "no_people_yet": first_visit and not selectors.workspace_has_people(workspace),
         "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
         "sources_url": reverse("sources:list"),
-        "can_delete": request.membership.can_delete_people,  # type: ignore[attr-defined]
+        "can_delete": request.membership.can(Capability.DELETE_PEOPLE),
     }
     if request.htmx and request.htmx.target == "people-results":
         response = render(request, "people/_people_results.html", context)
@@ -54,8 +51,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@workspace_required
-def person_export(request: HttpRequest) -> StreamingHttpResponse:
+@member_required()
+def person_export(request: WorkspaceRequest) -> StreamingHttpResponse:
     """The People list as CSV: everyone the page's search and filters select, streamed."""
     filters = PeopleFilters.from_query(request.GET)
     rows = people_csv_rows(workspace=request.workspace, filters=filters)
@@ -63,9 +60,9 @@ def person_export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @require_GET
-@workspace_required
+@member_required()
 @vary_on_headers("HX-Request")
-def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_detail(request: WorkspaceRequest, person_id: int) -> HttpResponse:
     workspace = request.workspace
     person = selectors.person_for_page(workspace, person_id)
     if person is None:
@@ -82,15 +79,15 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
         "traits": selectors.trait_rows(person.traits),
         "group_traits": selectors.trait_rows(person.group.traits) if person.group else [],
         "audiences": selectors.audiences_of(person),
-        "can_delete": request.membership.can_delete_people,  # type: ignore[attr-defined]
+        "can_delete": request.membership.can(Capability.DELETE_PEOPLE),
         "ids_max": person_ids_max(),
     }
     return render(request, "people/person_detail.html", context)
 
 
 @require_POST
-@workspace_required
-def person_hidden_toggle(request: HttpRequest, person_id: int) -> HttpResponse:
+@member_required()
+def person_hidden_toggle(request: WorkspaceRequest, person_id: int) -> HttpResponse:
     """Show Hidden Events on a timeline: remembered for the member (the Feed's choice too)."""
     workspace = request.workspace
     person = selectors.person_for_page(workspace, person_id)
@@ -117,18 +114,10 @@ def _without_empty(request: HttpRequest) -> str:
 # --- Deleting and suppressing (people/deletion.py holds the rules) ----------------------------
 
 
-def _deleter(request: HttpRequest) -> Membership:
-    membership: Membership = request.membership  # type: ignore[attr-defined]
-    if not membership.can_delete_people:
-        raise PermissionDenied("Only owners and admins delete people.")
-    return membership
-
-
 @require_http_methods(["GET", "POST"])
-@workspace_required
-def person_delete_view(request: HttpRequest, person_id: int) -> HttpResponse:
+@member_required(Capability.DELETE_PEOPLE)
+def person_delete_view(request: WorkspaceRequest, person_id: int) -> HttpResponse:
     """GET: the confirmation naming the person; POST: delete (or delete and suppress)."""
-    actor = _deleter(request)
     workspace = request.workspace
     person = selectors.person_for_page(workspace, person_id)
     if person is None or person.merged_into_id:
@@ -143,10 +132,9 @@ def person_delete_view(request: HttpRequest, person_id: int) -> HttpResponse:
         }
         return render(request, "people/person_delete.html", context)
     suppress = request.POST.get("suppress") == "1"
-    try:
-        deleted = person_delete(workspace=workspace, person=person, actor=actor, suppress=suppress)
-    except NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
+    deleted = person_delete(
+        workspace=workspace, person=person, actor=request.membership, suppress=suppress
+    )
     # Says which person went by number and ids only: the name is what was asked to be forgotten.
     ids = len(deleted.ids)
     done = "deleted and its ids suppressed" if suppress else "deleted"
@@ -159,9 +147,8 @@ def person_delete_view(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @require_GET
-@workspace_required
-def suppression_list(request: HttpRequest) -> HttpResponse:
-    membership = _deleter(request)
+@member_required(Capability.DELETE_PEOPLE)
+def suppression_list(request: WorkspaceRequest) -> HttpResponse:
     suppressions = (
         Suppression.objects.for_workspace(request.workspace)
         .select_related("created_by")
@@ -170,20 +157,18 @@ def suppression_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "people/suppressions.html",
-        {"suppressions": suppressions, "can_lift": membership.can_lift_suppressions},
+        {"suppressions": suppressions, "can_lift": request.membership.can(Capability.OWNER)},
     )
 
 
 @require_POST
-@workspace_required
-def suppression_lift_view(request: HttpRequest, suppression_id: int) -> HttpResponse:
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+@member_required()
+def suppression_lift_view(request: WorkspaceRequest, suppression_id: int) -> HttpResponse:
+    """Owners only: the service refuses anyone else (a 403), after the 404 of another
+    workspace's suppression."""
     suppression = get_object_or_404(
         Suppression.objects.for_workspace(request.workspace), pk=suppression_id
     )
-    try:
-        suppression_lift(workspace=request.workspace, suppression=suppression, actor=membership)
-    except NotAllowed as refusal:
-        raise PermissionDenied(str(refusal)) from None
+    suppression_lift(workspace=request.workspace, suppression=suppression, actor=request.membership)
     messages.success(request, f"Lifted the suppression of {suppression}.")
     return redirect("people:suppressions")
