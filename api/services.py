@@ -25,7 +25,8 @@ MAX_KEY_LENGTH = 200
 # request rate.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The roles that manage keys (the API keys page) and so may hold them.
-KEY_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
+# The roles that hold keys are the roles that manage sources and keys: one table decides both.
+KEY_ROLES = Membership.CAPABLE[Membership.Capability.MANAGE_SOURCES]
 
 
 @dataclass(frozen=True)
