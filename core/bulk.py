@@ -9,7 +9,7 @@ a JSON array that `json_to_recordset` turns back into rows: one round trip each,
 temporary table cost four (create, COPY, update, drop). No update joins the table to its rows:
 see `bulk_update` for the plan that made. For 500 events an INSERT .. SELECT from such a
 recordset measured slower than COPY (90 vs 56 ms), so new rows stay with COPY. COPY has no ON
-CONFLICT: callers insert only rows they know are new, under the batch's locks (ingest.services);
+CONFLICT: callers insert only rows they know are new, under the batch's locks (ingest.store);
 a conflict anyway raises IntegrityError and the batch is retried.
 """
 

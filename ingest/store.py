@@ -118,7 +118,9 @@ def batch_store(
                 kept = messages_unsuppressed(kept)
                 if kept:
                     started = time.monotonic()
-                    new = sum(workspace_write(ws, group) for ws, group in _by_workspace(kept))
+                    new = 0
+                    for workspace_id, group in _by_workspace(kept):  # a loop, not a frame deeper
+                        new += workspace_write(workspace_id, group)
                     counters.batch_stored(events=new, seconds=time.monotonic() - started)
                     if not outermost and connection.vendor == "postgresql":
                         # Foreign keys are checked at COMMIT: inside the inbox's transaction a
@@ -159,7 +161,9 @@ def batch_process(messages: Sequence[Message | Mapping[str, Any]]) -> int:
         with attempt, transaction.atomic():
             batch_locks(typed, attempt)
             started = time.monotonic()
-            new = sum(workspace_write(ws, group) for ws, group in _by_workspace(typed))
+            new = 0
+            for workspace_id, group in _by_workspace(typed):
+                new += workspace_write(workspace_id, group)
             counters.batch_stored(events=new, seconds=time.monotonic() - started)
     return new
 

@@ -319,7 +319,7 @@ INGEST_MAX_BATCH_MESSAGES = 2500
 INGEST_STREAM = os.environ.get("INGEST_STREAM", "windsor:ingest")
 INGEST_BATCH_SIZE = int(os.environ.get("INGEST_BATCH_SIZE", "500"))
 # A drain reads about this many batches' worth of the stream at once and cuts it into batches of
-# one workspace where it can (ingest/processing.py `records_store_chunked`).
+# one workspace where it can (ingest/drain.py `batches`).
 INGEST_READ_BATCHES = int(os.environ.get("INGEST_READ_BATCHES", "4"))
 # Per-source rate limit in messages per second; 0 turns it off (the default).
 INGEST_RATE_LIMIT_PER_SECOND = int(os.environ.get("INGEST_RATE_LIMIT_PER_SECOND", "0"))
