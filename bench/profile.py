@@ -80,11 +80,11 @@ def _tables_vacuumed() -> str:
 def run(argv: list[str]) -> list[str]:
     from django.conf import settings
     from django.db import connection, transaction
-    from ingest.drain import stream_drain
 
     from accounts.models import Workspace
     from accounts.services import source_create
     from ingest import queue
+    from ingest.drain import stream_drain
     from ingest.segment import messages_parse, payload_from_json, queued_record
 
     if connection.vendor != "postgresql" or not settings.INGEST_REDIS_URL:
