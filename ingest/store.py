@@ -1,6 +1,6 @@
 """Storing one batch of messages: one transaction, its locks taken once, one retry loop.
 
-The worker's chain, top to bottom (tests/ingest/test_store.py proves its depth):
+The worker's chain, top to bottom, six calls deep (tests/ingest/test_queue.py proves it):
 
     ingest.tasks.drain_ingest -> ingest.drain.drain -> ingest.drain.stream_drain (or inbox_drain)
       -> batch_store            one transaction per batch (durable where outermost), retried

@@ -293,8 +293,8 @@ MUTANTS: list[Mutant] = [
         "conflict-retried-forever",
         "a batch that keeps conflicting is given up after ATTEMPTS tries and dead-lettered",
         "ingest/store.py",
-        "    for number in range(1, ATTEMPTS + 1):\n",
-        "    for number in range(1, ATTEMPTS + 3):\n",
+        "        if self.number < ATTEMPTS and conflicted(error):\n",
+        "        if conflicted(error):\n",
         "tests/ingest/test_store.py::test_a_batch_that_keeps_conflicting_gives_up_after_the_attempts"
         "_and_dead_letters",
     ),
