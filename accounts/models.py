@@ -240,7 +240,7 @@ class SourceActivityQuerySet(WorkspaceQuerySet):
 class SourceActivity(models.Model):
     """How many messages a source had accepted (stored) and rejected per hour they were received
     (the Sources page's charts). The worker adds to them in the transaction that stores or logs
-    the messages (ingest/processing.py), with one statement per batch (accounts/activity.py)."""
+    the messages (ingest/store.py), with one statement per batch (accounts/activity.py)."""
 
     # No index of its own: the unique (source, hour) index starts with it.
     source = models.ForeignKey(Source, on_delete=models.CASCADE, db_index=False, related_name="+")

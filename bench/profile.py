@@ -35,12 +35,12 @@ PLACES = {
     "  decoding the entries' JSON (orjson.loads)": ("~", "<orjson.loads>"),
     "  building their Messages (queued_messages)": ("ingest/segment.py", "queued_messages"),
     "Redis acknowledgements (XACK)": ("ingest/queue.py", "stream_ack"),
-    "older records' dicts: depth rule, decoding (_older_decoded)": (
-        "ingest/processing.py",
-        "_older_decoded",
+    "older records' dicts: depth rule, decoding (older_message_add)": (
+        "ingest/older_records.py",
+        "older_message_add",
     ),
-    "messages of deleted workspaces (_still_owned)": ("ingest/processing.py", "_still_owned"),
-    "workspace advisory lock (workspaces_lock)": ("core/locks.py", "workspaces_lock"),
+    "messages of deleted workspaces (_still_owned)": ("ingest/store.py", "_still_owned"),
+    "workspace advisory locks (workspaces_store_lock)": ("core/locks.py", "workspaces_store_lock"),
     "suppression check (messages_unsuppressed)": ("people/suppression.py", "messages_unsuppressed"),
     "dedupe by messageId (stored_message_ids)": ("feed/services.py", "stored_message_ids"),
     "people, new ids and groups locked (batch_lock)": ("people/locking.py", "batch_lock"),
@@ -48,7 +48,10 @@ PLACES = {
     "people: per-message Python (IdentityBatch.apply)": ("people/identity.py", "apply"),
     "people: write identities/persons (IdentityBatch.save)": ("people/identity.py", "save"),
     "events: COPY the event rows (events_write)": ("feed/services.py", "events_write"),
-    "source counters (sources_count_accepted)": ("ingest/processing.py", "sources_count_accepted"),
+    "source counters (sources_count_accepted)": (
+        "ingest/source_counts.py",
+        "sources_count_accepted",
+    ),
     "FK checks: SET CONSTRAINTS ALL IMMEDIATE": ("postgresql/base.py", "check_constraints"),
     "COMMIT": ("psycopg/connection.py", "commit"),
     "JSON encoding (orjson.dumps)": ("~", "<orjson.dumps>"),
@@ -81,7 +84,7 @@ def run(argv: list[str]) -> list[str]:
     from accounts.models import Workspace
     from accounts.services import source_create
     from ingest import queue
-    from ingest.processing import stream_drain
+    from ingest.drain import stream_drain
     from ingest.segment import messages_parse, payload_from_json, queued_record
 
     if connection.vendor != "postgresql" or not settings.INGEST_REDIS_URL:

@@ -28,7 +28,7 @@ from accounts.models import Workspace
 from bench.results_file import results_append
 from core.messages import Message, message_decode
 from feed import services as feed_services
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Identity
 
 BATCH = 500

@@ -2,8 +2,8 @@
 
 New rows are COPYed (ids drawn from the sequence first); updates and counter upserts send their
 rows as one JSON parameter, one round trip each, and never join the table to them. COPY has no
-ON CONFLICT: callers insert only rows they know are new, under the batch's locks; a conflict
-anyway raises IntegrityError and the batch is retried.
+ON CONFLICT: callers insert only rows they know are new, under the batch's locks
+(ingest/store.py); a conflict anyway raises IntegrityError and the batch is retried.
 
 Design: docs/design/bulk.md
 """

@@ -20,7 +20,7 @@ from core.lookups import int_array
 LOCK_NAMESPACE = 0x57494E44  # "WIND"
 # The second namespace: a workspace's "creating" lock (see `creating_lock`).
 CREATING_NAMESPACE = 0x57494E45
-# The third: a workspace's storing lock (see `workspace_store_lock`).
+# The third: a workspace's storing lock (see `workspaces_store_lock`).
 STORING_NAMESPACE = 0x57494E46
 
 
@@ -45,18 +45,29 @@ def workspaces_lock(workspace_ids: Iterable[int] = (), *, shared: Iterable[int] 
             cursor.execute(f"SELECT {function}(%s, %s)", [LOCK_NAMESPACE, workspace_id])
 
 
-def workspace_store_lock(workspace_id: int, *, alone: bool) -> None:
-    """A storing batch's locks on its workspace, in one statement and in this order: the
-    workspace lock shared, then the storing lock, shared or, when `alone`, exclusive."""
-    if connection.vendor != "postgresql":
-        return
-    storing = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+def workspaces_store_lock(
+    workspace_ids: Iterable[int], *, deleting: Iterable[int] = (), alone: bool = False
+) -> None:
+    """A storing batch's workspace locks, all in one statement, workspace by workspace in sorted
+    order: the workspace lock exclusive where the batch carries a Segment `delete` (`deleting`);
+    elsewhere the workspace lock shared, then the storing lock, shared or, when `alone`,
+    exclusive."""
+    deleting = set(deleting)
+    locks: list[str] = []
+    params: list[int] = []
+    for workspace_id in sorted(set(workspace_ids) | deleting):
+        if workspace_id in deleting:
+            locks.append("pg_advisory_xact_lock(%s, %s)")
+            params += [LOCK_NAMESPACE, workspace_id]
+            continue
+        storing = "pg_advisory_xact_lock" if alone else "pg_advisory_xact_lock_shared"
+        locks += ["pg_advisory_xact_lock_shared(%s, %s)", f"{storing}(%s, %s)"]
+        params += [LOCK_NAMESPACE, workspace_id, STORING_NAMESPACE, workspace_id]
+    if not locks or connection.vendor != "postgresql":
+        return  # SQLite serialises writers already.
     with connection.cursor() as cursor:
-        # A target list is evaluated left to right: the workspace lock first, as everywhere.
-        cursor.execute(
-            f"SELECT pg_advisory_xact_lock_shared(%s, %s), {storing}(%s, %s)",
-            [LOCK_NAMESPACE, workspace_id, STORING_NAMESPACE, workspace_id],
-        )
+        # A target list is evaluated left to right: the locks are taken in this order.
+        cursor.execute(f"SELECT {', '.join(locks)}", params)
 
 
 def creating_lock(workspace_id: int, *, exclusive: bool) -> None:

@@ -5,8 +5,8 @@ builds each `Message` from that once, with the edge's rules (`segment.queued_mes
 everything up to the identity rules (people.identity) and the event writer (feed.services) reads
 that same value. `as_dict()` is the JSON-safe dict form: what older servers queued, and what a
 dead letter keeps (and "Store again" queues). `message_decode` reads that form back, once per
-message, where the worker's batch starts (ingest.processing): its datetimes are parsed there and
-nowhere else. The module is neutral (it imports no app) so that people/ and feed/ may use it
+message, as the worker reads the queue (ingest/older_records.py): its datetimes are parsed there
+and nowhere else. The module is neutral (it imports no app) so that people/ and feed/ may use it
 without importing ingest.
 """
 

@@ -1,4 +1,10 @@
-"""Dead letters for people: what went wrong, and "store again" through the normal pipeline.
+"""Dead letters: what the worker could not store, kept for people, and "Store again".
+
+The worker writes a message that fails alone (ingest/store.py) here with its error
+(`dead_letter`); when even that fails (the message defeats the JSON encoder, the database refuses
+it), a minimal record takes its place (`dead_letter_minimal`: source, workspace, messageId, the
+reason and a short excerpt, in plain ASCII). Nothing is dropped silently. Only an outage of the
+database (`database_down`) escapes, so that the records stay queued and are read again.
 
 Storing again puts the messages back on the queue (Redis, else the inbox) exactly as a request
 would, and deletes the dead letter in the same transaction, under its row lock, so that a letter
@@ -10,14 +16,97 @@ message that did get stored meanwhile, still gives one event.
 """
 
 import json
+import logging
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 
+from core.messages import Message
 from ingest import queue
 from ingest.models import DeadLetter
+from ingest.segment import EXCERPT_LENGTH, excerpt
 from ingest.wake import drainer_wake
+
+logger = logging.getLogger(__name__)
+
+# Errors that may mean the database, not the data, is the problem.
+RETRYABLE = (OperationalError, InterfaceError)
+MINIMAL_FIELD_LENGTH = 255
+
+
+def database_down(error: BaseException) -> bool:
+    """Whether `error` means the database, not the data, is the problem: retry the batch later.
+
+    An operational error from a database that still answers (PostgreSQL's "stack depth limit
+    exceeded", say) would otherwise be retried forever on the same message.
+    """
+    if not isinstance(error, RETRYABLE):
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception:
+        return True
+    return False
+
+
+def dead_letter(messages: Sequence[Message | Any], *, error: str, attempts: int) -> None:
+    """Keep messages that cannot be stored, for admins; never raises but for a database outage.
+
+    A `Message` is kept in its dict form (`as_dict()`, what "Store again" queues); a queued value
+    that could not be read as one (ingest/older_records.py) as it was read.
+    """
+    if not messages:
+        return
+    kept = [m.as_dict() if isinstance(m, Message) else m for m in messages]
+    logger.error("ingest: %d messages dead-lettered: %s", len(kept), error.splitlines()[-1:])
+    try:
+        _dead_letter_write(kept, error=error, attempts=attempts)
+        return
+    except Exception as exc:
+        if database_down(exc):
+            raise
+        logger.exception("ingest: could not write a dead letter; keeping a minimal record")
+    reason = (error.strip().splitlines() or ["unknown error"])[-1]
+    for message in kept:
+        dead_letter_minimal(message, reason=reason)
+
+
+def dead_letter_minimal(message: Any, *, reason: str, raw: str | None = None) -> None:
+    """The last resort for a message nothing else could keep: who sent it, its id, why, and an
+    excerpt, in plain ASCII. If even this fails (and the database still answers), it is logged."""
+    record = {
+        "minimal": True,
+        "source_id": _field(message, "source_id"),
+        "workspace_id": _field(message, "workspace_id"),
+        "message_id": _field(message, "message_id"),
+        "excerpt": _printable(raw if raw is not None else excerpt(message))[:EXCERPT_LENGTH],
+    }
+    try:
+        _dead_letter_write([record], error=_printable(reason)[:1000], attempts=1)
+    except Exception as exc:
+        if database_down(exc):
+            raise
+        logger.exception("ingest: lost a message that could not be stored: %s", record)
+
+
+def _dead_letter_write(messages: list[Any], *, error: str, attempts: int) -> None:
+    with transaction.atomic():
+        DeadLetter.objects.create(messages=messages, error=error, attempts=attempts)
+
+
+def _field(message: Any, key: str) -> Any:
+    value = message.get(key) if isinstance(message, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    return value if isinstance(value, int) else _printable(value)[:MINIMAL_FIELD_LENGTH]
+
+
+def _printable(text: str) -> str:
+    # ASCII with escapes: no NUL or lone surrogate can reach PostgreSQL.
+    return text.encode("ascii", "backslashreplace").decode("ascii").replace("\x00", "\\x00")
 
 
 def dead_letter_reason(letter: DeadLetter) -> str:
@@ -64,7 +153,7 @@ def dead_letter_requeue(*, letter_id: int) -> int:
 
 
 def dead_letter_storable(letter: DeadLetter) -> bool:
-    """Whether the letter holds messages: a minimal record (ingest.processing.dead_letter_minimal)
+    """Whether the letter holds messages: a minimal record (`dead_letter_minimal`)
     keeps only an excerpt, so there is nothing to store again."""
     return not any(isinstance(m, dict) and m.get("minimal") for m in letter.messages or [])
 

@@ -12,7 +12,7 @@ an envelope (`segment.queued_record`): the worker builds each `Message` from the
 edge's own rules (`segment.queued_messages`), so the request neither builds nor encodes it, and
 hands those Messages on as they are (`Records.messages`). An older server queued each message's
 `Message.as_dict()` instead (and "Store again" queues a dead letter's messages so): the worker
-reads both, the dicts decoded once where their batch starts (ingest.processing), so a queue that
+reads both, the dicts decoded once as they are read (ingest/older_records.py), so a queue that
 holds some across a deploy is still stored (deploy workers before web servers: an older worker
 dead-letters the new records). The inbox's rows hold the same arrays. Drains size their reads so
 that a read holds about settings.INGEST_BATCH_SIZE messages.
@@ -44,6 +44,7 @@ from redis.retry import Retry
 from core.messages import Message
 from ingest.body import json_loads
 from ingest.models import InboxBatch
+from ingest.older_records import older_message_add
 from ingest.segment import EXCERPT_LENGTH, queued_is_record, queued_messages
 from ingest.segment import excerpt as excerpt_of
 
@@ -66,19 +67,21 @@ class QueueUnavailable(Exception):
 class Records:
     """What a drain takes from the queue: validated messages and rejections to log."""
 
-    # A `Message` for each message of an envelope; an older record's message as the dict it was
-    # queued as (`Message.as_dict()`, unchecked: ingest.processing decodes and checks it).
-    messages: list[Message | Any] = field(default_factory=list)
+    # A `Message` for each message read, from an envelope or a dict (ingest/older_records.py).
+    messages: list[Message] = field(default_factory=list)
     rejections: list[dict[str, Any]] = field(default_factory=list)
     # Queue records that could not even be decoded (written by an older or broken server): kept
     # as a dead letter's excerpt, so that they never hold up the records behind them.
     unreadable: list[str] = field(default_factory=list)
+    # Dicts that could not be decoded as a `Message`, with the error: each a dead letter.
+    undecodable: list[tuple[Any, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.messages or self.rejections or self.unreadable)
+        return bool(self.messages or self.rejections or self.unreadable or self.undecodable)
 
     def __len__(self) -> int:
-        return len(self.messages) + len(self.rejections) + len(self.unreadable)
+        unstorable = len(self.unreadable) + len(self.undecodable)
+        return len(self.messages) + len(self.rejections) + unstorable
 
 
 def stream_key() -> str:
@@ -231,8 +234,8 @@ def records_add(records: Records, data: Any, *, into: str) -> None:
         getattr(records, into).extend(values)
         return
     for value in values:
-        if not queued_is_record(value):  # a message as an older server queued it: a dict
-            records.messages.append(value)
+        if not queued_is_record(value):  # a message in the dict form (an older server's)
+            older_message_add(records, value)
             continue
         try:
             messages, refused = queued_messages(value)

@@ -18,7 +18,8 @@ The rules, once:
 - Clock skew: ``timestamp`` (else ``originalTimestamp``) is shifted by ``receivedAt - sentAt``.
 - A message relayed by Segment keeps its ``timestamp``, or is corrected by Segment's receivedAt.
 - Times are ISO-8601; no offset means UTC.
-- A message is at most 32 KB of JSON and ``MAX_NESTING`` (64) levels deep (`too_deep`).
+- A message is at most 32 KB of JSON and ``MAX_NESTING`` (64) levels deep (`too_deep`; the
+  worker applies it again to older servers' records: ingest/older_records.py).
 - NUL characters and lone surrogates become U+FFFD, in keys too.
 - Each message is kept or rejected alone, with its index and reason.
 
@@ -48,12 +49,6 @@ MAX_ID_LENGTH = 255
 MAX_MESSAGE_ID_LENGTH = 100
 MAX_NAME_LENGTH = 255
 MAX_NESTING = 64
-# The key of a queued message dict that says the depth rule was applied to it, and at which limit:
-# {"nesting_checked": 64}. Workers before `queued_messages` built `Message` values set it on the
-# dicts they derived from an envelope, and such a dict comes back when its dead letter is stored
-# again (a sender cannot add keys there: its message is nested under "raw"). The envelope itself
-# says the same in its "nesting" field. Either is trusted only as `nesting_trusted` says.
-NESTING_CHECKED = "nesting_checked"
 EXCERPT_LENGTH = 500
 # The code of a `delete` refused because its sender may not erase (ingest/erasure_rule.py).
 DELETE_NOT_ALLOWED = "delete_not_allowed"
@@ -147,7 +142,7 @@ def too_deep_reason() -> str:
 
 
 def nesting_trusted(limit: Any) -> bool:
-    """Whether a depth check done at `limit` (an envelope's "nesting", a `NESTING_CHECKED` mark)
+    """Whether a depth check done at `limit` (an envelope's "nesting", an older record's mark)
     spares the worker its own: an int, not a bool (True == 1), and no looser than ours."""
     return type(limit) is int and limit <= MAX_NESTING
 
@@ -662,8 +657,8 @@ def _corrected_timestamp(raw: dict[str, Any], received_at: datetime) -> datetime
 
 # --- The queue's record of a request ------------------------------------------------------------
 
-# Records without it are a list of `Message.as_dict()` (queued by older servers); the worker
-# reads both.
+# Records without it are a list of `Message.as_dict()` (queued by older servers, and by "Store
+# again"); the worker reads both (ingest/older_records.py).
 RECORD_FORMAT = 2
 
 

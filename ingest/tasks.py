@@ -4,7 +4,7 @@ import redis
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from ingest.processing import drain
+from ingest.drain import drain
 
 
 @shared_task(

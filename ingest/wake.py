@@ -18,12 +18,12 @@ logger = logging.getLogger(__name__)
 
 def drainer_wake() -> None:
     """Have the queue drained soon; never raises."""
-    from ingest import processing, tasks  # the worker's code, only needed when waking it
+    from ingest import drain, tasks  # the worker's code, only needed when waking it
 
     try:
         if settings.CELERY_TASK_ALWAYS_EAGER:
             # The embedded default: no worker, so drain here; the queue already holds the data.
-            processing.drain()
+            drain.drain()
         else:
             tasks.drain_ingest.apply_async(retry=False)
     except Exception:

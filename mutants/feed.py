@@ -11,7 +11,7 @@ MUTANTS: list[Mutant] = [
         "feed/services.py",
         'return kind == "page"',
         "return False",
-        "tests/ingest/test_services.py",
+        "tests/ingest/test_batch_process.py",
     ),
     mutant(
         "visible-filter",

@@ -8,15 +8,15 @@ MUTANTS: list[Mutant] = [
     mutant(
         "dedupe",
         "a message whose messageId is already stored is skipped",
-        "ingest/services.py",
+        "ingest/store.py",
         "new = [m for mid, m in unique.items() if mid not in stored]",
         "new = list(unique.values())",
-        "tests/ingest/test_services.py",
+        "tests/ingest/test_batch_process.py",
     ),
     mutant(
         "dedupe-over-http",
         "a message sent twice over HTTP is stored once, skipped by dedupe (not dead-lettered)",
-        "ingest/services.py",
+        "ingest/store.py",
         "new = [m for mid, m in unique.items() if mid not in stored]",
         "new = list(unique.values())",
         "tests/ingest/test_views.py::test_the_same_message_twice_is_stored_once",
@@ -24,16 +24,16 @@ MUTANTS: list[Mutant] = [
     mutant(
         "dedupe-within-a-batch",
         "a messageId repeated inside one batch is stored once",
-        "ingest/services.py",
+        "ingest/store.py",
         "new = [m for mid, m in unique.items() if mid not in stored]",
         "new = [m for m in messages if m.message_id not in stored]",
-        "tests/ingest/test_services.py",
+        "tests/ingest/test_batch_process.py",
         "tests/ingest/test_views.py::test_the_same_message_twice_is_stored_once",
     ),
     mutant(
         "every-accepted-message-kept",
         "every message a 2xx reply accepted is stored (the worker drops none)",
-        "ingest/services.py",
+        "ingest/store.py",
         "new = [m for mid, m in unique.items() if mid not in stored]",
         "new = [m for mid, m in unique.items() if mid not in stored][: max(1, len(unique) - 1)]",
         "tests/ingest/test_views.py::test_no_body_gets_a_500_and_every_2xx_message_is_kept",
@@ -50,8 +50,8 @@ MUTANTS: list[Mutant] = [
     mutant(
         "older-records-read",
         "messages queued by an older server (one Message dict each) are still stored",
-        "ingest/queue.py",
-        "records.messages.append(value)",
+        "ingest/older_records.py",
+        "records.messages.append(message_decode(value))",
         "pass",
         "tests/ingest/test_queue.py::test_records_an_older_server_queued_are_stored_next_to_new_ones",
     ),
@@ -94,7 +94,7 @@ MUTANTS: list[Mutant] = [
     Mutant(
         name="source-counts-one-update-per-message",
         promise="a batch bumps each source's counters with one UPDATE, not one per message",
-        path="ingest/processing.py",
+        path="ingest/source_counts.py",
         edits=(
             (
                 "    for source_id, (count, received) in sorted(per_source.items()):\n",
@@ -105,7 +105,7 @@ MUTANTS: list[Mutant] = [
                 "        count = 1\n",
             ),
         ),
-        tests=("tests/ingest/test_processing.py",),
+        tests=("tests/ingest/test_store.py",),
     ),
     mutant(
         "inbox-admin-lists-batches",
@@ -137,18 +137,18 @@ MUTANTS: list[Mutant] = [
     mutant(
         "batches-serialised-per-workspace",
         "two batches of one workspace with no person in common run at once",
-        "ingest/services.py",
-        "        workspace_store_lock(workspace_id, alone=alone)\n",
-        "        workspaces_lock([workspace_id])\n",
+        "core/locks.py",
+        'locks += ["pg_advisory_xact_lock_shared(%s, %s)", f"{storing}(%s, %s)"]',
+        'locks += ["pg_advisory_xact_lock(%s, %s)", f"{storing}(%s, %s)"]',
         PARALLEL + "::test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a"
         "_person_waits",
     ),
     mutant(
         "segment-delete-batch-shares-the-workspace",
         "a batch carrying a Segment `delete` has the workspace alone (other batches wait for it)",
-        "ingest/services.py",
-        "    deleting = any(m.type == DELETE_TYPE for m in messages)\n",
-        "    deleting = False\n",
+        "ingest/store.py",
+        "    deleting = {m.workspace_id for m in messages if m.type == DELETE_TYPE}\n",
+        "    deleting = set()\n",
         PARALLEL + "::test_a_batch_carrying_a_segment_delete_has_the_workspace_alone",
     ),
     mutant(
@@ -172,19 +172,19 @@ MUTANTS: list[Mutant] = [
         "inbox-batch-fk-unchecked",
         "inside the inbox's transaction a batch checks its foreign keys itself, so a violation "
         "fails that batch only, not the inbox's COMMIT",
-        "ingest/processing.py",
-        "    nested = connection.in_atomic_block\n",
-        "    nested = False\n",
-        "tests/ingest/test_processing.py",
+        "ingest/store.py",
+        'if not outermost and connection.vendor == "postgresql":',
+        "if False:",
+        "tests/ingest/test_store.py",
     ),
     mutant(
         "source-rollup-not-counted",
         "each accepted message is counted in its source's hourly rollup",
-        "ingest/processing.py",
+        "ingest/source_counts.py",
         "    source_activity_add(accepted=accepted)",
         "    (lambda **_: None)(accepted=accepted)",
         "tests/feed/test_rollups.py",
-        "tests/ingest/test_processing.py",
+        "tests/ingest/test_store.py",
     ),
     mutant(
         "depth-mark-trusted-from-anyone",
@@ -193,7 +193,7 @@ MUTANTS: list[Mutant] = [
         "ingest/segment.py",
         "    return type(limit) is int and limit <= MAX_NESTING",
         "    return limit is not None",
-        "tests/ingest/test_processing.py",
+        "tests/ingest/test_store.py",
         "tests/ingest/test_segment.py",
     ),
     mutant(
@@ -237,18 +237,18 @@ MUTANTS: list[Mutant] = [
         "undecodable-older-message-sinks-its-batch",
         "an older record's message that cannot be decoded is dead-lettered alone where its batch"
         " starts; the rest of the batch is stored together",
-        "ingest/processing.py",
-        "            undecodable.append((m, traceback.format_exc()))",
-        "            messages.append(m)",
-        "tests/ingest/test_processing.py::test_a_poison_message_is_dead_lettered_and_the_rest_of"
+        "ingest/older_records.py",
+        "        records.undecodable.append((value, traceback.format_exc()))",
+        "        records.messages.append(value)",
+        "tests/ingest/test_store.py::test_a_poison_message_is_dead_lettered_and_the_rest_of"
         "_its_batch_stored",
     ),
     mutant(
         "drain-batches-not-grouped",
         "a drain cuts what it read into batches of one workspace where it can (interleaved"
         " workspaces do not each pay a round of reads per batch)",
-        "ingest/processing.py",
-        "    messages = sorted(records.messages, key=_workspace_of)",
+        "ingest/drain.py",
+        "    messages = sorted(records.messages, key=lambda m: m.workspace_id)",
         "    messages = records.messages",
         "tests/ingest/test_queue.py",
     ),
@@ -256,19 +256,64 @@ MUTANTS: list[Mutant] = [
         "collided-retry-not-alone",
         "a batch that keeps colliding on a messageId with another worker's stores with its"
         " workspace alone, so it cannot collide forever and give up",
-        "ingest/services.py",
-        "                return _process(workspace_id, messages, alone=attempt > ALONE_AFTER)",
-        "                return _process(workspace_id, messages, alone=False)",
+        "ingest/store.py",
+        "        self.alone = number > ALONE_AFTER",
+        "        self.alone = False",
         "tests/people/test_parallel.py::"
         "test_a_batch_that_keeps_colliding_on_a_message_id_stores_with_its_workspace_alone",
     ),
     mutant(
         "load-not-the-read-under-the-locks",
         "a batch's identities are read under its locks, once (batch_lock's last read is the load)",
-        "ingest/services.py",
-        "        return _write(workspace_id, new, loaded=batch_lock(workspace_id, new))",
-        "        batch_lock(workspace_id, new)\n        return _write(workspace_id, new)",
+        "ingest/store.py",
+        "    loaded = None if deleting else batch_lock(workspace_id, new)",
+        "    loaded = None\n    None if deleting else batch_lock(workspace_id, new)",
         "tests/people/test_identity.py",
+    ),
+    # --- Storing one batch: one retry loop, locks once (ingest/store.py) -------------------------
+    mutant(
+        "conflict-not-retried",
+        "a batch that loses a deadlock or a serialization failure is retried whole and stored"
+        " once, not taken apart and dead-lettered",
+        "ingest/store.py",
+        'CONFLICTS = frozenset({"40P01", "40001", "23505"})',
+        'CONFLICTS = frozenset({"23505"})',
+        "tests/ingest/test_store.py::test_a_batch_that_loses_a_conflict_is_retried_whole_and_stored"
+        "_once",
+    ),
+    mutant(
+        "any-failure-retried",
+        "only write conflicts are retried: a poison message goes straight to one-by-one and its"
+        " dead letter",
+        "ingest/store.py",
+        "        if self.number < ATTEMPTS and conflicted(error):\n",
+        "        if self.number < ATTEMPTS:\n",
+        "tests/ingest/test_store.py::test_a_poison_message_is_dead_lettered_alone_without_a_retry",
+    ),
+    mutant(
+        "conflict-retried-forever",
+        "a batch that keeps conflicting is given up after ATTEMPTS tries and dead-lettered",
+        "ingest/store.py",
+        "        if self.number < ATTEMPTS and conflicted(error):\n",
+        "        if conflicted(error):\n",
+        "tests/ingest/test_store.py::test_a_batch_that_keeps_conflicting_gives_up_after_the_attempts"
+        "_and_dead_letters",
+    ),
+    mutant(
+        "workspace-locks-asked-per-workspace",
+        "a batch asks for its workspace locks once, in one statement",
+        "ingest/store.py",
+        "    if not new:\n        return 0\n",
+        "    if not new:\n        return 0\n    workspaces_store_lock([workspace_id])\n",
+        "tests/ingest/test_store.py::test_a_batch_asks_for_its_workspace_locks_once",
+    ),
+    mutant(
+        "outage-acknowledged",
+        "a database outage leaves the records unacknowledged, to be read again",
+        "ingest/store.py",
+        "        if database_down(exc):\n            raise\n        error = traceback.format_exc()",
+        "        error = traceback.format_exc()",
+        "tests/ingest/test_queue.py::test_a_database_outage_leaves_the_records_unacknowledged",
     ),
     # --- Issue 23, branch erasure: who may erase, the audit log, numeric ids --------------------
     mutant(
@@ -350,7 +395,7 @@ MUTANTS: list[Mutant] = [
         "ingest/segment.py",
         "        if _OVERSIZE_NUMBER_JSON in data:\n",
         "        if False:\n",
-        "tests/ingest/test_processing.py",
+        "tests/ingest/test_store.py",
     ),
     # --- parser (issue 23): the deep-nesting cut, integers, writeKey depth, inherited copies ---
     mutant(

@@ -216,7 +216,7 @@ def message_delete(*, message: Message) -> Deleted:
     """Apply a `delete` Segment forwarded: delete whoever holds its ids (no suppression).
 
     The worker calls it inside its batch transaction, under the workspace lock (exclusive for a
-    batch that carries a `delete`, ingest/services.py). The message is
+    batch that carries a `delete`, ingest/store.py). The message is
     not stored as an event: an event would belong to an identity of the person it erases (and
     die with it), or keep the erased user's id in the Feed. Its messageId is kept as a
     `DeleteReceipt` instead, so a re-sent delete does not erase the person that later messages
@@ -301,7 +301,7 @@ def _unmatched_count(*, workspace_id: int, source_id: int | None, label: str) ->
     """Count a delete for ids nobody held on its source's entry of the day (UTC), never one entry
     each: a flood of them must not push the team's entries off the audit log. The ids are not
     listed (nobody held them). Safe to read and write back: deletes run with the workspace's
-    lock taken exclusive (ingest/services.py)."""
+    lock taken exclusive (ingest/store.py)."""
     now = timezone.now()
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     entry = (

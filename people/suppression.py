@@ -1,7 +1,7 @@
 """Dropping the messages of suppressed ids, before anything of them is stored.
 
 A person deleted with "Delete and suppress" leaves their ids in `Suppression`
-(people/deletion.py). The worker hands every batch here first (ingest.processing): a message
+(people/deletion.py). The worker hands every batch here first (ingest/store.py): a message
 carrying a suppressed id as its userId, anonymousId or previousId is dropped (ids compared as the
 identity rules read them, `usable_id`), counted on its source (`Source.suppressed_count`, shown on
 the Sources page next to accepted and rejected) and never stored, not even as a dead letter. One

@@ -35,7 +35,7 @@ from feed import selectors as feed_selectors
 from feed.models import Event
 from feed.selectors import FeedFilters
 from ingest.models import DeadLetter
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people import selectors as people_selectors
 from people.models import Group, Identity, Person, Suppression
 from people.selectors import PeopleFilters

@@ -322,7 +322,7 @@ INGEST_MAX_BATCH_MESSAGES = 2500
 INGEST_STREAM = env.str("INGEST_STREAM", default="windsor:ingest")
 INGEST_BATCH_SIZE = env.int("INGEST_BATCH_SIZE", default=500)
 # A drain reads about this many batches' worth of the stream at once and cuts it into batches of
-# one workspace where it can (ingest/processing.py `records_store_chunked`).
+# one workspace where it can (ingest/drain.py `batches`).
 INGEST_READ_BATCHES = env.int("INGEST_READ_BATCHES", default=4)
 # Per-source rate limit in messages per second; 0 turns it off (the default).
 INGEST_RATE_LIMIT_PER_SECOND = env.int("INGEST_RATE_LIMIT_PER_SECOND", default=0)

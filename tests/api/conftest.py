@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
 from api.services import IssuedKey, api_key_create
-from ingest.services import batch_process
+from ingest.store import batch_process
 from tests.feed.conftest import message
 
 START = timezone.now().replace(microsecond=0) - timedelta(days=2)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from api.models import ApiKey
 from feed.models import Event
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Group, Identity, Person
 from tests.api.conftest import at
 from tests.feed.conftest import message

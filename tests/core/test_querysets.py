@@ -18,7 +18,7 @@ from accounts.services import source_create, source_erasure_set, workspace_creat
 from accounts.team import invitation_create
 from api.services import api_key_create
 from core.querysets import WorkspaceQuerySet
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity
 from tests.feed.conftest import message
@@ -67,7 +67,7 @@ def populated(name: str) -> Workspace:
             message(workspace, src, "delete", user_id="never-seen"),
         ]
     )
-    # The worker counts what it accepted (ingest/processing.py); batch_process alone does not.
+    # The worker counts what it accepted (ingest/source_counts.py); batch_process alone does not.
     source_activity_add(accepted=[(src, timezone.now())])
     gone = Identity.objects.get(workspace=workspace, value="gone").person
     person_delete(workspace=workspace, person=gone, actor=owner, suppress=True)

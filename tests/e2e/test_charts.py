@@ -6,10 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from core.charts import hour_label
-from ingest import processing
-from ingest.queue import Records
 from ingest.segment import message_parse
-from ingest.services import batch_process
+from ingest.store import batch_process, batch_store
 from people.models import Person
 from tests.people.conftest import message
 
@@ -64,7 +62,7 @@ def seed(workspace, source) -> datetime:
             workspace_id=workspace.pk,
             source_id=source.pk,
             received_at=now - timedelta(hours=n % 20, days=n % 9),
-        ).as_dict()
+        )
         for n in range(120)
     ]
     rejections = [
@@ -77,7 +75,7 @@ def seed(workspace, source) -> datetime:
         }
         for n in range(0, 24, 3)
     ]
-    processing.records_store(Records(messages=parsed, rejections=rejections))
+    batch_store(parsed, rejections)
     return now
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from ingest.services import batch_process
+from ingest.store import batch_process
 from tests.people.conftest import message, person_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

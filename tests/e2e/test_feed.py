@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Membership
 from feed.models import Event
-from ingest.services import batch_process
+from ingest.store import batch_process
 from tests.e2e.waits import settled
 from tests.feed.conftest import message
 

@@ -19,7 +19,7 @@ from accounts.services import source_create
 from feed.models import Event
 from ingest import queue
 from ingest.segment import message_parse
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Person
 from tests.conftest import worker_start, worker_stop
 from tests.people.conftest import canonical_state

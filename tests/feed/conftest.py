@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
 from core.messages import Message
-from ingest.services import batch_process
+from ingest.store import batch_process
 from tests import messages
 
 

@@ -7,10 +7,8 @@ import pytest
 from django.urls import reverse
 
 from core.charts import bar_chart, hour_label
-from ingest import processing
-from ingest.queue import Records
 from ingest.segment import message_parse
-from ingest.services import batch_process
+from ingest.store import batch_process, batch_store
 from people.models import Person
 from tests.people.conftest import message
 
@@ -79,12 +77,12 @@ def test_source_charts_show_accepted_and_rejected(owner_client, issued):
             workspace_id=issued.source.workspace_id,
             source_id=issued.source.pk,
             received_at=received,
-        ).as_dict()
+        )
         for n in range(2)
     ]
     rejection = {"source_id": issued.source.pk, "received_at": received.isoformat(),
                  "index": 0, "reason": "bad", "excerpt": "{}"}  # fmt: skip
-    processing.records_store(Records(messages=parsed, rejections=[rejection]))
+    batch_store(parsed, [rejection])
 
     html = owner_client.get(reverse("sources:list")).content.decode()
 

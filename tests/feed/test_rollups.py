@@ -21,10 +21,8 @@ from feed.rollups import (
     rollups_counted,
     rollups_forget_events,
 )
-from ingest import processing
-from ingest.queue import Records
 from ingest.segment import message_parse
-from ingest.services import batch_process
+from ingest.store import batch_process, batch_store
 from people.models import Person
 from tests.people.conftest import message
 from tests.people.test_properties import deliver, delivery, messages
@@ -120,7 +118,7 @@ def test_sources_count_accepted_and_rejected_per_hour_received(issued):
             workspace_id=issued.source.workspace_id,
             source_id=issued.source.pk,
             received_at=received,
-        ).as_dict()
+        )
         for n in range(3)
     ]
     rejection = {
@@ -130,7 +128,7 @@ def test_sources_count_accepted_and_rejected_per_hour_received(issued):
         "reason": "bad",
         "excerpt": "{}",
     }
-    processing.records_store(Records(messages=parsed, rejections=[rejection]))
+    batch_store(parsed, [rejection])
     hour = received.replace(minute=0, second=0)
 
     row = SourceActivity.objects.get()

@@ -194,7 +194,7 @@ def test_the_ingest_paths_answer_nothing_but_posts(issued, path):
 def test_the_worker_applies_no_delete_from_a_source_no_longer_allowed_to_erase(issued, workspace):
     """A delete accepted at the edge waits in the queue; if an admin forbids the source to erase
     meanwhile (or it was queued by a server older than the rule), the worker refuses it too."""
-    from ingest.services import batch_process
+    from ingest.store import batch_process
     from tests.people.conftest import message
 
     batch_process([message(workspace, "identify", user_id="kept-user", minute=0)])

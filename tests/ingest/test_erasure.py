@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 
 from accounts.models import AuditEntry, Membership, RejectedMessage, Source, Workspace
 from accounts.services import source_erasure_set, workspace_create
+from ingest.dead_letters import dead_letter_minimal
 from ingest.models import DeadLetter
-from ingest.processing import dead_letter_minimal
 from ingest.segment import excerpt
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.deletion import person_delete
 from tests.ingest.test_deletions import post
 from tests.people.conftest import message, person_of

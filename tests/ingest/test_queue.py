@@ -5,19 +5,26 @@ drains run in the test process.
 """
 
 import json
+import sys
+import traceback
 import uuid
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import RejectedMessage
 from accounts.services import source_create
+from core.bulk import COPY_FROM, bulk_insert_values
 from core.messages import Message
 from feed.models import Event
-from ingest import processing, queue
+from ingest import drain, queue, store
 from ingest.models import DeadLetter, InboxBatch
 from ingest.segment import MAX_NESTING, too_deep, too_deep_reason
+from ingest.tasks import drain_ingest
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -73,7 +80,7 @@ def test_only_the_request_that_sets_the_drain_flag_wakes_a_drainer(stream, issue
     assert queue.enqueue([], [record]) is True
     assert queue.enqueue([], [record]) is False
     # The drainer clears the flag only after it found the stream empty, then reads once more.
-    stored_count, more = processing.stream_drain(stream, deadline=float("inf"))
+    stored_count, more = drain.stream_drain(stream, deadline=float("inf"))
     assert (stored_count, more) == (2, False)
     assert stream.exists(queue.drain_flag_key()) == 0
     assert queue.enqueue([], [record]) is True
@@ -83,7 +90,7 @@ def test_a_drain_loops_over_batches_of_the_configured_size(client, token, stream
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.INGEST_BATCH_SIZE = 7
     post(client, token, [track(f"m{n}") for n in range(20)])
-    assert processing.stream_drain(stream, deadline=float("inf")) == (20, False)
+    assert drain.stream_drain(stream, deadline=float("inf")) == (20, False)
     assert len(stored()) == 20
 
 
@@ -103,7 +110,7 @@ def test_a_drain_groups_interleaved_workspaces_into_batches_of_one_workspace(
         post(client, other, [track(f"b{n}")])
         post(client, token, [track(f"a{n + 1}")])
     with CaptureQueriesContext(connection) as queries:
-        assert processing.stream_drain(stream, deadline=float("inf")) == (9, False)
+        assert drain.stream_drain(stream, deadline=float("inf")) == (9, False)
     assert len(stored()) == 9
     dedupe_reads = [q for q in queries if 'FROM "feed_event"' in q["sql"]]
     # Ungrouped, the second read's batches would hold both workspaces: four reads, not two.
@@ -123,7 +130,7 @@ def test_a_backlog_wakes_one_more_drain_at_most_once_per_interval(client, token,
     for n in range(5):
         post(client, token, [track(f"r{n}-{i}") for i in range(100)])
     woken: list[int] = []
-    assert processing.stream_drain(
+    assert drain.stream_drain(
         stream, deadline=float("inf"), wake_another=lambda: woken.append(1)
     ) == (500, False)
     # Five full reads, but the interval lets only the first one wake another worker.
@@ -135,7 +142,7 @@ def test_a_drain_that_keeps_up_wakes_nobody(client, token, stream, settings):
     settings.INGEST_BATCH_SIZE = 100
     post(client, token, [track("alone")])
     woken: list[int] = []
-    processing.stream_drain(stream, deadline=float("inf"), wake_another=lambda: woken.append(1))
+    drain.stream_drain(stream, deadline=float("inf"), wake_another=lambda: woken.append(1))
     assert woken == []
 
 
@@ -147,7 +154,7 @@ def test_what_a_dead_worker_took_is_taken_over(client, token, stream, settings):
     taken = queue.stream_read(stream, "worker-that-died", 10, pending=False)
     assert len(taken.records.messages) == 2
 
-    processing.drain()
+    drain.drain()
     assert stored() == ["orphan-1", "orphan-2"]
     assert stream.xpending(queue.stream_key(), queue.GROUP)["pending"] == 0
 
@@ -161,7 +168,7 @@ def test_entries_that_keep_killing_workers_are_dead_lettered(client, token, stre
     queue.stream_read(stream, "died-once", 10, pending=False)
     queue.stream_claim(stream, "died-twice", 10)
 
-    processing.drain()
+    drain.drain()
     assert stored() == []
     assert [m["message_id"] for m in DeadLetter.objects.get().messages] == ["killer"]
     assert stream.xlen(queue.stream_key()) == 0
@@ -174,7 +181,7 @@ def test_with_redis_unreachable_requests_go_to_the_inbox(client, token, stream, 
     assert response.status_code == 200
     assert response.json() == {"success": True}
     assert InboxBatch.objects.count() == 1
-    processing.drain()
+    drain.drain()
     assert stored() == ["kept-1"]
 
 
@@ -198,7 +205,7 @@ def test_entries_of_one_and_of_many_messages_are_drained_in_bounded_batches(
     post(client, token, [track(f"many-{n}") for n in range(20)])
     for n in range(3):
         post(client, token, [track(f"after-{n}")])
-    assert processing.stream_drain(stream, deadline=float("inf")) == (28, False)
+    assert drain.stream_drain(stream, deadline=float("inf")) == (28, False)
     assert len(stored()) == 28
 
 
@@ -226,7 +233,7 @@ def test_unreadable_and_deep_entries_an_older_server_queued_do_not_stall_the_str
     stream.xadd(queue.stream_key(), {"n": 1, "m": deep.encode()})
     post(client, issued.token, [track("after-1"), track("after-2")])
 
-    processing.stream_drain(stream, deadline=float("inf"))
+    drain.stream_drain(stream, deadline=float("inf"))
     assert stored() == ["after-1", "after-2"]
     assert stream.xlen(queue.stream_key()) == 0
     letter = DeadLetter.objects.get()
@@ -268,7 +275,7 @@ def test_records_an_older_server_queued_are_stored_next_to_new_ones(
     InboxBatch.objects.create(messages=[older_record(issued.source, "old-inbox")], rejections=[])
     post(client, issued.token, [track("new-1")])
 
-    processing.drain()
+    drain.drain()
     assert stored() == ["new-1", "old-1", "old-2", "old-inbox"]
     event = Event.objects.get(message_id="old-1")
     assert event.properties == {"k": 1}
@@ -288,7 +295,7 @@ def test_an_entry_delivered_twice_is_still_each_message_once(client, issued, str
     ((_, fields),) = stream.xrange(queue.stream_key())
     stream.xadd(queue.stream_key(), fields)
 
-    processing.drain()
+    drain.drain()
     assert Event.objects.count() == 2
     assert all(m.startswith("windsor-") for m in stored())
 
@@ -305,14 +312,14 @@ def test_an_envelopes_messages_are_built_once_and_stored_as_read(
     read = batch.records.messages
     assert [type(m) for m in read] == [Message, Message]
     handed: list = []
-    real_batch_process = processing.batch_process
+    real_workspace_write = store.workspace_write
 
-    def batch_process(messages):
+    def workspace_write(workspace_id, messages):
         handed.extend(messages)
-        return real_batch_process(messages)
+        return real_workspace_write(workspace_id, messages)
 
-    monkeypatch.setattr(processing, "batch_process", batch_process)
-    processing.records_store(batch.records)
+    monkeypatch.setattr(store, "workspace_write", workspace_write)
+    store.batch_store(batch.records.messages, batch.records.rejections)
     assert len(handed) == 2 and all(a is b for a, b in zip(handed, read, strict=True))
     assert stored() == ["once-1", "once-2"]
 
@@ -325,7 +332,7 @@ def test_a_queued_record_that_cannot_be_read_is_a_dead_letter_and_the_rest_store
     stream.xadd(queue.stream_key(), {"n": 1, "m": json.dumps([broken]).encode()})
     post(client, issued.token, [track("after")])
 
-    processing.drain()
+    drain.drain()
     assert stored() == ["after"]
     letter = DeadLetter.objects.get()
     assert letter.messages[0]["minimal"] is True
@@ -346,7 +353,7 @@ def test_a_queued_message_the_rules_now_refuse_is_logged_on_its_source(
     }
     stream.xadd(queue.stream_key(), {"n": 2, "m": json.dumps([record]).encode()})
 
-    processing.drain()
+    drain.drain()
     assert stored() == ["kept"]
     assert RejectedMessage.objects.get(source=issued.source).reason == "track needs an event name"
 
@@ -375,7 +382,7 @@ def test_the_worker_walks_no_message_an_edge_as_strict_checked_for_depth(
     assert too_deep(trusted["messages"][0])
     stream.xadd(queue.stream_key(), {"n": 3, "m": json.dumps([trusted, unmarked, looser])})
 
-    processing.drain()
+    drain.drain()
     assert stored() == ["edge", "trusted"]
     reasons = RejectedMessage.objects.filter(source=issued.source).values_list("reason", flat=True)
     assert list(reasons) == [too_deep_reason()] * 2
@@ -401,3 +408,72 @@ def test_a_browser_shipped_key_is_rate_limited_by_default_and_servers_are_not(
     assert response.status_code == 429 and response.json()["code"] == "rate_limited"
     assert post(client, token, [track(f"s{n}") for n in range(5)]).status_code == 200
     assert sorted(stored()) == ["b1", "b2", "b3", "s0", "s1", "s2", "s3", "s4"]
+
+
+def test_a_database_outage_leaves_the_records_unacknowledged(
+    client, issued, stream, settings, monkeypatch
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    assert post(client, issued.token, [track("kept-1"), track("kept-2")]).status_code == 200
+
+    def outage(workspace_id, messages):
+        raise OperationalError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "workspace_write", outage)
+        patch.setattr(store, "database_down", lambda error: True)
+        with pytest.raises(OperationalError):
+            drain.stream_drain(stream, deadline=float("inf"))
+    # Nothing stored, nothing dead-lettered, the entry still pending: read again, stored once.
+    assert stored() == [] and not DeadLetter.objects.exists()
+    assert stream.xpending(queue.stream_key(), queue.GROUP)["pending"] == 1
+    drain.stream_drain(stream, deadline=float("inf"))
+    assert stored() == ["kept-1", "kept-2"]
+    assert stream.xpending(queue.stream_key(), queue.GROUP)["pending"] == 0
+
+
+def _windsor_frames_at_the_events_copy(run: Callable[[], object]) -> list[list[str]]:
+    """Run `run` and return, for each COPY of events, the Windsor functions on the stack from
+    the drain task down to the COPY (a profile hook that only reads frames: nothing patched)."""
+    root = str(Path(__file__).resolve().parents[2])
+    target = bulk_insert_values.__code__
+    chains: list[list[str]] = []
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event != "call" or frame.f_code is not target or frame.f_locals["model"] is not Event:
+            return
+        if len(frame.f_locals["rows"]) < COPY_FROM:
+            return  # an INSERT, not a COPY
+        stack = traceback.extract_stack(frame)
+        windsor = [
+            f"{Path(f.filename).stem}.{f.name}"
+            for f in stack
+            if f.filename.startswith(root) and "/.venv/" not in f.filename
+        ]
+        chains.append(windsor[windsor.index("tasks.drain_ingest") :])
+
+    sys.setprofile(profile)
+    try:
+        run()
+    finally:
+        sys.setprofile(None)
+    return chains
+
+
+def test_the_worker_path_from_the_stream_to_the_events_copy_is_at_most_six_calls_deep(
+    client, issued, stream, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("events are COPYed on PostgreSQL only")
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    messages = [track(f"deep-{n}") for n in range(COPY_FROM + 10)]
+    assert post(client, issued.token, messages).status_code == 200
+
+    chains = _windsor_frames_at_the_events_copy(drain_ingest)
+
+    assert Event.objects.count() == COPY_FROM + 10
+    assert chains, "no COPY of events"
+    for chain in chains:
+        calls = chain[1:]  # below the task: each frame one call deeper
+        assert calls[-1] == "bulk.bulk_insert_values", chain
+        assert len(calls) <= 6, " -> ".join(chain)

@@ -5,9 +5,10 @@ import re
 
 import pytest
 
-from ingest import processing, queue
+from core.messages import message_decode
+from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
-from ingest.queue import Records
+from ingest.store import batch_store
 from tests.ops.conftest import message
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_a_batch_that_rolled_back_is_not_counted(client, embedded, issued):
         inner = inner[0]
     poison = {**message(issued.source, "poison"), "properties": {"deep": deep}}
     batch = [message(issued.source, "a"), poison, message(issued.source, "b")]
-    processing.records_store(Records(messages=batch))
+    batch_store([message_decode(m) for m in batch], [])
     text = scrape(client)
     # The batch failed whole, then a and b were stored one by one; poison was dead-lettered.
     assert value(text, "windsor_ingest_events_stored_total") == 2
@@ -155,7 +156,7 @@ def stream_name(client) -> str:
 def test_a_batch_rolled_back_after_it_was_stored_is_not_counted(client, embedded, issued):
     from django.db import transaction
 
-    from ingest.services import batch_process
+    from ingest.store import batch_process
 
     with pytest.raises(RuntimeError), transaction.atomic():
         batch_process([message(issued.source, "rolled-back")])

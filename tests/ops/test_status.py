@@ -10,7 +10,7 @@ from django.db import connection, connections, transaction
 from django.test import Client
 
 from feed.models import Event
-from ingest import processing, queue
+from ingest import dead_letters, queue
 from ingest.dead_letters import dead_letter_requeue
 from ingest.models import DeadLetter, InboxBatch
 from tests.ops.conftest import message
@@ -61,7 +61,7 @@ def test_the_page_shows_the_redis_queue(staff_client, stream):
 
 
 def stored_again_once(staff_client, issued) -> None:
-    processing.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
+    dead_letters.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
     letter = DeadLetter.objects.get()
 
     response = staff_client.post(f"/status/dead-letters/{letter.pk}/store-again/")
@@ -71,7 +71,7 @@ def stored_again_once(staff_client, issued) -> None:
     assert list(Event.objects.values_list("message_id", flat=True)) == ["again-1"]
 
     # A second click (or a message stored meanwhile) still gives one event.
-    processing.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
+    dead_letters.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
     second = DeadLetter.objects.get()
     staff_client.post(f"/status/dead-letters/{second.pk}/store-again/")
     staff_client.post(f"/status/dead-letters/{second.pk}/store-again/")
@@ -93,14 +93,14 @@ def test_a_dead_letter_stored_again_through_redis_becomes_one_event(staff_client
 
 
 def test_store_again_needs_post(staff_client, issued):
-    processing.dead_letter([message(issued.source, "p-1")], error="boom", attempts=1)
+    dead_letters.dead_letter([message(issued.source, "p-1")], error="boom", attempts=1)
     letter = DeadLetter.objects.get()
     assert staff_client.get(f"/status/dead-letters/{letter.pk}/store-again/").status_code == 405
     assert DeadLetter.objects.exists()
 
 
 def letter_of_two(issued) -> DeadLetter:
-    processing.dead_letter(
+    dead_letters.dead_letter(
         [message(issued.source, "twice-1"), message(issued.source, "twice-2")],
         error="boom",
         attempts=3,

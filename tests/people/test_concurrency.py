@@ -13,7 +13,7 @@ from django.conf import settings
 
 from accounts.models import Workspace
 from feed.models import Event
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Identity, Person
 from tests.conftest import test_database_url
 from tests.people.conftest import canonical_state, message
@@ -25,7 +25,7 @@ import json, os, sys, time
 from pathlib import Path
 import django
 django.setup()
-from ingest.services import batch_process
+from ingest.store import batch_process
 folder = Path(sys.argv[1])
 batches = json.loads((folder / f"batches-{sys.argv[2]}.json").read_text())
 (folder / f"ready-{sys.argv[2]}").touch()

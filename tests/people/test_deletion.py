@@ -8,7 +8,7 @@ from accounts.services import workspace_create
 from accounts.team import NotAllowed
 from feed.models import Event
 from feed.rollups import events_counted, rollups_counted
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.deletion import person_delete, suppression_lift
 from people.models import Group, Identity, Person, Suppression
 from tests.people.conftest import message, person_of

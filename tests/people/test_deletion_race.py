@@ -8,7 +8,7 @@ from django.db import connection
 
 from accounts.models import Membership
 from feed.models import Event
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
 from tests.people.conftest import message

@@ -9,7 +9,7 @@ from accounts.models import Membership
 from core.bulk import bulk_insert_values
 from feed.models import Event
 from feed.services import event_row
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
 from tests.people.conftest import message, person_of, typed_message

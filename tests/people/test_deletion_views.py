@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry, Membership
 from feed.models import Event
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Person, Suppression
 from tests.people.conftest import message, person_of
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import Membership, RejectedMessage
 from feed.models import Event
 from feed.selectors import timeline_page
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
 from people.selectors import IDENTITIES_SHOWN

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from feed.models import Event
 from feed.services import events_write
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.identity import IdentityBatch, usable_id
 from people.models import Group, Identity, Person
 from tests.people.conftest import (

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Identity
 from tests.people.conftest import message, person_of
 

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from accounts.models import Workspace
 from core.locks import STORING_NAMESPACE
 from feed.models import Event
-from ingest import services
-from ingest.services import batch_process
+from ingest import store
+from ingest.store import batch_process
 from people.models import Identity, Person
 from tests.people.conftest import canonical_state, message, person_of
 from tests.people.test_concurrency import overlapping_stream
@@ -185,7 +185,7 @@ def test_a_batch_that_keeps_colliding_on_a_message_id_stores_with_its_workspace_
     """Two workers handed the same messages collide on the unique messageId; a batch that
     collided ALONE_AFTER times waits for every open batch of its workspace before its dedupe
     read, so it cannot collide again. One collision counts as enough here."""
-    monkeypatch.setattr(services, "ALONE_AFTER", 1)
+    monkeypatch.setattr(store, "ALONE_AFTER", 1)
     workspace = Workspace.objects.create(name="colliding")
     # Someone else's batch, another hour, still open: it shares nothing with ours.
     unrelated = Held([message(workspace, "track", user_id="carol", event="Read", minute=90)])

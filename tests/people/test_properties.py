@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Workspace
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.identity import usable_id
 from tests.people.conftest import canonical_state
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import Membership, Workspace
 from accounts.services import workspace_create
 from core.paging import Cursor
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people import selectors
 from people.models import Identity, Person
 from people.selectors import PeopleFilters

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Workspace
 from feed.models import Event
-from ingest.services import batch_process
+from ingest.store import batch_process
 from people.models import Person
 from tests.people.conftest import message, person_of
 

@@ -1,22 +1,27 @@
-"""ingest/processing.py: the worker's side, on the real database (no queue involved)."""
+"""ingest/store.py (and the drain around it): storing batches on the real database."""
 
 import uuid
 from datetime import UTC, datetime
 
 import pytest
-from django.db import DataError, IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from psycopg import errors as psycopg_errors
 
 from accounts.models import RejectedMessage, Source
 from accounts.services import source_create, workspace_create
+from core.locks import LOCK_NAMESPACE, STORING_NAMESPACE
 from core.messages import Message
 from feed.models import Event
-from ingest import processing
+from ingest import drain, store
 from ingest.models import DeadLetter, InboxBatch
+from ingest.older_records import NESTING_CHECKED, older_message_add
 from ingest.queue import Records
-from ingest.segment import MAX_NESTING, NESTING_CHECKED, message_parse, too_deep
+from ingest.segment import MAX_NESTING, message_parse, too_deep
+from ingest.source_counts import sources_count_accepted
 
 pytestmark = pytest.mark.django_db
 
@@ -36,29 +41,47 @@ def message(source: Source, message_id: str, **raw) -> dict:
     return typed(source, message_id, **raw).as_dict()
 
 
+def read(*values: Message | dict) -> Records:
+    """What the queue's reader hands over: Messages as they are, dicts through older_records."""
+    records = Records()
+    for value in values:
+        if isinstance(value, Message):
+            records.messages.append(value)
+        else:
+            older_message_add(records, value)
+    return records
+
+
+def records_store(records: Records) -> None:
+    """What a drain does with what it read, before acknowledging it."""
+    for messages, rejections in drain.batches(records):
+        store.batch_store(messages, rejections)
+    drain.unstorable_dead_letter(records)
+
+
 def stored() -> list[str]:
     return sorted(Event.objects.values_list("message_id", flat=True))
 
 
 def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issued, monkeypatch):
     poison = {**message(issued.source, "poison"), "timestamp": "not a time"}
-    records = Records(messages=[message(issued.source, "a"), poison, typed(issued.source, "b")])
+    records = read(message(issued.source, "a"), poison, typed(issued.source, "b"))
     batches: list[list[str]] = []
-    real_batch_process = processing.batch_process
+    real_workspace_write = store.workspace_write
 
-    def batch_process(messages):
-        batches.append([getattr(m, "message_id", None) or m["message_id"] for m in messages])
-        return real_batch_process(messages)
+    def workspace_write(workspace_id, messages):
+        batches.append([m.message_id for m in messages])
+        return real_workspace_write(workspace_id, messages)
 
-    monkeypatch.setattr(processing, "batch_process", batch_process)
-    processing.records_store(records)
+    monkeypatch.setattr(store, "workspace_write", workspace_write)
+    records_store(records)
 
     assert stored() == ["a", "b"]
     letter = DeadLetter.objects.get()
     assert [m["message_id"] for m in letter.messages] == ["poison"]
     assert "not a time" in letter.error
     assert Source.objects.get(pk=issued.source.pk).accepted_count == 2
-    # Found undecodable where the batch starts: the others are still stored as one batch.
+    # Found undecodable as it is read: the others are still stored as one batch.
     assert batches == [["a", "b"]]
 
 
@@ -70,7 +93,7 @@ def test_rejections_become_the_source_log_and_count(issued):
         "reason": "track needs an event name",
         "excerpt": "{}",
     }
-    processing.records_store(Records(rejections=[rejection, {**rejection, "index": 4}]))
+    records_store(Records(rejections=[rejection, {**rejection, "index": 4}]))
     assert Source.objects.get(pk=issued.source.pk).rejected_count == 2
     assert sorted(RejectedMessage.objects.values_list("index", flat=True)) == [3, 4]
 
@@ -82,7 +105,7 @@ def test_counts_and_last_received_are_one_update_per_source(issued, django_asser
     # One UPDATE per source, whatever the number of messages, and one upsert of the hourly
     # rollup for all of them (accounts/activity.py).
     with django_assert_num_queries(3) as queries:
-        processing.sources_count_accepted(messages)
+        sources_count_accepted(messages)
     sqls = [q["sql"] for q in queries.captured_queries]
     assert sqls[0].startswith("INSERT") and "ON CONFLICT" in sqls[0]
     assert all(sql.startswith("UPDATE") for sql in sqls[1:])
@@ -101,9 +124,7 @@ def test_messages_of_a_deleted_workspace_or_source_do_not_sink_the_batch(issued,
     other.delete()
     orphan_source.delete()
 
-    processing.records_store(
-        Records(messages=[typed(issued.source, "kept"), gone_message, orphan, older_orphan])
-    )
+    records_store(read(typed(issued.source, "kept"), gone_message, orphan, older_orphan))
     assert stored() == ["kept", "older-orphan", "orphan"]
     assert Event.objects.get(message_id="older-orphan").source_id is None
     assert Event.objects.get(message_id="orphan").source_id is None
@@ -113,7 +134,7 @@ def test_messages_of_a_deleted_workspace_or_source_do_not_sink_the_batch(issued,
 def test_the_inbox_is_drained_oldest_first_and_emptied(issued):
     for n in range(3):
         InboxBatch.objects.create(messages=[message(issued.source, f"i{n}")], rejections=[])
-    stored_count, more = processing.inbox_drain(deadline=float("inf"))
+    stored_count, more = drain.inbox_drain(deadline=float("inf"))
     assert (stored_count, more) == (3, False)
     assert stored() == ["i0", "i1", "i2"]
     assert InboxBatch.objects.count() == 0
@@ -122,7 +143,7 @@ def test_the_inbox_is_drained_oldest_first_and_emptied(issued):
 def test_a_poison_message_in_the_inbox_does_not_block_it(issued):
     poison = {**message(issued.source, "poison"), "timestamp": "not a time"}
     InboxBatch.objects.create(messages=[poison, message(issued.source, "fine")], rejections=[])
-    processing.inbox_drain(deadline=float("inf"))
+    drain.inbox_drain(deadline=float("inf"))
     assert stored() == ["fine"]
     assert InboxBatch.objects.count() == 0
     assert DeadLetter.objects.count() == 1
@@ -140,8 +161,8 @@ def test_the_rejection_log_keeps_only_the_newest(issued, settings):
         }
         for n in range(5)
     ]
-    processing.records_store(Records(rejections=rejections[:2]))
-    processing.records_store(Records(rejections=rejections[2:]))
+    records_store(Records(rejections=rejections[:2]))
+    records_store(Records(rejections=rejections[2:]))
     assert sorted(RejectedMessage.objects.values_list("index", flat=True)) == [2, 3, 4]
     assert Source.objects.get(pk=issued.source.pk).rejected_count == 5
 
@@ -182,13 +203,13 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
     fault = data.draw(st.sampled_from(FAULTS), label="fault")
     rows = data.draw(st.integers(min_value=1, max_value=3), label="inbox rows")
 
-    real_batch_process = processing.batch_process
+    real_workspace_write = store.workspace_write
     real_create = DeadLetter.objects.create
 
-    def batch_process(messages):
+    def workspace_write(workspace_id, messages):
         if any(m.message_id in poisoned for m in messages):
             raise fault()
-        real_batch_process(messages)
+        return real_workspace_write(workspace_id, messages)
 
     def dead_letter_create(*, messages, **kwargs):
         minimal = all(m.get("minimal") for m in messages)
@@ -202,9 +223,9 @@ def test_any_failure_storing_or_dead_lettering_a_message_leaves_every_other_one_
         InboxBatch.objects.create(messages=messages[n::rows], rejections=[])
     # Undone after each example (the monkeypatch fixture would only undo after the last one).
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(processing, "batch_process", batch_process)
+        patch.setattr(store, "workspace_write", workspace_write)
         patch.setattr(DeadLetter.objects, "create", dead_letter_create)
-        processing.inbox_drain(deadline=float("inf"))
+        drain.inbox_drain(deadline=float("inf"))
 
     assert InboxBatch.objects.count() == 0
     kept = set(
@@ -230,9 +251,7 @@ def test_a_message_that_defeats_every_json_encoder_leaves_a_minimal_dead_letter(
     forged = form(issued.source, "forged", properties={"deep": deep})
     if isinstance(forged, dict):
         forged["raw"] = {}
-    records = Records(messages=[form(issued.source, "a"), forged, form(issued.source, "b")])
-
-    processing.records_store(records)
+    records_store(read(form(issued.source, "a"), forged, form(issued.source, "b")))
 
     assert stored() == ["a", "b"]
     record = DeadLetter.objects.get().messages[0]
@@ -247,7 +266,7 @@ def _deleted_after_the_ownership_check(monkeypatch, owner) -> dict:
     doomed = source_create(workspace=workspace_create(name="Doomed", owner=owner), name="S").source
     raced = typed(doomed, "raced", userId="u-raced")
     doomed.workspace.delete()
-    monkeypatch.setattr(processing, "_still_owned", lambda messages: messages)
+    monkeypatch.setattr(store, "_still_owned", lambda messages: messages)
     return raced
 
 
@@ -257,7 +276,7 @@ def test_a_foreign_key_violation_found_at_commit_fails_only_its_batch(issued, ow
     # The batch's own transaction: no check before COMMIT, the violation surfaces there and the
     # batch is stored one message at a time.
     raced = _deleted_after_the_ownership_check(monkeypatch, owner)
-    processing.records_store(Records(messages=[typed(issued.source, "kept"), raced]))
+    records_store(read(typed(issued.source, "kept"), raced))
     assert stored() == ["kept"]
     letter = DeadLetter.objects.get()
     assert [m["message_id"] for m in letter.messages] == ["raced"]
@@ -273,7 +292,7 @@ def test_a_foreign_key_violation_in_the_inbox_fails_only_its_batch(issued, owner
     InboxBatch.objects.create(
         messages=[message(issued.source, "kept"), raced.as_dict()], rejections=[]
     )
-    processing.inbox_drain(deadline=float("inf"))
+    drain.inbox_drain(deadline=float("inf"))
     assert stored() == ["kept"]
     assert InboxBatch.objects.count() == 0
     assert [m["message_id"] for m in DeadLetter.objects.get().messages] == ["raced"]
@@ -299,7 +318,7 @@ def test_the_worker_walks_only_messages_the_edge_did_not_mark_as_depth_checked(i
     looser = {**_nested_properties(issued.source, "looser", over), NESTING_CHECKED: over}
     forged = {**_nested_properties(issued.source, "forged", over), NESTING_CHECKED: True}
 
-    processing.records_store(Records(messages=[marked, older, looser, forged]))
+    records_store(read(marked, older, looser, forged))
 
     # Trusted: the edge checked it. Unmarked (an older server), checked at a looser limit, or
     # marked with something that is not a limit: walked here and refused.
@@ -327,23 +346,18 @@ def _person_traits(issued) -> dict:
 # exact. 2**64 is the shortest (20 digits) that 64 bits cannot hold.
 @pytest.mark.parametrize("big", [2**64, BIG, -(2**64) - 1], ids=["2**64", "10*2**64", "-2**64-1"])
 def test_big_integer_traits_keep_their_digits_when_a_later_batch_reads_them_back(issued, big):
-    processing.records_store(Records(messages=[_identify(issued.source, "one", account=big)]))
+    records_store(read(_identify(issued.source, "one", account=big)))
     assert _person_traits(issued) == {"account": big}
     # The second batch reads the identity's stored traits back to merge the new one in.
-    processing.records_store(Records(messages=[_identify(issued.source, "two", plan="pro")]))
+    records_store(read(_identify(issued.source, "two", plan="pro")))
     assert _person_traits(issued) == {"account": big, "plan": "pro"}
     assert not DeadLetter.objects.exists()
 
 
 def test_a_310_digit_trait_does_not_dead_letter_the_users_later_messages(issued):
-    processing.records_store(Records(messages=[_identify(issued.source, "one", huge=HUGE)]))
-    processing.records_store(
-        Records(
-            messages=[
-                _identify(issued.source, "two", plan="pro"),
-                typed(issued.source, "t", userId="u-big"),
-            ]
-        )
+    records_store(read(_identify(issued.source, "one", huge=HUGE)))
+    records_store(
+        read(_identify(issued.source, "two", plan="pro"), typed(issued.source, "t", userId="u-big"))
     )
     assert list(DeadLetter.objects.values_list("error", flat=True)) == []
     assert stored() == ["one", "t", "two"]
@@ -395,3 +409,102 @@ def _person_traits_of(user_id: str) -> dict:
     from people.models import Identity
 
     return Identity.objects.get(value=user_id).person.traits
+
+
+# --- The one retry loop (store.attempts, store.conflicted) ---------------------------------------
+
+
+def _conflict(kind: type[Exception]) -> OperationalError:
+    """A conflict as Django raises it: a wrapper around psycopg's error, with the sqlstate."""
+    try:
+        raise OperationalError("conflict") from kind("conflict")
+    except OperationalError as error:
+        return error
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [psycopg_errors.DeadlockDetected, psycopg_errors.SerializationFailure],
+    ids=["deadlock victim", "serialization failure"],
+)
+def test_a_batch_that_loses_a_conflict_is_retried_whole_and_stored_once(issued, monkeypatch, kind):
+    # The conflict comes after the batch wrote its events: the retry starts from a rollback.
+    calls: list[list[str]] = []
+    real_workspace_write = store.workspace_write
+
+    def workspace_write(workspace_id, messages):
+        calls.append([m.message_id for m in messages])
+        written = real_workspace_write(workspace_id, messages)
+        if len(calls) == 1:
+            raise _conflict(kind)
+        return written
+
+    monkeypatch.setattr(store, "workspace_write", workspace_write)
+    store.batch_store([typed(issued.source, "a"), typed(issued.source, "b")], [])
+    assert calls == [["a", "b"], ["a", "b"]]
+    assert stored() == ["a", "b"]
+    assert Source.objects.get(pk=issued.source.pk).accepted_count == 2
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_batch_that_keeps_conflicting_gives_up_after_the_attempts_and_dead_letters(
+    issued, monkeypatch
+):
+    tries: list[str] = []
+
+    def workspace_write(workspace_id, messages):
+        tries.append(",".join(m.message_id for m in messages))
+        raise _conflict(psycopg_errors.DeadlockDetected)
+
+    monkeypatch.setattr(store, "workspace_write", workspace_write)
+    store.batch_store([typed(issued.source, "a"), typed(issued.source, "b")], [])
+    # The whole batch ATTEMPTS times, then each message as many: no retry loop inside another.
+    assert tries == ["a,b"] * store.ATTEMPTS + ["a"] * store.ATTEMPTS + ["b"] * store.ATTEMPTS
+    letters = [letter.messages[0]["message_id"] for letter in DeadLetter.objects.order_by("pk")]
+    assert letters == ["a", "b"]
+    assert stored() == []
+
+
+def test_only_write_conflicts_are_retried(issued):
+    assert store.conflicted(_conflict(psycopg_errors.DeadlockDetected))
+    assert store.conflicted(_conflict(psycopg_errors.SerializationFailure))
+    assert store.conflicted(_conflict(psycopg_errors.UniqueViolation))
+    assert not store.conflicted(_conflict(psycopg_errors.ForeignKeyViolation))
+    assert not store.conflicted(OperationalError("stack depth limit exceeded"))
+    assert not store.conflicted(IntegrityError("duplicate key"))
+
+
+def test_a_poison_message_is_dead_lettered_alone_without_a_retry(issued, monkeypatch):
+    tries: list[list[str]] = []
+    real_workspace_write = store.workspace_write
+
+    def workspace_write(workspace_id, messages):
+        tries.append([m.message_id for m in messages])
+        if any(m.message_id == "poison" for m in messages):
+            raise ValueError("poison")
+        return real_workspace_write(workspace_id, messages)
+
+    monkeypatch.setattr(store, "workspace_write", workspace_write)
+    batch = [typed(issued.source, "a"), typed(issued.source, "poison"), typed(issued.source, "b")]
+    store.batch_store(batch, [])
+    assert tries == [["a", "poison", "b"], ["a"], ["poison"], ["b"]]
+    assert stored() == ["a", "b"]
+    letter = DeadLetter.objects.get()
+    assert [m["message_id"] for m in letter.messages] == ["poison"]
+    assert letter.attempts == 2
+
+
+@pytest.mark.services
+def test_a_batch_asks_for_its_workspace_locks_once(issued, owner):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers: no locks to take")
+    other = source_create(workspace=workspace_create(name="Other", owner=owner), name="S").source
+    batch = [typed(issued.source, f"a{n}") for n in range(3)]
+    batch += [typed(other, f"o{n}", userId=f"o{n}") for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        store.batch_store(batch, [])
+    asked = [q["sql"] for q in queries.captured_queries if str(LOCK_NAMESPACE) in q["sql"]]
+    assert len(asked) == 1, asked
+    # Both workspaces in that one statement, in order, each with its storing lock.
+    assert asked[0].count(str(STORING_NAMESPACE)) == 2
+    assert stored() == sorted(m.message_id for m in batch)
