@@ -11,7 +11,7 @@ from ingest.queue import Records
 from ingest.segment import message_parse
 from ingest.services import batch_process
 from people.models import Person
-from tests.people.conftest import message
+from tests.factories import stored_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -32,7 +32,7 @@ def seed(workspace, source) -> datetime:
             kind = KINDS[(hours_ago + n) % len(KINDS)]
             moment = now - timedelta(hours=hours_ago, minutes=n)
             messages.append(
-                message(
+                stored_message(
                     workspace,
                     kind,
                     user_id="ada",
@@ -46,7 +46,7 @@ def seed(workspace, source) -> datetime:
         moment = now - timedelta(days=days_ago)
         for n in range(days_ago % 5 + 1):
             messages.append(
-                message(
+                stored_message(
                     workspace,
                     "track",
                     anonymous_id="ada-phone",
@@ -55,7 +55,9 @@ def seed(workspace, source) -> datetime:
                 )
             )
     messages.append(
-        message(workspace, "alias", previous_id="ada-phone", user_id="ada", minute=minute_of(now))
+        stored_message(
+            workspace, "alias", previous_id="ada-phone", user_id="ada", minute=minute_of(now)
+        )
     )
     batch_process(messages)
     parsed = [

@@ -13,8 +13,9 @@ from ingest.processing import dead_letter_minimal
 from ingest.segment import excerpt
 from ingest.services import batch_process
 from people.deletion import person_delete
-from tests.ingest.test_deletions import post
-from tests.people.conftest import message, person_of
+from tests.factories import person_of
+from tests.factories import stored_message as message
+from tests.http import post
 
 pytestmark = pytest.mark.django_db
 
