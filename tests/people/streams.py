@@ -1,18 +1,17 @@
 """Message streams for the identity tests: Hypothesis's random message sets over a few ids and
 their random deliveries, and the overlapping stream two workers store at once."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hypothesis import strategies as st
 
 from accounts.models import Workspace
 from ingest.services import batch_process
-from tests.factories import stored_message
+from tests.factories import BASE_TIME, stored_message
 
 USERS = ["u1", "u2", "u3"]
 ANONYMOUS = ["a1", "a2", "a3"]
 JUNK = ["null", "undefined", "0"]
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
 maybe_user = st.sampled_from([None, *USERS, USERS[0], JUNK[0]])
 maybe_anonymous = st.sampled_from([None, *ANONYMOUS, JUNK[1]])
@@ -57,7 +56,7 @@ def messages(draw: st.DrawFn) -> list[dict]:
         elif kind == "alias":
             message["previous_id"] = draw(any_id)
             message["user_id"] = draw(st.sampled_from([*USERS, *ANONYMOUS, JUNK[0]]))
-        moment = (BASE + timedelta(minutes=draw(st.integers(0, 3)))).isoformat()
+        moment = (BASE_TIME + timedelta(minutes=draw(st.integers(0, 3)))).isoformat()
         message["timestamp"] = message["received_at"] = moment
         message["raw"] = {"messageId": message["message_id"]}
         out.append(message)
