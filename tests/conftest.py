@@ -10,22 +10,21 @@ import shutil
 
 import hypothesis
 import pytest
+import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.services import IssuedToken, source_create, workspace_create
-from tests.people.factories import PeopleFactory
-
-REQUIRE_SERVICES = os.environ.get("WINDSOR_REQUIRE_SERVICES") == "1"
+from tests.factories import PeopleFactory
+from tests.services import CHROMIUM, REQUIRE_SERVICES, worker_start, worker_stop
 
 # python -m mutants only needs to know that a property fails, not its smallest example:
 # shrinking against the database takes minutes.
 hypothesis.settings.register_profile(
     "mutants", phases=[p for p in hypothesis.Phase if p is not hypothesis.Phase.shrink]
 )
-CHROMIUM = "/usr/bin/chromium"
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls our tests make from
 # that thread are still plain synchronous calls.
@@ -89,6 +88,14 @@ def _cache_of_its_own(settings) -> None:
 
 
 @pytest.fixture
+def embedded(settings) -> None:
+    """The embedded default: no Redis, the drain runs in the request (inbox + in-process)."""
+    settings.INGEST_REDIS_URL = ""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.INGEST_RATE_LIMIT_PER_SECOND = 0
+
+
+@pytest.fixture
 def password() -> str:
     return "correct-horse-battery-staple"
 
@@ -136,72 +143,9 @@ def owner_client(client, owner, workspace):
     return client
 
 
-def test_database_url() -> str:
-    """The URL of the test database, for processes the tests start."""
-    db = settings.DATABASES["default"]
-    return (
-        f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-        f"/{db['NAME']}"
-    )
-
-
-test_database_url.__test__ = False  # a helper, not a test
-
-
-def worker_start(name: str, *, beat: bool = False, env: dict[str, str] | None = None):
-    """Start a real Celery worker on the test database; returns once it answers a ping."""
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
-
-    from windsor.celery import app
-
-    log_dir = Path(settings.BASE_DIR) / "artifacts"
-    log_dir.mkdir(exist_ok=True)
-    node = f"{name}-{os.getpid()}@localhost"
-    command = [sys.executable, "-m", "celery", "-A", "windsor", "worker", "--pool=solo"]
-    command += ["--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", node]
-    if beat:
-        command += ["-B", "--schedule", str(log_dir / f"celerybeat-{os.getpid()}")]
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed by worker_stop
-    proc = subprocess.Popen(
-        command,
-        cwd=settings.BASE_DIR,
-        env={**os.environ, "DATABASE_URL": test_database_url(), "DJANGO_DEBUG": "1", **(env or {})},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    proc.log = log  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"Celery worker exited with {proc.returncode}; see artifacts/{name}.log")
-        try:
-            if app.control.ping(destination=[node], timeout=1.0):
-                return proc
-        except Exception:  # the broker may still be starting
-            time.sleep(0.5)
-    worker_stop(proc)
-    pytest.fail(f"Celery worker {name} did not answer a ping within 60 s")
-
-
-def worker_stop(proc) -> None:
-    import subprocess
-
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    proc.log.close()
-
-
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real Celery worker process (with beat) on the test database and the Redis broker."""
-    import redis
-
     reason = services_missing()
     if reason:
         pytest.fail(reason) if REQUIRE_SERVICES else pytest.skip(reason)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts import preferences, team
 from accounts import selectors as accounts_selectors
 from accounts.models import AuditEntry, Invitation, Membership, Source, Workspace
-from accounts.services import IssuedToken, source_create, source_for_token, workspace_create
+from accounts.services import source_for_token, workspace_create
 from api import selectors as api_selectors
 from api.models import ApiKey
 from api.services import api_key_create, api_key_for_secret
@@ -37,10 +37,11 @@ from feed.selectors import FeedFilters
 from ingest.models import DeadLetter
 from ingest.store import batch_process
 from people import selectors as people_selectors
-from people.models import Group, Identity, Person, Suppression
+from people.models import Identity, Person, Suppression
 from people.selectors import PeopleFilters
-from tests.feed.conftest import message
+from tests.factories import stored_message
 from tests.url_names import READS, url_names
+from tests.world import World, world_build
 
 pytestmark = pytest.mark.django_db
 
@@ -71,79 +72,9 @@ EXEMPT = {
 }
 
 
-@dataclass
-class World:
-    workspace: Workspace  # Acme, the viewer's
-    other: Workspace  # Elsewhere
-    stranger: object  # Elsewhere's owner
-    person: Person  # Acme's
-    group: Group  # Acme's
-    event: Event  # Acme's
-    their_person: Person
-    their_merged: Person  # merged into their_person
-    their_group: Group
-    their_event: Event
-    their_page_event: Event
-    their_source: IssuedToken
-
-
-def store(workspace: Workspace, source_id: int | None, type: str, **fields) -> dict:
-    msg = message(workspace, source_id, type, **fields)
-    batch_process([msg])
-    return msg
-
-
-def event_of(msg: dict) -> Event:
-    return Event.objects.get(message_id=msg["message_id"])
-
-
 @pytest.fixture
 def world(workspace, issued) -> World:
     return world_build(workspace, issued)
-
-
-def world_build(workspace: Workspace, issued: IssuedToken) -> World:
-    """Acme's data and Elsewhere's; the every-URL tests (tests/url_names.py) use it too."""
-    stranger = get_user_model().objects.create_user(
-        username="stranger@elsewhere.example", password="x" * 12
-    )
-    other = workspace_create(name="Elsewhere", owner=stranger)
-    their_source = source_create(workspace=other, name="TheirsSourceSecret", created_by=stranger)
-    Membership.objects.filter(user=stranger).update(show_hidden_events=True)
-
-    src = issued.source.pk
-    store(workspace, src, "identify", user_id="mine-uid",
-          traits={"name": "Mine Person", "email": "mine@acme.example"})  # fmt: skip
-    store(workspace, src, "group", user_id="mine-uid", group_id="mine-g",
-          traits={"name": "MineGroup"})  # fmt: skip
-    mine = store(workspace, src, "track", user_id="mine-uid", event="MineEvent")
-
-    theirs = their_source.source.pk
-    their_traits = {"name": "TheirsNameSecret", "email": "theirs-secret@elsewhere.example"}
-    store(other, theirs, "identify", user_id="theirs-uid", traits=their_traits)
-    store(other, theirs, "group", user_id="theirs-uid", group_id="theirs-g",
-          traits={"name": "TheirsGroupSecret"})  # fmt: skip
-    store(other, theirs, "identify", user_id="theirs-old", traits={"name": "TheirsMergedSecret"})
-    store(other, theirs, "alias", previous_id="theirs-old", user_id="theirs-uid")
-    their_event = store(other, theirs, "track", user_id="theirs-uid", event="TheirsEventSecret")
-    their_page = store(other, theirs, "page", user_id="theirs-uid", name="TheirsPageSecret")
-
-    their_person = Identity.objects.get(workspace=other, value="theirs-uid").person
-    their_merged = Person.objects.get(workspace=other, merged_into=their_person)
-    return World(
-        workspace=workspace,
-        other=other,
-        stranger=stranger,
-        person=Identity.objects.get(workspace=workspace, value="mine-uid").person,
-        group=Group.objects.get(workspace=workspace),
-        event=event_of(mine),
-        their_person=their_person,
-        their_merged=their_merged,
-        their_group=Group.objects.get(workspace=other),
-        their_event=event_of(their_event),
-        their_page_event=event_of(their_page),
-        their_source=their_source,
-    )
 
 
 def html_of(response, status: int = 200) -> str:
@@ -675,10 +606,10 @@ def _(w: World) -> None:
 
 @selector_case("people.selectors.audience_choices")
 def _(w: World) -> None:
-    batch_process([message(w.workspace, None, "identify", user_id="mine-uid",
-                           traits={"mine_audience": True})])  # fmt: skip
-    batch_process([message(w.other, None, "identify", user_id="theirs-uid",
-                           traits={"theirs_audience": True})])  # fmt: skip
+    batch_process([stored_message(w.workspace, "identify", live=True, user_id="mine-uid",
+                                  traits={"mine_audience": True})])  # fmt: skip
+    batch_process([stored_message(w.other, "identify", live=True, user_id="theirs-uid",
+                                  traits={"theirs_audience": True})])  # fmt: skip
     assert people_selectors.audience_choices(w.workspace) == ["mine_audience"]
 
 
@@ -962,10 +893,10 @@ def crowd(world: World) -> None:
         for i in range(PAGE_ROWS):
             at = start + timedelta(seconds=2 * i + offset)
             traits = {"name": f"{mark} P{i}"}
-            batch.append(message(workspace, None, "identify", user_id=f"{mark}-{i}",
-                                 traits=traits, timestamp=at))  # fmt: skip
-            batch.append(message(workspace, None, "track", user_id=user_id,
-                                 event=f"{mark}Crowd{i}", timestamp=at))  # fmt: skip
+            batch.append(stored_message(workspace, "identify", user_id=f"{mark}-{i}",
+                                        traits=traits, timestamp=at))  # fmt: skip
+            batch.append(stored_message(workspace, "track", user_id=user_id,
+                                        event=f"{mark}Crowd{i}", timestamp=at))  # fmt: skip
         batch_process(batch)
 
 

@@ -90,3 +90,32 @@ def test_people_and_feed_parse_no_timestamps():
     for path in [*(ROOT / "people").rglob("*.py"), *(ROOT / "feed").rglob("*.py")]:
         assert "core.timestamps" not in imports_of(path), path
         assert "fromisoformat" not in path.read_text(), path
+
+
+def test_no_test_module_imports_a_conftest_or_another_test_module():
+    # Shared helpers live in helper modules (tests/factories.py, tests/http.py, ...): pytest loads
+    # conftest.py and test_*.py itself, and importing them again as plain modules runs their code
+    # twice and hides what a test depends on. Fixtures reach the tests by name.
+    def is_test_module(dotted: str) -> bool:
+        last = dotted.split(".")[-1]
+        return last == "conftest" or last.startswith("test_")
+
+    def is_module(dotted: str) -> bool:
+        return (ROOT / Path(*dotted.split("."))).with_suffix(".py").exists()
+
+    found = []
+    for path in (ROOT / "tests").rglob("*.py"):
+        package = path.relative_to(ROOT).parent.parts
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                parent = package[: len(package) - node.level + 1] if node.level else ()
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+                # `from tests.x import conftest` names a module too.
+                modules = [base, *(f"{base}.{a.name}" for a in node.names)]
+                modules = [m for m in modules if m == base or is_module(m)]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)} imports {m}" for m in modules if is_test_module(m)]
+    assert found == []

@@ -20,8 +20,8 @@ from django.http import QueryDict
 from django.test import Client
 from django.urls import reverse
 
-from tests.test_isolation import World, world_build
 from tests.url_names import BASE, READS, url_for, url_names
+from tests.world import World, world_build
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from django.test import Client
 
 from accounts import team
 from accounts.models import Membership
-from tests.test_isolation import world_build
 from tests.url_names import BASE, url_for, url_names
+from tests.world import world_build
 
 pytestmark = pytest.mark.django_db
 

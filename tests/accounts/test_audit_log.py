@@ -1,7 +1,6 @@
 """The audit log: paged and filtered by kind (accounts/audit.py), and deletes for ids nobody
 holds counted in one entry per source and day, never one entry each (people/deletion.py)."""
 
-import base64
 import re
 from datetime import timedelta
 
@@ -18,17 +17,12 @@ from accounts.services import source_create, source_erasure_set
 from accounts.team import audit_record, member_role_change
 from ingest.models import DeadLetter
 from people.models import Identity
-from tests.ingest.conftest import embedded  # noqa: F401 - the fixture, used by name
-from tests.ingest.test_views import post
+from tests.http import basic, post
 
 pytestmark = pytest.mark.django_db
 
 Action = AuditEntry.Action
 Role = Membership.Role
-
-
-def basic(token: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{token}:".encode()).decode()}
 
 
 def deletes(n: int, prefix: str = "nobody") -> dict:

@@ -135,7 +135,7 @@ def test_the_fullwidth_spelling_is_the_same_account_to_django(client, django_use
 def test_rotating_x_forwarded_for_does_not_escape_the_ip_limit_with_the_deploy_default(
     client, owner, password, settings, tmp_path
 ):
-    from tests.windsor.test_settings import SECRET, settings_with
+    from tests.windsor.fresh_settings import SECRET, settings_with
 
     deployed = settings_with(tmp_path, DJANGO_SECRET_KEY=SECRET)
     settings.WINDSOR_PROXY_COUNT = deployed["WINDSOR_PROXY_COUNT"]

@@ -11,7 +11,7 @@ from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.conftest import worker_start, worker_stop
+from tests.services import worker_start, worker_stop
 
 RESET_LINK = re.compile(r"http://testserver(/accounts/reset/[^/]+/[^/]+/)")
 # The mail task is queued when the request's transaction commits: run it here, in process.

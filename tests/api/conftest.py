@@ -3,27 +3,27 @@ through the worker's own service, and a key to read it with."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
 from api.services import IssuedKey, api_key_create
 from ingest.store import batch_process
-from tests.feed.conftest import message
-
-START = timezone.now().replace(microsecond=0) - timedelta(days=2)
+from tests.api.clock import at
+from tests.factories import stored_message
+from tests.http import bearer
 
 
 @pytest.fixture
 def send(workspace: Workspace, issued: IssuedToken) -> Callable[..., dict]:
     def send_one(type: str, *, into: Workspace | None = None, **fields) -> dict:
         target = into or workspace
-        msg = message(target, issued.source.pk if target == workspace else None, type, **fields)
+        source_id = issued.source.pk if target == workspace else None
+        fields.setdefault("user_id", "user-1")
+        msg = stored_message(target, type, source_id=source_id, live=True, **fields)
         batch_process([msg])
         return msg
 
@@ -33,10 +33,6 @@ def send(workspace: Workspace, issued: IssuedToken) -> Callable[..., dict]:
 @pytest.fixture
 def key(workspace: Workspace, owner) -> IssuedKey:
     return api_key_create(workspace=workspace, name="Script", created_by=owner)
-
-
-def bearer(secret: str) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
 @pytest.fixture
@@ -64,10 +60,6 @@ class Acme:
     grace_id: int
     merged_id: int
     group_id: int
-
-
-def at(minutes: int) -> datetime:
-    return START + timedelta(minutes=minutes)
 
 
 @pytest.fixture

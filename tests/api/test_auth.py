@@ -7,7 +7,7 @@ from django.test import Client
 
 from api.models import ApiKey
 from api.services import api_key_for_secret, api_key_revoke
-from tests.api.conftest import bearer
+from tests.http import bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,8 @@ from django.test import Client
 
 from api.services import api_key_create
 from people.models import Person
-from tests.api.conftest import at, bearer
+from tests.api.clock import at
+from tests.http import bearer
 
 pytestmark = pytest.mark.django_db
 

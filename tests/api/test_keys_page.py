@@ -6,7 +6,7 @@ from django.test import Client
 
 from accounts.models import Membership
 from api.models import ApiKey
-from tests.api.conftest import bearer
+from tests.http import bearer
 
 pytestmark = pytest.mark.django_db
 

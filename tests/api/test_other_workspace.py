@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from feed.models import Event
 from people.models import Group, Identity, Person
-from tests.api.conftest import bearer
+from tests.http import bearer
 from tests.url_names import url_patterns
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from api.models import ApiKey
 from feed.models import Event
 from ingest.store import batch_process
 from people.models import Group, Identity, Person
-from tests.api.conftest import at
-from tests.feed.conftest import message
+from tests.api.clock import at
+from tests.factories import stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +24,16 @@ def grow(workspace, source_id: int, size: int) -> None:
     for i in range(size):
         uid = f"grow-{size}-{i}"
         messages += [
-            message(workspace, source_id, "identify", user_id=uid, anonymous_id=f"anon-{uid}",
-                    traits={"name": f"N{i}", "email": f"{uid}@x.example", "vip": i % 2 == 0},
-                    timestamp=at(i)),
-            message(workspace, source_id, "group", user_id=uid, group_id=f"g{i % 3}",
-                    traits={"name": f"G{i % 3}"}, timestamp=at(i)),
-            message(workspace, source_id, "track", user_id=uid, event="Clicked", timestamp=at(i)),
-            message(workspace, source_id, "page", anonymous_id=f"anon-{uid}", user_id=None,
-                    name="Home", timestamp=at(i)),
+            stored_message(workspace, "identify", source_id=source_id, user_id=uid,
+                           anonymous_id=f"anon-{uid}",
+                           traits={"name": f"N{i}", "email": f"{uid}@x.example", "vip": i % 2 == 0},
+                           timestamp=at(i)),
+            stored_message(workspace, "group", source_id=source_id, user_id=uid,
+                           group_id=f"g{i % 3}", traits={"name": f"G{i % 3}"}, timestamp=at(i)),
+            stored_message(workspace, "track", source_id=source_id, user_id=uid, event="Clicked",
+                           timestamp=at(i)),
+            stored_message(workspace, "page", source_id=source_id, anonymous_id=f"anon-{uid}",
+                           user_id=None, name="Home", timestamp=at(i)),
         ]  # fmt: skip
     batch_process(messages)
 

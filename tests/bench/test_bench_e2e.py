@@ -10,7 +10,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.http import free_port
+from tests.services import REQUIRE_SERVICES, redis_ready
 
 pytestmark = pytest.mark.services
 ROOT = Path(__file__).resolve().parent.parent.parent
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,15 +40,7 @@ def bench_env():
     )  # fmt: skip
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    redis_ready(client)
     env = {**os.environ, "CELERY_BROKER_URL": url, "INGEST_REDIS_URL": url}
     env.setdefault("DJANGO_DEBUG", "1")
     yield env, client

@@ -13,8 +13,8 @@ from django.conf import settings
 
 from core.log_filters import REDACTED, redact
 from core.secrets import SecretKind, secret_issue
-from tests.conftest import test_database_url
-from tests.e2e.test_ingest_outage import ARTIFACTS, free_port, port_open, wait_until
+from tests.http import free_port, port_open
+from tests.services import ARTIFACTS, test_database_url, wait_until
 
 UNKNOWN = "wsr_" + "unknownTokenThatIsLongEnough0123456789abcd"
 

@@ -21,7 +21,7 @@ from core.querysets import WorkspaceQuerySet
 from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity
-from tests.feed.conftest import message
+from tests.factories import stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +59,23 @@ def populated(name: str) -> Workspace:
     src = source.pk
     batch_process(
         [
-            message(workspace, src, "identify", user_id="ada", traits={"beta_user": True}),
-            message(workspace, src, "group", user_id="ada", group_id=f"{name}-co"),
-            message(workspace, src, "track", user_id="ada", event="Signed Up"),
-            message(workspace, src, "identify", user_id="gone"),
+            stored_message(
+                workspace,
+                "identify",
+                source_id=src,
+                live=True,
+                user_id="ada",
+                traits={"beta_user": True},
+            ),
+            stored_message(
+                workspace, "group", source_id=src, live=True, user_id="ada", group_id=f"{name}-co"
+            ),
+            stored_message(
+                workspace, "track", source_id=src, live=True, user_id="ada", event="Signed Up"
+            ),
+            stored_message(workspace, "identify", source_id=src, live=True, user_id="gone"),
             # For ids nobody holds: only a receipt (and a count in the audit log).
-            message(workspace, src, "delete", user_id="never-seen"),
+            stored_message(workspace, "delete", source_id=src, live=True, user_id="never-seen"),
         ]
     )
     # The worker counts what it accepted (ingest/source_counts.py); batch_process alone does not.

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.conftest import CHROMIUM
+from tests.services import CHROMIUM
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -9,7 +9,7 @@ from core.charts import hour_label
 from ingest.segment import message_parse
 from ingest.store import batch_process, batch_store
 from people.models import Person
-from tests.people.conftest import message
+from tests.factories import stored_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,7 @@ def seed(workspace, source) -> datetime:
             kind = KINDS[(hours_ago + n) % len(KINDS)]
             moment = now - timedelta(hours=hours_ago, minutes=n)
             messages.append(
-                message(
+                stored_message(
                     workspace,
                     kind,
                     user_id="ada",
@@ -44,7 +44,7 @@ def seed(workspace, source) -> datetime:
         moment = now - timedelta(days=days_ago)
         for n in range(days_ago % 5 + 1):
             messages.append(
-                message(
+                stored_message(
                     workspace,
                     "track",
                     anonymous_id="ada-phone",
@@ -53,7 +53,9 @@ def seed(workspace, source) -> datetime:
                 )
             )
     messages.append(
-        message(workspace, "alias", previous_id="ada-phone", user_id="ada", minute=minute_of(now))
+        stored_message(
+            workspace, "alias", previous_id="ada-phone", user_id="ada", minute=minute_of(now)
+        )
     )
     batch_process(messages)
     parsed = [

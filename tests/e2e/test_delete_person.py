@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ingest.store import batch_process
-from tests.people.conftest import message, person_of
+from tests.factories import person_of, stored_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def seed(workspace) -> None:
     batch_process(
         [
-            message(
+            stored_message(
                 workspace,
                 "identify",
                 user_id="usr_ada",
@@ -23,16 +23,18 @@ def seed(workspace) -> None:
                 traits={"name": "Ada Lovelace", "email": "ada@analytical.io"},
                 minute=1,
             ),
-            message(workspace, "track", user_id="usr_ada", event="Engine Started", minute=2),
-            message(workspace, "track", anonymous_id="anon-ada", event="Note Written", minute=3),
-            message(
+            stored_message(workspace, "track", user_id="usr_ada", event="Engine Started", minute=2),
+            stored_message(
+                workspace, "track", anonymous_id="anon-ada", event="Note Written", minute=3
+            ),
+            stored_message(
                 workspace,
                 "identify",
                 user_id="usr_grace",
                 traits={"name": "Grace Hopper", "email": "grace@cobol.dev"},
                 minute=4,
             ),
-            message(workspace, "track", user_id="usr_grace", event="Bug Found", minute=5),
+            stored_message(workspace, "track", user_id="usr_grace", event="Bug Found", minute=5),
         ]
     )
 

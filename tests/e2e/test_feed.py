@@ -11,7 +11,7 @@ from accounts.models import Membership
 from feed.models import Event
 from ingest.store import batch_process
 from tests.e2e.waits import settled
-from tests.feed.conftest import message
+from tests.factories import stored_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,8 @@ POLLS = re.compile(r"/feed/new/")
 @pytest.fixture
 def send(workspace, issued):
     def send_one(type: str, **fields) -> Event:
-        msg = message(workspace, issued.source.pk, type, **fields)
+        fields.setdefault("user_id", "user-1")
+        msg = stored_message(workspace, type, source_id=issued.source.pk, live=True, **fields)
         batch_process([msg])
         return Event.objects.get(workspace=workspace, message_id=msg["message_id"])
 
@@ -238,7 +239,17 @@ def test_filters_by_type_and_name_and_pagination(logged_in_page, live_server, se
 
 def test_older_appends_the_next_page(logged_in_page, live_server, workspace, issued):
     batch_process(
-        [message(workspace, issued.source.pk, "track", event=f"Step {i:03d}") for i in range(70)]
+        [
+            stored_message(
+                workspace,
+                "track",
+                source_id=issued.source.pk,
+                live=True,
+                user_id="user-1",
+                event=f"Step {i:03d}",
+            )
+            for i in range(70)
+        ]
     )
     page = logged_in_page
     page.goto(f"{live_server.url}/feed/?hidden=0")

@@ -9,8 +9,9 @@ import requests
 from accounts.models import RejectedMessage
 from ingest import queue
 from people.models import Identity
-from tests.e2e.test_ingest import wait_for_events
-from tests.ingest.test_hostile import TOO_DEEP, queued_text, track
+from tests.e2e.waits import wait_for_events
+from tests.factories import wire_message
+from tests.ingest.hostile import TOO_DEEP, queued_text
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +35,7 @@ def test_a_deep_message_an_older_server_queued_does_not_stall_the_celery_worker(
 
     ids = [f"after-{n}" for n in range(5)]
     for message_id in ids:
-        response = send(live_server, issued.token, json.dumps([track(message_id)]).encode())
+        response = send(live_server, issued.token, json.dumps([wire_message(message_id)]).encode())
         assert response.status_code == 200, response.text
 
     assert sorted(wait_for_events(issued.source.workspace, len(ids))) == ids
@@ -44,7 +45,7 @@ def test_a_deep_message_an_older_server_queued_does_not_stall_the_celery_worker(
 def test_a_deep_message_sent_now_is_refused_and_its_batch_neighbour_stored(
     live_server, celery_worker, issued
 ):
-    body = '{"batch": [' + json.dumps(track("valid")) + ', {"type": "track", "event": "E",'
+    body = '{"batch": [' + json.dumps(wire_message("valid")) + ', {"type": "track", "event": "E",'
     body += ' "userId": "u", "properties": {"p": ' + "[" * 1000 + "]" * 1000 + "}}]}"
     response = send(live_server, issued.token, body.encode())
     assert response.status_code == 200, response.text

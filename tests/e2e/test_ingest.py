@@ -11,27 +11,10 @@ from segment.analytics import Client
 
 from accounts.models import RejectedMessage, Source
 from feed.models import Event
+from tests.e2e.waits import WAIT_SECONDS, wait_for_events
 from tests.recorded import destination_path, fixture_names, recorded
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-WAIT_SECONDS = 60
-
-
-def stored_ids(workspace) -> list[str]:
-    return list(Event.objects.filter(workspace=workspace).values_list("message_id", flat=True))
-
-
-def wait_for_events(workspace, count: int) -> list[str]:
-    """The stored message ids once `count` events are there (or whatever is there at the end)."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    ids = stored_ids(workspace)
-    while len(ids) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-        ids = stored_ids(workspace)
-    # A little longer, so that a duplicate arriving late would be seen.
-    time.sleep(0.5)
-    return stored_ids(workspace)
 
 
 def sdk_client(live_server, token: str, errors: list, **options) -> Client:

@@ -8,48 +8,25 @@ redis-server, and a gunicorn server and a Celery worker pointed at it, as subpro
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
 from segment.analytics import Client
 
-from feed.models import Event
 from ingest.models import InboxBatch
-from tests.conftest import test_database_url
+from tests.e2e.waits import stored_ids
+from tests.http import free_port, port_open
+from tests.services import ARTIFACTS, test_database_url, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 REDIS_SERVER = "/usr/bin/redis-server"
-WAIT_SECONDS = 90
-ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(check, what: str, seconds: float = WAIT_SECONDS) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"gave up waiting for {what}")
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 class Process:
@@ -169,10 +146,6 @@ def stack(own_redis: RedisServer, tmp_path) -> Iterator[str]:
     server.stop()
 
 
-def message_ids(workspace) -> list[str]:
-    return list(Event.objects.filter(workspace=workspace).values_list("message_id", flat=True))
-
-
 def test_with_redis_down_sdk_events_get_200_and_are_stored_once_when_it_returns(
     stack, own_redis, issued
 ):
@@ -187,7 +160,7 @@ def test_with_redis_down_sdk_events_get_200_and_are_stored_once_when_it_returns(
     )
     workspace = issued.source.workspace
     client.track("user-1", "Before Outage", message_id="before")
-    wait_until(lambda: message_ids(workspace) == ["before"], "the stack to store a first event")
+    wait_until(lambda: stored_ids(workspace) == ["before"], "the stack to store a first event")
 
     own_redis.stop()
     during = [f"during-{n}" for n in range(12)]
@@ -198,14 +171,14 @@ def test_with_redis_down_sdk_events_get_200_and_are_stored_once_when_it_returns(
     assert errors == []
     # With Redis gone they can only be in the inbox (a drain already running may have stored
     # some of them from there).
-    landed = [i for i in message_ids(workspace) if i != "before"]
+    landed = [i for i in stored_ids(workspace) if i != "before"]
     assert InboxBatch.objects.exists() or landed
 
     own_redis.start()
     expected = sorted(["before", *during])
-    wait_until(lambda: len(message_ids(workspace)) >= len(expected), "the inbox to be drained")
+    wait_until(lambda: len(stored_ids(workspace)) >= len(expected), "the inbox to be drained")
     time.sleep(1)  # a duplicate arriving late would show now
-    assert sorted(message_ids(workspace)) == expected
+    assert sorted(stored_ids(workspace)) == expected
     assert InboxBatch.objects.count() == 0
 
 
@@ -243,4 +216,4 @@ def test_a_chunked_body_without_content_length_is_read(stack, issued):
     )
     response = conn.getresponse()
     assert (response.status, json.loads(response.read())) == (200, {"success": True})
-    wait_until(lambda: message_ids(issued.source.workspace) == ["c1"], "the chunked message")
+    wait_until(lambda: stored_ids(issued.source.workspace) == ["c1"], "the chunked message")

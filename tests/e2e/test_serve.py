@@ -7,7 +7,6 @@ What CI runs once: the Procfile, unchanged, with production settings (DEBUG off)
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,18 +22,13 @@ from django.conf import settings
 from segment.analytics import Client
 
 from feed.models import Event
-from tests.conftest import test_database_url
+from tests.http import free_port
+from tests.services import test_database_url
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 STARTUP_SECONDS = 90
 ARRIVAL_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str, **headers: str) -> tuple[int, str]:

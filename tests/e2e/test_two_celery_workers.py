@@ -21,8 +21,8 @@ from ingest import queue
 from ingest.segment import message_parse
 from ingest.store import batch_process
 from people.models import Person
-from tests.conftest import worker_start, worker_stop
-from tests.people.conftest import canonical_state
+from tests.factories import canonical_state
+from tests.services import worker_start, worker_stop
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -1,8 +1,8 @@
-"""Feed test data, sent the way the worker stores it: contract messages into batch_process."""
+"""Feed test data, sent the way the worker stores it: contract messages into batch_process, on
+the live clock (tests/factories.py), from "user-1" unless told."""
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -10,26 +10,8 @@ from django.utils import timezone
 
 from accounts.models import Workspace
 from accounts.services import IssuedToken, workspace_create
-from core.messages import Message
 from ingest.store import batch_process
-from tests import messages
-
-
-def typed_message(
-    workspace: Workspace,
-    source_id: int | None,
-    type: str,
-    *,
-    user_id: str | None = "user-1",
-    **fields: Any,
-) -> Message:
-    """One validated message from a source, sent now unless a timestamp is given."""
-    return messages.typed_message(workspace, type, source_id=source_id, user_id=user_id, **fields)
-
-
-def message(workspace: Workspace, source_id: int | None, type: str, **fields) -> dict:
-    """`typed_message` as the queue carries it to the worker (`Message.as_dict()`)."""
-    return typed_message(workspace, source_id, type, **fields).as_dict()
+from tests.factories import stored_message
 
 
 @pytest.fixture
@@ -45,7 +27,8 @@ def send(workspace: Workspace, issued: IssuedToken) -> Callable[..., list[dict]]
     def send_one(type: str, *, into: Workspace | None = None, **fields) -> dict:
         target = into or workspace
         source_id = issued.source.pk if target == workspace else None
-        msg = message(target, source_id, type, **fields)
+        fields.setdefault("user_id", "user-1")
+        msg = stored_message(target, type, source_id=source_id, live=True, **fields)
         batch_process([msg])
         return msg
 
@@ -59,10 +42,10 @@ def send_many(workspace: Workspace, issued: IssuedToken) -> Callable[..., list[d
     def send(n: int, *, type: str = "track", event: str = "Clicked", start=None) -> list[dict]:
         start = start or timezone.now() - timedelta(days=1)
         messages = [
-            message(
+            stored_message(
                 workspace,
-                issued.source.pk,
                 type,
+                source_id=issued.source.pk,
                 event=event if type == "track" else None,
                 name=event if type != "track" else None,
                 user_id=f"user-{i % 7}",

@@ -10,7 +10,7 @@ from core.charts import bar_chart, hour_label
 from ingest.segment import message_parse
 from ingest.store import batch_process, batch_store
 from people.models import Person
-from tests.people.conftest import message
+from tests.factories import stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -33,11 +33,13 @@ def test_the_feed_chart_counts_events_per_hour_by_type(owner_client, workspace):
     at = minute_of(hour)
     batch_process(
         [
-            message(workspace, "track", user_id="u", event="E", minute=at, message_id=f"t{i}")
+            stored_message(
+                workspace, "track", user_id="u", event="E", minute=at, message_id=f"t{i}"
+            )
             for i in range(3)
         ]
-        + [message(workspace, "page", user_id="u", name="Home", minute=at, message_id="p")]
-        + [message(workspace, "identify", user_id="u", minute=at - 120, message_id="i")]
+        + [stored_message(workspace, "page", user_id="u", name="Home", minute=at, message_id="p")]
+        + [stored_message(workspace, "identify", user_id="u", minute=at - 120, message_id="i")]
     )
 
     html = owner_client.get(reverse("feed:list"), {"hidden": "0"}).content.decode()
@@ -54,9 +56,9 @@ def test_the_person_chart_sums_every_id_of_the_person(owner_client, workspace):
     at = minute_of(day)
     batch_process(
         [
-            message(workspace, "track", anonymous_id="anon", event="E", minute=at),
-            message(workspace, "track", user_id="u", event="E", minute=at + 1),
-            message(workspace, "alias", previous_id="anon", user_id="u", minute=at + 2),
+            stored_message(workspace, "track", anonymous_id="anon", event="E", minute=at),
+            stored_message(workspace, "track", user_id="u", event="E", minute=at + 1),
+            stored_message(workspace, "alias", previous_id="anon", user_id="u", minute=at + 2),
         ]
     )
     [person] = Person.objects.for_workspace(workspace).current()
@@ -95,7 +97,9 @@ def test_source_charts_show_accepted_and_rejected(owner_client, issued):
 def test_charts_never_count_the_event_table(
     owner_client, workspace, issued, django_assert_max_num_queries
 ):
-    batch_process([message(workspace, "track", user_id="u", event="E", minute=minute_of(NOW))])
+    batch_process(
+        [stored_message(workspace, "track", user_id="u", event="E", minute=minute_of(NOW))]
+    )
     person = Person.objects.for_workspace(workspace).get()
     for url in (
         reverse("feed:list") + "?hidden=0",

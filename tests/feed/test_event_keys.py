@@ -22,7 +22,7 @@ from core.bulk import COPY_FROM
 from feed.models import Event
 from feed.services import events_write
 from people.models import Identity, Person
-from tests.messages import typed_message
+from tests.factories import typed_message
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's foreign-key triggers and row locks"
@@ -46,7 +46,7 @@ def _references(workspace: Workspace) -> tuple[Source, Identity]:
 def _write(workspace_id: int, source_id: int | None, identity: Identity | None) -> None:
     """One batch's events: EVENTS track calls, all with this source and identity."""
     messages = [
-        typed_message(workspace_id, "track", source_id=source_id, user_id="u", event="E")
+        typed_message(workspace_id, "track", live=True, source_id=source_id, user_id="u", event="E")
         for _ in range(EVENTS)
     ]
     events_write(messages, [identity] * EVENTS, [[] for _ in messages])

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from feed import export
 from tests.csv_export import csv_rows, rows_of
-from tests.people.factories import PeopleFactory
+from tests.factories import PeopleFactory
 
 pytestmark = pytest.mark.django_db
 

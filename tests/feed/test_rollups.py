@@ -24,8 +24,8 @@ from feed.rollups import (
 from ingest.segment import message_parse
 from ingest.store import batch_process, batch_store
 from people.models import Person
-from tests.people.conftest import message
-from tests.people.test_properties import deliver, delivery, messages
+from tests.factories import stored_message
+from tests.people.streams import deliver, delivery, messages
 
 pytestmark = pytest.mark.django_db
 
@@ -55,15 +55,19 @@ def test_a_merged_persons_chart_holds_the_events_of_every_id_it_merged(workspace
     minute = int((day - datetime(2026, 1, 1, tzinfo=UTC)).total_seconds() // 60)
     batch_process(
         [
-            message(workspace, "track", anonymous_id="anon-1", event="Viewed", minute=minute),
-            message(workspace, "track", anonymous_id="anon-1", event="Viewed", minute=minute + 1),
-            message(workspace, "track", user_id="u-1", event="Bought", minute=minute + 2),
+            stored_message(
+                workspace, "track", anonymous_id="anon-1", event="Viewed", minute=minute
+            ),
+            stored_message(
+                workspace, "track", anonymous_id="anon-1", event="Viewed", minute=minute + 1
+            ),
+            stored_message(workspace, "track", user_id="u-1", event="Bought", minute=minute + 2),
         ]
     )
     assert Person.objects.filter(workspace=workspace).count() == 2
     # The alias merges the anonymous person into u-1's: the rollup rows stay as they are.
     batch_process(
-        [message(workspace, "alias", previous_id="anon-1", user_id="u-1", minute=minute + 3)]
+        [stored_message(workspace, "alias", previous_id="anon-1", user_id="u-1", minute=minute + 3)]
     )
     [survivor] = Person.objects.for_workspace(workspace).current()
 
@@ -76,10 +80,10 @@ def test_a_merged_persons_chart_holds_the_events_of_every_id_it_merged(workspace
 def test_forgetting_events_before_deleting_them_keeps_the_rollups_equal(workspace):
     batch_process(
         [
-            message(workspace, "track", user_id=f"u-{i % 3}", event="E", minute=i * 17)
+            stored_message(workspace, "track", user_id=f"u-{i % 3}", event="E", minute=i * 17)
             for i in range(30)
         ]
-        + [message(workspace, "page", anonymous_id="a-1", name="Home", minute=5)]
+        + [stored_message(workspace, "page", anonymous_id="a-1", name="Home", minute=5)]
     )
     doomed = Event.objects.for_workspace(workspace).filter(identity__value="u-1")
     assert doomed.exists()
@@ -96,12 +100,12 @@ def test_feed_activity_reads_the_last_24_hours_of_the_workspace_only(workspace, 
     minute = int((now - datetime(2026, 1, 1, tzinfo=UTC)).total_seconds() // 60)
     batch_process(
         [
-            message(workspace, "track", user_id="u", event="E", minute=minute),
-            message(workspace, "page", user_id="u", name="Home", minute=minute),
-            message(workspace, "track", user_id="u", event="E", minute=minute - 60 * 30),
-            message(other_workspace, "track", user_id="u", event="E", minute=minute),
-            message(other_workspace, "track", user_id="u", event="E", minute=minute),
-            message(other_workspace, "screen", user_id="u", name="Home", minute=minute),
+            stored_message(workspace, "track", user_id="u", event="E", minute=minute),
+            stored_message(workspace, "page", user_id="u", name="Home", minute=minute),
+            stored_message(workspace, "track", user_id="u", event="E", minute=minute - 60 * 30),
+            stored_message(other_workspace, "track", user_id="u", event="E", minute=minute),
+            stored_message(other_workspace, "track", user_id="u", event="E", minute=minute),
+            stored_message(other_workspace, "screen", user_id="u", name="Home", minute=minute),
         ]
     )
     hour = now.replace(minute=0, second=0, microsecond=0)

@@ -1,17 +1,10 @@
-"""Ingest fixtures: ways to send the recorded SDK requests (tests/recorded.py) and others."""
+"""Ingest fixtures: ways to send the recorded SDK requests (tests/recorded.py) and others.
+(`embedded`, the embedded default, is in tests/conftest.py: the audit log's tests use it too.)"""
 
 import base64
 from collections.abc import Callable
 
 import pytest
-
-
-@pytest.fixture
-def embedded(settings) -> None:
-    """The embedded default: no Redis, the drain runs in the request (inbox + in-process)."""
-    settings.INGEST_REDIS_URL = ""
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    settings.INGEST_RATE_LIMIT_PER_SECOND = 0
 
 
 @pytest.fixture

@@ -1,13 +1,11 @@
 """Dead letters and inbox batches in Django admin: visible, and storable again."""
 
-from datetime import UTC, datetime
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from feed.models import Event
 from ingest.models import DeadLetter, InboxBatch
-from ingest.segment import message_parse
+from tests.factories import queued_message as message
 
 pytestmark = pytest.mark.django_db
 
@@ -17,16 +15,6 @@ def admin_client(client):
     admin = get_user_model().objects.create_superuser("root@example.com", "root@example.com", "pw")
     client.force_login(admin)
     return client
-
-
-def message(source, message_id: str) -> dict:
-    raw = {"type": "track", "event": "E", "userId": "u", "messageId": message_id}
-    return message_parse(
-        raw,
-        workspace_id=source.workspace_id,
-        source_id=source.pk,
-        received_at=datetime(2026, 1, 1, tzinfo=UTC),
-    ).as_dict()
 
 
 def test_dead_letters_show_their_error_and_can_be_stored_again(

@@ -6,7 +6,8 @@ from accounts.models import Workspace
 from feed.models import Event
 from ingest.store import batch_process
 from people.models import Person
-from tests.people.conftest import message, person_of
+from tests.factories import person_of
+from tests.factories import stored_message as message
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,5 @@
 """Segment's forwarded user deletions (`type: delete`), from the recorded shapes, on every path."""
 
-import json
-
 import pytest
 
 from accounts.models import AuditEntry, Source
@@ -9,12 +7,10 @@ from accounts.services import source_erasure_set
 from feed.models import Event
 from ingest.segment import InvalidMessage, message_parse
 from people.models import Identity, Person
-from tests.ingest.test_views import post
-from tests.recorded import destination_path, recorded
+from tests.http import post
+from tests.ingest.deletions import USER, deletions, gone, seed, send_recorded
 
 pytestmark = pytest.mark.django_db
-
-USER = "user-123"  # the userId in tests/fixtures/segment-deletion/segment-delete.jsonl
 
 
 @pytest.fixture(autouse=True)
@@ -23,37 +19,6 @@ def may_erase(request) -> None:
     if "issued" in request.fixturenames:
         issued = request.getfixturevalue("issued")
         source_erasure_set(source=issued.source, allowed=True)
-
-
-def deletions() -> list:
-    return recorded("segment-delete", folder="segment-deletion")
-
-
-def send_recorded(client, request, token: str, *, path: str | None = None, body=None):
-    request = request.with_token(token)
-    headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
-    data = json.dumps(body).encode() if body is not None else request.encoded_body()
-    return post(client, path or destination_path(request), None, raw=data, headers=headers)
-
-
-def seed(client, token: str, user_id: str = USER, n: int = 0) -> None:
-    batch = [
-        {
-            "type": "identify",
-            "userId": user_id,
-            "anonymousId": f"anon-of-{user_id}",
-            "messageId": f"seed-{user_id}-{n}",
-            "traits": {"email": f"{user_id}@x.io", "name": "Ada"},
-        },
-        {"type": "track", "userId": user_id, "event": "Paid", "messageId": f"paid-{user_id}-{n}"},
-        {"type": "page", "anonymousId": f"anon-of-{user_id}", "messageId": f"pg-{user_id}-{n}"},
-    ]
-    assert post(client, "/v1/batch", {"batch": batch}, token=token).status_code == 200
-    assert Identity.objects.filter(value=user_id).exists()
-
-
-def gone(user_id: str = USER) -> bool:
-    return not Identity.objects.filter(value__in=[user_id, f"anon-of-{user_id}"]).exists()
 
 
 # (path, how the recorded message is wrapped): every way a message reaches us.

@@ -2,7 +2,6 @@
 Authorization header, in a request no browser made (ingest/erasure_rule.py). Every other message
 of a request that carries a refused delete is still stored."""
 
-import base64
 import json
 
 import pytest
@@ -12,16 +11,12 @@ from accounts.models import Membership, RejectedMessage, Source
 from accounts.services import source_erasure_set
 from feed.models import Event
 from people.models import Identity
-from tests.ingest.test_deletions import USER, deletions, gone, seed
-from tests.ingest.test_views import post
+from tests.http import basic, post
+from tests.ingest.deletions import USER, deletions, gone, seed
 
 pytestmark = pytest.mark.django_db
 
 ORIGIN = {"Origin": "https://shop.example"}
-
-
-def basic(token: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{token}:".encode()).decode()}
 
 
 def delete(user_id: str = USER, **extra) -> dict:
@@ -116,7 +111,7 @@ def test_a_lone_refused_delete_is_a_403(client, issued, embedded):
 @pytest.mark.parametrize("shape", [0, 1], ids=["partner-destination", "webhooks"])
 def test_segments_recorded_deletions_erase_when_the_source_may(client, issued, embedded, shape):
     """The recorded requests (Basic auth, no Origin) work once an admin allows the source."""
-    from tests.ingest.test_deletions import send_recorded
+    from tests.ingest.deletions import send_recorded
 
     seed(client, issued.token)
     refused = send_recorded(client, deletions()[shape], issued.token)
@@ -195,7 +190,7 @@ def test_the_worker_applies_no_delete_from_a_source_no_longer_allowed_to_erase(i
     """A delete accepted at the edge waits in the queue; if an admin forbids the source to erase
     meanwhile (or it was queued by a server older than the rule), the worker refuses it too."""
     from ingest.store import batch_process
-    from tests.people.conftest import message
+    from tests.factories import stored_message as message
 
     batch_process([message(workspace, "identify", user_id="kept-user", minute=0)])
     allow(issued.source, False)

@@ -13,8 +13,9 @@ from ingest.models import DeadLetter
 from ingest.segment import excerpt
 from ingest.store import batch_process
 from people.deletion import person_delete
-from tests.ingest.test_deletions import post
-from tests.people.conftest import message, person_of
+from tests.factories import person_of
+from tests.factories import stored_message as message
+from tests.http import post
 
 pytestmark = pytest.mark.django_db
 

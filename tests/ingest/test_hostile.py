@@ -9,26 +9,13 @@ from django.db import connection
 from accounts.models import RejectedMessage
 from feed.models import Event
 from ingest.models import DeadLetter, InboxBatch
-from ingest.segment import message_parse
 from people.models import Identity, Person
-from tests.ingest.test_views import assert_error, post, stored, track
+from tests.factories import stored
+from tests.factories import wire_message as track
+from tests.http import assert_error, post
+from tests.ingest.hostile import MAX_NESTING, TOO_DEEP, queued_text, with_deep_properties
 
 pytestmark = pytest.mark.django_db
-
-MAX_NESTING = 64  # the documented limit (ingest.segment.MAX_NESTING)
-TOO_DEEP = f"message is nested deeper than {MAX_NESTING} levels"
-
-
-def nested(depth: int) -> str:
-    """JSON text of arrays nested `depth` levels deep (built as text: encoders would recurse)."""
-    return "[" * depth + "]" * depth
-
-
-def with_deep_properties(message: dict, depth: int) -> bytes:
-    """`message` as JSON whose properties hold a value nested so that the whole message is
-    `depth` levels deep (message and properties are two of them)."""
-    text = json.dumps({**message, "properties": {"deep": "DEEP"}})
-    return text.replace('"DEEP"', nested(depth - 2)).encode()
 
 
 @pytest.mark.parametrize("depth", [MAX_NESTING + 1, 500, 930, 1000, 1029, 1030, 100_000])
@@ -61,17 +48,6 @@ def test_a_message_exactly_at_the_nesting_limit_is_stored(client, token, embedde
     body = with_deep_properties(track("deepest-allowed"), MAX_NESTING)
     assert post(client, "/v1/track", None, raw=body, token=token).status_code == 200
     assert stored() == ["deepest-allowed"]
-
-
-def queued_text(source, message_id: str, depth: int) -> str:
-    """A message as an older server queued it (validated, not depth-checked), as JSON text."""
-    message = message_parse(
-        track(message_id, properties={"deep": "DEEP"}),
-        workspace_id=source.workspace_id,
-        source_id=source.pk,
-        received_at=Event._meta.get_field("received_at").to_python("2026-11-30T12:00:00+00:00"),
-    ).as_dict()
-    return json.dumps(message).replace('"DEEP"', nested(depth - 2))
 
 
 @pytest.mark.parametrize("depth", [930, 1000])

@@ -18,7 +18,7 @@ from django.db import connection
 from accounts.models import Workspace
 from feed.services import stored_message_ids
 from people.locking import batch_lock
-from tests.messages import typed_message
+from tests.factories import typed_message
 
 pytestmark = [
     pytest.mark.django_db,
@@ -146,8 +146,8 @@ def test_the_dedupe_read_reads_one_row_per_key_in_a_workspace_new_since_analyze(
 
 def test_the_reads_of_a_batchs_ids_read_one_row_per_id_in_a_workspace_new_since_analyze(young):
     known = [f"u-{n}" for n in range(1, KEYS + 1, 2)]
-    messages = [typed_message(young, "identify", user_id=v) for v in known] + [
-        typed_message(young, "identify", user_id=f"u-new-{n}") for n in range(KEYS // 2)
+    messages = [typed_message(young, "identify", live=True, user_id=v) for v in known] + [
+        typed_message(young, "identify", live=True, user_id=f"u-new-{n}") for n in range(KEYS // 2)
     ]
     plans: list[dict] = []
 

@@ -38,6 +38,7 @@ from ingest.segment import (
     queued_messages,
     queued_record,
 )
+from tests.factories import wire_message as message
 from tests.ingest.cost import LINEAR_AT_MOST, growth
 
 N = 16 * 1024
@@ -124,10 +125,6 @@ def test_an_integer_costs_at_most_a_bounded_constant_however_python_is_configure
         build = BODIES[shape]
         ratio = growth(refused_or_read(json_decode), build(N), build(2 * N))
         assert ratio < LINEAR_AT_MOST, f"{shape}: 2n costs {ratio:.1f} times n"
-
-
-def message(**fields: object) -> dict:
-    return {"type": "track", "event": "E", "userId": "u", "messageId": "m", **fields}
 
 
 def batch(items: list) -> bytes:

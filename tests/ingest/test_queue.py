@@ -25,6 +25,9 @@ from ingest import drain, queue, store
 from ingest.models import DeadLetter, InboxBatch
 from ingest.segment import MAX_NESTING, too_deep, too_deep_reason
 from ingest.tasks import drain_ingest
+from tests.factories import stored
+from tests.factories import wire_message as track
+from tests.http import post_batch as post
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -41,24 +44,6 @@ def stream(settings):
     keys = client.keys(settings.INGEST_STREAM + "*")
     if keys:
         client.delete(*keys)
-
-
-def post(client, token: str, messages: list[dict]):
-    return client.generic(
-        "POST",
-        "/v1/batch",
-        json.dumps({"batch": messages}).encode(),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"},
-    )
-
-
-def track(message_id: str) -> dict:
-    return {"type": "track", "event": "E", "userId": "u", "messageId": message_id}
-
-
-def stored() -> list[str]:
-    return sorted(Event.objects.values_list("message_id", flat=True))
 
 
 def test_a_request_goes_through_the_stream_and_is_stored(client, token, stream):
@@ -225,7 +210,7 @@ def test_the_request_reads_only_its_source_and_writes_nothing_to_the_database(
 def test_unreadable_and_deep_entries_an_older_server_queued_do_not_stall_the_stream(
     client, issued, stream, settings
 ):
-    from tests.ingest.test_hostile import TOO_DEEP, queued_text
+    from tests.ingest.hostile import TOO_DEEP, queued_text
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
     stream.xadd(queue.stream_key(), {"n": 1, "m": b"[{not json"})

@@ -1,7 +1,6 @@
 """ingest/store.py (and the drain around it): storing batches on the real database."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from django.db import DataError, IntegrityError, OperationalError, connection
@@ -20,25 +19,13 @@ from ingest import drain, store
 from ingest.models import DeadLetter, InboxBatch
 from ingest.older_records import NESTING_CHECKED, older_message_add
 from ingest.queue import Records
-from ingest.segment import MAX_NESTING, message_parse, too_deep
+from ingest.segment import MAX_NESTING, too_deep
 from ingest.source_counts import sources_count_accepted
+from tests.factories import RECEIVED, stored
+from tests.factories import parsed_message as typed
+from tests.factories import queued_message as message
 
 pytestmark = pytest.mark.django_db
-
-RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-
-
-def typed(source: Source, message_id: str, **raw) -> Message:
-    """A message as the worker builds it from an edge's envelope."""
-    body = {"type": "track", "event": "E", "userId": "u-1", "messageId": message_id, **raw}
-    return message_parse(
-        body, workspace_id=source.workspace_id, source_id=source.pk, received_at=RECEIVED
-    )
-
-
-def message(source: Source, message_id: str, **raw) -> dict:
-    """A message as an older server queued it (and a dead letter keeps it): its dict form."""
-    return typed(source, message_id, **raw).as_dict()
 
 
 def read(*values: Message | dict) -> Records:
@@ -57,10 +44,6 @@ def records_store(records: Records) -> None:
     for messages, rejections in drain.batches(records):
         store.batch_store(messages, rejections)
     drain.unstorable_dead_letter(records)
-
-
-def stored() -> list[str]:
-    return sorted(Event.objects.values_list("message_id", flat=True))
 
 
 def test_a_poison_message_is_dead_lettered_and_the_rest_of_its_batch_stored(issued, monkeypatch):
@@ -372,7 +355,7 @@ def _identify_body(message_id: str, number_text: str) -> bytes:
 def test_integers_up_to_4300_digits_are_stored_exactly_and_a_longer_one_refuses_its_message(
     client, token, embedded
 ):
-    from tests.ingest.test_views import post
+    from tests.http import post
 
     # Python reads integers of up to 4,300 digits (sys.int_info.str_digits_check_threshold
     # guards the quadratic conversion); the edge stores those exactly, end to end.

@@ -8,8 +8,8 @@ from ingest.models import DeadLetter
 from people.deletion import person_delete, suppression_lift
 from people.models import Identity, Person, Suppression
 from people.suppression import messages_unsuppressed
-from tests.ingest.test_views import post
-from tests.people.conftest import typed_message
+from tests.factories import typed_message
+from tests.http import post
 
 pytestmark = pytest.mark.django_db
 

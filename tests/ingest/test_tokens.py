@@ -17,6 +17,7 @@ from accounts.services import source_revoke
 from core.secrets import VISIBLE_PREFIX_LENGTH
 from feed.models import Event
 from ingest.authentication import token_cache_clear
+from tests.factories import stored
 
 pytestmark = pytest.mark.django_db
 
@@ -81,10 +82,6 @@ FORGERIES = [
     "valid-plus-suffix",
     "visible-prefix-only",
 ]
-
-
-def stored() -> list[str]:
-    return sorted(Event.objects.values_list("message_id", flat=True))
 
 
 def assert_refused(response) -> None:

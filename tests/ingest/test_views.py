@@ -16,43 +16,12 @@ from feed.models import Event
 from ingest.body import json_decode
 from ingest.models import DeadLetter, InboxBatch
 from ingest.segment import Limits, messages_parse, payload_from_json
+from tests.factories import stored
+from tests.factories import wire_message as track
+from tests.http import assert_error, post
 from tests.recorded import destination_path, fixture_names, recorded
 
 pytestmark = pytest.mark.django_db
-
-
-def post(
-    client,
-    path: str,
-    body,
-    *,
-    token: str | None = None,
-    headers: dict | None = None,
-    content_type: str = "application/json",
-    raw: bytes | None = None,
-):
-    headers = dict(headers or {})
-    if token is not None:
-        headers.setdefault("Authorization", f"Bearer {token}")
-    data = raw if raw is not None else json.dumps(body).encode()
-    return client.generic("POST", path, data, content_type=content_type, headers=headers)
-
-
-def track(message_id: str, **extra) -> dict:
-    return {"type": "track", "event": "Clicked", "userId": "u-1", "messageId": message_id, **extra}
-
-
-def stored() -> list[str]:
-    return sorted(Event.objects.values_list("message_id", flat=True))
-
-
-def assert_error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
-    body = response.json()
-    assert body["code"] == code
-    assert body["message"]
-    return body
 
 
 @pytest.mark.parametrize("name", fixture_names())

@@ -1,14 +1,11 @@
 """Operations fixtures: a private ingest stream on the real Redis, or the embedded default."""
 
 import uuid
-from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 
-from accounts.models import Source
 from ingest import counters, queue
-from ingest.segment import message_parse
 from ops import health
 
 
@@ -49,14 +46,3 @@ def staff_client(client, db):
     )
     client.force_login(user)
     return client
-
-
-def message(source: Source, message_id: str, **raw) -> dict:
-    """A contract message, as the request hands it to the worker."""
-    body = {"type": "track", "event": "E", "userId": "u-1", "messageId": message_id, **raw}
-    return message_parse(
-        body,
-        workspace_id=source.workspace_id,
-        source_id=source.pk,
-        received_at=datetime(2026, 11, 23, 12, 0, tzinfo=UTC),
-    ).as_dict()

@@ -5,7 +5,6 @@ data on disk), configured the way the case needs; the Celery broker stays the us
 """
 
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -16,16 +15,11 @@ import redis
 from django.conf import settings
 
 from ingest.durability import redis_durability_problem
-from tests.conftest import REQUIRE_SERVICES, worker_start, worker_stop
+from tests.http import free_port
+from tests.services import REQUIRE_SERVICES, redis_ready, worker_start, worker_stop
 
 pytestmark = pytest.mark.services
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,16 +40,7 @@ def private_redis(tmp_path):
             stderr=subprocess.DEVNULL,
         )
         started.append(proc)
-        client = redis.Redis(port=port)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        redis_ready(redis.Redis(port=port))
         return f"redis://127.0.0.1:{port}/0"
 
     yield start

@@ -11,7 +11,6 @@ second's exit removed the socket both had used. The servers here run the embedde
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,15 +21,10 @@ import pytest
 from django.conf import settings
 from gunicorn.ctl.client import ControlClient
 
+from tests.http import free_port
 from windsor.settings import DEPLOYMENT_VARIABLES
 
 STARTUP_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

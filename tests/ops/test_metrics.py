@@ -1,6 +1,5 @@
 """/metrics: who may read it, and the ingest figures it reports, whichever process did the work."""
 
-import json
 import re
 
 import pytest
@@ -9,7 +8,8 @@ from core.messages import message_decode
 from ingest import queue
 from ingest.models import DeadLetter, InboxBatch
 from ingest.store import batch_store
-from tests.ops.conftest import message
+from tests.factories import queued_message
+from tests.http import post_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -27,16 +27,6 @@ def value(text: str, name: str) -> float:
     match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
     assert match, f"{name} not in metrics"
     return float(match.group(1))
-
-
-def post(client, token: str, messages: list[dict]):
-    return client.generic(
-        "POST",
-        "/v1/batch",
-        json.dumps({"batch": messages}).encode(),
-        content_type="application/json",
-        headers={"Authorization": f"Bearer {token}"},
-    )
 
 
 def test_metrics_are_refused_outside_the_allowed_networks(client, embedded, settings):
@@ -76,9 +66,12 @@ def test_embedded_metrics_count_what_this_process_stored_and_refused(client, emb
     assert value(text, "windsor_ingest_redis_up") == 1
 
     good = {"type": "track", "event": "E", "userId": "u", "messageId": "m-1"}
-    assert post(client, issued.token, [good, {"type": "track", "userId": "u"}]).status_code == 200
-    assert post(client, issued.token, [good]).status_code == 200  # a repeat: stored once
-    assert post(client, "wrong-token", [good]).status_code == 401
+    assert (
+        post_batch(client, issued.token, [good, {"type": "track", "userId": "u"}]).status_code
+        == 200
+    )
+    assert post_batch(client, issued.token, [good]).status_code == 200  # a repeat: stored once
+    assert post_batch(client, "wrong-token", [good]).status_code == 401
 
     text = scrape(client)
     assert value(text, "windsor_ingest_events_stored_total") == 1
@@ -98,8 +91,8 @@ def test_a_batch_that_rolled_back_is_not_counted(client, embedded, issued):
     for _ in range(5000):  # deeper than any encoder goes: storing it fails, after it began
         inner.append([])
         inner = inner[0]
-    poison = {**message(issued.source, "poison"), "properties": {"deep": deep}}
-    batch = [message(issued.source, "a"), poison, message(issued.source, "b")]
+    poison = {**queued_message(issued.source, "poison"), "properties": {"deep": deep}}
+    batch = [queued_message(issued.source, "a"), poison, queued_message(issued.source, "b")]
     batch_store([message_decode(m) for m in batch], [])
     text = scrape(client)
     # The batch failed whole, then a and b were stored one by one; poison was dead-lettered.
@@ -116,10 +109,12 @@ def test_queue_inbox_and_dead_letter_gauges(client, stream, issued, settings):
     seconds, _ = stream.time()
     stream.xadd(queue.stream_key(), {"n": 0}, id=f"{(seconds - 90) * 1000}-0")
     good = {"type": "track", "event": "E", "userId": "u", "messageId": "q-1"}
-    assert post(client, issued.token, [good]).status_code == 200
-    assert post(client, issued.token, [{**good, "messageId": "q-2"}]).status_code == 200
-    InboxBatch.objects.create(messages=[message(issued.source, "ib-1")], rejections=[])
-    DeadLetter.objects.create(messages=[message(issued.source, "dl-1")], error="x", attempts=1)
+    assert post_batch(client, issued.token, [good]).status_code == 200
+    assert post_batch(client, issued.token, [{**good, "messageId": "q-2"}]).status_code == 200
+    InboxBatch.objects.create(messages=[queued_message(issued.source, "ib-1")], rejections=[])
+    DeadLetter.objects.create(
+        messages=[queued_message(issued.source, "dl-1")], error="x", attempts=1
+    )
 
     text = scrape(client)
     assert value(text, "windsor_ingest_queue_entries") == 3
@@ -133,7 +128,7 @@ def test_queue_inbox_and_dead_letter_gauges(client, stream, issued, settings):
 @pytest.mark.django_db(transaction=True)
 def test_counters_live_in_redis_so_any_process_sees_them(client, stream, issued):
     good = {"type": "track", "event": "E", "userId": "u", "messageId": "r-1"}
-    assert post(client, issued.token, [good, {"type": "track"}]).status_code == 200
+    assert post_batch(client, issued.token, [good, {"type": "track"}]).status_code == 200
     counted = stream.hgetall(f"{stream_name(stream)}:counters")
     assert counted[b"events_stored"] == b"1"
     assert counted[b"rejected:invalid_message"] == b"1"
@@ -159,9 +154,9 @@ def test_a_batch_rolled_back_after_it_was_stored_is_not_counted(client, embedded
     from ingest.store import batch_process
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        batch_process([message(issued.source, "rolled-back")])
+        batch_process([queued_message(issued.source, "rolled-back")])
         raise RuntimeError("the enclosing transaction fails after the batch")
-    batch_process([message(issued.source, "kept")])
+    batch_process([queued_message(issued.source, "kept")])
     assert value(scrape(client), "windsor_ingest_events_stored_total") == 1
 
 

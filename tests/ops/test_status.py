@@ -13,7 +13,7 @@ from feed.models import Event
 from ingest import dead_letters, queue
 from ingest.dead_letters import dead_letter_requeue
 from ingest.models import DeadLetter, InboxBatch
-from tests.ops.conftest import message
+from tests.factories import queued_message
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +38,9 @@ def test_only_staff_see_the_link_and_the_page(owner, workspace):
 
 
 def test_the_page_says_what_waits_and_why_letters_died(staff_client, embedded, issued):
-    InboxBatch.objects.create(messages=[message(issued.source, "ib-1")], rejections=[])
+    InboxBatch.objects.create(messages=[queued_message(issued.source, "ib-1")], rejections=[])
     DeadLetter.objects.create(
-        messages=[message(issued.source, "dl-1")],
+        messages=[queued_message(issued.source, "dl-1")],
         error="Traceback ...\nValueError: <b>bad</b> timestamp",
         attempts=2,
     )
@@ -61,7 +61,7 @@ def test_the_page_shows_the_redis_queue(staff_client, stream):
 
 
 def stored_again_once(staff_client, issued) -> None:
-    dead_letters.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
+    dead_letters.dead_letter([queued_message(issued.source, "again-1")], error="boom", attempts=3)
     letter = DeadLetter.objects.get()
 
     response = staff_client.post(f"/status/dead-letters/{letter.pk}/store-again/")
@@ -71,7 +71,7 @@ def stored_again_once(staff_client, issued) -> None:
     assert list(Event.objects.values_list("message_id", flat=True)) == ["again-1"]
 
     # A second click (or a message stored meanwhile) still gives one event.
-    dead_letters.dead_letter([message(issued.source, "again-1")], error="boom", attempts=3)
+    dead_letters.dead_letter([queued_message(issued.source, "again-1")], error="boom", attempts=3)
     second = DeadLetter.objects.get()
     staff_client.post(f"/status/dead-letters/{second.pk}/store-again/")
     staff_client.post(f"/status/dead-letters/{second.pk}/store-again/")
@@ -93,7 +93,7 @@ def test_a_dead_letter_stored_again_through_redis_becomes_one_event(staff_client
 
 
 def test_store_again_needs_post(staff_client, issued):
-    dead_letters.dead_letter([message(issued.source, "p-1")], error="boom", attempts=1)
+    dead_letters.dead_letter([queued_message(issued.source, "p-1")], error="boom", attempts=1)
     letter = DeadLetter.objects.get()
     assert staff_client.get(f"/status/dead-letters/{letter.pk}/store-again/").status_code == 405
     assert DeadLetter.objects.exists()
@@ -101,7 +101,7 @@ def test_store_again_needs_post(staff_client, issued):
 
 def letter_of_two(issued) -> DeadLetter:
     dead_letters.dead_letter(
-        [message(issued.source, "twice-1"), message(issued.source, "twice-2")],
+        [queued_message(issued.source, "twice-1"), queued_message(issued.source, "twice-2")],
         error="boom",
         attempts=3,
     )

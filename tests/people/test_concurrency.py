@@ -15,8 +15,9 @@ from accounts.models import Workspace
 from feed.models import Event
 from ingest.store import batch_process
 from people.models import Identity, Person
-from tests.conftest import test_database_url
-from tests.people.conftest import canonical_state, message
+from tests.factories import canonical_state
+from tests.people.streams import overlapping_stream
+from tests.services import test_database_url
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -34,30 +35,6 @@ while not (folder / "go").exists():
 for batch in batches:
     batch_process(batch)
 """
-
-
-def overlapping_stream(workspace_id: int) -> list[dict]:
-    """Visitors who sign up, users who alias old ids, identifies with conflicting traits."""
-    out = []
-    for i in range(40):
-        user, visitor, old = f"user-{i}", f"visitor-{i}", f"legacy-{i % 10}"
-        out += [
-            message(workspace_id, "page", anonymous_id=visitor, name="Home", minute=i),
-            message(
-                workspace_id,
-                "identify",
-                user_id=user,
-                anonymous_id=visitor,
-                traits={"email": f"{i}@x.io", "plan": "free"},
-                minute=i + 1,
-            ),
-            message(workspace_id, "identify", user_id=user, traits={"plan": "pro"}, minute=i + 2),
-            message(workspace_id, "track", user_id=user, event="Bought", minute=i + 3),
-            # Ten legacy ids each aliased into four users: merges that chain users together.
-            message(workspace_id, "alias", previous_id=old, user_id=user, minute=i + 4),
-            message(workspace_id, "group", user_id=user, group_id=f"g{i % 3}", minute=i + 5),
-        ]
-    return out
 
 
 def run_workers(folder: Path, streams: list[list[list[dict]]]) -> None:

@@ -11,7 +11,7 @@ from feed.rollups import events_counted, rollups_counted
 from ingest.store import batch_process
 from people.deletion import person_delete, suppression_lift
 from people.models import Group, Identity, Person, Suppression
-from tests.people.conftest import message, person_of
+from tests.factories import person_of, stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,8 @@ def seed_ada(ws: Workspace) -> Person:
     """Ada: a user id, an anonymous id, a group, traits, events, and a person merged into her."""
     batch_process(
         [
-            message(ws, "page", anonymous_id="anon-ada", name="Home", minute=1),
-            message(
+            stored_message(ws, "page", anonymous_id="anon-ada", name="Home", minute=1),
+            stored_message(
                 ws,
                 "identify",
                 user_id="ada",
@@ -41,19 +41,23 @@ def seed_ada(ws: Workspace) -> Person:
                 traits={"email": "ada@x.io", "name": "Ada Lovelace", "plan": "pro"},
                 minute=2,
             ),
-            message(ws, "group", user_id="ada", group_id="acme", traits={"name": "Acme"}, minute=3),
-            message(ws, "track", user_id="ada", event="Order Completed", minute=4),
+            stored_message(
+                ws, "group", user_id="ada", group_id="acme", traits={"name": "Acme"}, minute=3
+            ),
+            stored_message(ws, "track", user_id="ada", event="Order Completed", minute=4),
             # An earlier identity of hers, merged in by an alias: its person row stays behind.
-            message(ws, "identify", user_id="ada-old", traits={"email": "old@x.io"}, minute=5),
-            message(ws, "track", user_id="ada-old", event="Signed Up", minute=6),
+            stored_message(
+                ws, "identify", user_id="ada-old", traits={"email": "old@x.io"}, minute=5
+            ),
+            stored_message(ws, "track", user_id="ada-old", event="Signed Up", minute=6),
         ]
     )
-    batch_process([message(ws, "alias", previous_id="ada-old", user_id="ada", minute=7)])
+    batch_process([stored_message(ws, "alias", previous_id="ada-old", user_id="ada", minute=7)])
     batch_process(
         [
-            message(ws, "identify", user_id="bob", traits={"email": "bob@x.io"}, minute=8),
-            message(ws, "group", user_id="bob", group_id="acme", minute=9),
-            message(ws, "track", user_id="bob", event="Order Completed", minute=10),
+            stored_message(ws, "identify", user_id="bob", traits={"email": "bob@x.io"}, minute=8),
+            stored_message(ws, "group", user_id="bob", group_id="acme", minute=9),
+            stored_message(ws, "track", user_id="bob", event="Order Completed", minute=10),
         ]
     )
     return person_of(ws, "ada")
@@ -86,7 +90,7 @@ def test_delete_removes_the_person_their_ids_events_and_people_merged_into_them(
 def test_a_new_message_with_a_deleted_id_starts_a_fresh_person(workspace, owner_m):
     ada = seed_ada(workspace)
     person_delete(workspace=workspace, person=ada, actor=owner_m)
-    batch_process([message(workspace, "track", user_id="ada", event="Came Back", minute=20)])
+    batch_process([stored_message(workspace, "track", user_id="ada", event="Came Back", minute=20)])
     fresh = person_of(workspace, "ada")
     assert fresh.pk != ada.pk
     assert (fresh.email, fresh.name, fresh.traits, fresh.group, fresh.event_count) == (
@@ -182,14 +186,14 @@ def test_only_an_owner_lifts_a_suppression(workspace, owner_m, role):
 
 def seed_many(ws: Workspace, *, events: int) -> Person:
     batch_process(
-        [message(ws, "identify", user_id="big", anonymous_id="anon-big", minute=0)]
+        [stored_message(ws, "identify", user_id="big", anonymous_id="anon-big", minute=0)]
         + [
-            message(ws, "track", user_id="big", event="Tick", minute=i % 1000)
+            stored_message(ws, "track", user_id="big", event="Tick", minute=i % 1000)
             for i in range(events)
         ]
     )
-    batch_process([message(ws, "identify", user_id="big-old", minute=1)])
-    batch_process([message(ws, "alias", previous_id="big-old", user_id="big", minute=2)])
+    batch_process([stored_message(ws, "identify", user_id="big-old", minute=1)])
+    batch_process([stored_message(ws, "alias", previous_id="big-old", user_id="big", minute=2)])
     return person_of(ws, "big")
 
 

@@ -11,7 +11,7 @@ from feed.models import Event
 from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
-from tests.people.conftest import message
+from tests.factories import stored_message
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -36,8 +36,10 @@ def test_a_delete_racing_a_batch_with_the_same_ids_leaves_no_orphans(workspace, 
     for n in range(ROUNDS):
         batch_process(
             [
-                message(workspace, "identify", user_id="ada", anonymous_id=f"anon-{n}", minute=n),
-                message(workspace, "track", user_id="ada", event="Before", minute=n),
+                stored_message(
+                    workspace, "identify", user_id="ada", anonymous_id=f"anon-{n}", minute=n
+                ),
+                stored_message(workspace, "track", user_id="ada", event="Before", minute=n),
             ]
         )
         person = Identity.objects.get(workspace=workspace, value="ada").person
@@ -62,8 +64,8 @@ def test_a_delete_racing_a_batch_with_the_same_ids_leaves_no_orphans(workspace, 
                 # The same user id, the round's anonymous id and a new one linked to it.
                 batch_process(
                     [
-                        message(workspace, "track", user_id="ada", event="During", minute=n),
-                        message(
+                        stored_message(workspace, "track", user_id="ada", event="During", minute=n),
+                        stored_message(
                             workspace,
                             "identify",
                             user_id="ada",
@@ -71,7 +73,7 @@ def test_a_delete_racing_a_batch_with_the_same_ids_leaves_no_orphans(workspace, 
                             traits={"email": "ada@x.io"},
                             minute=n,
                         ),
-                        message(workspace, "page", anonymous_id=f"anon-{n}", minute=n),
+                        stored_message(workspace, "page", anonymous_id=f"anon-{n}", minute=n),
                     ]
                 )
                 outcomes.append("stored")

@@ -12,7 +12,7 @@ from feed.services import event_row
 from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
-from tests.people.conftest import message, person_of, typed_message
+from tests.factories import person_of, stored_message, typed_message
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -46,12 +46,14 @@ def test_a_person_with_100k_events_is_deleted_in_a_fixed_number_of_queries(
     assert connection.vendor == "postgresql"
     batch_process(
         [
-            message(workspace, "identify", user_id="big", anonymous_id="anon-big"),
-            message(workspace, "identify", user_id="big-old", minute=1),
-            message(workspace, "identify", user_id="bob", minute=2),
+            stored_message(workspace, "identify", user_id="big", anonymous_id="anon-big"),
+            stored_message(workspace, "identify", user_id="big-old", minute=1),
+            stored_message(workspace, "identify", user_id="bob", minute=2),
         ]
     )
-    batch_process([message(workspace, "alias", previous_id="big-old", user_id="big", minute=3)])
+    batch_process(
+        [stored_message(workspace, "alias", previous_id="big-old", user_id="big", minute=3)]
+    )
     big = person_of(workspace, "big")
     ids = {i.value: i for i in Identity.objects.filter(workspace=workspace)}
     copy_events(workspace, ids["big"], EVENTS // 2, "big")

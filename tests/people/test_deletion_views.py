@@ -9,7 +9,7 @@ from accounts.models import AuditEntry, Membership
 from feed.models import Event
 from ingest.store import batch_process
 from people.models import Person, Suppression
-from tests.people.conftest import message, person_of
+from tests.factories import person_of, stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +31,14 @@ def login_as(client, workspace, role: str):
 def ada(workspace) -> Person:
     batch_process(
         [
-            message(
+            stored_message(
                 workspace,
                 "identify",
                 user_id="ada",
                 anonymous_id="anon-ada",
                 traits={"name": "Ada Lovelace", "email": "ada@x.io"},
             ),
-            message(workspace, "track", user_id="ada", event="Paid", minute=1),
+            stored_message(workspace, "track", user_id="ada", event="Paid", minute=1),
         ]
     )
     return person_of(workspace, "ada")
@@ -134,9 +134,11 @@ def test_the_sources_page_shows_suppressed_counts(client, workspace, issued):
 
 
 def test_a_merged_persons_old_url_has_no_delete_page(client, workspace, ada):
-    batch_process([message(workspace, "identify", user_id="ada-old", minute=3)])
+    batch_process([stored_message(workspace, "identify", user_id="ada-old", minute=3)])
     old = person_of(workspace, "ada-old")
-    batch_process([message(workspace, "alias", previous_id="ada-old", user_id="ada", minute=4)])
+    batch_process(
+        [stored_message(workspace, "alias", previous_id="ada-old", user_id="ada", minute=4)]
+    )
     login_as(client, workspace, Role.OWNER)
     assert client.get(reverse("people:delete", args=[old.pk])).status_code == 404
     assert client.post(reverse("people:delete", args=[old.pk])).status_code == 404

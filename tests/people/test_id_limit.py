@@ -11,7 +11,7 @@ from ingest.store import batch_process
 from people.deletion import person_delete
 from people.models import Identity, Person
 from people.selectors import IDENTITIES_SHOWN
-from tests.people.conftest import ids_of, message, person_of
+from tests.factories import ids_of, person_of, stored_message
 
 pytestmark = pytest.mark.django_db
 LIMIT = 3
@@ -27,7 +27,7 @@ def send(workspace, issued):
     """`send(type, minute=..., **ids)`: one message from the source, stored by the worker."""
 
     def send_one(type: str, **fields) -> dict:
-        msg = message(workspace, type, source_id=issued.source.pk, **fields)
+        msg = stored_message(workspace, type, source_id=issued.source.pk, **fields)
         batch_process([msg])
         return msg
 
@@ -80,7 +80,7 @@ def test_the_same_refused_id_is_recorded_once_not_on_every_call(send, workspace,
 def test_one_batch_cannot_take_a_person_past_the_limit(workspace, issued):
     batch_process(
         [
-            message(
+            stored_message(
                 workspace,
                 "track",
                 source_id=issued.source.pk,

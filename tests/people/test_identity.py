@@ -11,12 +11,12 @@ from feed.services import events_write
 from ingest.store import batch_process
 from people.identity import IdentityBatch, usable_id
 from people.models import Group, Identity, Person
-from tests.people.conftest import (
+from tests.factories import (
     BASE_TIME,
     canonical_state,
     ids_of,
-    message,
     person_of,
+    stored_message,
     typed_message,
 )
 from tests.recorded import recorded
@@ -51,11 +51,15 @@ def new_ws(db):
 
 
 def test_track_before_identify_lands_on_a_placeholder_that_identify_completes(ws):
-    batch_process([message(ws, "track", user_id="u1", event="Signed Up", minute=1)])
+    batch_process([stored_message(ws, "track", user_id="u1", event="Signed Up", minute=1)])
     placeholder = person_of(ws, "u1")
     assert placeholder.email is None and not placeholder.has_email
     batch_process(
-        [message(ws, "identify", user_id="u1", traits={"email": "a@x.io", "name": "Ann"}, minute=2)]
+        [
+            stored_message(
+                ws, "identify", user_id="u1", traits={"email": "a@x.io", "name": "Ann"}, minute=2
+            )
+        ]
     )
     person = person_of(ws, "u1")
     assert person.pk == placeholder.pk
@@ -66,13 +70,13 @@ def test_track_before_identify_lands_on_a_placeholder_that_identify_completes(ws
 def test_anonymous_events_follow_the_visitor_once_identified(ws):
     batch_process(
         [
-            message(ws, "page", anonymous_id="anon-1", name="Home", minute=1),
-            message(ws, "track", anonymous_id="anon-1", event="Clicked", minute=2),
+            stored_message(ws, "page", anonymous_id="anon-1", name="Home", minute=1),
+            stored_message(ws, "track", anonymous_id="anon-1", event="Clicked", minute=2),
         ]
     )
     batch_process(
         [
-            message(
+            stored_message(
                 ws,
                 "identify",
                 user_id="u1",
@@ -93,11 +97,11 @@ def test_anonymous_events_follow_the_visitor_once_identified(ws):
 
 
 def test_alias_before_identify_links_both_ids_to_one_person(ws):
-    batch_process([message(ws, "alias", previous_id="anon-1", user_id="u1", minute=1)])
+    batch_process([stored_message(ws, "alias", previous_id="anon-1", user_id="u1", minute=1)])
     batch_process(
         [
-            message(ws, "track", anonymous_id="anon-1", event="Viewed", minute=0),
-            message(ws, "identify", user_id="u1", traits={"email": "a@x.io"}, minute=2),
+            stored_message(ws, "track", anonymous_id="anon-1", event="Viewed", minute=0),
+            stored_message(ws, "identify", user_id="u1", traits={"email": "a@x.io"}, minute=2),
         ]
     )
     assert person_of(ws, "anon-1") == person_of(ws, "u1")
@@ -108,24 +112,24 @@ def test_alias_before_identify_links_both_ids_to_one_person(ws):
 def test_alias_with_both_people_known_merges_traits_events_and_first_seen(ws):
     batch_process(
         [
-            message(
+            stored_message(
                 ws,
                 "identify",
                 user_id="old",
                 traits={"email": "old@x.io", "plan": "free", "city": "Oslo"},
                 minute=1,
             ),
-            message(ws, "track", user_id="old", event="A", minute=2),
-            message(
+            stored_message(ws, "track", user_id="old", event="A", minute=2),
+            stored_message(
                 ws, "identify", user_id="new", traits={"email": "new@x.io", "plan": "pro"}, minute=5
             ),
-            message(
+            stored_message(
                 ws, "group", user_id="old", group_id="g1", traits={"name": "Initech"}, minute=3
             ),
         ]
     )
     loser, survivor = person_of(ws, "old"), person_of(ws, "new")
-    batch_process([message(ws, "alias", previous_id="old", user_id="new", minute=6)])
+    batch_process([stored_message(ws, "alias", previous_id="old", user_id="new", minute=6)])
     person = person_of(ws, "old")
     assert person.pk == survivor.pk
     assert ids_of(person) == {"old", "new"}
@@ -140,10 +144,10 @@ def test_alias_with_both_people_known_merges_traits_events_and_first_seen(ws):
 
 def test_alias_chain_ends_as_one_person_in_any_order(new_ws):
     messages = [
-        message(0, "alias", previous_id="a", user_id="b", minute=1),
-        message(0, "alias", previous_id="b", user_id="c", minute=2),
-        message(0, "identify", user_id="a", traits={"email": "a@x.io"}, minute=0),
-        message(0, "track", anonymous_id="anon", user_id="c", event="E", minute=3),
+        stored_message(0, "alias", previous_id="a", user_id="b", minute=1),
+        stored_message(0, "alias", previous_id="b", user_id="c", minute=2),
+        stored_message(0, "identify", user_id="a", traits={"email": "a@x.io"}, minute=0),
+        stored_message(0, "track", anonymous_id="anon", user_id="c", event="E", minute=3),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -152,10 +156,10 @@ def test_alias_chain_ends_as_one_person_in_any_order(new_ws):
 
 def test_chained_merges_redirect_old_rows_to_the_final_person(ws):
     for value in ("a", "b", "c"):
-        batch_process([message(ws, "identify", user_id=value, minute=1)])
+        batch_process([stored_message(ws, "identify", user_id=value, minute=1)])
     a, b = person_of(ws, "a"), person_of(ws, "b")
-    batch_process([message(ws, "alias", previous_id="a", user_id="b", minute=2)])
-    batch_process([message(ws, "alias", previous_id="b", user_id="c", minute=3)])
+    batch_process([stored_message(ws, "alias", previous_id="a", user_id="b", minute=2)])
+    batch_process([stored_message(ws, "alias", previous_id="b", user_id="c", minute=3)])
     final = person_of(ws, "a")
     a.refresh_from_db()
     b.refresh_from_db()
@@ -163,15 +167,15 @@ def test_chained_merges_redirect_old_rows_to_the_final_person(ws):
 
 
 def test_alias_to_itself_changes_nothing(ws):
-    batch_process([message(ws, "identify", user_id="u1", traits={"email": "a@x.io"})])
-    batch_process([message(ws, "alias", previous_id="u1", user_id="u1", minute=1)])
+    batch_process([stored_message(ws, "identify", user_id="u1", traits={"email": "a@x.io"})])
+    batch_process([stored_message(ws, "alias", previous_id="u1", user_id="u1", minute=1)])
     assert ids_of(person_of(ws, "u1")) == {"u1"}
     assert Person.objects.for_workspace(ws).count() == 1
 
 
 def test_repeated_alias_and_duplicate_messages_are_stored_once(ws):
-    alias = message(ws, "alias", previous_id="anon", user_id="u1", minute=1)
-    again = message(ws, "alias", previous_id="anon", user_id="u1", minute=2)
+    alias = stored_message(ws, "alias", previous_id="anon", user_id="u1", minute=1)
+    again = stored_message(ws, "alias", previous_id="anon", user_id="u1", minute=2)
     batch_process([alias, alias, again])
     batch_process([alias, again])
     person = person_of(ws, "u1")
@@ -181,10 +185,12 @@ def test_repeated_alias_and_duplicate_messages_are_stored_once(ws):
 
 
 def test_old_identify_delivered_late_does_not_overwrite_newer_traits(ws):
-    batch_process([message(ws, "identify", user_id="u1", traits={"email": "new@x.io"}, minute=10)])
+    batch_process(
+        [stored_message(ws, "identify", user_id="u1", traits={"email": "new@x.io"}, minute=10)]
+    )
     batch_process(
         [
-            message(
+            stored_message(
                 ws, "identify", user_id="u1", traits={"email": "old@x.io", "plan": "free"}, minute=5
             )
         ]
@@ -198,8 +204,8 @@ def test_old_identify_delivered_late_does_not_overwrite_newer_traits(ws):
 
 def test_equal_timestamps_are_broken_by_message_id(new_ws):
     messages = [
-        message(0, "identify", user_id="u1", traits={"email": "a@x.io"}, message_id="b-2"),
-        message(0, "identify", user_id="u1", traits={"email": "b@x.io"}, message_id="a-1"),
+        stored_message(0, "identify", user_id="u1", traits={"email": "a@x.io"}, message_id="b-2"),
+        stored_message(0, "identify", user_id="u1", traits={"email": "b@x.io"}, message_id="a-1"),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -208,8 +214,10 @@ def test_equal_timestamps_are_broken_by_message_id(new_ws):
 
 def test_group_change_keeps_the_newer_group_by_timestamp(new_ws):
     messages = [
-        message(0, "group", user_id="u1", group_id="g1", traits={"name": "Initech"}, minute=1),
-        message(
+        stored_message(
+            0, "group", user_id="u1", group_id="g1", traits={"name": "Initech"}, minute=1
+        ),
+        stored_message(
             0,
             "group",
             user_id="u1",
@@ -217,7 +225,9 @@ def test_group_change_keeps_the_newer_group_by_timestamp(new_ws):
             traits={"name": "Hooli", "plan": "pro"},
             minute=2,
         ),
-        message(0, "group", user_id="u2", group_id="g2", traits={"plan": "enterprise"}, minute=3),
+        stored_message(
+            0, "group", user_id="u2", group_id="g2", traits={"plan": "enterprise"}, minute=3
+        ),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -229,7 +239,7 @@ def test_group_change_keeps_the_newer_group_by_timestamp(new_ws):
 def test_engage_audience_true_then_false_ends_false_in_any_order(new_ws):
     personas = {"computation_class": "audience", "computation_key": "big_spenders"}
     messages = [
-        message(
+        stored_message(
             0,
             "identify",
             user_id="u1",
@@ -237,7 +247,7 @@ def test_engage_audience_true_then_false_ends_false_in_any_order(new_ws):
             context={"personas": personas},
             minute=1,
         ),
-        message(
+        stored_message(
             0,
             "identify",
             user_id="u1",
@@ -245,7 +255,9 @@ def test_engage_audience_true_then_false_ends_false_in_any_order(new_ws):
             context={"personas": personas},
             minute=2,
         ),
-        message(0, "identify", user_id="u1", traits={"email": "a@x.io", "isAdmin": True}, minute=0),
+        stored_message(
+            0, "identify", user_id="u1", traits={"email": "a@x.io", "isAdmin": True}, minute=0
+        ),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -258,11 +270,11 @@ def test_engage_audience_true_then_false_ends_false_in_any_order(new_ws):
 @pytest.mark.services
 def test_engage_first_sync_burst_is_one_batch_of_bulk_writes(ws):
     burst = [
-        message(ws, "identify", user_id=f"member-{i}", traits={"high_value": True}, minute=1)
+        stored_message(ws, "identify", user_id=f"member-{i}", traits={"high_value": True}, minute=1)
         for i in range(300)
     ]
     small = [
-        message(ws, "identify", user_id=f"other-{i}", traits={"high_value": True}, minute=1)
+        stored_message(ws, "identify", user_id=f"other-{i}", traits={"high_value": True}, minute=1)
         for i in range(3)
     ]
     with CaptureQueriesContext(connection) as big_batch:
@@ -281,8 +293,10 @@ def test_common_batches_cost_the_same_queries_whatever_their_size(ws):
         out = []
         for i in range(n):
             out += [
-                message(ws, "page", anonymous_id=f"{prefix}-anon-{i}", name="Home", minute=1),
-                message(
+                stored_message(
+                    ws, "page", anonymous_id=f"{prefix}-anon-{i}", name="Home", minute=1
+                ),
+                stored_message(
                     ws,
                     "identify",
                     user_id=f"{prefix}-{i}",
@@ -290,7 +304,7 @@ def test_common_batches_cost_the_same_queries_whatever_their_size(ws):
                     traits={"email": f"{i}@x.io"},
                     minute=2,
                 ),
-                message(ws, "track", user_id=f"{prefix}-{i}", event="Bought", minute=3),
+                stored_message(ws, "track", user_id=f"{prefix}-{i}", event="Bought", minute=3),
             ]
         return out
 
@@ -305,9 +319,9 @@ def test_common_batches_cost_the_same_queries_whatever_their_size(ws):
 
 def test_two_users_sharing_a_device_stay_apart_and_the_visitor_follows_the_first(new_ws):
     messages = [
-        message(0, "track", anonymous_id="device", event="Opened", minute=0),
-        message(0, "identify", user_id="alice", anonymous_id="device", minute=1),
-        message(0, "identify", user_id="bob", anonymous_id="device", minute=2),
+        stored_message(0, "track", anonymous_id="device", event="Opened", minute=0),
+        stored_message(0, "identify", user_id="alice", anonymous_id="device", minute=1),
+        stored_message(0, "identify", user_id="bob", anonymous_id="device", minute=2),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -316,8 +330,8 @@ def test_two_users_sharing_a_device_stay_apart_and_the_visitor_follows_the_first
 
 def test_an_anonymous_id_later_used_as_user_id_becomes_its_own_person(new_ws):
     messages = [
-        message(0, "identify", user_id="alice", anonymous_id="x", minute=1),
-        message(0, "track", user_id="x", event="E", minute=2),
+        stored_message(0, "identify", user_id="alice", anonymous_id="x", minute=1),
+        stored_message(0, "track", user_id="x", event="E", minute=2),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -326,8 +340,8 @@ def test_an_anonymous_id_later_used_as_user_id_becomes_its_own_person(new_ws):
 
 def test_alias_of_a_followed_visitor_takes_only_the_visitor(new_ws):
     messages = [
-        message(0, "identify", user_id="alice", anonymous_id="device", minute=1),
-        message(0, "alias", previous_id="device", user_id="bob", minute=2),
+        stored_message(0, "identify", user_id="alice", anonymous_id="device", minute=1),
+        stored_message(0, "alias", previous_id="device", user_id="bob", minute=2),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -337,7 +351,7 @@ def test_alias_of_a_followed_visitor_takes_only_the_visitor(new_ws):
 def test_reserved_traits_become_columns_from_either_name_form(ws):
     batch_process(
         [
-            message(
+            stored_message(
                 ws,
                 "identify",
                 user_id="u1",
@@ -348,13 +362,13 @@ def test_reserved_traits_become_columns_from_either_name_form(ws):
                     "avatar": "https://a/1.png",
                 },
             ),
-            message(
+            stored_message(
                 ws,
                 "identify",
                 user_id="u2",
                 traits={"first_name": "Bo", "last_name": "Ek", "email": " bo@x.io "},
             ),
-            message(ws, "identify", user_id="u3", traits={"name": "Cy", "firstName": "C"}),
+            stored_message(ws, "identify", user_id="u3", traits={"name": "Cy", "firstName": "C"}),
         ]
     )
     one, two, three = (person_of(ws, v) for v in ("u1", "u2", "u3"))
@@ -373,8 +387,8 @@ def test_reserved_traits_become_columns_from_either_name_form(ws):
 def test_context_traits_on_track_fill_traits_with_the_same_rule(ws):
     batch_process(
         [
-            message(ws, "identify", user_id="u1", traits={"email": "new@x.io"}, minute=5),
-            message(
+            stored_message(ws, "identify", user_id="u1", traits={"email": "new@x.io"}, minute=5),
+            stored_message(
                 ws,
                 "track",
                 user_id="u1",
@@ -394,10 +408,14 @@ def test_context_traits_on_track_fill_traits_with_the_same_rule(ws):
 def test_junk_ids_never_merge_people_but_the_message_is_kept(ws, junk):
     batch_process(
         [
-            message(ws, "identify", user_id=junk, anonymous_id="a1", traits={"email": "a@x.io"}),
-            message(ws, "identify", user_id=junk, anonymous_id="a2", traits={"email": "b@x.io"}),
-            message(ws, "alias", previous_id=junk, user_id="u1", message_id=f"alias-{junk}"),
-            message(ws, "track", user_id=junk, event="Lost", message_id=f"lost-{junk}"),
+            stored_message(
+                ws, "identify", user_id=junk, anonymous_id="a1", traits={"email": "a@x.io"}
+            ),
+            stored_message(
+                ws, "identify", user_id=junk, anonymous_id="a2", traits={"email": "b@x.io"}
+            ),
+            stored_message(ws, "alias", previous_id=junk, user_id="u1", message_id=f"alias-{junk}"),
+            stored_message(ws, "track", user_id=junk, event="Lost", message_id=f"lost-{junk}"),
         ]
     )
     assert person_of(ws, "a1") != person_of(ws, "a2")
@@ -420,7 +438,7 @@ def test_usable_id_drops_only_junk():
 
 def _from_fixture(ws, body: dict) -> dict:
     """A Segment Spec message as ingest.segment would hand it over (enough for these fixtures)."""
-    return message(
+    return stored_message(
         ws,
         body["type"],
         user_id=body.get("userId"),
@@ -454,10 +472,18 @@ def test_segment_destination_examples_build_people_and_audiences(ws):
 
 def test_identities_record_the_link_that_put_them_on_their_person(new_ws):
     messages = [
-        message(0, "identify", user_id="u1", anonymous_id="visitor", minute=2, message_id="late"),
-        message(0, "track", user_id="u1", anonymous_id="visitor", minute=1, message_id="early"),
-        message(0, "identify", user_id="u2", anonymous_id="device", minute=1, message_id="soft"),
-        message(0, "alias", previous_id="device", user_id="u3", minute=3, message_id="alias"),
+        stored_message(
+            0, "identify", user_id="u1", anonymous_id="visitor", minute=2, message_id="late"
+        ),
+        stored_message(
+            0, "track", user_id="u1", anonymous_id="visitor", minute=1, message_id="early"
+        ),
+        stored_message(
+            0, "identify", user_id="u2", anonymous_id="device", minute=1, message_id="soft"
+        ),
+        stored_message(
+            0, "alias", previous_id="device", user_id="u3", minute=3, message_id="alias"
+        ),
     ]
     forward, backward = both_orders(new_ws, messages)
     assert forward == backward
@@ -477,15 +503,19 @@ def test_identities_record_the_link_that_put_them_on_their_person(new_ws):
 def test_many_merges_in_one_batch_still_cost_a_fixed_number_of_queries(ws):
     batch_process(
         [
-            message(ws, "identify", user_id=f"{side}-{i}", minute=1)
+            stored_message(ws, "identify", user_id=f"{side}-{i}", minute=1)
             for i in range(60)
             for side in "ab"
         ]
     )
     # Rows already merged into the future losers must follow them to the survivors.
-    batch_process([message(ws, "identify", user_id=f"c-{i}", minute=2) for i in range(60)])
-    batch_process([message(ws, "alias", previous_id=f"c-{i}", user_id=f"a-{i}") for i in range(60)])
-    aliases = [message(ws, "alias", previous_id=f"a-{i}", user_id=f"b-{i}") for i in range(60)]
+    batch_process([stored_message(ws, "identify", user_id=f"c-{i}", minute=2) for i in range(60)])
+    batch_process(
+        [stored_message(ws, "alias", previous_id=f"c-{i}", user_id=f"a-{i}") for i in range(60)]
+    )
+    aliases = [
+        stored_message(ws, "alias", previous_id=f"a-{i}", user_id=f"b-{i}") for i in range(60)
+    ]
     with CaptureQueriesContext(connection) as merges:
         batch_process(aliases)
     assert len(merges.captured_queries) <= MAX_QUERIES_PER_BATCH + 2
@@ -517,9 +547,13 @@ def test_a_known_id_that_only_saw_events_keeps_its_columns_and_counts_them(ws):
     # The common case gets a narrow write (first/last seen and counts only): nothing else of the
     # person may be lost by it, and a trait sent in context.traits is not "only an event".
     batch_process(
-        [message(ws, "identify", user_id="u1", traits={"email": "a@x.io", "plan": "pro"}, minute=1)]
+        [
+            stored_message(
+                ws, "identify", user_id="u1", traits={"email": "a@x.io", "plan": "pro"}, minute=1
+            )
+        ]
     )
-    batch_process([message(ws, "track", user_id="u1", event="Clicked", minute=5)])
+    batch_process([stored_message(ws, "track", user_id="u1", event="Clicked", minute=5)])
     person = person_of(ws, "u1")
     assert (person.email, person.traits, person.event_count) == ("a@x.io", {"plan": "pro"}, 2)
     assert person.last_seen == BASE_TIME + timedelta(minutes=5)
@@ -528,7 +562,7 @@ def test_a_known_id_that_only_saw_events_keeps_its_columns_and_counts_them(ws):
 
     batch_process(
         [
-            message(
+            stored_message(
                 ws,
                 "track",
                 user_id="u1",
@@ -548,7 +582,7 @@ def test_the_person_an_id_leaves_is_recomputed_without_it(ws):
     # person: u1's person must lose anon-1's traits and events though none of its own ids changed.
     batch_process(
         [
-            message(
+            stored_message(
                 ws,
                 "page",
                 anonymous_id="anon-1",
@@ -556,13 +590,13 @@ def test_the_person_an_id_leaves_is_recomputed_without_it(ws):
                 context={"traits": {"color": "red"}},
                 minute=1,
             ),
-            message(
+            stored_message(
                 ws, "identify", user_id="u1", anonymous_id="anon-1", traits={"email": "a@x.io"}
             ),
         ]
     )
     assert person_of(ws, "u1").traits == {"color": "red"}
-    batch_process([message(ws, "track", user_id="anon-1", event="E", minute=3)])
+    batch_process([stored_message(ws, "track", user_id="anon-1", event="E", minute=3)])
     person = person_of(ws, "u1")
     assert ids_of(person) == {"u1"}
     assert (person.traits, person.email) == ({}, "a@x.io")

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from ingest.store import batch_process
 from people.models import Identity
-from tests.people.conftest import message, person_of
+from tests.factories import person_of, stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -15,8 +15,10 @@ def test_admin_lists_people_and_shows_a_merged_person_with_its_ids(client, ws):
     client.force_login(admin)
     batch_process(
         [
-            message(ws, "identify", user_id="u1", anonymous_id="a1", traits={"email": "a@x.io"}),
-            message(ws, "alias", previous_id="old-id", user_id="u1", minute=1),
+            stored_message(
+                ws, "identify", user_id="u1", anonymous_id="a1", traits={"email": "a@x.io"}
+            ),
+            stored_message(ws, "alias", previous_id="old-id", user_id="u1", minute=1),
         ]
     )
     person = person_of(ws, "u1")

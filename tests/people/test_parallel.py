@@ -25,9 +25,8 @@ from feed.models import Event
 from ingest import store
 from ingest.store import batch_process
 from people.models import Identity, Person
-from tests.people.conftest import canonical_state, message, person_of
-from tests.people.test_concurrency import overlapping_stream
-from tests.people.test_properties import messages
+from tests.factories import canonical_state, person_of, stored_message
+from tests.people.streams import messages, overlapping_stream
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -86,13 +85,17 @@ def test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a_
     workspace = Workspace.objects.create(name="parallel")
     if ada_exists:
         batch_process(
-            [message(workspace, "identify", user_id="ada", anonymous_id="anon-ada", minute=0)]
+            [
+                stored_message(
+                    workspace, "identify", user_id="ada", anonymous_id="anon-ada", minute=0
+                )
+            ]
         )
     # Ada's batch: her user id and, linked to it, her visitor id (one person).
     held = Held(
         [
-            message(workspace, "identify", user_id="ada", anonymous_id="anon-ada", minute=1),
-            message(workspace, "track", user_id="ada", event="Paid", minute=2),
+            stored_message(workspace, "identify", user_id="ada", anonymous_id="anon-ada", minute=1),
+            stored_message(workspace, "track", user_id="ada", event="Paid", minute=2),
         ]
     )
     try:
@@ -101,10 +104,12 @@ def test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a_
         other, other_errors = in_thread(
             lambda: batch_process(
                 [
-                    message(
+                    stored_message(
                         workspace, "identify", user_id="bob", traits={"plan": "pro"}, minute=90
                     ),
-                    message(workspace, "track", anonymous_id="visitor", event="Read", minute=91),
+                    stored_message(
+                        workspace, "track", anonymous_id="visitor", event="Read", minute=91
+                    ),
                 ]
             )
         )
@@ -115,7 +120,7 @@ def test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a_
         # Ada's visitor id alone: another id of the person the open batch holds.
         same, same_errors = in_thread(
             lambda: batch_process(
-                [message(workspace, "page", anonymous_id="anon-ada", name="Home", minute=3)]
+                [stored_message(workspace, "page", anonymous_id="anon-ada", name="Home", minute=3)]
             )
         )
         same.join(1.5)
@@ -133,18 +138,20 @@ def test_a_batch_with_other_ids_commits_while_another_is_open_and_one_sharing_a_
 
 def test_a_batch_carrying_a_segment_delete_has_the_workspace_alone() -> None:
     workspace = Workspace.objects.create(name="delete in a batch")
-    batch_process([message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=0)])
-    held = Held([message(workspace, "track", user_id="ada", event="Paid", minute=1)])
+    batch_process(
+        [stored_message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=0)]
+    )
+    held = Held([stored_message(workspace, "track", user_id="ada", event="Paid", minute=1)])
     try:
         deleting, errors = in_thread(
-            lambda: batch_process([message(workspace, "delete", user_id="ada", minute=2)])
+            lambda: batch_process([stored_message(workspace, "delete", user_id="ada", minute=2)])
         )
         deleting.join(1.5)
         assert deleting.is_alive(), "a batch carrying a delete did not wait for an open batch"
         # And a batch arriving meanwhile, with other ids (and another hour: see above), waits
         # for the deletion in turn.
         later, later_errors = in_thread(
-            lambda: batch_process([message(workspace, "track", user_id="bob", minute=90)])
+            lambda: batch_process([stored_message(workspace, "track", user_id="bob", minute=90)])
         )
         later.join(1.5)
         assert later.is_alive(), "a batch did not wait for a deletion waiting for the workspace"
@@ -188,13 +195,13 @@ def test_a_batch_that_keeps_colliding_on_a_message_id_stores_with_its_workspace_
     monkeypatch.setattr(store, "ALONE_AFTER", 1)
     workspace = Workspace.objects.create(name="colliding")
     # Someone else's batch, another hour, still open: it shares nothing with ours.
-    unrelated = Held([message(workspace, "track", user_id="carol", event="Read", minute=90)])
-    shared = message(workspace, "track", user_id="dave", event="Paid", minute=1)
+    unrelated = Held([stored_message(workspace, "track", user_id="carol", event="Read", minute=90)])
+    shared = stored_message(workspace, "track", user_id="dave", event="Paid", minute=1)
     holder = Held([shared])
     try:
         ours, errors = in_thread(
             lambda: batch_process(
-                [shared, message(workspace, "track", user_id="erin", event="Read", minute=2)]
+                [shared, stored_message(workspace, "track", user_id="erin", event="Read", minute=2)]
             )
         )
         # Ours waits for the holder (its new id's key, or the messageId itself) ...
@@ -220,17 +227,19 @@ def test_a_batch_that_keeps_colliding_on_a_message_id_stores_with_its_workspace_
 def test_batches_creating_more_ids_than_they_may_lock_take_turns(settings) -> None:
     settings.INGEST_NEW_KEYS_LOCKED = 1
     workspace = Workspace.objects.create(name="many new ids")
-    batch_process([message(workspace, "identify", user_id="known", minute=0)])
+    batch_process([stored_message(workspace, "identify", user_id="known", minute=0)])
     # Two new ids: more than it may lock one by one, so it locks the workspace's creation.
-    held = Held([message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=1)])
+    held = Held(
+        [stored_message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=1)]
+    )
     try:
         known, known_errors = in_thread(
-            lambda: batch_process([message(workspace, "track", user_id="known", minute=70)])
+            lambda: batch_process([stored_message(workspace, "track", user_id="known", minute=70)])
         )
         known.join(WAIT)
         assert not known.is_alive(), "a batch creating no id waited for the creation lock"
         creating, creating_errors = in_thread(
-            lambda: batch_process([message(workspace, "track", user_id="bob", minute=71)])
+            lambda: batch_process([stored_message(workspace, "track", user_id="bob", minute=71)])
         )
         creating.join(1.5)
         assert creating.is_alive(), "a batch creating an id did not wait for the creation lock"
@@ -261,7 +270,9 @@ def test_overlapping_workers_agree_with_one_when_they_lock_creation_as_a_whole(s
 
 def test_two_workers_on_two_ids_of_one_person_lose_no_update() -> None:
     workspace = Workspace.objects.create(name="one person, two ids")
-    batch_process([message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=0)])
+    batch_process(
+        [stored_message(workspace, "identify", user_id="ada", anonymous_id="anon", minute=0)]
+    )
     rounds = 25
     barrier = threading.Barrier(2)
 
@@ -273,8 +284,10 @@ def test_two_workers_on_two_ids_of_one_person_lose_no_update() -> None:
             minute = 2 * n + offset + 1
             batch_process(
                 [
-                    message(workspace, "track", event="Step", minute=minute, **{key: value}),
-                    message(workspace, "identify", traits={key: n}, minute=minute, **{key: value}),
+                    stored_message(workspace, "track", event="Step", minute=minute, **{key: value}),
+                    stored_message(
+                        workspace, "identify", traits={key: n}, minute=minute, **{key: value}
+                    ),
                 ]
             )
 

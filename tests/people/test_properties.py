@@ -7,92 +7,15 @@ resulting state with each other and with a reference computed straight from the 
 (people/identity.py's docstring; docs/design/identity.md in full).
 """
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Workspace
-from ingest.store import batch_process
 from people.identity import usable_id
-from tests.people.conftest import canonical_state
+from tests.factories import canonical_state
+from tests.people.streams import deliver, delivery, messages
 
 pytestmark = pytest.mark.django_db
-
-USERS = ["u1", "u2", "u3"]
-ANONYMOUS = ["a1", "a2", "a3"]
-JUNK = ["null", "undefined", "0"]
-BASE = datetime(2026, 1, 1, tzinfo=UTC)
-
-maybe_user = st.sampled_from([None, *USERS, USERS[0], JUNK[0]])
-maybe_anonymous = st.sampled_from([None, *ANONYMOUS, JUNK[1]])
-any_id = st.sampled_from([*USERS, *ANONYMOUS, JUNK[2]])
-traits = st.dictionaries(
-    st.sampled_from(["email", "plan", "vip_users", "firstName"]),
-    st.sampled_from(["a@x.io", "b@x.io", "free", "pro", True, False, None]),
-    max_size=3,
-)
-
-
-@st.composite
-def messages(draw: st.DrawFn) -> list[dict]:
-    out = []
-    for index in range(draw(st.integers(1, 14))):
-        kind = draw(st.sampled_from(["identify", "identify", "track", "page", "group", "alias"]))
-        message = {
-            "source_id": None,
-            "type": kind,
-            # Few distinct minutes so that ties (broken by messageId) happen often; the prefix
-            # makes the messageId order unrelated to the generation order.
-            "message_id": f"{draw(st.integers(0, 9))}-{index}",
-            "user_id": draw(maybe_user),
-            "anonymous_id": draw(maybe_anonymous),
-            "previous_id": None,
-            "group_id": None,
-            "event": "Clicked" if kind == "track" else None,
-            "name": "Home" if kind == "page" else None,
-            "properties": {},
-            "traits": {},
-            "context": {},
-        }
-        if kind == "identify":
-            message["traits"] = draw(traits)
-        elif kind in {"track", "page"} and draw(st.booleans()):
-            message["context"] = {"traits": draw(traits)}
-        elif kind == "group":
-            message["group_id"] = draw(st.sampled_from(["g1", "g2", "null"]))
-            message["traits"] = draw(
-                st.dictionaries(st.just("plan"), st.sampled_from(["s", "m"]), max_size=1)
-            )
-        elif kind == "alias":
-            message["previous_id"] = draw(any_id)
-            message["user_id"] = draw(st.sampled_from([*USERS, *ANONYMOUS, JUNK[0]]))
-        moment = (BASE + timedelta(minutes=draw(st.integers(0, 3)))).isoformat()
-        message["timestamp"] = message["received_at"] = moment
-        message["raw"] = {"messageId": message["message_id"]}
-        out.append(message)
-    return out
-
-
-@st.composite
-def delivery(draw: st.DrawFn, messages: list[dict]) -> list[list[dict]]:
-    """The messages in a random order, some repeated, cut into random batches."""
-    repeats = draw(st.lists(st.sampled_from(messages), max_size=len(messages)))
-    stream = draw(st.permutations(messages + repeats))
-    batches, start = [], 0
-    while start < len(stream):
-        size = draw(st.integers(1, 6))
-        batches.append(stream[start : start + size])
-        start += size
-    return batches
-
-
-def deliver(batches: list[list[dict]]) -> Workspace:
-    workspace = Workspace.objects.create(name="property")
-    for batch in batches:
-        batch_process([{**m, "workspace_id": workspace.pk} for m in batch])
-    return workspace
 
 
 def expected_people(messages: list[dict]) -> dict[frozenset, dict]:

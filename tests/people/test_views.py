@@ -11,7 +11,7 @@ from ingest.store import batch_process
 from people import selectors
 from people.models import Identity, Person
 from people.selectors import PeopleFilters
-from tests.people.conftest import message
+from tests.factories import stored_message
 
 pytestmark = pytest.mark.django_db
 
@@ -425,8 +425,10 @@ def test_identity_shows_which_kind_of_message_linked_it(owner_client, people):
     # The worker records the linking message's type on the identity; the card reads it there.
     batch_process(
         [
-            message(people.workspace, "track", user_id="u-1", anonymous_id="anon-1", event="Hi"),
-            message(people.workspace, "alias", previous_id="old-1", user_id="u-1", minute=1),
+            stored_message(
+                people.workspace, "track", user_id="u-1", anonymous_id="anon-1", event="Hi"
+            ),
+            stored_message(people.workspace, "alias", previous_id="old-1", user_id="u-1", minute=1),
         ]
     )
     person = Person.objects.get(identities__value="u-1")
@@ -556,9 +558,15 @@ def test_audience_filter_offers_every_audience_of_the_workspace(
     # Sixty people on the first page of the list, the audience holders beyond it.
     batch_process(
         [
-            message(people.workspace, "identify", user_id="u-old", traits={"churn_risk": True}),
-            message(people.workspace, "identify", user_id="u-2", traits={"beta_testers": False}),
-            message(other_workspace, "identify", user_id="u-x", traits={"their_secret": True}),
+            stored_message(
+                people.workspace, "identify", user_id="u-old", traits={"churn_risk": True}
+            ),
+            stored_message(
+                people.workspace, "identify", user_id="u-2", traits={"beta_testers": False}
+            ),
+            stored_message(
+                other_workspace, "identify", user_id="u-x", traits={"their_secret": True}
+            ),
         ]
     )
     for i in range(60):
@@ -573,6 +581,6 @@ def test_audience_filter_offers_every_audience_of_the_workspace(
 
 
 def test_audience_choices_cost_one_query(people, django_assert_num_queries):
-    batch_process([message(people.workspace, "identify", user_id="u", traits={"vip": True})])
+    batch_process([stored_message(people.workspace, "identify", user_id="u", traits={"vip": True})])
     with django_assert_num_queries(1):
         assert selectors.audience_choices(people.workspace) == ["vip"]
