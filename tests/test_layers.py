@@ -29,7 +29,7 @@ def offenders(app: str, forbidden: tuple[str, ...]) -> list[str]:
     )
 
 
-APPS = ("accounts", "people", "feed", "ingest", "ops", "api", "windsor")
+APPS = ("accounts", "people", "feed", "segments", "ingest", "ops", "api", "windsor")
 
 
 def test_the_core_imports_no_app():
@@ -46,6 +46,16 @@ def test_no_app_imports_the_configuration():
     # Apps read settings through django.conf; importing windsor.* would pull in the URLconf.
     apps = ("core", "accounts", "people", "feed", "ingest", "ops", "api")
     assert [o for app in apps for o in offenders(app, ("windsor",))] == []
+
+
+def test_segments_import_nothing_of_ingest_or_the_api():
+    # Segments read people and feed; ingest and the API sit above them.
+    assert offenders("segments", ("ingest", "api")) == []
+
+
+def test_nothing_below_segments_imports_them():
+    apps = ("core", "accounts", "people", "feed", "ingest")
+    assert [o for app in apps for o in offenders(app, ("segments",))] == []
 
 
 def test_people_imports_nothing_of_feed_or_ingest():
@@ -69,7 +79,7 @@ def test_the_ingest_view_loads_no_worker_code():
 
 def test_nothing_imports_the_api():
     # The root URLconf mounts it by name (include("api.urls")), settings name its classes.
-    apps = ("core", "accounts", "people", "feed", "ingest", "ops", "windsor")
+    apps = ("core", "accounts", "people", "feed", "segments", "ingest", "ops", "windsor")
     assert [o for app in apps for o in offenders(app, ("api",))] == []
 
 

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "accounts",
     "people",
     "feed",
+    "segments",
     "ingest",
     "ops",
     "api",
