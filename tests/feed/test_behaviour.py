@@ -175,8 +175,11 @@ def test_a_merged_person_counts_the_events_of_every_id(workspace):
 def test_deleting_a_person_deletes_their_counts(workspace, owner):
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     batch_process(
-        [track(workspace, "ada", now), track(workspace, "ada", now, name="Viewed")]
-        + [track(workspace, "bob", now)]
+        [
+            track(workspace, "ada", now),
+            track(workspace, "ada", now, name="Viewed"),
+            track(workspace, "bob", now),
+        ]
     )
     ada = person_of(workspace, "ada")
 
