@@ -171,9 +171,7 @@ def _search_text_match(q: str, *, per_row: bool = False) -> RawSQL | Q | None:
     """A condition on Person: its search text holds every term of the query, each starting a
     word (a term of several words: those words in a row, the last one a prefix); None for a query
     too short or without letters or digits. `per_row`: see _name_contains_words."""
-    if len(q) < WORD_SEARCH_MIN_LENGTH:
-        return None
-    terms = _query_terms(q)
+    terms = _query_terms(q) if len(q) >= WORD_SEARCH_MIN_LENGTH else []
     if not terms:
         return None
     if connection.vendor == "postgresql":
@@ -182,8 +180,7 @@ def _search_text_match(q: str, *, per_row: bool = False) -> RawSQL | Q | None:
             "(" + " <-> ".join([*words[:-1], f"{words[-1]}:*"]) + ")" for words in terms
         )
         sql, params = f"{SEARCH_WORDS_SQL} @@ to_tsquery('simple'::regconfig, %s)", [tsquery]
-        words = [w for term in terms for w in term]
-        if per_row and all(word.isascii() for word in words):
+        if per_row and all(word.isascii() for term in terms for word in term):
             guard = " AND ".join('"people_person"."search_text" LIKE %s' for _ in terms)
             sql = f"({guard} AND {sql})"
             params = [f"%{' '.join(term)}%" for term in terms] + params
