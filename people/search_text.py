@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import Workspace
 from core.locks import workspaces_lock
@@ -186,6 +186,25 @@ def search_traits_set(*, workspace: Workspace, keys: list[str]) -> bool:
     return True
 
 
+def search_texts_write(rows: list[tuple[int, str]], model: type = Person) -> None:
+    """Write (person id, search text) pairs: one UPDATE from two arrays on PostgreSQL (Django's
+    bulk_update writes a CASE of one branch per row, ten times slower at 2,000 rows)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_update(
+            [model(pk=pk, search_text=text) for pk, text in rows], ["search_text"]
+        )
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS p SET search_text = v.text"  # noqa: S608 (the table's name)
+            " FROM unnest(%s::bigint[], %s::text[]) AS v(id, text) WHERE p.id = v.id",
+            [[pk for pk, _ in rows], [text for _, text in rows]],
+        )
+
+
 def workspace_search_text_rebuild(workspace_id: int, *, batch: int = REBUILD_BATCH) -> int:
     """Recompute the search text of every person of the workspace, `batch` people per
     transaction, with the keys as they are now; returns how many rows changed.
@@ -219,6 +238,6 @@ def workspace_search_text_rebuild(workspace_id: int, *, batch: int = REBUILD_BAT
                     keys=keys,
                 )
                 if text != old:
-                    people.append(Person(pk=pk, search_text=text))
-            Person.objects.bulk_update(people, ["search_text"], batch_size=batch)
+                    people.append((pk, text))
+            search_texts_write(people)
             changed += len(people)

@@ -13,7 +13,7 @@ BATCH = 2000
 
 
 def backfill(apps, schema_editor) -> None:
-    from people.search_text import search_text_of, search_traits_clean
+    from people.search_text import search_text_of, search_texts_write, search_traits_clean
 
     Workspace = apps.get_model("accounts", "Workspace")
     Person = apps.get_model("people", "Person")
@@ -40,8 +40,8 @@ def backfill(apps, schema_editor) -> None:
                         keys=keys,
                     )
                     if text:
-                        people.append(Person(pk=pk, search_text=text))
-                Person.objects.bulk_update(people, ["search_text"], batch_size=BATCH)
+                        people.append((pk, text))
+                search_texts_write(people, Person)
 
 
 class Migration(migrations.Migration):
