@@ -18,7 +18,10 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Trait keys whose text values the People search finds (people/search_text.py); an admin
     # chooses them on /people/search-settings/.
-    search_traits = models.JSONField(default=search_traits_default)
+    # A database default too: rows written with SQL (seeds, older migrations' states) need none.
+    search_traits = models.JSONField(
+        default=search_traits_default, db_default=list(SEARCH_TRAITS_DEFAULT)
+    )
 
     def __str__(self) -> str:
         return self.name

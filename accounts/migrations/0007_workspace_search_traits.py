@@ -14,6 +14,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='workspace',
             name='search_traits',
-            field=models.JSONField(default=accounts.models.search_traits_default),
+            field=models.JSONField(
+                db_default=['title', 'company', 'role', 'plan'],
+                default=accounts.models.search_traits_default,
+            ),
         ),
     ]
