@@ -4,9 +4,24 @@ from django.db import models
 from core.querysets import WorkspaceQuerySet
 
 
+def search_traits_default() -> list[str]:
+    return list(SEARCH_TRAITS_DEFAULT)
+
+
+# The text traits the People search reads unless a workspace chooses others: the ones teams ask
+# for by name ("find the CTOs", "who is at Acme", "who is on Pro").
+SEARCH_TRAITS_DEFAULT = ("title", "company", "role", "plan")
+
+
 class Workspace(models.Model):
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Trait keys whose text values the People search finds (people/search_text.py); an admin
+    # chooses them on /people/search-settings/.
+    # A database default too: rows written with SQL (seeds, older migrations' states) need none.
+    search_traits = models.JSONField(
+        default=search_traits_default, db_default=list(SEARCH_TRAITS_DEFAULT)
+    )
 
     def __str__(self) -> str:
         return self.name

@@ -15,7 +15,14 @@ The rules:
 - A merge moves identities, never events; the emptied row keeps `merged_into` the survivor.
 - A person holds at most WINDSOR_PERSON_IDS_MAX ids; a link past it is refused (people/id_limit.py).
 - Per trait key, and for the group, the newer (timestamp, messageId) wins.
-- A person's columns are recomputed from all its identities whenever one of them changes.
+- A sync (Engage's audience and computed-trait calls: `context.personas`) and an imported message
+  (`context.windsor_import`) set traits but never move first or last seen (`moves_last_seen`):
+  last seen is the customer doing something. They still count as stored messages.
+- A boolean trait is an audience only when its newest value came from a sync; a plain identify's
+  `churned: true` is a trait. Entries stored before syncs were told apart (3 elements) keep the
+  old rule: boolean with a snake_case key.
+- A person's columns are recomputed from all its identities whenever one of them changes,
+  `search_text` (people/search_text.py) with them.
 - A message's time is its skew-corrected `timestamp`, else its `received_at`.
 
 Design: docs/design/identity.md
@@ -36,6 +43,7 @@ from core.messages import Message
 from people.id_limit import Refusal, person_ids_max, refusals_record
 from people.models import Audience, Group, Identity, Person
 from people.rows import IDENTITY_COLUMNS, IdentityRow, PersonRow, identity_rows
+from people.search_text import search_text_of, search_traits_cached
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +72,28 @@ SNAKE_CASE = re.compile(r"^[a-z0-9]+(?:_[a-z0-9]+)*$")
 # (timestamp ISO in UTC, messageId): orders two messages the same way whatever the arrival order.
 Version = tuple[str, str]
 
+# What marks a sync: Segment Engage (Personas) puts `context.personas` {computation_class,
+# computation_key, computation_id, space_id, namespace} on every audience and computed-trait call
+# it sends (the identify and the "Audience Entered/Exited" tracks alike; see the recorded
+# tests/fixtures/segment/segment-destination-examples.jsonl).
+SYNC_CONTEXT_KEY = "personas"
+# What marks a server-side import (issue 30 will set it on every message it stores): the import
+# keeps each message's own context and adds this key. A sender setting it only stops its own
+# messages from moving first/last seen.
+IMPORT_CONTEXT_KEY = "windsor_import"
+
+
+def is_sync(message: Message) -> bool:
+    """An Engage (Personas) audience or computed-trait sync: a non-empty `context.personas`."""
+    personas = message.context.get(SYNC_CONTEXT_KEY)
+    return isinstance(personas, dict) and bool(personas)
+
+
+def moves_last_seen(message: Message) -> bool:
+    """Whether the message is the customer doing something: not a sync, not an import. Only such
+    messages move an identity's (and so a person's) first and last seen."""
+    return not is_sync(message) and not message.context.get(IMPORT_CONTEXT_KEY)
+
 
 def usable_id(value: Any) -> str | None:
     """The id as a string, or None when it is absent or junk."""
@@ -80,15 +110,32 @@ def version_of(moment: datetime, message_id: str) -> Version:
     return (moment.isoformat(timespec="microseconds"), message_id)
 
 
-def versions_apply(versions: dict, values: dict, version: Version) -> bool:
-    """Merge `values` sent at `version` into `versions` key by key; True if anything changed."""
+def versions_apply(
+    versions: dict, values: dict, version: Version, *, synced: bool | None = None
+) -> bool:
+    """Merge `values` sent at `version` into `versions` key by key; True if anything changed.
+
+    `synced` (identities' traits only): a 4th element, 1 when the message was a sync, else 0;
+    groups' entries keep 3 elements."""
     changed = False
+    tail = [] if synced is None else [int(synced)]
     for key, value in values.items():
         current = versions.get(key)
         if current is None or (current[1], current[2]) < version:
-            versions[key] = [value, version[0], version[1]]
+            versions[key] = [value, version[0], version[1], *tail]
             changed = True
     return changed
+
+
+def is_audience(key: str, entry: list) -> bool:
+    """A trait entry [value, ts, mid, synced] that is an audience: a boolean from a sync. An entry
+    of 3 elements was stored before syncs were told apart: the old rule (a boolean with a
+    snake_case key) keeps the audiences it made (see docs/design/identity.md)."""
+    if not isinstance(entry[0], bool):
+        return False
+    if len(entry) > 3:
+        return bool(entry[3])
+    return bool(SNAKE_CASE.match(key))
 
 
 def versions_join(many: list[dict]) -> dict:
@@ -117,8 +164,11 @@ def _newest(joined: dict, keys: tuple[str, ...]) -> Any:
     return max(entries, key=lambda e: (e[1], e[2]))[0]
 
 
-def person_summary(identities: list[IdentityRow], groups: dict[str, Group]) -> dict[str, Any]:
-    """The derived fields of a person, from all of its identities (see the module rules)."""
+def person_summary(
+    identities: list[IdentityRow], groups: dict[str, Group], search_traits: list[str] | tuple = ()
+) -> dict[str, Any]:
+    """The derived fields of a person, from all of its identities (see the module rules);
+    `search_traits`: the workspace's trait keys whose text values search finds."""
     joined = versions_join([i.trait_versions for i in identities])
     name = _column(joined["name"][0], 500) if "name" in joined else None
     if not name:
@@ -127,19 +177,22 @@ def person_summary(identities: list[IdentityRow], groups: dict[str, Group]) -> d
             _column(_newest(joined, LAST_NAME), 250),
         ]
         name = " ".join(p for p in parts if p) or None
-    audiences = {
-        k: e[0] for k, e in sorted(joined.items()) if isinstance(e[0], bool) and SNAKE_CASE.match(k)
-    }
+    audiences = {k: e[0] for k, e in sorted(joined.items()) if is_audience(k, e)}
     traits = {
         k: e[0] for k, e in sorted(joined.items()) if k not in RESERVED and k not in audiences
     }
     group_versions = [i.group_version for i in identities if i.group_version]
     newest_group = max(group_versions, key=lambda g: (g[1], g[2]))[0] if group_versions else None
+    email = _column(joined["email"][0], 320) if "email" in joined else None
+    phone = _column(joined["phone"][0], 100) if "phone" in joined else None
     return {
-        "email": _column(joined["email"][0], 320) if "email" in joined else None,
-        "phone": _column(joined["phone"][0], 100) if "phone" in joined else None,
+        "email": email,
+        "phone": phone,
         "avatar": _column(joined["avatar"][0], 2000) if "avatar" in joined else None,
         "name": name,
+        "search_text": search_text_of(
+            name=name, email=email, phone=phone, traits=traits, keys=search_traits
+        ),
         "traits": traits,
         "audiences": audiences,
         "group_id": groups[newest_group].pk if newest_group in groups else None,
@@ -200,6 +253,7 @@ PERSON_FIELDS = [
     "name",
     "traits",
     "audiences",
+    "search_text",
     "group",
     "is_identified",
     "first_seen",
@@ -275,6 +329,13 @@ class IdentityBatch:
         # The bound on a person's ids, and the links it refused (people/id_limit.py).
         self.ids_max = person_ids_max()
         self.refused: list[tuple[Message, str, str, PersonState]] = []
+        # The workspace's indexed trait keys: asked once, by the first person rewritten whole.
+        self.search_traits: list[str] | None = None
+
+    def _search_traits(self) -> list[str]:
+        if self.search_traits is None:
+            self.search_traits = search_traits_cached(self.workspace_id)
+        return self.search_traits
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -433,11 +494,12 @@ class IdentityBatch:
         ) = link or (None, "", "", "")
         self.dirty_identities.add(identity.value)
 
-    def _seen(self, identity: IdentityRow, moment: datetime) -> None:
-        if identity.first_seen is None or moment < identity.first_seen:
-            identity.first_seen = moment
-        if identity.last_seen is None or moment > identity.last_seen:
-            identity.last_seen = moment
+    def _seen(self, identity: IdentityRow, moment: datetime, message: Message) -> None:
+        if moves_last_seen(message):
+            if identity.first_seen is None or moment < identity.first_seen:
+                identity.first_seen = moment
+            if identity.last_seen is None or moment > identity.last_seen:
+                identity.last_seen = moment
         identity.event_count += 1
         self.seen_identities.add(identity.value)
         self.person_of[identity.value].touched = True
@@ -552,9 +614,12 @@ class IdentityBatch:
             warnings.append("no usable userId or anonymousId: the event belongs to nobody")
             return Applied(None, warnings)
         identity = self._ensure(key, ANONYMOUS)
-        self._seen(identity, moment)
+        self._seen(identity, moment, message)
         if traits and versions_apply(
-            identity.trait_versions, traits, version_of(moment, message.message_id)
+            identity.trait_versions,
+            traits,
+            version_of(moment, message.message_id),
+            synced=is_sync(message),
         ):
             self.dirty_identities.add(identity.value)
         if warnings:
@@ -594,7 +659,7 @@ class IdentityBatch:
                     PersonRow(id=state.pk, workspace_id=self.workspace_id, **_seen(identities))
                 )
                 continue
-            summary = person_summary(identities, self.groups)
+            summary = person_summary(identities, self.groups, self._search_traits())
             person = PersonRow(
                 id=state.pk, workspace_id=self.workspace_id, updated_at=now, **summary
             )

@@ -54,8 +54,12 @@ class Person(models.Model):
     phone = models.CharField(max_length=100, null=True, blank=True)
     avatar = models.CharField(max_length=2000, null=True, blank=True)
     traits = models.JSONField(default=dict)
-    # Audience name -> membership, from boolean traits (Engage audiences).
+    # Audience name -> membership, from boolean traits an Engage sync sent (people/identity.py).
     audiences = models.JSONField(default=dict)
+    # The words the People search matches, normalised (people/search_text.py): name, email,
+    # phone, the workspace's chosen text traits. A database default too: rows written with SQL
+    # (seeds) need none, and a row without it is found by its columns' prefix search alone.
+    search_text = models.TextField(default="", db_default="", blank=True)
     group = models.ForeignKey(
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="people"
     )

@@ -60,6 +60,7 @@ class PersonRow(_Row):
     avatar: str | None = None
     traits: dict = field(default_factory=dict)
     audiences: dict = field(default_factory=dict)
+    search_text: str = ""
     group_id: int | None = None
     is_identified: bool = False
     first_seen: datetime | None = None

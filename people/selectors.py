@@ -11,7 +11,12 @@ Rules kept here:
   the built-in 'simple' configuration (no stemming, no stop words) and prefix lexemes, served by
   the GIN index of migration 0008 (built in, so no extension and no superuser is needed); SQLite
   (the embedded default, small) scans for each word at the start of the name or after a space.
-  Never a scan of the JSON traits.
+- Search also matches the words of `Person.search_text` (people/search_text.py: name, email and
+  its domain, phone and its digits, the workspace's chosen text traits, accents stripped), the
+  query normalised the same way: each whitespace-separated term of the query must start a word,
+  and a term of several words (`acme.io`, `ada@acme`, `010-2030`) must find them next to each
+  other (a phrase). PostgreSQL: the same full-text search as the name's, over the GIN index of
+  migration 0015; SQLite: LIKE on the words. Never a scan of the JSON traits.
 - The People list sorts by last seen, newest first, people never seen first (PostgreSQL's default
   for DESC, which the `person_recent` index stores); the explicit NULLS FIRST makes SQLite agree.
 """
@@ -24,14 +29,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Q, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
+from django.db.models.functions import Concat, Lower
 
 from accounts.models import Workspace
 from core.paging import Cursor, Page, keyset_page
 from core.params import integer_param, text_param
 from people.models import Audience, Group, Identity, Person
+from people.search_text import search_words
 
 PEOPLE_PAGE_SIZE = 50
 TIMELINE_PAGE_SIZE = 30
@@ -45,6 +51,13 @@ WORD_SEARCH_MIN_LENGTH = 3
 # The exact expression of the person_name_words index (migration 0008): PostgreSQL uses the
 # index only for this text.
 NAME_WORDS_SQL = "to_tsvector('simple'::regconfig, COALESCE(\"people_person\".\"name\", ''))"
+# The exact expression of the person_search_words index (migration 0015).
+SEARCH_WORDS_SQL = 'to_tsvector(\'simple\'::regconfig, "people_person"."search_text")'
+# The words of a query the search text is matched with; the rest are ignored (each prefix word
+# is a range of the index to read).
+SEARCH_WORDS_MAX = 8
+# The search text with a space before its first word: on SQLite " word" starts a word anywhere.
+SEARCH_PADDED = Concat(Value(" "), "search_text", output_field=TextField())
 # Up to this many matches a search sorts them all; beyond, it walks the last-seen index.
 SEARCH_SORT_LIMIT = 1000
 # Traits nested deeper than this are shown as compact JSON rather than one row per leaf.
@@ -139,9 +152,51 @@ def _name_contains_words(words: list[str]) -> tuple[str, list[str]]:
     return guard, [f"%{word}%" for word in words]
 
 
+def _query_terms(q: str) -> list[list[str]]:
+    """The query's terms (split at whitespace), each as its normalised words; SEARCH_WORDS_MAX
+    words in all at most."""
+    terms: list[list[str]] = []
+    left = SEARCH_WORDS_MAX
+    for term in q.split():
+        words = search_words(term)[:left]
+        if words:
+            terms.append(words)
+            left -= len(words)
+        if not left:
+            break
+    return terms
+
+
+def _search_text_match(q: str, *, per_row: bool = False) -> RawSQL | Q | None:
+    """A condition on Person: its search text holds every term of the query, each starting a
+    word (a term of several words: those words in a row, the last one a prefix); None for a query
+    too short or without letters or digits. `per_row`: see _name_contains_words."""
+    terms = _query_terms(q) if len(q) >= WORD_SEARCH_MIN_LENGTH else []
+    if not terms:
+        return None
+    if connection.vendor == "postgresql":
+        # Only letters and digits reach to_tsquery: its syntax (&, |, !, :, <->) never does.
+        tsquery = " & ".join(
+            "(" + " <-> ".join([*words[:-1], f"{words[-1]}:*"]) + ")" for words in terms
+        )
+        sql, params = f"{SEARCH_WORDS_SQL} @@ to_tsquery('simple'::regconfig, %s)", [tsquery]
+        if per_row and all(word.isascii() for term in terms for word in term):
+            guard = " AND ".join('"people_person"."search_text" LIKE %s' for _ in terms)
+            sql = f"({guard} AND {sql})"
+            params = [f"%{' '.join(term)}%" for term in terms] + params
+        return RawSQL(  # noqa: S611 - the words are parameters; only letters and digits
+            sql, params, output_field=BooleanField()
+        )
+    condition = Q()
+    for words in terms:
+        condition &= Q(search_padded__contains=" " + " ".join(words))
+    return condition
+
+
 def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QuerySet:
     """People whose email, name or one of whose ids starts with `q` (case-insensitive), or a word
-    of whose name does (see _name_words_match).
+    of whose name does (see _name_words_match), or whose search text holds the query's words
+    (see _search_text_match).
 
     Two plans, picked by one cheap query: how many people match, up to SEARCH_SORT_LIMIT.
     - Few matches (a typed email, a user id): a UNION of three index range scans, then sort those
@@ -174,6 +229,11 @@ def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QueryS
         branches.append(
             people.alias(name_lower=Lower("name")).filter(words).values_list("pk", flat=True)
         )
+    text = _search_text_match(q)
+    if text is not None:
+        branches.append(
+            people.alias(search_padded=SEARCH_PADDED).filter(text).values_list("pk", flat=True)
+        )
     # UNION ALL streams, so the LIMIT stops the scans early; UNION would dedupe every match first.
     # Plain ids (values_list): at 1M people a broad query fetches SEARCH_SORT_LIMIT + 1 of them
     # only to learn that it is broad, and a dict per row cost more than the query itself.
@@ -192,8 +252,12 @@ def people_search(queryset: QuerySet, *, workspace: Workspace, q: str) -> QueryS
     )
     if words is not None:
         condition |= Q(_name_words_match(q, per_row=True))
+    if text is not None:
+        condition |= Q(_search_text_match(q, per_row=True))
     # alias, not annotate: the lower-cased columns are for the filter, not for the rows' SELECT.
-    return queryset.alias(email_lower=Lower("email"), name_lower=Lower("name")).filter(condition)
+    return queryset.alias(
+        email_lower=Lower("email"), name_lower=Lower("name"), search_padded=SEARCH_PADDED
+    ).filter(condition)
 
 
 def people_in_audience(queryset: QuerySet, audience: str) -> QuerySet:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:person_id>/hidden-events/", views.person_hidden_toggle, name="hidden_toggle"),
     path("<int:person_id>/delete/", views.person_delete_view, name="delete"),
     path("suppressions/", views.suppression_list, name="suppressions"),
+    path("search-settings/", views.search_settings, name="search_settings"),
     path("suppressions/<int:suppression_id>/lift/", views.suppression_lift_view, name="lift"),
 ]

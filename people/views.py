@@ -15,6 +15,13 @@ from people.deletion import person_delete, suppression_lift
 from people.export import PEOPLE_CSV_HEADER, people_csv_rows
 from people.id_limit import person_ids_max
 from people.models import Person, Suppression
+from people.search_text import (
+    SEARCH_TRAITS_MAX,
+    SearchTraitsError,
+    search_traits_clean,
+    search_traits_parse,
+    search_traits_set,
+)
 from people.selectors import PeopleFilters
 
 SUPPRESSIONS_SHOWN = 500
@@ -172,3 +179,39 @@ def suppression_lift_view(request: WorkspaceRequest, suppression_id: int) -> Htt
     suppression_lift(workspace=request.workspace, suppression=suppression, actor=request.membership)
     messages.success(request, f"Lifted the suppression of {suppression}.")
     return redirect("people:suppressions")
+
+
+# --- Search settings (people/search_text.py holds the rules) ----------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@member_required(Capability.MANAGE_SOURCES)
+def search_settings(request: WorkspaceRequest) -> HttpResponse:
+    """Which text traits the People search finds: owners and admins (who decide what the
+    workspace's data says) choose; a change recomputes the people's search text in the
+    background."""
+    workspace = request.workspace
+    text = "\n".join(search_traits_clean(workspace.search_traits or []))
+    error = ""
+    if request.method == "POST":
+        text = request.POST.get("search_traits", "")
+        try:
+            keys = search_traits_parse(text)
+        except SearchTraitsError as refused:
+            error = refused.message
+        else:
+            if search_traits_set(workspace=workspace, keys=keys):
+                messages.success(
+                    request,
+                    "Search traits saved: people are being re-indexed, "
+                    "which takes a minute on a large workspace.",
+                )
+            else:
+                messages.info(request, "Search traits unchanged.")
+            return redirect("people:search_settings")
+    context = {
+        "search_traits": text,
+        "error": error,
+        "traits_max": SEARCH_TRAITS_MAX,
+    }
+    return render(request, "people/search_settings.html", context, status=400 if error else 200)

@@ -277,6 +277,16 @@ def case_people_suppressions(client, world: World) -> None:
     shows_mine_not_theirs(html_of(client.get(reverse("people:suppressions"))), "mine-gone")
 
 
+def case_people_search_settings(client, world: World) -> None:
+    Workspace.objects.filter(pk=world.other.pk).update(search_traits=["theirs-Secret-trait"])
+    Workspace.objects.filter(pk=world.workspace.pk).update(search_traits=["mine-trait"])
+    shows_mine_not_theirs(html_of(client.get(reverse("people:search_settings"))), "mine-trait")
+    # Saving changes this workspace's keys only.
+    html_of(client.post(reverse("people:search_settings"), {"search_traits": "title"}), 302)
+    assert Workspace.objects.get(pk=world.other.pk).search_traits == ["theirs-Secret-trait"]
+    assert Workspace.objects.get(pk=world.workspace.pk).search_traits == ["title"]
+
+
 def case_people_lift(client, world: World) -> None:
     theirs = Suppression.objects.create(workspace=world.other, kind="user", value="theirs-uid")
     html_of(client.post(reverse("people:lift", args=[theirs.pk])), 404)
@@ -540,6 +550,7 @@ URL_CASES: dict[str, Callable] = {
     "people:delete": case_people_delete,
     "people:suppressions": case_people_suppressions,
     "people:lift": case_people_lift,
+    "people:search_settings": case_people_search_settings,
     "people:export": case_people_export,
     "feed:export": case_feed_export,
     "feed:list": case_feed_list,
@@ -606,10 +617,12 @@ def _(w: World) -> None:
 
 @selector_case("people.selectors.audience_choices")
 def _(w: World) -> None:
+    # Engage syncs (context.personas): a boolean trait is an audience only from one.
+    sync = {"personas": {"computation_class": "audience"}}
     batch_process([stored_message(w.workspace, "identify", live=True, user_id="mine-uid",
-                                  traits={"mine_audience": True})])  # fmt: skip
+                                  traits={"mine_audience": True}, context=sync)])  # fmt: skip
     batch_process([stored_message(w.other, "identify", live=True, user_id="theirs-uid",
-                                  traits={"theirs_audience": True})])  # fmt: skip
+                                  traits={"theirs_audience": True}, context=sync)])  # fmt: skip
     assert people_selectors.audience_choices(w.workspace) == ["mine_audience"]
 
 

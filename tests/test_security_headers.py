@@ -31,6 +31,7 @@ PAGES = {
     "people:detail",
     "people:delete",
     "people:suppressions",
+    "people:search_settings",
     "feed:list",
     "feed:new",
     "feed:event",

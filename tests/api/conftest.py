@@ -67,8 +67,11 @@ def acme(send, workspace: Workspace) -> Acme:
     from people.models import Group, Identity, Person
 
     send("identify", user_id="ada", timestamp=at(0),
-         traits={"name": "Ada Lovelace", "email": "ada@acme.example", "plan": "pro",
-                 "vip_customers": True})  # fmt: skip
+         traits={"name": "Ada Lovelace", "email": "ada@acme.example", "plan": "pro"})  # fmt: skip
+    # An Engage audience sync (context.personas): a boolean trait is an audience only from one.
+    send("identify", user_id="ada", timestamp=at(0), traits={"vip_customers": True},
+         context={"personas": {"computation_class": "audience",
+                               "computation_key": "vip_customers"}})  # fmt: skip
     send("identify", user_id="grace", traits={"name": "Grace Hopper"}, timestamp=at(1))
     send("group", user_id="ada", group_id="acme-co", traits={"name": "Acme Co"}, timestamp=at(2))
     send("identify", user_id="visitor", traits={"referrer": "ad"}, timestamp=at(3))

@@ -66,6 +66,8 @@ def populated(name: str) -> Workspace:
                 live=True,
                 user_id="ada",
                 traits={"beta_user": True},
+                # An Engage sync: only its booleans are audiences (people/identity.py).
+                context={"personas": {"computation_class": "audience"}},
             ),
             stored_message(
                 workspace, "group", source_id=src, live=True, user_id="ada", group_id=f"{name}-co"

@@ -54,8 +54,13 @@ def send_customers(client: Client) -> None:
         "usr_ada", "Order Completed", {"revenue": 249.0, "currency": "USD", "order_id": "A-1042"}
     )
     client.page("usr_ada", "Docs", "Getting Started", {"path": "/docs"})
-    # An Engage audience sync: an identify whose trait is a snake_cased audience name.
-    client.identify("usr_ada", {"order_completed_last_30days": True, "churn_risk": False})
+    # An Engage audience sync: an identify whose trait is the audience, marked by
+    # context.personas (a boolean trait is an audience only from a sync).
+    client.identify(
+        "usr_ada",
+        {"order_completed_last_30days": True, "churn_risk": False},
+        context={"personas": {"computation_class": "audience", "space_id": "spa_1"}},
+    )
 
     client.identify("usr_grace", {"email": "grace@cobol.dev", "name": "Grace Hopper"})
     client.track("usr_grace", "Invited Teammate", {"invitee": "ken@bell-labs.com"})

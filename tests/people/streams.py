@@ -21,6 +21,8 @@ traits = st.dictionaries(
     st.sampled_from(["a@x.io", "b@x.io", "free", "pro", True, False, None]),
     max_size=3,
 )
+# What an Engage (Personas) sync carries: people/identity.py `is_sync`.
+PERSONAS = {"computation_class": "audience", "computation_key": "vip_users", "space_id": "spa_1"}
 
 
 @st.composite
@@ -48,6 +50,9 @@ def messages(draw: st.DrawFn) -> list[dict]:
             message["traits"] = draw(traits)
         elif kind in {"track", "page"} and draw(st.booleans()):
             message["context"] = {"traits": draw(traits)}
+        if kind in {"identify", "track"} and draw(st.integers(0, 3)) == 0:
+            # An audience or computed-trait sync: traits, but no first or last seen.
+            message["context"] = {**message["context"], "personas": PERSONAS}
         elif kind == "group":
             message["group_id"] = draw(st.sampled_from(["g1", "g2", "null"]))
             message["traits"] = draw(

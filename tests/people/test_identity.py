@@ -269,14 +269,16 @@ def test_engage_audience_true_then_false_ends_false_in_any_order(new_ws):
 # The fixed query count is PostgreSQL's COPY path; SQLite splits statements by its variable limit.
 @pytest.mark.services
 def test_engage_first_sync_burst_is_one_batch_of_bulk_writes(ws):
-    burst = [
-        stored_message(ws, "identify", user_id=f"member-{i}", traits={"high_value": True}, minute=1)
-        for i in range(300)
-    ]
-    small = [
-        stored_message(ws, "identify", user_id=f"other-{i}", traits={"high_value": True}, minute=1)
-        for i in range(3)
-    ]
+    # Engage marks its syncs with context.personas (people/identity.py `is_sync`).
+    sync = {"personas": {"computation_class": "audience", "computation_key": "high_value"}}
+
+    def member(user_id: str) -> dict:
+        return stored_message(
+            ws, "identify", user_id=user_id, traits={"high_value": True}, context=sync, minute=1
+        )
+
+    burst = [member(f"member-{i}") for i in range(300)]
+    small = [member(f"other-{i}") for i in range(3)]
     with CaptureQueriesContext(connection) as big_batch:
         batch_process(burst)
     with CaptureQueriesContext(connection) as small_batch:

@@ -1,9 +1,10 @@
 """Order and duplicates do not matter: any delivery of the same messages gives the same people.
 
 Hypothesis generates message sets over a few users, anonymous ids and junk ids (identifies with
-conflicting traits and timestamps, aliases, groups, tracks), delivers them twice in two random
-orders, with random duplicates, in random batch sizes, into two workspaces, and compares the full
-resulting state with each other and with a reference computed straight from the identity rules
+conflicting traits and timestamps, aliases, groups, tracks, Engage syncs), delivers them twice
+in two random orders, with random duplicates, in random batch sizes, into two workspaces, and
+compares the full resulting state with each other and with a reference computed straight from
+the identity rules
 (people/identity.py's docstring; docs/design/identity.md in full).
 """
 
@@ -63,25 +64,27 @@ def expected_people(messages: list[dict]) -> dict[frozenset, dict]:
             )
             in members
         ]
+        # key -> (value, whether a sync sent it): a boolean is an audience only from a sync.
         newest: dict = {}
         group = None
         for m in sorted(mine, key=lambda m: (m["timestamp"], m["message_id"])):
-            newest.update(m["context"].get("traits", {}))
+            sync = bool(m["context"].get("personas"))
+            newest.update({k: (v, sync) for k, v in m["context"].get("traits", {}).items()})
             if m["type"] == "identify":
-                newest.update(m["traits"])
+                newest.update({k: (v, sync) for k, v in m["traits"].items()})
             if m["type"] == "group" and usable_id(m["group_id"]):
                 group = m["group_id"]
+        audiences = {k: v for k, (v, sync) in newest.items() if isinstance(v, bool) and sync}
+        email = newest.get("email", (None,))[0]
+        # Syncs never move first or last seen: the customer did nothing.
+        active = [m["timestamp"] for m in mine if not m["context"].get("personas")]
         people[frozenset(members)] = {
-            "email": newest.get("email") if isinstance(newest.get("email"), str) else None,
-            "audiences": {k: v for k, v in newest.items() if isinstance(v, bool) and k.islower()},
-            "traits": {
-                k: v
-                for k, v in newest.items()
-                if k != "email" and not (isinstance(v, bool) and k.islower())
-            },
+            "email": email if isinstance(email, str) else None,
+            "audiences": audiences,
+            "traits": {k: v for k, (v, _) in newest.items() if k != "email" and k not in audiences},
             "group": group,
-            "first_seen": min((m["timestamp"] for m in mine), default=None),
-            "last_seen": max((m["timestamp"] for m in mine), default=None),
+            "first_seen": min(active, default=None),
+            "last_seen": max(active, default=None),
             "event_count": len(mine),
             "is_identified": bool(members & users),
         }

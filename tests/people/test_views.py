@@ -23,6 +23,8 @@ def other_workspace(db, django_user_model) -> Workspace:
 
 
 LIST = reverse("people:list")
+# An Engage sync: a boolean trait is an audience only when one sent it (people/identity.py).
+SYNC = {"personas": {"computation_class": "audience"}}
 
 
 def detail(person: Person) -> str:
@@ -559,13 +561,25 @@ def test_audience_filter_offers_every_audience_of_the_workspace(
     batch_process(
         [
             stored_message(
-                people.workspace, "identify", user_id="u-old", traits={"churn_risk": True}
+                people.workspace,
+                "identify",
+                user_id="u-old",
+                traits={"churn_risk": True},
+                context=SYNC,
             ),
             stored_message(
-                people.workspace, "identify", user_id="u-2", traits={"beta_testers": False}
+                people.workspace,
+                "identify",
+                user_id="u-2",
+                traits={"beta_testers": False},
+                context=SYNC,
             ),
             stored_message(
-                other_workspace, "identify", user_id="u-x", traits={"their_secret": True}
+                other_workspace,
+                "identify",
+                user_id="u-x",
+                traits={"their_secret": True},
+                context=SYNC,
             ),
         ]
     )
@@ -581,6 +595,9 @@ def test_audience_filter_offers_every_audience_of_the_workspace(
 
 
 def test_audience_choices_cost_one_query(people, django_assert_num_queries):
-    batch_process([stored_message(people.workspace, "identify", user_id="u", traits={"vip": True})])
+    vip = {"vip": True}
+    batch_process(
+        [stored_message(people.workspace, "identify", user_id="u", traits=vip, context=SYNC)]
+    )
     with django_assert_num_queries(1):
         assert selectors.audience_choices(people.workspace) == ["vip"]
