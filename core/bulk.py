@@ -183,9 +183,20 @@ def bulk_insert_values(
         triggers_restored()
 
 
-def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]) -> None:
+def bulk_update(
+    model: type[models.Model],
+    objs: Sequence[Any],
+    names: list[str],
+    *,
+    narrow: Sequence[Any] = (),
+    narrow_names: Sequence[str] = (),
+) -> None:
     """Write the given fields of existing rows (model instances or plain rows, as bulk_insert)
     in one statement, whatever their number.
+
+    `narrow`: more rows of which only `narrow_names` (some of `names`) are written, in the same
+    statement: each of the other columns is written only where the row's JSON carries it (`?`),
+    so a narrow row keeps them as they are (its object's values for them are never read).
 
     The rows travel as one JSON object keyed by id (one orjson call), and each row of the table
     looks its new values up there; the rows are found by `id = ANY(ids)`. Planner-proof: there is
@@ -196,27 +207,47 @@ def bulk_update(model: type[models.Model], objs: Sequence[Any], names: list[str]
     many inserts, autovacuum not run since): tests/test_bulk.py reproduces that state.
     """
     if not objs:
-        return
+        if not narrow:
+            return
+        # Only narrow rows: a plain statement of their fields.
+        objs, names, narrow, narrow_names = narrow, list(narrow_names), (), ()
+    if not set(narrow_names) <= set(names):
+        raise ValueError(f"narrow_names {narrow_names} are not all in {names}")
     fields = [model._meta.pk, *_columns(model, names)]
-    stamped = _stamped(fields, add=False)
-    for obj in objs:
-        for field in stamped:
-            # auto_now, as save() would; Django's bulk_update leaves it as it is (None on a
-            # plain row: a NOT NULL violation).
-            field.pre_save(obj, add=False)
+    narrow_fields = [model._meta.pk, *_columns(model, narrow_names)]
+    for rows, written in ((objs, fields), (narrow, narrow_fields)):
+        stamped = _stamped(written, add=False)
+        for obj in rows:
+            for field in stamped:
+                # auto_now, as save() would; Django's bulk_update leaves it as it is (None on
+                # a plain row: a NOT NULL violation).
+                field.pre_save(obj, add=False)
     if connection.vendor != "postgresql":
         model.objects.bulk_update(_instances(model, objs), names, batch_size=500)
+        if narrow:
+            model.objects.bulk_update(_instances(model, narrow), narrow_names, batch_size=500)
         return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk = fields[0]
     by_id: dict[str, dict[str, Any]] = {}
-    for obj in objs:
-        by_id[str(int(getattr(obj, pk.attname)))] = {
-            f.column: getattr(obj, f.attname) for f in fields[1:]
-        }
+    for rows, written in ((objs, fields), (narrow, narrow_fields)):
+        for obj in rows:
+            by_id[str(int(getattr(obj, pk.attname)))] = {
+                f.column: getattr(obj, f.attname) for f in written[1:]
+            }
+    if len(by_id) < len(objs) + len(narrow) and narrow:
+        raise ValueError("a row is both in objs and in narrow, or twice in narrow")
     key = f"s.j -> t.{quote(pk.column)}::text"
-    assignments = ", ".join(f"{quote(f.column)} = {_from_json(f, key)}" for f in fields[1:])
+    every_row = {f.column for f in (narrow_fields if narrow else fields)}
+    assignments = ", ".join(
+        f"{quote(f.column)} = {_from_json(f, key)}"
+        if f.column in every_row
+        # Written where the row carries it; a narrow row keeps its value.
+        else f"{quote(f.column)} = CASE WHEN {key} ? {_literal(f.column)}"
+        f" THEN {_from_json(f, key)} ELSE t.{quote(f.column)} END"
+        for f in fields[1:]
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM (SELECT %s::jsonb AS j) AS s"  # noqa: S608 (names, not values)

@@ -51,6 +51,15 @@ MUTANTS: list[Mutant] = [
     ),
     # --- Issue 14: the worker's store path -------------------------------------------------------
     mutant(
+        "bulk-update-narrow-rows-blanked",
+        "bulk_update's narrow rows keep the columns they do not carry (a person's seen-only row"
+        " shares the whole rows' statement)",
+        "core/bulk.py",
+        "        if f.column in every_row\n",
+        "        if True\n",
+        "tests/core/test_bulk.py",
+    ),
+    mutant(
         "bulk-update-scans-the-table",
         "bulk_update reads only the rows it updates, whatever the statistics say (no whole-table"
         " scan per statement)",

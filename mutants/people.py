@@ -233,6 +233,14 @@ MUTANTS: list[Mutant] = [
         "tests/people/test_identity.py",
     ),
     mutant(
+        "seen-people-own-statement",
+        "a batch's person rows, rewritten whole or seen-only, are one UPDATE",
+        "people/identity.py",
+        ", narrow=seen_people, narrow_names=SEEN_FIELDS)",
+        ")\n        bulk_update(Person, seen_people, SEEN_FIELDS)",
+        "tests/people/test_identity.py::test_common_batches_cost_the_same_queries_whatever_their_size",
+    ),
+    mutant(
         "ids-read-by-the-workspace",
         "who holds a batch's ids is read one descent per id, also in a workspace new since the"
         " last ANALYZE (its workspace condition serves no index)",

@@ -670,8 +670,8 @@ class IdentityBatch:
         bulk_insert(Person, [person for _, person in new_people], with_ids=True)
         for state, person in new_people:
             state.pk = person.pk
-        bulk_update(Person, old_people, PERSON_FIELDS)
-        bulk_update(Person, seen_people, SEEN_FIELDS)
+        # One statement for both: the seen-only rows write only SEEN_FIELDS (core/bulk.py).
+        bulk_update(Person, old_people, PERSON_FIELDS, narrow=seen_people, narrow_names=SEEN_FIELDS)
         _audiences_record(
             self.workspace_id,
             {name for person in old_people for name in person.audiences}

@@ -1,13 +1,16 @@
-"""core/bulk.py's plans cannot depend on the statistics: bulk_update reads only its rows."""
+"""core/bulk.py's plans cannot depend on the statistics: bulk_update reads only its rows; its
+narrow rows keep the columns they do not carry."""
 
 import json
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from core.bulk import bulk_update
-from people.identity import SEEN_FIELDS
-from people.models import Identity
+from people.identity import PERSON_FIELDS, SEEN_FIELDS
+from people.models import Identity, Person
+from people.rows import PersonRow
 
 pytestmark = [
     pytest.mark.django_db,
@@ -75,3 +78,29 @@ def test_bulk_update_reads_only_its_rows_when_statistics_call_the_table_empty(wo
     read = _rows_read(plans[0][0]["Plan"], "people_identity")
     assert read <= 2 * len(identities), f"{read} identity rows read to update {len(identities)}"
     assert Identity.objects.filter(workspace=workspace, event_count=7).count() == len(identities)
+
+
+def test_bulk_update_narrow_rows_keep_the_columns_they_do_not_carry(workspace):
+    whole, narrow = (
+        Person.objects.create(workspace=workspace, email=f"{n}@x.io", name=n, traits={"plan": n})
+        for n in ("whole", "narrow")
+    )
+    rewritten = PersonRow(
+        id=whole.pk, workspace_id=workspace.pk, email=None, name="Ada", traits={}, event_count=3
+    )
+    seen_only = PersonRow(id=narrow.pk, workspace_id=workspace.pk, event_count=7)
+    with CaptureQueriesContext(connection) as queries:
+        bulk_update(
+            Person, [rewritten], PERSON_FIELDS, narrow=[seen_only], narrow_names=SEEN_FIELDS
+        )
+    assert len(queries.captured_queries) == 1
+    whole.refresh_from_db()
+    narrow.refresh_from_db()
+    # The whole row takes every column, a null too; the narrow row only its own.
+    assert (whole.email, whole.name, whole.traits, whole.event_count) == (None, "Ada", {}, 3)
+    assert (narrow.email, narrow.name, narrow.traits, narrow.event_count) == (
+        "narrow@x.io",
+        "narrow",
+        {"plan": "narrow"},
+        7,
+    )
