@@ -265,9 +265,10 @@ class _Parser:
             operator = _operator(obj, path, TRAIT_OPS, "a company trait")
             return GroupTrait(key, operator, _value(obj, operator, path))
         if field == "audience":
-            _only(obj, {"field", "key", "operator"}, path)
             key = _key(obj, path)
-            return Audience(key, _operator(obj, path, BOOL_OPS + PRESENCE_OPS, "an audience"))
+            operator = _operator(obj, path, BOOL_OPS + PRESENCE_OPS, "an audience")
+            _only(obj, {"field", "key", "operator"}, path)
+            return Audience(key, operator)
         if field == "segment":
             _only(obj, {"field", "operator", "value"}, path)
             operator = _operator(obj, path, ("in", "not_in"), "a segment")
