@@ -123,7 +123,9 @@ def case_people_count(client, world: World) -> None:
     html_of(client.get(reverse("people:count"), {"segment": theirs.pk}), 404)
     html = html_of(client.get(reverse("people:count")))
     assert "1 person" in html, html
-    inside = '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
+    inside = (
+        '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
+    )
     shows_mine_not_theirs(html_of(client.get(reverse("people:count"), {"filter": inside}), 400),
                           "no segment")  # fmt: skip
 
@@ -145,7 +147,9 @@ def case_people_segments(client, world: World) -> None:
 
 def case_people_segment_new(client, world: World) -> None:
     theirs = their_segment(world)
-    inside = '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
+    inside = (
+        '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
+    )
     url = reverse("people:segment_new")
     html_of(client.post(url, {"name": "Mine", "visibility": "team", "filter": inside}), 400)
     html_of(client.post(url, {"name": "Mine", "visibility": "team", "filter": ""}), 302)
