@@ -137,3 +137,42 @@ class IdentityActivity(HourlyActivity):
                 fields=["identity", "hour", "type"], name="identity_activity_key"
             )
         ]
+
+
+class EventDayCount(models.Model):
+    """How many track events of one name one id sent on one UTC day (the day of the event's
+    timestamp): the rows behaviour conditions read ("did Order Completed at least 3 times in the
+    last 30 days", feed/behaviour.py) instead of the event table.
+
+    Only track events are counted, by their event name: page and screen views, identify, group
+    and alias calls are not behaviour a segment asks about. Kept by feed/rollups.py in the
+    transaction that inserts the events, like the hourly rollups. Keyed by identity, not person,
+    for the reason IdentityActivity is: a merge re-points identities and these rows follow,
+    untouched; a person's count is the sum over their identities. Rows go with their identity
+    (CASCADE), so erasing a person erases their counts.
+    """
+
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    # No index of its own: the unique key leads with it (deletes by identity use it).
+    identity = models.ForeignKey(
+        Identity, on_delete=models.CASCADE, db_index=False, related_name="+"
+    )
+    name = models.CharField(max_length=255)
+    day = models.DateField()
+    n = models.BigIntegerField(default=0)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["identity", "name", "day"], name="event_day_count_key")
+        ]
+        indexes = [
+            # "This workspace, this name, these days": the behaviour reads. identity and n
+            # complete it, so PostgreSQL answers them from the index alone.
+            models.Index(
+                fields=["workspace", "name", "day", "identity", "n"], name="event_day_count_name"
+            )
+        ]

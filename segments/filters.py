@@ -18,7 +18,8 @@ The rules, once:
     is_set, is_not_set; first_seen, last_seen: the date operators, is_set, is_not_set;
   group: is_set, is_not_set; audience: is_true, is_false, is_set, is_not_set;
   segment: in, not_in (a saved segment's id); event: at_least, at_most, exactly N (0..1e6) in
-    the last `days` (null: ever), optionally `where` a property condition; no_event: `days`.
+    the last `days` (null: ever), optionally `where` a property condition (equals, not_equals,
+    contains, is_set, is_not_set, gt, gte, lt, lte; it needs `days`); no_event: `days`.
 - A date without a time means its start in UTC; a datetime without an offset is UTC.
 - Every error names where it is, as a path like `conditions[2].value`.
 
@@ -63,9 +64,9 @@ RESERVED_OPS: dict[str, tuple[str, ...]] = {
     "last_seen": DATE_OPS + PRESENCE_OPS,
     "group": PRESENCE_OPS,
 }
-# A property condition inside an event condition: the trait operators but dates (the behaviour
-# helpers compare raw event properties).
-WHERE_OPS = TEXT_OPS + PRESENCE_OPS + NUMBER_OPS + BOOL_OPS
+# A property condition inside an event condition (feed/behaviour.py compares the raw events'
+# properties with these).
+WHERE_OPS = ("equals", "not_equals", "contains", *PRESENCE_OPS, *NUMBER_OPS)
 
 Scalar = str | int | float
 Value = Scalar | tuple[Scalar, ...] | None
@@ -265,9 +266,10 @@ class _Parser:
             operator = _operator(obj, path, TRAIT_OPS, "a company trait")
             return GroupTrait(key, operator, _value(obj, operator, path))
         if field == "audience":
-            _only(obj, {"field", "key", "operator"}, path)
             key = _key(obj, path)
-            return Audience(key, _operator(obj, path, BOOL_OPS + PRESENCE_OPS, "an audience"))
+            operator = _operator(obj, path, BOOL_OPS + PRESENCE_OPS, "an audience")
+            _only(obj, {"field", "key", "operator"}, path)
+            return Audience(key, operator)
         if field == "segment":
             _only(obj, {"field", "operator", "value"}, path)
             operator = _operator(obj, path, ("in", "not_in"), "a segment")
@@ -289,6 +291,13 @@ class _Parser:
             where = obj.get("where")
             if where is not None:
                 where = self.where(where, _join(path, "where"))
+                if days is None:
+                    # It reads the events themselves, so only within a window.
+                    raise FilterError(
+                        f"An event condition with a property condition needs days (1 to "
+                        f"{MAX_DAYS}).",
+                        _join(path, "days"),
+                    )
             return DidEvent(name, operator, count, days, where)
         if field == "no_event":
             _only(obj, {"field", "name", "days"}, path)

@@ -44,6 +44,7 @@ from django.db import NotSupportedError, connection
 from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q
 
 from accounts.models import Membership, Workspace
+from feed import behaviour
 from people.models import Group as Company
 from people.models import Identity, Person, PersonQuerySet
 from segments.filters import (
@@ -275,7 +276,10 @@ def segment_filter_of(
 ) -> Group | None:
     """Saved segment `segment_id`'s filter, when the viewer may see it: a team segment of the
     workspace, or a private one the viewer made. None when there is no such segment."""
-    segment_model = apps.get_model("segments", "Segment")
+    try:
+        segment_model = apps.get_model("segments", "Segment")
+    except LookupError:  # saved segments not installed: no segment is found
+        return None
     found = segment_model.objects.filter(workspace=workspace, pk=segment_id)
     visible = Q(visibility="team")
     if viewer is not None:
@@ -310,6 +314,12 @@ def _compile(node: Node, ctx: _Context, *, top: bool = False) -> Q:
             f"With the segments it uses, this filter has more than "
             f"{MAX_EXPANDED_CONDITIONS} conditions."
         )
+    compiled = _condition_q(node, ctx)
+    # An empty Q (e.g. "did X at least 0 times") would vanish from an OR instead of matching all.
+    return compiled if compiled else Q(pk__isnull=False)
+
+
+def _condition_q(node: Node, ctx: _Context) -> Q:
     match node:
         case Trait(key, operator, value):
             return _json_q(F("traits"), key, operator, value, ctx.now)
@@ -324,8 +334,6 @@ def _compile(node: Node, ctx: _Context, *, top: bool = False) -> Q:
         case DidEvent():
             return _did_event_q(node, ctx)
         case DidNotEvent(name, days):
-            from feed import behaviour
-
             return behaviour.did_not_event(
                 workspace_id=ctx.workspace.pk, name=name, days=days, now=ctx.now
             )
@@ -443,8 +451,6 @@ def _segment_q(segment_id: int, operator: str, ctx: _Context) -> Q:
 
 
 def _did_event_q(node: DidEvent, ctx: _Context) -> Q:
-    from feed import behaviour
-
     common = {
         "workspace_id": ctx.workspace.pk,
         "name": node.name,

@@ -5,7 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
+from feed.models import EventDayCount
 from people.models import Person
 from segments import query
 from segments.filters import EVERYONE, FilterError, Group
@@ -389,3 +391,81 @@ def test_segments_cannot_multiply_conditions_without_end(crowd, people):
     )
     with pytest.raises(FilterError, match="more than 200 conditions"):
         matching(people, condition("segment", "in", 1), segment_filter=segments)
+
+
+# --- Behaviour ------------------------------------------------------------------------------
+
+
+def did(people: PeopleFactory, person: Person, name: str, days_ago: int, **properties) -> None:
+    """One track event `days_ago` days before now, with its day count, as the worker keeps it."""
+    event = people.event(person, name=name, properties=properties, minutes_ago=days_ago * 24 * 60)
+    day = event.timestamp.astimezone(UTC).date()
+    counted, _ = EventDayCount.objects.get_or_create(
+        workspace=people.workspace, identity=event.identity, name=name, day=day
+    )
+    EventDayCount.objects.filter(pk=counted.pk).update(n=F("n") + 1)
+
+
+@pytest.fixture
+def buyers(crowd, people) -> None:
+    for days_ago in (1, 2, 3):
+        did(people, crowd["ada"], "Order Completed", days_ago, amount=150)
+    did(people, crowd["bob"], "Order Completed", 40, amount=20)
+    did(people, crowd["bob"], "Order Completed", 1, amount="150")
+    did(people, crowd["cy"], "Signed In", 1)
+    did(people, crowd["eve"], "Order Completed", 1, amount=150)
+
+
+BEHAVIOUR = [
+    (condition("event", "at_least", 3, name="Order Completed", days=30), {"ada"}),
+    (condition("event", "at_least", 1, name="Order Completed", days=30), {"ada", "bob"}),
+    (condition("event", "at_least", 2, name="Order Completed"), {"ada", "bob"}),
+    (condition("event", "exactly", 1, name="Order Completed", days=7), {"bob"}),
+    (condition("event", "exactly", 0, name="Order Completed", days=7), {"cyrus", "dee"}),
+    (condition("event", "at_most", 1, name="Order Completed", days=30), {"bob", "cyrus", "dee"}),
+    (condition("event", "at_least", 0, name="Order Completed", days=30), ALL),
+    (
+        condition(
+            "event", "at_least", 1, name="Order Completed", days=30,
+            where={"key": "amount", "operator": "gt", "value": 100},
+        ),
+        {"ada"},
+    ),
+    (
+        condition(
+            "event", "at_least", 1, name="Order Completed", days=366,
+            where={"key": "amount", "operator": "equals", "value": "150"},
+        ),
+        {"ada", "bob"},
+    ),
+    ({"field": "no_event", "name": "Order Completed", "days": 7}, {"cyrus", "dee"}),
+    ({"field": "no_event", "name": "Order Completed", "days": 366}, {"cyrus", "dee"}),
+    ({"field": "no_event", "name": "Signed In", "days": 7}, {"ada", "bob", "dee"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("given", "expected"), BEHAVIOUR, ids=[str(b[0]) for b in BEHAVIOUR])
+def test_behaviour_conditions_match_what_people_did(buyers, people, given, expected):
+    assert matching(people, given) == expected
+
+
+def test_behaviour_joins_the_other_conditions(buyers, people):
+    bought = condition("event", "at_least", 1, name="Order Completed", days=30)
+    assert matching(people, bought, condition("trait", "equals", 10, key="seats")) == {
+        "ada",
+        "bob",
+    }
+    assert matching(people, bought, condition("email_domain", "equals", "example.com")) == {"bob"}
+    vip_or_never = [
+        condition("audience", "is_true", key="vip"),
+        {
+            "op": "and",
+            "conditions": [
+                {"field": "no_event", "name": "Order Completed", "days": 30},
+                condition("name", "is_set"),
+            ],
+        },
+    ]
+    assert matching(people, *vip_or_never, op="or") == {"ada", "cyrus"}  # fmt: skip
+    anything = condition("event", "at_least", 0, name="Order Completed", days=30)
+    assert matching(people, anything, condition("user_id", "equals", "u-ada"), op="or") == ALL
