@@ -19,7 +19,8 @@ from segments.services import (
 
 pytestmark = pytest.mark.django_db
 
-PRO = {"op": "and", "conditions": [{"field": "trait", "key": "plan", "operator": "equals", "value": "Pro"}]}  # fmt: skip
+PLAN_IS_PRO = {"field": "trait", "key": "plan", "operator": "equals", "value": "Pro"}
+PRO = {"op": "and", "conditions": [PLAN_IS_PRO]}
 EVERYONE = {"op": "and", "conditions": []}
 
 
@@ -132,7 +133,8 @@ def test_a_segment_cannot_include_itself(workspace, owner_m):
 
 def test_a_team_segment_cannot_include_a_private_one(workspace, owner_m):
     private = segment_create(actor=owner_m, name="Private", filter=PRO)
-    inside = {"op": "and", "conditions": [{"field": "segment", "operator": "in", "value": private.pk}]}  # fmt: skip
+    in_private = {"field": "segment", "operator": "in", "value": private.pk}
+    inside = {"op": "and", "conditions": [in_private]}
     with pytest.raises(FilterError):
         segment_create(actor=owner_m, name="Shared", filter=inside, visibility="team")
     segment_create(actor=owner_m, name="Also private", filter=inside)

@@ -17,7 +17,8 @@ from segments.services import segment_create
 pytestmark = pytest.mark.django_db
 
 LIST = reverse("people:list")
-PRO = {"op": "and", "conditions": [{"field": "trait", "key": "plan", "operator": "equals", "value": "Pro"}]}  # fmt: skip
+PLAN_IS_PRO = {"field": "trait", "key": "plan", "operator": "equals", "value": "Pro"}
+PRO = {"op": "and", "conditions": [PLAN_IS_PRO]}
 PRO_TEXT = filter_dumps(filter_parse(PRO))
 
 
@@ -37,9 +38,14 @@ def member_client(
 
 @pytest.fixture
 def crowd(people):
-    pro = [people.person(name=f"Pro {i}", traits={"plan": "Pro", "company": f"C{i}"}, minutes_ago=i)
-           for i in range(3)]  # fmt: skip
-    free = [people.person(name=f"Free {i}", traits={"plan": "Free"}, minutes_ago=10 + i) for i in range(2)]  # fmt: skip
+    pro = [
+        people.person(name=f"Pro {i}", traits={"plan": "Pro", "company": f"C{i}"}, minutes_ago=i)
+        for i in range(3)
+    ]
+    free = [
+        people.person(name=f"Free {i}", traits={"plan": "Free"}, minutes_ago=10 + i)
+        for i in range(2)
+    ]
     return pro, free
 
 
@@ -71,8 +77,16 @@ def test_the_builder_form_goes_to_the_shareable_filter_url(owner_client, crowd):
 
 
 def test_the_builder_with_htmx_pushes_the_filter_url(owner_client, crowd):
-    form = {"q": "", "op": "and", "cf": ["trait", "last_seen"], "ck": ["plan", ""],
-            "co": ["equals", "within_days"], "cv": ["Pro", "7"], "cd": ["", ""], "cg": ["0", "0"]}  # fmt: skip
+    form = {
+        "q": "",
+        "op": "and",
+        "cf": ["trait", "last_seen"],
+        "ck": ["plan", ""],
+        "co": ["equals", "within_days"],
+        "cv": ["Pro", "7"],
+        "cd": ["", ""],
+        "cg": ["0", "0"],
+    }
     response = owner_client.get(
         LIST, form, headers={"HX-Request": "true", "HX-Target": "people-results"}
     )
@@ -84,9 +98,16 @@ def test_the_builder_with_htmx_pushes_the_filter_url(owner_client, crowd):
 
 def test_or_and_one_level_of_groups_from_the_form(owner_client, crowd):
     pro, free = crowd
-    form = {"op": "or", "gop": ["and"], "cf": ["trait", "trait", "name"], "ck": ["plan", "company", ""],
-            "co": ["equals", "equals", "equals"], "cv": ["Free", "C1", "Pro 1"],
-            "cd": ["", "", ""], "cg": ["0", "1", "1"]}  # fmt: skip
+    form = {
+        "op": "or",
+        "gop": ["and"],
+        "cf": ["trait", "trait", "name"],
+        "ck": ["plan", "company", ""],
+        "co": ["equals", "equals", "equals"],
+        "cv": ["Free", "C1", "Pro 1"],
+        "cd": ["", "", ""],
+        "cg": ["0", "1", "1"],
+    }
     location = owner_client.get(LIST, form)["Location"]
     assert sorted(listed_ids(owner_client.get(location))) == sorted(
         [*(p.pk for p in free), pro[1].pk]
@@ -94,7 +115,15 @@ def test_or_and_one_level_of_groups_from_the_form(owner_client, crowd):
 
 
 def test_a_row_the_filter_refuses_is_named_and_is_a_400(owner_client, crowd):
-    form = {"op": "and", "cf": ["trait"], "ck": ["seats"], "co": ["gt"], "cv": ["many"], "cd": [""], "cg": ["0"]}  # fmt: skip
+    form = {
+        "op": "and",
+        "cf": ["trait"],
+        "ck": ["seats"],
+        "co": ["gt"],
+        "cv": ["many"],
+        "cd": [""],
+        "cg": ["0"],
+    }
     response = owner_client.get(LIST, form)
     assert response.status_code == 400
     html = response.content.decode()
@@ -176,8 +205,10 @@ def test_the_older_query_params_still_narrow_a_filter(owner_client, crowd):
 def test_save_as_segment_then_a_teammate_opens_it_and_sees_the_same_people(
     owner_client, workspace, crowd
 ):
-    response = owner_client.post(reverse("people:segment_new"),
-                                 {"name": "Pro", "description": "", "visibility": "team", "filter": PRO_TEXT})  # fmt: skip
+    response = owner_client.post(
+        reverse("people:segment_new"),
+        {"name": "Pro", "description": "", "visibility": "team", "filter": PRO_TEXT},
+    )
     segment = Segment.objects.get(name="Pro")
     assert response.status_code == 302 and response["Location"].endswith(f"?segment={segment.pk}")
     teammate, _ = member_client(workspace, "ada@example.com")
@@ -254,8 +285,13 @@ def test_a_removed_member_has_no_access(workspace, crowd):
 def test_names_descriptions_and_trait_keys_are_escaped(owner_client, people, workspace):
     people.person(name="X", traits={"<script>alert(1)</script>": "<b>v</b>", "plan": "Pro"})
     owner = Membership.objects.get(workspace=workspace)
-    segment = segment_create(actor=owner, name="<script>n()</script>", filter=PRO, visibility="team",
-                             description="<img src=x onerror=d()>")  # fmt: skip
+    segment = segment_create(
+        actor=owner,
+        name="<script>n()</script>",
+        filter=PRO,
+        visibility="team",
+        description="<img src=x onerror=d()>",
+    )
     pages = [
         owner_client.get(LIST, {"segment": segment.pk, "columns": "<script>alert(1)</script>"}),
         owner_client.get(reverse("people:segments")),
