@@ -130,4 +130,12 @@ MUTANTS: list[Mutant] = [
         "if True:",
         QUERY,
     ),
+    mutant(
+        "segment-private-visible-to-all",
+        "another member's private segment is no such segment",
+        "segments/query.py",
+        'visible = Q(visibility="team")',
+        "visible = Q()",
+        QUERY,
+    ),
 ]
