@@ -36,7 +36,19 @@ def _gathered() -> list[Mutant]:
         windsor,
     )
 
-    apps = (core, accounts, people, feed, segments_pages, ingest, api, ops, windsor, templates, bench)
+    apps = (
+        core,
+        accounts,
+        people,
+        feed,
+        segments_pages,
+        ingest,
+        api,
+        ops,
+        windsor,
+        templates,
+        bench,
+    )
     return [m for app in apps for m in app.MUTANTS]
 
 
