@@ -443,10 +443,8 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.goto(f"{base}/people/?filter=%7Bnot-json")
     expect(page.locator("#filter-error")).to_be_visible()
     walk.check(page, "people-filter-error")
-    page.goto(
-        f"{base}/people/?filter="
-        + '{"op":"and","conditions":[{"field":"trait","key":"plan","operator":"equals","value":"pro"}]}'
-    )
+    pro = '{"field":"trait","key":"plan","operator":"equals","value":"pro"}'
+    page.goto(f'{base}/people/?filter={{"op":"and","conditions":[{pro}]}}')
     page.click("#segment-save-box summary")
     page.fill("#segment-name", "Pro plan")
     page.click("#segment-save-button")
