@@ -12,7 +12,7 @@ from core.csv_stream import csv_lines, csv_response
 from core.params import cursor_param, or_none
 from people import selectors
 from people.deletion import person_delete, suppression_lift
-from people.export import PEOPLE_CSV_HEADER, people_csv_rows
+from people.export import export_columns, people_csv_header, people_csv_rows
 from people.id_limit import person_ids_max
 from people.models import Person, Suppression
 from people.selectors import PeopleFilters
@@ -53,10 +53,12 @@ def person_list(request: WorkspaceRequest) -> HttpResponse:
 @require_GET
 @member_required()
 def person_export(request: WorkspaceRequest) -> StreamingHttpResponse:
-    """The People list as CSV: everyone the page's search and filters select, streamed."""
+    """The People list as CSV: everyone the page's search and filters select, streamed, with a
+    column per trait chosen in `?columns=`."""
     filters = PeopleFilters.from_query(request.GET)
-    rows = people_csv_rows(workspace=request.workspace, filters=filters)
-    return csv_response("people.csv", csv_lines(PEOPLE_CSV_HEADER, rows))
+    columns = export_columns(request.GET)
+    rows = people_csv_rows(workspace=request.workspace, filters=filters, columns=columns)
+    return csv_response("people.csv", csv_lines(people_csv_header(columns), rows))
 
 
 @require_GET

@@ -496,6 +496,34 @@ def case_api_group(client, world: World) -> None:
         json_of(reader.get(reverse("api:group", args=[world.their_group.pk])), 404)
 
 
+def their_segment(world: World):
+    from segments.models import Segment
+
+    return Segment.objects.create(
+        workspace=world.other, name="TheirsSegmentSecret", visibility="team",
+        created_by=world.stranger, filter={"op": "and", "conditions": []},
+    )  # fmt: skip
+
+
+def case_api_segments(client, world: World) -> None:
+    from segments.models import Segment
+
+    their_segment(world)
+    Segment.objects.create(
+        workspace=world.workspace, name="MineSegment", visibility="team",
+        filter={"op": "and", "conditions": []},
+    )  # fmt: skip
+    for reader in api_readers(client, world):
+        shows_mine_not_theirs(json_of(reader.get(reverse("api:segments"))), "MineSegment")
+
+
+def case_api_segment(client, world: World) -> None:
+    theirs = their_segment(world)
+    for reader in api_readers(client, world):
+        json_of(reader.get(reverse("api:segment", args=[theirs.pk])), 404)
+        json_of(reader.get(reverse("api:people"), {"segment": theirs.pk}), 404)
+
+
 def their_api_key(world: World) -> tuple[ApiKey, str]:
     issued = api_key_create(workspace=world.other, name="TheirsKeySecret", created_by=None)
     return issued.key, issued.secret
@@ -562,6 +590,8 @@ URL_CASES: dict[str, Callable] = {
     "api:events": case_api_events,
     "api:groups": case_api_groups,
     "api:group": case_api_group,
+    "api:segments": case_api_segments,
+    "api:segment": case_api_segment,
     "api-keys:list": case_api_keys_list,
     "api-keys:add": case_api_keys_add,
     "api-keys:revoke": case_api_keys_revoke,

@@ -110,3 +110,57 @@ def test_export_link_carries_the_current_filters(owner_client, people):
 def test_export_needs_a_login(client):
     response = client.get(EXPORT)
     assert response.status_code == 302
+
+
+# --- Chosen trait columns (?columns=) ------------------------------------------------------------
+
+
+def test_columns_adds_one_column_per_chosen_trait_in_the_order_given(owner_client, people):
+    people.person(
+        name="Ada",
+        traits={"plan": "Pro", "seats": 12, "beta": False, "address": {"city": "Zürich", "n": [1]},
+                "tags": ["a", "b"], "note": None, "formula": "=1+1"},
+    )  # fmt: skip
+    people.person(name="Bob", traits={"plan": 7}, minutes_ago=5)  # a number where Ada has text
+
+    response = owner_client.get(
+        EXPORT, {"columns": "plan, seats,beta,address,tags,note,missing,formula"}
+    )
+    header = next(iter(csv_rows([b"".join(response.streaming_content)])))
+    assert header[-8:] == ["plan", "seats", "beta", "address", "tags", "note", "missing", "formula"]
+    ada, bob = rows_of(
+        owner_client.get(EXPORT, {"columns": "plan,seats,beta,address,tags,note,missing,formula"})
+    )
+    assert (ada["plan"], ada["seats"], ada["beta"]) == ("Pro", "12", "false")
+    assert ada["address"] == '{"city":"Zürich","n":[1]}'  # compact JSON, unicode kept
+    assert ada["tags"] == '["a","b"]'
+    assert ada["note"] == ada["missing"] == ""
+    assert ada["formula"] == "'=1+1"  # defused like every cell
+    assert (bob["plan"], bob["seats"]) == ("7", "")
+
+
+def test_a_column_named_like_a_fixed_one_is_told_apart(owner_client, people):
+    people.person(name="Ada", email="ada@example.com", traits={"id": "crm-1", "email": "x@y.z"})
+
+    response = owner_client.get(EXPORT, {"columns": "id,email,id"})
+    [row] = rows_of(response)
+    assert (row["id"], row["trait:id"], row["trait:email"]) != ("", "", "")
+    assert row["trait:id"] == "crm-1"
+    assert row["trait:email"] == "x@y.z"
+
+
+def test_without_columns_the_export_is_unchanged(owner_client, people):
+    people.person(name="Ada", traits={"plan": "pro"})
+
+    [row] = rows_of(owner_client.get(EXPORT, {"columns": " , "}))
+    assert list(row) == export.PEOPLE_CSV_HEADER
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [",".join(f"t{i}" for i in range(export.COLUMNS_MAX + 1)), "x" * 501, "a," * 20_000, "a\x00"],
+)
+def test_too_many_or_too_long_columns_are_a_400(owner_client, people, columns):
+    people.person(name="Ada")
+
+    assert owner_client.get(EXPORT, {"columns": columns}).status_code == 400
