@@ -148,7 +148,8 @@ def _count_condition(rows: QuerySet, total: Expression, operator: str, value: in
 
 class _JsonAs(Func):
     """The JSON value at a top-level key when it is a JSON number (as a double) or a JSON
-    boolean, else NULL: a text value never reaches a cast and fails it."""
+    boolean, else NULL: a text value never reaches a cast and fails it. Or ("set") whether the
+    key holds a value that is not null."""
 
     SQL = {
         ("postgresql", "number"): "(CASE WHEN jsonb_typeof({c} -> %s) = 'number'"
@@ -159,6 +160,9 @@ class _JsonAs(Func):
         " THEN json_extract({c}, %s) END)",
         ("sqlite", "boolean"): "(CASE WHEN json_type({c}, %s) = 'true' THEN 1"
         " WHEN json_type({c}, %s) = 'false' THEN 0 END)",
+        # Whether the key holds a value: present and not JSON null.
+        ("postgresql", "set"): "(COALESCE(jsonb_typeof({c} -> %s), 'null') <> 'null')",
+        ("sqlite", "set"): "(COALESCE(json_type({c}, %s), 'null') <> 'null')",
     }
 
     def __init__(self, key: str, kind: str) -> None:
@@ -173,7 +177,7 @@ class _JsonAs(Func):
         else:
             key = '$."' + self.key.replace("\\", "\\\\").replace('"', '\\"') + '"'
         template = self.SQL[(connection.vendor, self.kind)]
-        return template.format(c=column), [*params, key, *params, key]
+        return template.format(c=column), [*params, key] * template.count("%s")
 
 
 def property_condition(key: str, operator: str, value: object) -> Q:
@@ -182,11 +186,12 @@ def property_condition(key: str, operator: str, value: object) -> Q:
         raise ValueError(f"unknown property operator {operator!r}")
     text = KeyTextTransform(key, "properties")
     if operator in {"is_set", "is_not_set"}:
-        return Q(_isnull_(text, operator == "is_not_set"))
+        is_set = _JsonAs(key, "set")
+        return Q(is_set) if operator == "is_set" else ~Q(is_set)
     if operator in {"equals", "not_equals"}:
         equal = _equals(key, text, value)
         # not_equals: every event where equals does not hold, the property missing included.
-        return equal if operator == "equals" else ~equal | Q(_isnull_(text, True))
+        return equal if operator == "equals" else ~equal | ~Q(_JsonAs(key, "set"))
     if operator == "contains":
         return Q(_lookup(Lower(text), "contains", str(value).lower()))
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -207,7 +212,3 @@ def _equals(key: str, text: Expression, value: object) -> Q:
 def _lookup(expression: Expression, lookup: str, value: object) -> Any:
     """`expression <lookup> value` as a filter argument."""
     return expression.get_lookup(lookup)(expression, value)
-
-
-def _isnull_(expression: Expression, isnull: bool) -> Any:
-    return expression.get_lookup("isnull")(expression, isnull)

@@ -45,24 +45,32 @@ def rollups_add(events: Iterable[dict[str, Any]]) -> None:
     _counts_add(per_workspace, per_identity, per_day)
 
 
-def rollups_forget_events(events: QuerySet) -> None:
+def rollups_forget_events(events: QuerySet, *, identities_kept: bool = True) -> None:
     """Subtract events about to be deleted (call it before the delete, in its transaction): one
-    read that groups them by rollup key in the database, then one statement per table."""
+    read that groups them by rollup key in the database, then one statement per table.
+    `identities_kept=False`: their identities are deleted too, and with them (CASCADE) the
+    per-identity rows, hourly and daily; only the workspace's rows are subtracted."""
+    keys = ["workspace_id", "type", "hour_key"]
+    if identities_kept:
+        keys += ["identity_id", "name"]
     grouped = (
         events.order_by()
         .annotate(hour_key=TruncHour("timestamp"))
-        .values_list("workspace_id", "identity_id", "type", "name", "hour_key")
+        .values(*keys)
         .annotate(n=Count("id"))
     )
     per_workspace: Counter = Counter()
     per_identity: Counter = Counter()
     per_day: Counter = Counter()
-    for workspace_id, identity_id, kind, name, hour, n in grouped:
-        per_workspace[(workspace_id, hour_of(hour), kind)] -= n
+    for row in grouped:
+        workspace_id, kind, hour, n = row["workspace_id"], row["type"], row["hour_key"], row["n"]
+        hour = hour_of(hour)
+        per_workspace[(workspace_id, hour, kind)] -= n
+        identity_id = row.get("identity_id")
         if identity_id is not None:
-            per_identity[(workspace_id, identity_id, hour_of(hour), kind)] -= n
+            per_identity[(workspace_id, identity_id, hour, kind)] -= n
             if kind == DAY_COUNTED:
-                per_day[(workspace_id, identity_id, name, hour_of(hour).date())] -= n
+                per_day[(workspace_id, identity_id, row["name"], hour.date())] -= n
     _counts_add(per_workspace, per_identity, per_day)
 
 
@@ -71,8 +79,8 @@ def rollups_forget_identities(
 ) -> None:
     """Subtract the events of identities about to be erased: people.signals.person_erasing's
     receiver (feed.apps connects it), run in the erasure's transaction before the identities and
-    their events are deleted."""
-    rollups_forget_events(Event.objects.filter(identity__in=identities))
+    their events are deleted. Their per-identity rows go with them (CASCADE)."""
+    rollups_forget_events(Event.objects.filter(identity__in=identities), identities_kept=False)
 
 
 def _counts_add(per_workspace: Counter, per_identity: Counter, per_day: Counter) -> None:

@@ -299,3 +299,21 @@ class PeopleFactory:
         Person.objects.filter(pk=person.pk).update(event_count=person.event_count + 1)
         person.event_count += 1
         return event
+
+
+# Segment filters (segments/filters.py) in their dict form, as URLs and the API carry them.
+
+
+def condition(field: str, operator: str, value: Any = None, **rest: Any) -> dict[str, Any]:
+    """One filter condition: `condition("trait", "equals", "Pro", key="plan")`."""
+    out = {"field": field, "operator": operator, **rest}
+    if value is not None:
+        out["value"] = value
+    return out
+
+
+def filter_of(*conditions: dict[str, Any], op: str = "and") -> Any:
+    """A parsed filter (a segments.filters.Group) of these conditions or groups."""
+    from segments.filters import filter_parse
+
+    return filter_parse({"op": op, "conditions": list(conditions)})
