@@ -51,7 +51,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         # DRF answers 403 to these when no authenticator offers a challenge; ours always does.
         response.status_code = 401
-    code = "invalid_filter" if isinstance(exc, InvalidFilter) else CODES.get(response.status_code, "error")
+    code = (
+        "invalid_filter"
+        if isinstance(exc, InvalidFilter)
+        else CODES.get(response.status_code, "error")
+    )
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     message = _flatten(detail) if isinstance(detail, list | dict) else str(detail)
     response.data = {"code": code, "message": message}

@@ -5,14 +5,13 @@ so the API, the pages and the CSV export cannot differ.
 
 Every read starts from the caller's workspace and costs a fixed number of queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Callable
 from typing import Any
 
-from django.http import Http404
-
 from django.db.models import QuerySet
+from django.http import Http404
 
 from accounts.models import Membership, Workspace
 from api.errors import InvalidFilter, InvalidParameter
@@ -244,9 +243,7 @@ def people_selected(
     people = people_filtered(workspace=workspace, filters=query.filters)
     if query.tree is None:
         return people
-    return people & people_matching(
-        workspace=workspace, filter=query.tree, now=now, viewer=viewer
-    )
+    return people & people_matching(workspace=workspace, filter=query.tree, now=now, viewer=viewer)
 
 
 def people_selected_page(

@@ -144,7 +144,7 @@ class ErrorSerializer(serializers.Serializer):
 class CountSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="How many people match.")
     exact = serializers.BooleanField(
-        help_text="False: an estimate (an exact count would be slow); show it as \"about n\"."
+        help_text='False: an estimate (an exact count would be slow); show it as "about n".'
     )
 
 

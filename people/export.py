@@ -2,20 +2,20 @@
 a segment's people when the caller passes them, in the page's order, read in keyset batches and
 streamed (core/csv_stream.py).
 
-`?columns=plan,company` adds one column per chosen trait, after the fixed ones: the trait's value
-as text (true/false for a boolean, a number as written), an object or a list as compact JSON, and
-an empty cell where the person does not have it. A column is named after its trait, or
+The trait columns the page shows (its `?columns=plan,company`, read by segments/views.py) are
+added, one per trait, after the fixed ones: the trait's value as text (true/false for a boolean,
+a number as written), an object or a list as compact JSON, and an empty cell where the person
+does not have it. A column is named after its trait, or
 `trait:<key>` where the key is the name of a fixed column (`id`, `email`...)."""
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 
 from accounts.models import Workspace
 from core.paging import keyset_batches
-from core.params import ParameterError, text_param
 from people.identity import RESERVED
 from people.selectors import LIST_COLUMNS, PeopleFilters, people_filtered
 
@@ -35,26 +35,6 @@ PEOPLE_CSV_HEADER = [
     "event_count",
     "traits",
 ]
-# Chosen trait columns: a spreadsheet's worth, each key as long as a filter's trait key may be.
-COLUMNS_MAX = 50
-COLUMN_KEY_MAX_LENGTH = 500
-COLUMNS_PARAM_MAX_LENGTH = COLUMNS_MAX * (COLUMN_KEY_MAX_LENGTH + 1)
-
-
-def export_columns(params: Mapping[str, str]) -> tuple[str, ...]:
-    """The trait keys of `?columns=` (comma-separated, trimmed, each once, in the order given);
-    ParameterError (a 400) beyond COLUMNS_MAX keys or for a key too long."""
-    text = text_param(params, "columns", max_length=COLUMNS_PARAM_MAX_LENGTH + 1)
-    if len(text) > COLUMNS_PARAM_MAX_LENGTH:
-        raise ParameterError("columns", "columns is too long.")
-    keys = tuple(dict.fromkeys(key.strip() for key in text.split(",") if key.strip()))
-    if len(keys) > COLUMNS_MAX:
-        raise ParameterError("columns", f"columns takes at most {COLUMNS_MAX} traits.")
-    if any(len(key) > COLUMN_KEY_MAX_LENGTH for key in keys):
-        raise ParameterError(
-            "columns", f"A trait name in columns is longer than {COLUMN_KEY_MAX_LENGTH} characters."
-        )
-    return keys
 
 
 def people_csv_header(columns: Sequence[str] = ()) -> list[str]:

@@ -2,11 +2,12 @@ from django.urls import path
 
 from people import views
 
+# Included by segments/urls.py, whose People page (the list) applies the filters: the namespace
+# "people" is declared there.
+
 app_name = "people"
 
 urlpatterns = [
-    path("", views.person_list, name="list"),
-    path("export.csv", views.person_export, name="export"),
     path("<int:person_id>/", views.person_detail, name="detail"),
     path("<int:person_id>/hidden-events/", views.person_hidden_toggle, name="hidden_toggle"),
     path("<int:person_id>/delete/", views.person_delete_view, name="delete"),

@@ -1,64 +1,18 @@
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import push_url
 
 from accounts.decorators import Capability, WorkspaceRequest, member_required
 from accounts.preferences import hidden_events_preference_set
-from core.csv_stream import csv_lines, csv_response
-from core.params import cursor_param, or_none
 from people import selectors
 from people.deletion import person_delete, suppression_lift
-from people.export import export_columns, people_csv_header, people_csv_rows
 from people.id_limit import person_ids_max
 from people.models import Person, Suppression
-from people.selectors import PeopleFilters
 
 SUPPRESSIONS_SHOWN = 500
-
-
-@require_GET
-@member_required()
-@vary_on_headers("HX-Request")
-def person_list(request: WorkspaceRequest) -> HttpResponse:
-    workspace = request.workspace
-    filters = PeopleFilters.from_query(request.GET)
-    # A stale or mangled page link shows the first page (core.params.or_none).
-    after = or_none(cursor_param, request.GET, "after")
-    before = or_none(cursor_param, request.GET, "before")
-    page = selectors.people_page(workspace=workspace, filters=filters, after=after, before=before)
-    first_visit = not page.rows and not filters.active and after is None and before is None
-    context = {
-        "page": page,
-        "filters": filters,
-        # Only asked when the page is empty: the one case where "no people at all" matters.
-        "no_people_yet": first_visit and not selectors.workspace_has_people(workspace),
-        "ingest_url": request.build_absolute_uri(reverse("ingest:batch")),
-        "sources_url": reverse("sources:list"),
-        "can_delete": request.membership.can(Capability.DELETE_PEOPLE),
-    }
-    if request.htmx and request.htmx.target == "people-results":
-        response = render(request, "people/_people_results.html", context)
-        # The address bar shows the search without the form's empty fields (?q=ada, not
-        # ?q=ada&group=&audience=), so the pushed URL is the one people would share.
-        return push_url(response, _without_empty(request))
-    context["groups"] = selectors.group_choices(workspace, selected=filters.group_id)
-    context["audiences"] = selectors.audience_choices(workspace)
-    return render(request, "people/person_list.html", context)
-
-
-@require_GET
-@member_required()
-def person_export(request: WorkspaceRequest) -> StreamingHttpResponse:
-    """The People list as CSV: everyone the page's search and filters select, streamed, with a
-    column per trait chosen in `?columns=`."""
-    filters = PeopleFilters.from_query(request.GET)
-    columns = export_columns(request.GET)
-    rows = people_csv_rows(workspace=request.workspace, filters=filters, columns=columns)
-    return csv_response("people.csv", csv_lines(people_csv_header(columns), rows))
 
 
 @require_GET
@@ -101,16 +55,6 @@ def person_hidden_toggle(request: WorkspaceRequest, person_id: int) -> HttpRespo
     # With htmx the timeline's toggle posts to feed:timeline-hidden, which swaps the timeline;
     # this is the form's plain POST.
     return redirect(url)
-
-
-def _without_empty(request: HttpRequest) -> str:
-    query = QueryDict(mutable=True)
-    for key, values in request.GET.lists():
-        kept = [v for v in values if v.strip()]
-        if kept:
-            query.setlist(key, kept)
-    encoded = query.urlencode()
-    return f"{request.path}?{encoded}" if encoded else request.path
 
 
 # --- Deleting and suppressing (people/deletion.py holds the rules) ----------------------------

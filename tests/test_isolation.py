@@ -39,6 +39,7 @@ from ingest.store import batch_process
 from people import selectors as people_selectors
 from people.models import Identity, Person, Suppression
 from people.selectors import PeopleFilters
+from segments.models import Segment
 from tests.factories import stored_message
 from tests.url_names import READS, url_names
 from tests.world import World, world_build
@@ -102,11 +103,72 @@ def case_people_list(client, world: World) -> None:
         shows_mine_not_theirs(html_of(client.get(reverse("people:list"), query)), "No one matches")
     html = html_of(client.get(reverse("people:list"), {"group": world.their_group.pk}))
     assert f'<option value="{world.their_group.pk}"' not in html
+    html_of(client.get(reverse("people:list"), {"segment": their_segment(world).pk}), 404)
     # An empty workspace says it has no people yet, whatever other workspaces hold.
     newcomer = get_user_model().objects.create_user(username="new@else.example", password="x" * 12)
     workspace_create(name="Empty", owner=newcomer)
     client.force_login(newcomer)
     shows_mine_not_theirs(html_of(client.get(reverse("people:list"))), "No people yet")
+
+
+def their_segment(world: World, visibility: str = "team") -> Segment:
+    return Segment.objects.create(
+        workspace=world.other, name=f"TheirsSegment{SECRET}", filter={"op": "and", "conditions": []},
+        visibility=visibility, created_by=world.stranger,
+    )  # fmt: skip
+
+
+def case_people_count(client, world: World) -> None:
+    theirs = their_segment(world)
+    html_of(client.get(reverse("people:count"), {"segment": theirs.pk}), 404)
+    html = html_of(client.get(reverse("people:count")))
+    assert "1 person" in html, html
+    inside = (
+        '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
+    )
+    shows_mine_not_theirs(html_of(client.get(reverse("people:count"), {"filter": inside}), 400),
+                          "no segment")  # fmt: skip
+
+
+def case_people_builder_options(client, world: World) -> None:
+    their_segment(world)
+    batch_process([stored_message(world.other, "identify", live=True, user_id="theirs-uid",
+                                  traits={"theirs_key_Secret": 1})])  # fmt: skip
+    batch_process([stored_message(world.workspace, "identify", live=True, user_id="mine-uid",
+                                  traits={"mine_key": 1})])  # fmt: skip
+    shows_mine_not_theirs(html_of(client.get(reverse("people:builder_options"))),
+                          "mine_key", "MineEvent", "New this week")  # fmt: skip
+
+
+def case_people_segments(client, world: World) -> None:
+    their_segment(world)
+    shows_mine_not_theirs(html_of(client.get(reverse("people:segments"))), "Slipping away")
+
+
+def case_people_segment_new(client, world: World) -> None:
+    theirs = their_segment(world)
+    inside = (
+        '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
+    )
+    url = reverse("people:segment_new")
+    html_of(client.post(url, {"name": "Mine", "visibility": "team", "filter": inside}), 400)
+    html_of(client.post(url, {"name": "Mine", "visibility": "team", "filter": ""}), 302)
+    assert Segment.objects.get(name="Mine").workspace == world.workspace
+
+
+def case_people_segment_edit(client, world: World) -> None:
+    theirs = their_segment(world)
+    url = reverse("people:segment_edit", args=[theirs.pk])
+    html_of(client.get(url), 404)
+    html_of(client.post(url, {"name": "Taken", "visibility": "team", "filter": ""}), 404)
+    theirs.refresh_from_db()
+    assert theirs.name.endswith(SECRET)
+
+
+def case_people_segment_delete(client, world: World) -> None:
+    theirs = their_segment(world)
+    html_of(client.post(reverse("people:segment_delete", args=[theirs.pk])), 404)
+    assert Segment.objects.filter(pk=theirs.pk).exists()
 
 
 def case_people_detail(client, world: World) -> None:
@@ -496,18 +558,7 @@ def case_api_group(client, world: World) -> None:
         json_of(reader.get(reverse("api:group", args=[world.their_group.pk])), 404)
 
 
-def their_segment(world: World):
-    from segments.models import Segment
-
-    return Segment.objects.create(
-        workspace=world.other, name="TheirsSegmentSecret", visibility="team",
-        created_by=world.stranger, filter={"op": "and", "conditions": []},
-    )  # fmt: skip
-
-
 def case_api_segments(client, world: World) -> None:
-    from segments.models import Segment
-
     their_segment(world)
     Segment.objects.create(
         workspace=world.workspace, name="MineSegment", visibility="team",
@@ -563,6 +614,12 @@ URL_CASES: dict[str, Callable] = {
     "invitation": case_invitation,
     "workspace_switch": case_workspace_switch,
     "people:list": case_people_list,
+    "people:count": case_people_count,
+    "people:builder_options": case_people_builder_options,
+    "people:segments": case_people_segments,
+    "people:segment_new": case_people_segment_new,
+    "people:segment_edit": case_people_segment_edit,
+    "people:segment_delete": case_people_segment_delete,
     "people:detail": case_people_detail,
     "people:hidden_toggle": case_people_hidden_toggle,
     "people:delete": case_people_delete,

@@ -28,6 +28,10 @@ pytestmark = pytest.mark.django_db
 # Signed-in GETs that are pages (or htmx fragments of one) and must answer 200 HTML.
 PAGES = {
     "people:list",
+    "people:count",
+    "people:builder_options",
+    "people:segments",
+    "people:segment_edit",
     "people:detail",
     "people:delete",
     "people:suppressions",
@@ -67,6 +71,8 @@ POSTED = {
     "workspace_switch",
     "people:hidden_toggle",
     "people:lift",
+    "people:segment_new",
+    "people:segment_delete",
     "feed:hidden",
     "feed:timeline-hidden",
     "members:invite",

@@ -25,6 +25,25 @@ def url_patterns(
             yield f"{namespace}{pattern.name or f'route:{pattern.pattern}'}", pattern, prefix
 
 
+# What the People page and its count read: the older search and menus, a saved segment, the filter
+# (`filter`, or the builder form's fields that the page turns into it) and the trait columns.
+PEOPLE_SELECTION = (
+    "q",
+    "group",
+    "audience",
+    "missing_email",
+    "segment",
+    "filter",
+    "columns",
+    "op",
+    "gop",
+    "cf",
+    "ck",
+    "co",
+    "cv",
+    "cd",
+    "cg",
+)
 # The GET parameters each URL name reads; any name not listed reads none. Checked against what the
 # views read by tests/test_query_params.py, which walks them with hostile values.
 # DRF reads `format` on every API view (?format=json picks the renderer).
@@ -33,8 +52,9 @@ READS: dict[str, tuple[str, ...]] = {
     "logout": ("next",),
     "admin:login": ("next",),
     "route:admin/login/": ("next",),
-    "people:list": ("q", "group", "audience", "missing_email", "after", "before"),
-    "people:export": ("q", "group", "audience", "missing_email", "columns"),
+    "people:list": (*PEOPLE_SELECTION, "after", "before"),
+    "people:count": PEOPLE_SELECTION,
+    "people:export": PEOPLE_SELECTION,
     "feed:list": ("hidden", "type", "name", "before", "upto"),
     "feed:export": ("hidden", "type", "name"),
     "feed:new": ("hidden", "type", "name", "after", "since"),

@@ -32,7 +32,7 @@ urlpatterns = [
     path("workspaces/switch/", workspace_switch, name="workspace_switch"),
     path("sources/", include("accounts.urls")),
     path("members/", include("accounts.team_urls")),
-    path("people/", include("people.urls")),
+    path("people/", include("segments.urls")),
     path("feed/", include("feed.urls")),
     path("api/v1/", include("api.urls")),
     path("api-keys/", include("api.key_urls")),

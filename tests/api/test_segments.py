@@ -7,7 +7,6 @@ import json
 from urllib.parse import quote
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -213,7 +212,7 @@ HOSTILE = {
                 },
             ],
         }
-    ),  # fmt: skip
+    ),
     "nested a thousand deep": "[" * 1000 + "]" * 1000,
 }
 
