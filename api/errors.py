@@ -1,7 +1,8 @@
 """Every error of the API is one JSON shape, `{"code": "...", "message": "..."}` (the ingest
 endpoints' shape too), mapped here once from DRF's exceptions. A filter the segments engine
-refuses (segments.filters.FilterError) is a 400 with code `invalid_filter` and the `path` of
-the part refused (e.g. `conditions[2].value`)."""
+refuses (segments.filters.FilterError) is an `invalid_parameter` 400 too, whose message starts
+with the parameter's name, with `param` and the `path` of the part refused
+(e.g. `conditions[2].value`)."""
 
 from typing import Any
 
@@ -31,7 +32,7 @@ class InvalidParameter(exceptions.ValidationError):
 
 class InvalidFilter(exceptions.ValidationError):
     def __init__(self, error: FilterError, *, param: str) -> None:
-        super().__init__(error.message)
+        super().__init__(f"{param}: {error.message}")
         self.path = error.path
         self.param = param
 
@@ -51,11 +52,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         # DRF answers 403 to these when no authenticator offers a challenge; ours always does.
         response.status_code = 401
-    code = (
-        "invalid_filter"
-        if isinstance(exc, InvalidFilter)
-        else CODES.get(response.status_code, "error")
-    )
+    code = CODES.get(response.status_code, "error")
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     message = _flatten(detail) if isinstance(detail, list | dict) else str(detail)
     response.data = {"code": code, "message": message}

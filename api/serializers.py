@@ -133,11 +133,12 @@ class ErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
     retry_after = serializers.IntegerField(required=False, help_text="429 only: seconds to wait.")
     param = serializers.CharField(
-        required=False, help_text="invalid_filter only: the parameter refused (filter, segment)."
+        required=False,
+        help_text="A filter refused: the parameter (filter, or segment for a saved one).",
     )
     path = serializers.CharField(
         required=False,
-        help_text="invalid_filter only: the part of the filter refused, e.g. conditions[2].value.",
+        help_text="A filter refused: the part refused, e.g. conditions[2].value.",
     )
 
 
@@ -158,6 +159,10 @@ class SegmentSerializer(serializers.Serializer):
         choices=["private", "team"], help_text="private: its maker's only; team: every member's."
     )
     filter = serializers.JSONField(help_text="The filter JSON, as /api/v1/people/?filter= takes.")
+    builtin = serializers.CharField(
+        allow_null=True,
+        help_text="Which built-in segment this is (new_this_week…); null for one a member made.",
+    )
     created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -74,8 +74,8 @@ PEOPLE_PARAMS = [
         str,
         description='Only the people this filter selects: the filter JSON, e.g. {"op": "and", '
         '"conditions": [{"field": "trait", "key": "plan", "operator": "equals", "value": "Pro"}]}'
-        " (URL-encoded). A filter refused answers 400 with code invalid_filter and the path of "
-        "the part refused. With `segment`, both apply.",
+        " (URL-encoded). A filter refused answers 400 with its `param` and the `path` of the "
+        "part refused. With `segment`, both apply.",
     ),
 ]
 EVENT_PARAMS = [

@@ -891,6 +891,76 @@ def _(w: World) -> None:
     assert api_selectors.group_members(w.workspace, w.their_group).rows == []
 
 
+def _segments_both(w: World) -> tuple[Segment, Segment]:
+    """A team segment of everyone in Acme and one in Elsewhere."""
+    everyone = {"op": "and", "conditions": []}
+    mine = Segment.objects.create(
+        workspace=w.workspace, name="MineSegment", visibility="team", filter=everyone
+    )
+    theirs = their_segment(w)
+    return mine, theirs
+
+
+def _acme_viewer(w: World) -> Membership:
+    return Membership.objects.get(workspace=w.workspace, role="owner")
+
+
+@selector_case("api.selectors.segments_visible")
+def _(w: World) -> None:
+    mine, theirs = _segments_both(w)
+    for viewer in (_acme_viewer(w), None, Membership.objects.get(user=w.stranger)):
+        found = set(api_selectors.segments_visible(w.workspace, viewer))
+        assert mine in found and theirs not in found
+
+
+@selector_case("api.selectors.segment_visible")
+def _(w: World) -> None:
+    mine, theirs = _segments_both(w)
+    for viewer in (_acme_viewer(w), None, Membership.objects.get(user=w.stranger)):
+        assert api_selectors.segment_visible(w.workspace, viewer, mine.pk) == mine
+        assert api_selectors.segment_visible(w.workspace, viewer, theirs.pk) is None
+
+
+@selector_case("api.selectors.segments_page")
+def _(w: World) -> None:
+    mine, theirs = _segments_both(w)
+    page = api_selectors.segments_page(
+        workspace=w.workspace, viewer=_acme_viewer(w), after=None, before=None, size=200
+    )
+    assert mine in page.rows and theirs not in page.rows
+
+
+@selector_case("api.selectors.segment_counts")
+def _(w: World) -> None:
+    mine, _ = _segments_both(w)
+    counts = api_selectors.segment_counts(
+        workspace=w.workspace, viewer=_acme_viewer(w), segments=[mine], now=timezone.now()
+    )
+    assert counts[mine.pk].n == Person.objects.filter(workspace=w.workspace).current().count()
+
+
+def _everyone_query() -> api_selectors.PeopleQuery:
+    from segments.filters import EVERYONE, Group
+
+    return api_selectors.PeopleQuery(filters=PeopleFilters(), tree=Group("or", (EVERYONE,)))
+
+
+@selector_case("api.selectors.people_selected")
+def _(w: World) -> None:
+    people = api_selectors.people_selected(
+        workspace=w.workspace, query=_everyone_query(), viewer=_acme_viewer(w), now=timezone.now()
+    )
+    assert people_ids(people) == {w.person.pk}
+
+
+@selector_case("api.selectors.people_selected_page")
+def _(w: World) -> None:
+    page = api_selectors.people_selected_page(
+        workspace=w.workspace, query=_everyone_query(), viewer=_acme_viewer(w), now=timezone.now()
+    )
+    assert people_ids(page.rows) == {w.person.pk}
+
+
 SELECTOR_MODULES = (
     people_selectors,
     feed_selectors,
