@@ -31,11 +31,12 @@ def _gathered() -> list[Mutant]:
         ingest,
         ops,
         people,
+        segments,
         templates,
         windsor,
     )
 
-    apps = (core, accounts, people, feed, ingest, api, ops, windsor, templates, bench)
+    apps = (core, accounts, people, feed, segments, ingest, api, ops, windsor, templates, bench)
     return [m for app in apps for m in app.MUTANTS]
 
 

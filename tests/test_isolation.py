@@ -12,6 +12,7 @@ broken page cannot pass for an isolated one.
 """
 
 import inspect
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -113,9 +114,13 @@ def case_people_list(client, world: World) -> None:
 
 def their_segment(world: World, visibility: str = "team") -> Segment:
     return Segment.objects.create(
-        workspace=world.other, name=f"TheirsSegment{SECRET}", filter={"op": "and", "conditions": []},
-        visibility=visibility, created_by=world.stranger,
+        workspace=world.other, name=f"TheirsSegment{SECRET}", visibility=visibility,
+        filter={"op": "and", "conditions": []}, created_by=world.stranger,
     )  # fmt: skip
+
+
+def in_segment(segment: Segment) -> dict:
+    return {"field": "segment", "operator": "in", "value": segment.pk}
 
 
 def case_people_count(client, world: World) -> None:
@@ -123,9 +128,7 @@ def case_people_count(client, world: World) -> None:
     html_of(client.get(reverse("people:count"), {"segment": theirs.pk}), 404)
     html = html_of(client.get(reverse("people:count")))
     assert "1 person" in html, html
-    inside = (
-        '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
-    )
+    inside = json.dumps({"op": "and", "conditions": [in_segment(theirs)]})
     shows_mine_not_theirs(html_of(client.get(reverse("people:count"), {"filter": inside}), 400),
                           "no segment")  # fmt: skip
 
@@ -147,9 +150,7 @@ def case_people_segments(client, world: World) -> None:
 
 def case_people_segment_new(client, world: World) -> None:
     theirs = their_segment(world)
-    inside = (
-        '{"op":"and","conditions":[{"field":"segment","operator":"in","value":%d}]}' % theirs.pk
-    )
+    inside = json.dumps({"op": "and", "conditions": [in_segment(theirs)]})
     url = reverse("people:segment_new")
     html_of(client.post(url, {"name": "Mine", "visibility": "team", "filter": inside}), 400)
     html_of(client.post(url, {"name": "Mine", "visibility": "team", "filter": ""}), 302)

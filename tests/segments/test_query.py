@@ -469,3 +469,26 @@ def test_behaviour_joins_the_other_conditions(buyers, people):
     assert matching(people, *vip_or_never, op="or") == {"ada", "cyrus"}  # fmt: skip
     anything = condition("event", "at_least", 0, name="Order Completed", days=30)
     assert matching(people, anything, condition("user_id", "equals", "u-ada"), op="or") == ALL
+
+
+def test_saved_segments_are_read_as_their_viewer_may_see_them(crowd, people, owner, workspace):
+    from segments.models import Segment
+
+    pro = {"op": "and", "conditions": [condition("trait", "equals", "pro", key="plan")]}
+    team = Segment.objects.create(
+        workspace=workspace, name="Pro", filter=pro, visibility="team", created_by=owner
+    )
+    mine = Segment.objects.create(
+        workspace=workspace, name="Mine", filter=pro, visibility="private", created_by=owner
+    )
+    theirs = Segment.objects.create(
+        workspace=crowd["eve"].workspace, name="Pro", filter=pro, visibility="team"
+    )
+    member = workspace.memberships.get(user=owner)
+    assert matching(people, condition("segment", "in", team.pk)) == {"ada", "bob"}
+    assert matching(people, condition("segment", "in", mine.pk), viewer=member) == {"ada", "bob"}
+    for hidden in (mine.pk, theirs.pk):
+        with pytest.raises(FilterError, match=f"no segment {hidden}"):
+            matching(people, condition("segment", "in", hidden))
+    with pytest.raises(FilterError, match=f"no segment {theirs.pk}"):
+        matching(people, condition("segment", "in", theirs.pk), viewer=member)
