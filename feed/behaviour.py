@@ -63,6 +63,8 @@ def did_event(
     """People of the workspace who did the track event `name` at least / at most / exactly
     `value` times in the last `days` days (None: ever), from the day counts."""
     _check(operator, value, days, days_required=False)
+    # The workspace leads the index; the person ids are the workspace's anyway (the caller
+    # scopes Person), so it is for speed, not for isolation.
     rows = EventDayCount.objects.filter(workspace_id=workspace_id, name=name)
     if days is not None:
         rows = rows.filter(day__gte=window_start(days, now))

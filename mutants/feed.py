@@ -135,6 +135,31 @@ MUTANTS: list[Mutant] = [
         'one_of("message_id", message_ids), workspace_id=workspace_id',
         "tests/ingest/test_key_reads.py",
     ),
+    # --- Behaviour (feed/behaviour.py and the day counts) ---------------------------------------
+    mutant(
+        "day-counts-not-kept",
+        "the per-identity, per-name, per-day counts are kept with the events, in their batch",
+        "feed/rollups.py",
+        "rows={key: (n,) for key, n in per_day.items()},",
+        "rows={},",
+        "tests/feed/test_behaviour.py",
+    ),
+    mutant(
+        "behaviour-window-off-by-one",
+        "'in the last D days' is today (UTC) and the D - 1 days before it",
+        "feed/behaviour.py",
+        "return now.astimezone(UTC).date() - timedelta(days=days - 1)",
+        "return now.astimezone(UTC).date() - timedelta(days=days)",
+        "tests/feed/test_behaviour.py",
+    ),
+    mutant(
+        "behaviour-at-most-needs-rows",
+        "'at most N times' includes the people who never did it",
+        "feed/behaviour.py",
+        "return ~Q(pk__in=people(total__gt=value))",
+        "return Q(pk__in=people(total__lte=value))",
+        "tests/feed/test_behaviour.py",
+    ),
     mutant(
         "events-keys-checked-per-row",
         "the worker's events are checked once per referenced row, not per event, where allowed",

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import Membership
-from feed.behaviour import did_event, did_event_where, did_not_event, window_start
+from feed.behaviour import did_event, did_event_where, did_not_event
 from feed.models import Event, EventDayCount
 from feed.rollups import events_counted, rollups_counted
 from ingest.store import batch_process
@@ -47,7 +47,8 @@ def behaviour_messages(draw: st.DrawFn) -> list[dict]:
 
 def counted_per_person(workspace, name: str, days: int | None, where=None) -> Counter:
     """{person id: track events of `name` in the window}, from the raw events."""
-    start = window_start(days, NOW) if days is not None else None
+    # Written out, not window_start's: the last `days` UTC days, today (NOW's) included.
+    start = NOW.date() - timedelta(days=days - 1) if days is not None else None
     person_of_identity = dict(
         Identity.objects.for_workspace(workspace).values_list("pk", "person_id")
     )
