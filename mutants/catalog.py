@@ -32,11 +32,15 @@ def _gathered() -> list[Mutant]:
         ops,
         people,
         segments,
+        segments_pages,
         templates,
         windsor,
     )
 
-    apps = (core, accounts, people, feed, segments, ingest, api, ops, windsor, templates, bench)
+    apps = (
+        core, accounts, people, feed, segments, segments_pages, ingest, api, ops, windsor,
+        templates, bench,
+    )  # fmt: skip
     return [m for app in apps for m in app.MUTANTS]
 
 

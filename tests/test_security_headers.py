@@ -20,6 +20,7 @@ from django.test import Client
 
 from accounts import team
 from accounts.models import Membership
+from segments.models import Segment
 from tests.url_names import BASE, url_for, url_names
 from tests.world import world_build
 
@@ -178,6 +179,7 @@ def walk(owner_client, owner, workspace, issued, production_headers, settings) -
         "event_id": world.event.pk,
         "group_id": world.group.pk,
         "token": invitation.token,
+        "segment_id": Segment.objects.filter(workspace=workspace).values_list("pk", flat=True)[0],
     }
     owner_client.raise_request_exception = False
     yield {
