@@ -367,3 +367,13 @@ def test_the_api_the_csv_and_the_page_give_the_same_people_for_a_segment(
     # The page shows its first 50, in the list's order, as the API and the CSV do.
     assert from_page == from_api[: len(from_page)] == from_csv[: len(from_page)]
     assert set(from_page) == expected or len(from_page) == 50
+
+
+def test_a_filter_combines_with_a_broad_search_too(api, pro_people, monkeypatch):
+    # A search matching more than SEARCH_SORT_LIMIT people filters the list's walk instead.
+    from people import selectors
+
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", 1)
+    assert ids(api.get(PEOPLE, {"q": "a", "filter": json.dumps(PRO)})) == pks(pro_people["ada"])
+    everyone_with_b = api.get(PEOPLE, {"q": "b", "filter": json.dumps(EVERYONE)})
+    assert ids(everyone_with_b) == pks(pro_people["bob"])
