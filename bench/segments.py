@@ -243,8 +243,8 @@ def measure(workspace: Workspace, *, repeat: int) -> list[str]:
         return lambda: people_count(workspace=workspace, filter=tree, now=NOW)
 
     lines = [
-        f"{'filter (median of ' + str(repeat) + ')':<48}{'page':>9}{'ratio':>7}"
-        f"{'count':>10}{'ratio':>8}  people"
+        f"{'filter (median of ' + str(repeat) + ')':<48}{'page':>10}{'ratio':>9}"
+        f"{'count':>15}{'ratio':>9}      people"
     ]
     base_times: list[float] = []
     for label, conditions in FILTERS.items():
@@ -264,12 +264,12 @@ def measure(workspace: Workspace, *, repeat: int) -> list[str]:
         page_ok = "ok" if p / base <= PAGE_GOAL else "MISS"
         count_ok = "ok" if c / base <= COUNT_GOAL or not found.exact else "MISS"
         lines.append(
-            f"{label:<48}{p * 1000:>7.1f}ms{p / base:>6.1f}x {page_ok:<4}"
-            f"{c * 1000:>7.1f}ms{c / base:>6.1f}x {count_ok:<4} {shown}"
+            f"{label:<48}{p * 1000:>8.1f}ms{p / base:>8.1f}x {page_ok:<4}"
+            f"{c * 1000:>8.1f}ms{c / base:>8.1f}x {count_ok:<4} {shown}"
         )
     lines.insert(
         1, f"{'unfiltered People first page (the baseline)':<48}"
-        f"{statistics.median(base_times) * 1000:>7.1f}ms"
+        f"{statistics.median(base_times) * 1000:>8.1f}ms"
     )  # fmt: skip
     lines.append(f"goals: page <= {PAGE_GOAL:g}x the baseline, count <= {COUNT_GOAL:g}x or 'about'")
     return lines
