@@ -38,9 +38,19 @@ def _gathered() -> list[Mutant]:
     )
 
     apps = (
-        core, accounts, people, feed, segments, segments_pages, ingest, api, ops, windsor,
-        templates, bench,
-    )  # fmt: skip
+        core,
+        accounts,
+        people,
+        feed,
+        segments,
+        segments_pages,
+        ingest,
+        api,
+        ops,
+        windsor,
+        templates,
+        bench,
+    )
     return [m for app in apps for m in app.MUTANTS]
 
 

@@ -1,5 +1,5 @@
 """Mutants in segments/ (saved segments and the People page): named breaks of its promises (see
-mutants/__main__.py). The filter engine's own are in mutants/segments.py when it has them."""
+mutants/__main__.py). The filter engine's own are in mutants/segments.py."""
 
 from mutants.catalog import Mutant, mutant
 

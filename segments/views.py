@@ -242,7 +242,12 @@ def people_list(request: WorkspaceRequest) -> HttpResponse:
         if selection.error is None:
             # The address bar shows the filter as `?filter=`, without the form's empty fields, so
             # the pushed URL is the one people would share.
-            push_url(response, _canonical_url(request, selection))
+            pages = {
+                k: request.GET[k]
+                for k in ("after", "before")
+                if or_none(cursor_param, request.GET, k)
+            }
+            push_url(response, _canonical_url(request, selection, **pages))
         return response
     context["builder"] = (
         built

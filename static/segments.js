@@ -90,6 +90,22 @@
     else if (target.matches("#builder-op, .group-op")) apply();
   });
 
+  // Enter in the search box or a menu already sends the form (its `search` and `change`
+  // triggers); the implicit submit that follows, now that the form has an Apply button, would
+  // send it a second time.
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const active = document.activeElement;
+      if (event.target.id !== "people-filters" || !active) return;
+      if (active.matches("#people-search, .filter-control")) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    },
+    true,
+  );
+
   function setUp() {
     if (!conditions()) return;
     conditions().querySelectorAll(".builder-row").forEach(arrange);

@@ -52,6 +52,12 @@ STATES: dict[str, set[str]] = {
     "people-filters": {"people:list"},
     "people-no-match": {"people:list"},
     "people-older": {"people:list"},
+    "people-builder": {"people:list", "people:count", "people:builder_options"},
+    "people-filter-error": {"people:list"},
+    "segment-saved": {"people:segment_new", "people:list", "people:count"},
+    "segments": {"people:segments", "people:count"},
+    "segment-edit": {"people:segment_edit"},
+    "segment-deleted": {"people:segment_delete", "people:segments"},
     "person": {"people:detail", "feed:timeline"},
     "person-event-expanded": {"feed:event"},
     "person-hidden-shown": {"feed:timeline-hidden"},
@@ -420,6 +426,40 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.click("a[rel=next]")
     expect(page.locator("a[rel=prev]")).to_be_visible()
     walk.check(page, "people-older")
+
+    # The filter builder: a condition typed in, a group added, a bad filter, saved segments.
+    page.goto(f"{base}/people/")
+    first = page.locator("#builder-conditions .builder-row").first
+    first.locator(".row-field").select_option("trait")
+    first.locator(".row-key").fill("plan")
+    first.locator(".row-operator").select_option("equals")
+    first.locator(".row-value").fill("pro")
+    page.click("#builder-add-group")
+    page.locator("#builder-columns").fill("plan")
+    page.click("#builder-apply")
+    page.wait_for_url(re.compile(r"filter="))
+    expect(page.locator("#people-count")).to_have_text(re.compile(r"\d+ (person|people)"))
+    walk.check(page, "people-builder")
+    page.goto(f"{base}/people/?filter=%7Bnot-json")
+    expect(page.locator("#filter-error")).to_be_visible()
+    walk.check(page, "people-filter-error")
+    pro = '{"field":"trait","key":"plan","operator":"equals","value":"pro"}'
+    page.goto(f'{base}/people/?filter={{"op":"and","conditions":[{pro}]}}')
+    page.click("#segment-save-box summary")
+    page.fill("#segment-name", "Pro plan")
+    page.click("#segment-save-button")
+    page.wait_for_url(re.compile(r"segment=\d+"))
+    expect(page.locator("#segment-banner")).to_contain_text("Pro plan")
+    walk.check(page, "segment-saved")
+    page.goto(f"{base}/people/segments/")
+    expect(page.locator("tr.segment-row").first.locator("td.count")).to_have_text(re.compile(r"\d"))
+    walk.check(page, "segments")
+    page.click("tr.segment-row:has-text('Pro plan') >> text=Edit")
+    walk.check(page, "segment-edit")
+    page.goto(f"{base}/people/segments/")
+    page.click("tr.segment-row:has-text('Pro plan') button.danger")
+    expect(page.locator(".messages")).to_contain_text("Deleted")
+    walk.check(page, "segment-deleted")
 
     page.goto(f"{base}/people/?hidden=0")
     page.locator("#people-search").fill("Grace")
