@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.models import Workspace
+from accounts.models import Membership, Workspace
 from api.models import ApiKey
 from api.services import api_key_for_secret, api_key_used
 from core.secrets import SecretKind
@@ -21,6 +21,15 @@ class ApiCaller:
     workspace: Workspace
     key: ApiKey | None = None
     user_id: int | None = None  # the signed-in user, for a session
+
+    def viewer(self) -> Membership | None:
+        """The membership the caller reads as (private segments are its maker's): the key's
+        creator's, the signed-in user's; None for a key an operator made (team segments only).
+        One query, made only by the reads that need it."""
+        user_id = self.key.created_by_id if self.key is not None else self.user_id
+        if user_id is None:
+            return None
+        return Membership.objects.filter(workspace=self.workspace, user_id=user_id).first()
 
     @property
     def throttle_ident(self) -> str:

@@ -1,5 +1,8 @@
 """Every error of the API is one JSON shape, `{"code": "...", "message": "..."}` (the ingest
-endpoints' shape too), mapped here once from DRF's exceptions."""
+endpoints' shape too), mapped here once from DRF's exceptions. A filter the segments engine
+refuses (segments.filters.FilterError) is an `invalid_parameter` 400 too, whose message starts
+with the parameter's name, with `param` and the `path` of the part refused
+(e.g. `conditions[2].value`)."""
 
 from typing import Any
 
@@ -10,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from core.params import ParameterError
+from segments.filters import FilterError
 
 CODES = {
     400: "invalid_parameter",
@@ -26,8 +30,17 @@ class InvalidParameter(exceptions.ValidationError):
     pass
 
 
+class InvalidFilter(exceptions.ValidationError):
+    def __init__(self, error: FilterError, *, param: str) -> None:
+        super().__init__(f"{param}: {error.message}")
+        self.path = error.path
+        self.param = param
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, ParameterError):
+    if isinstance(exc, FilterError):
+        exc = InvalidFilter(exc, param="filter")
+    elif isinstance(exc, ParameterError):
         exc = InvalidParameter(str(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("No such item in this workspace.")
@@ -43,6 +56,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
     message = _flatten(detail) if isinstance(detail, list | dict) else str(detail)
     response.data = {"code": code, "message": message}
+    if isinstance(exc, InvalidFilter):
+        response.data.update(param=exc.param, path=exc.path)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response.data["retry_after"] = int(exc.wait + 0.999)
     return response

@@ -132,3 +132,54 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="not_authenticated, forbidden, not_found, throttled, …")
     message = serializers.CharField()
     retry_after = serializers.IntegerField(required=False, help_text="429 only: seconds to wait.")
+    param = serializers.CharField(
+        required=False,
+        help_text="A filter refused: the parameter (filter, or segment for a saved one).",
+    )
+    path = serializers.CharField(
+        required=False,
+        help_text="A filter refused: the part refused, e.g. conditions[2].value.",
+    )
+
+
+class CountSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="How many people match.")
+    exact = serializers.BooleanField(
+        help_text='False: an estimate (an exact count would be slow); show it as "about n".'
+    )
+
+
+class SegmentSerializer(serializers.Serializer):
+    """A saved segment: its filter (the People page's filter JSON), evaluated live when read."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    visibility = serializers.ChoiceField(
+        choices=["private", "team"], help_text="private: its maker's only; team: every member's."
+    )
+    filter = serializers.JSONField(help_text="The filter JSON, as /api/v1/people/?filter= takes.")
+    builtin = serializers.CharField(
+        allow_null=True,
+        help_text="Which built-in segment this is (new_this_week…); null for one a member made.",
+    )
+    created_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    count = serializers.SerializerMethodField()
+    people_url = serializers.SerializerMethodField()
+
+    @extend_schema_field({"type": "string", "format": "email", "nullable": True})
+    def get_created_by(self, segment: Any) -> str | None:
+        """The maker's email; null for a built-in segment or a maker since removed."""
+        user = segment.created_by
+        return (user.email or user.get_username()) if user is not None else None
+
+    @extend_schema_field(CountSerializer)
+    def get_count(self, segment: Any) -> dict[str, Any]:
+        found = self.context["counts"][segment.pk]
+        return {"n": found.n, "exact": found.exact}
+
+    def get_people_url(self, segment: Any) -> str:
+        url = reverse("api:people") + f"?segment={segment.pk}"
+        return self.context["request"].build_absolute_uri(url)

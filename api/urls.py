@@ -22,6 +22,8 @@ urlpatterns = [
     path("events/", views.EventList.as_view(), name="events"),
     path("groups/", views.GroupList.as_view(), name="groups"),
     path("groups/<int:group_id>/", views.GroupDetail.as_view(), name="group"),
+    path("segments/", views.SegmentList.as_view(), name="segments"),
+    path("segments/<int:segment_id>/", views.SegmentDetail.as_view(), name="segment"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", docs, name="docs"),
 ]

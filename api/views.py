@@ -1,16 +1,18 @@
 """The Read API's views: parse the query, call one selector, serialize. Authentication,
 read-only permission, throttling and the JSON errors are set once in `ReadView`."""
 
+from functools import cached_property
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Workspace
+from accounts.models import Membership, Workspace
 from api import selectors
 from api.authentication import ApiKeyAuthentication, WorkspaceSessionAuthentication
 from api.pagination import KeysetPagination
@@ -22,11 +24,11 @@ from api.serializers import (
     GroupSerializer,
     PersonDetailSerializer,
     PersonSerializer,
+    SegmentSerializer,
 )
 from api.throttling import ApiKeyRateThrottle
 from feed.models import Event
 from people import selectors as people_selectors
-from people.selectors import PeopleFilters
 
 ERRORS = {status: ErrorSerializer for status in (400, 401, 403, 404, 429)}
 
@@ -39,6 +41,11 @@ class ReadView(APIView):
     @property
     def workspace(self) -> Workspace:
         return self.request.auth.workspace
+
+    @cached_property
+    def viewer(self) -> Membership | None:
+        """Who the caller reads as, for private segments (read once, when needed)."""
+        return self.request.auth.viewer()
 
 
 class PaginatedView(ReadView):
@@ -56,6 +63,20 @@ PEOPLE_PARAMS = [
     OpenApiParameter("group", int, description="Only members of this group (its id)."),
     OpenApiParameter("audience", str, description="Only members of this audience."),
     OpenApiParameter("missing_email", bool, description="Only people without an email."),
+    OpenApiParameter(
+        "segment",
+        int,
+        description="Only the people of this saved segment (its id; a team segment, or one of "
+        "the key's maker's private ones): evaluated now, on current data.",
+    ),
+    OpenApiParameter(
+        "filter",
+        str,
+        description='Only the people this filter selects: the filter JSON, e.g. {"op": "and", '
+        '"conditions": [{"field": "trait", "key": "plan", "operator": "equals", "value": "Pro"}]}'
+        " (URL-encoded). A filter refused answers 400 with its `param` and the `path` of the "
+        "part refused. With `segment`, both apply.",
+    ),
 ]
 EVENT_PARAMS = [
     OpenApiParameter("type", str, enum=Event.Type.values, description="Only this type."),
@@ -72,13 +93,20 @@ class PersonList(PaginatedView):
     @extend_schema(
         parameters=PEOPLE_PARAMS,
         responses={200: PersonSerializer(many=True), **ERRORS},
-        summary="People, most recently seen first, with the People page's search and filters",
+        summary="People, most recently seen first, with the People page's search and filters, "
+        "a saved segment or a filter",
     )
     def get(self, request: Request) -> Response:
-        filters = PeopleFilters.from_query(request.query_params)
+        query = selectors.PeopleQuery.from_query(
+            request.query_params, workspace=self.workspace, viewer=lambda: self.viewer
+        )
+        now = timezone.now()
+        viewer = self.viewer if query.tree is not None else None
 
         def fetch(**page: Any) -> Any:
-            return people_selectors.people_page(workspace=self.workspace, filters=filters, **page)
+            return selectors.people_selected_page(
+                workspace=self.workspace, query=query, viewer=viewer, now=now, **page
+            )
 
         return self.paginated(fetch, PersonSerializer)
 
@@ -166,3 +194,41 @@ class GroupDetail(ReadView):
         members = selectors.group_members(self.workspace, group).rows
         context = {"request": request, "members": members}
         return Response(GroupDetailSerializer(group, context=context).data)
+
+
+class SegmentList(PaginatedView):
+    @extend_schema(
+        responses={200: SegmentSerializer(many=True), **ERRORS},
+        summary="The saved segments the caller may see, newest first, each with its count",
+        description="Team segments and the key's maker's private ones. Each count is computed "
+        "now (`exact: false`: an estimate, where an exact count would be slow).",
+    )
+    def get(self, request: Request) -> Response:
+        def fetch(**page: Any) -> Any:
+            return selectors.segments_page(workspace=self.workspace, viewer=self.viewer, **page)
+
+        paginator = self.pagination_class()
+        rows = paginator.page_of(request, fetch)
+        counts = selectors.segment_counts(
+            workspace=self.workspace, viewer=self.viewer, segments=rows, now=timezone.now()
+        )
+        context = {"request": request, "counts": counts}
+        return paginator.get_paginated_response(
+            SegmentSerializer(rows, many=True, context=context).data
+        )
+
+
+class SegmentDetail(ReadView):
+    @extend_schema(
+        responses={200: SegmentSerializer, **ERRORS},
+        summary="One saved segment, with its count; its people: /api/v1/people/?segment=<id>",
+    )
+    def get(self, request: Request, segment_id: int) -> Response:
+        segment = selectors.segment_visible(self.workspace, self.viewer, segment_id)
+        if segment is None:
+            raise Http404
+        counts = selectors.segment_counts(
+            workspace=self.workspace, viewer=self.viewer, segments=[segment], now=timezone.now()
+        )
+        context = {"request": request, "counts": counts}
+        return Response(SegmentSerializer(segment, context=context).data)

@@ -17,6 +17,7 @@ SECTIONS = [
     "api",
     "export",
     "charts",
+    "segments",
     "e2e",
     "endpoint",
     "profile",

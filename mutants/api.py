@@ -1,7 +1,7 @@
 """Mutants in api/: named breaks of its promises (see mutants/__main__.py)."""
 
 from mutants.catalog import Mutant, mutant
-from mutants.guards import API_AUTH, API_ENDPOINTS, API_OTHER, ISOLATION, TEAM
+from mutants.guards import API_AUTH, API_ENDPOINTS, API_OTHER, API_SEGMENTS, ISOLATION, TEAM
 
 MUTANTS: list[Mutant] = [
     # --- Read API ---------------------------------------------------------------------------------
@@ -60,6 +60,32 @@ MUTANTS: list[Mutant] = [
         "if False:",
         API_ENDPOINTS,
         "tests/api/test_queries.py",
+    ),
+    # --- Segments on the Read API -------------------------------------------------------------
+    mutant(
+        "api-segment-other-workspace",
+        "a key reads only its own workspace's segments: another's is not found, by id or list",
+        "api/selectors.py",
+        "return segments_visible(workspace, viewer).filter(pk=segment_id).first()",
+        "return Segment.objects.filter(pk=segment_id).select_related('created_by').first()",
+        API_SEGMENTS,
+        ISOLATION,
+    ),
+    mutant(
+        "api-segment-private-shared",
+        "a private segment is read only with its maker's key, not another member's",
+        "api/selectors.py",
+        "        segments = Segment.objects.visible_to(viewer)",
+        "        segments = Segment.objects.for_workspace(workspace)",
+        API_SEGMENTS,
+    ),
+    mutant(
+        "api-filter-ignored",
+        "/api/v1/people/?filter= selects only the people the filter matches",
+        "api/selectors.py",
+        'text = params.get("filter") or ""',
+        'text = ""',
+        API_SEGMENTS,
     ),
     # --- members: removing or demoting a member reaches what they hold; invitation limits ------
     mutant(

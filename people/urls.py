@@ -8,7 +8,6 @@ from people import views
 app_name = "people"
 
 urlpatterns = [
-    path("export.csv", views.person_export, name="export"),
     path("<int:person_id>/", views.person_detail, name="detail"),
     path("<int:person_id>/hidden-events/", views.person_hidden_toggle, name="hidden_toggle"),
     path("<int:person_id>/delete/", views.person_delete_view, name="delete"),

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -7,10 +7,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.decorators import Capability, WorkspaceRequest, member_required
 from accounts.preferences import hidden_events_preference_set
-from core.csv_stream import csv_lines, csv_response
 from people import selectors
 from people.deletion import person_delete, suppression_lift
-from people.export import PEOPLE_CSV_HEADER, people_csv_rows
 from people.id_limit import person_ids_max
 from people.models import Person, Suppression
 from people.search_text import (
@@ -20,18 +18,8 @@ from people.search_text import (
     search_traits_parse,
     search_traits_set,
 )
-from people.selectors import PeopleFilters
 
 SUPPRESSIONS_SHOWN = 500
-
-
-@require_GET
-@member_required()
-def person_export(request: WorkspaceRequest) -> StreamingHttpResponse:
-    """The People list as CSV: everyone the page's search and filters select, streamed."""
-    filters = PeopleFilters.from_query(request.GET)
-    rows = people_csv_rows(workspace=request.workspace, filters=filters)
-    return csv_response("people.csv", csv_lines(PEOPLE_CSV_HEADER, rows))
 
 
 @require_GET

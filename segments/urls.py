@@ -11,6 +11,7 @@ app_name = "people"
 urlpatterns = [
     path("", views.people_list, name="list"),
     path("count/", views.people_count_view, name="count"),
+    path("export.csv", views.people_export, name="export"),
     path("builder-options/", views.builder_options, name="builder_options"),
     path("segments/", views.segment_list, name="segments"),
     path("segments/new/", views.segment_new, name="segment_new"),

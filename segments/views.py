@@ -30,10 +30,12 @@ from django_htmx.http import push_url
 
 from accounts.decorators import Capability, WorkspaceRequest, member_required
 from accounts.team import NotAllowed
+from core.csv_stream import csv_lines, csv_response
 from core.paging import Page, keyset_page
 from core.params import cursor_param, integer_param, or_none, text_param
 from feed.selectors import feed_event_names
 from people import selectors
+from people.export import people_csv_header, people_csv_rows
 from people.models import Group as Company
 from people.models import Person
 from people.selectors import PeopleFilters
@@ -457,3 +459,36 @@ def segment_delete_view(request: WorkspaceRequest, segment_id: int) -> HttpRespo
     segment_delete(segment=segment, actor=request.membership)
     messages.success(request, f"Deleted the segment “{name}”.")
     return redirect("people:segments")
+
+
+@require_GET
+@member_required()
+def people_export(request: WorkspaceRequest) -> HttpResponse:
+    """The People list as CSV: everyone the page's URL selects (its filter or saved segment, its
+    search and menus), streamed, with a column per trait of its `columns` (people/export.py).
+    A filter refused is a 400 with its message, as on the page."""
+    selection, _ = _selection(request)
+    matching = None
+    if selection.error is None and selection.tree != EVERYONE:
+        try:
+            matching = people_matching(
+                workspace=request.workspace,
+                filter=selection.tree,
+                now=timezone.now(),
+                viewer=request.membership,
+            )
+        except FilterError as error:  # a saved segment it includes is gone or not the viewer's
+            selection.error = error
+    if selection.error is not None:
+        return HttpResponse(
+            f"{selection.error.message} ({selection.error.path})",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    rows = people_csv_rows(
+        workspace=request.workspace,
+        filters=selection.filters,
+        matching=matching,
+        columns=selection.columns,
+    )
+    return csv_response("people.csv", csv_lines(people_csv_header(selection.columns), rows))

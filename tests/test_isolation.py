@@ -569,6 +569,23 @@ def case_api_group(client, world: World) -> None:
         json_of(reader.get(reverse("api:group", args=[world.their_group.pk])), 404)
 
 
+def case_api_segments(client, world: World) -> None:
+    their_segment(world)
+    Segment.objects.create(
+        workspace=world.workspace, name="MineSegment", visibility="team",
+        filter={"op": "and", "conditions": []},
+    )  # fmt: skip
+    for reader in api_readers(client, world):
+        shows_mine_not_theirs(json_of(reader.get(reverse("api:segments"))), "MineSegment")
+
+
+def case_api_segment(client, world: World) -> None:
+    theirs = their_segment(world)
+    for reader in api_readers(client, world):
+        json_of(reader.get(reverse("api:segment", args=[theirs.pk])), 404)
+        json_of(reader.get(reverse("api:people"), {"segment": theirs.pk}), 404)
+
+
 def their_api_key(world: World) -> tuple[ApiKey, str]:
     issued = api_key_create(workspace=world.other, name="TheirsKeySecret", created_by=None)
     return issued.key, issued.secret
@@ -642,6 +659,8 @@ URL_CASES: dict[str, Callable] = {
     "api:events": case_api_events,
     "api:groups": case_api_groups,
     "api:group": case_api_group,
+    "api:segments": case_api_segments,
+    "api:segment": case_api_segment,
     "api-keys:list": case_api_keys_list,
     "api-keys:add": case_api_keys_add,
     "api-keys:revoke": case_api_keys_revoke,
@@ -884,6 +903,76 @@ def _(w: World) -> None:
 def _(w: World) -> None:
     assert people_ids(api_selectors.group_members(w.workspace, w.group).rows) == {w.person.pk}
     assert api_selectors.group_members(w.workspace, w.their_group).rows == []
+
+
+def _segments_both(w: World) -> tuple[Segment, Segment]:
+    """A team segment of everyone in Acme and one in Elsewhere."""
+    everyone = {"op": "and", "conditions": []}
+    mine = Segment.objects.create(
+        workspace=w.workspace, name="MineSegment", visibility="team", filter=everyone
+    )
+    theirs = their_segment(w)
+    return mine, theirs
+
+
+def _acme_viewer(w: World) -> Membership:
+    return Membership.objects.get(workspace=w.workspace, role="owner")
+
+
+@selector_case("api.selectors.segments_visible")
+def _(w: World) -> None:
+    mine, theirs = _segments_both(w)
+    for viewer in (_acme_viewer(w), None, Membership.objects.get(user=w.stranger)):
+        found = set(api_selectors.segments_visible(w.workspace, viewer))
+        assert mine in found and theirs not in found
+
+
+@selector_case("api.selectors.segment_visible")
+def _(w: World) -> None:
+    mine, theirs = _segments_both(w)
+    for viewer in (_acme_viewer(w), None, Membership.objects.get(user=w.stranger)):
+        assert api_selectors.segment_visible(w.workspace, viewer, mine.pk) == mine
+        assert api_selectors.segment_visible(w.workspace, viewer, theirs.pk) is None
+
+
+@selector_case("api.selectors.segments_page")
+def _(w: World) -> None:
+    mine, theirs = _segments_both(w)
+    page = api_selectors.segments_page(
+        workspace=w.workspace, viewer=_acme_viewer(w), after=None, before=None, size=200
+    )
+    assert mine in page.rows and theirs not in page.rows
+
+
+@selector_case("api.selectors.segment_counts")
+def _(w: World) -> None:
+    mine, _ = _segments_both(w)
+    counts = api_selectors.segment_counts(
+        workspace=w.workspace, viewer=_acme_viewer(w), segments=[mine], now=timezone.now()
+    )
+    assert counts[mine.pk].n == Person.objects.filter(workspace=w.workspace).current().count()
+
+
+def _everyone_query() -> api_selectors.PeopleQuery:
+    from segments.filters import EVERYONE, Group
+
+    return api_selectors.PeopleQuery(filters=PeopleFilters(), tree=Group("or", (EVERYONE,)))
+
+
+@selector_case("api.selectors.people_selected")
+def _(w: World) -> None:
+    people = api_selectors.people_selected(
+        workspace=w.workspace, query=_everyone_query(), viewer=_acme_viewer(w), now=timezone.now()
+    )
+    assert people_ids(people) == {w.person.pk}
+
+
+@selector_case("api.selectors.people_selected_page")
+def _(w: World) -> None:
+    page = api_selectors.people_selected_page(
+        workspace=w.workspace, query=_everyone_query(), viewer=_acme_viewer(w), now=timezone.now()
+    )
+    assert people_ids(page.rows) == {w.person.pk}
 
 
 SELECTOR_MODULES = (

@@ -102,6 +102,8 @@ NOT_HTML = {
     "api:events": "the Read API: JSON",
     "api:groups": "the Read API: JSON",
     "api:group": "the Read API: JSON",
+    "api:segments": "the Read API: JSON",
+    "api:segment": "the Read API: JSON",
     "api:schema": "the OpenAPI document",
     "ops:healthz": "JSON for load balancers",
     "ops:readyz": "JSON for orchestrators",

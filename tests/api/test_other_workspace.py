@@ -9,6 +9,8 @@ from django.urls import reverse
 
 from feed.models import Event
 from people.models import Group, Identity, Person
+from segments.filters import EVERYONE, filter_dump
+from segments.models import Segment
 from tests.http import bearer
 from tests.url_names import url_patterns
 
@@ -82,10 +84,14 @@ def crowd(send, workspace, other) -> Crowd:
             send("identify", into=into, user_id=f"{mark}-{i}", traits={"name": f"{mark} {i}"})
             send("group", into=into, user_id=f"{mark}-{i}", group_id=f"{mark}-g{i}")
             send("track", into=into, user_id=f"{mark}-0", event=f"{mark} E{i}")
+            Segment.objects.create(
+                workspace=into, name=f"{mark} S{i}", visibility="team", filter=filter_dump(EVERYONE)
+            )
     return Crowd(
         mine={
             "api:people": rows_of(Person, workspace),
             "api:groups": rows_of(Group, workspace),
+            "api:segments": rows_of(Segment, workspace),
             "api:events": rows_of(Event, workspace),
             "api:person-events": set(
                 Event.objects.filter(identity__value="mine-0", workspace=workspace).values_list(
@@ -115,7 +121,7 @@ def walk(client: Client, url: str, direction: str = "next") -> tuple[list[int], 
 
 
 # The paginated endpoints' cases; a new one fails test_every_paginated_endpoint_has_a_case.
-PAGINATED = ("api:people", "api:events", "api:person-events", "api:groups")
+PAGINATED = ("api:people", "api:events", "api:person-events", "api:groups", "api:segments")
 
 
 @pytest.mark.parametrize("name", PAGINATED)

@@ -18,6 +18,8 @@ PATHS = {
     "/api/v1/events/",
     "/api/v1/groups/",
     "/api/v1/groups/{group_id}/",
+    "/api/v1/segments/",
+    "/api/v1/segments/{segment_id}/",
 }
 
 
@@ -39,7 +41,7 @@ def test_every_endpoint_documents_only_get_with_its_errors_and_pagination():
             params = {p["name"] for p in item["get"]["parameters"]}
             assert {"after", "before", "limit"} <= params, path
     people = {p["name"] for p in schema["paths"]["/api/v1/people/"]["get"]["parameters"]}
-    assert {"q", "group", "audience", "missing_email"} <= people
+    assert {"q", "group", "audience", "missing_email", "segment", "filter"} <= people
     events = {p["name"] for p in schema["paths"]["/api/v1/events/"]["get"]["parameters"]}
     assert {"type", "name", "since", "until", "hidden"} <= events
 
@@ -69,7 +71,8 @@ def test_the_docs_page_loads_swagger_ui_from_our_own_static_files(owner_client):
 def test_the_api_namespace_holds_the_documented_endpoints_the_schema_and_the_docs():
     api = get_resolver().namespace_dict["api"][1]
     assert {p.name for p in api.url_patterns} == {
-        "people", "person", "person-events", "events", "groups", "group", "schema", "docs"
+        "people", "person", "person-events", "events", "groups", "group", "segments", "segment",
+        "schema", "docs",
     }  # fmt: skip
 
 

@@ -110,3 +110,83 @@ def test_export_link_carries_the_current_filters(owner_client, people):
 def test_export_needs_a_login(client):
     response = client.get(EXPORT)
     assert response.status_code == 302
+
+
+# --- Chosen trait columns (?columns=) ------------------------------------------------------------
+
+
+def test_columns_adds_one_column_per_chosen_trait_in_the_order_given(owner_client, people):
+    people.person(
+        name="Ada",
+        traits={"plan": "Pro", "seats": 12, "beta": False, "address": {"city": "Zürich", "n": [1]},
+                "tags": ["a", "b"], "note": None, "formula": "=1+1"},
+    )  # fmt: skip
+    people.person(name="Bob", traits={"plan": 7}, minutes_ago=5)  # a number where Ada has text
+
+    response = owner_client.get(
+        EXPORT, {"columns": "plan, seats,beta,address,tags,note,missing,formula"}
+    )
+    header = next(iter(csv_rows([b"".join(response.streaming_content)])))
+    assert header[-8:] == ["plan", "seats", "beta", "address", "tags", "note", "missing", "formula"]
+    ada, bob = rows_of(
+        owner_client.get(EXPORT, {"columns": "plan,seats,beta,address,tags,note,missing,formula"})
+    )
+    assert (ada["plan"], ada["seats"], ada["beta"]) == ("Pro", "12", "false")
+    assert ada["address"] == '{"city":"Zürich","n":[1]}'  # compact JSON, unicode kept
+    assert ada["tags"] == '["a","b"]'
+    assert ada["note"] == ada["missing"] == ""
+    assert ada["formula"] == "'=1+1"  # defused like every cell
+    assert (bob["plan"], bob["seats"]) == ("7", "")
+
+
+def test_a_column_named_like_a_fixed_one_is_told_apart(owner_client, people):
+    people.person(name="Ada", email="ada@example.com", traits={"id": "crm-1", "email": "x@y.z"})
+
+    response = owner_client.get(EXPORT, {"columns": "id,email,id"})
+    [row] = rows_of(response)
+    assert (row["id"], row["trait:id"], row["trait:email"]) != ("", "", "")
+    assert row["trait:id"] == "crm-1"
+    assert row["trait:email"] == "x@y.z"
+
+
+def test_without_columns_the_export_is_unchanged(owner_client, people):
+    people.person(name="Ada", traits={"plan": "pro"})
+
+    [row] = rows_of(owner_client.get(EXPORT, {"columns": " , "}))
+    assert list(row) == export.PEOPLE_CSV_HEADER
+
+
+def test_the_columns_are_the_pages_and_a_filter_or_segment_selects_as_the_page_does(
+    owner_client, people, workspace
+):
+    from segments.models import Segment
+
+    ada = people.person(name="Ada", email="ada@acme.io", traits={"plan": "Pro", "seats": 3})
+    people.person(name="Bob", email="bob@else.io", traits={"plan": "free"}, minutes_ago=3)
+    pro = {"op": "and", "conditions": [
+        {"field": "trait", "key": "plan", "operator": "equals", "value": "pro"},
+    ]}  # fmt: skip
+    saved = Segment.objects.create(workspace=workspace, name="Pro", filter=pro, visibility="team")
+
+    by_filter = rows_of(owner_client.get(EXPORT, {"filter": json.dumps(pro), "columns": "seats"}))
+    by_segment = rows_of(owner_client.get(EXPORT, {"segment": saved.pk, "columns": "seats"}))
+    assert [r["id"] for r in by_filter] == [r["id"] for r in by_segment] == [str(ada.pk)]
+    assert by_segment[0]["seats"] == "3"
+    page = owner_client.get("/people/", {"segment": saved.pk, "columns": "seats"})
+    assert [p.pk for p in page.context["page"].rows] == [ada.pk]
+    assert page.context["selection"].columns == ["seats"]
+
+
+def test_a_refused_filter_or_anothers_segment_is_not_exported(
+    owner_client, people, stranger_workspace
+):
+    from segments.models import Segment
+
+    people.person(name="Ada")
+    theirs = Segment.objects.create(
+        workspace=stranger_workspace, name="Theirs", visibility="team",
+        filter={"op": "and", "conditions": []},
+    )  # fmt: skip
+    assert owner_client.get(EXPORT, {"filter": "{nope"}).status_code == 400
+    assert owner_client.get(EXPORT, {"filter": "[" * 5000}).status_code == 400
+    assert owner_client.get(EXPORT, {"segment": theirs.pk}).status_code == 404
