@@ -76,7 +76,9 @@ OPERATORS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("is_true", "is true", (*_TRAITS, "audience")),
     ("is_false", "is false (not unset)", (*_TRAITS, "audience")),
     ("within_days", "within the last … days", _DATED),
-    ("not_within_days", "not within the last … days", _DATED),
+    # On first / last seen: seen, and more than N days ago (never seen is "is not set"); on a
+    # date trait: not within them, people without the trait included (segments/query.py).
+    ("not_within_days", "more than … days ago", _DATED),
     ("before", "before (date)", _DATED),
     ("after", "after (date)", _DATED),
     ("is_set", "is set", _SETTABLE),

@@ -8,7 +8,8 @@ What each one means, in the filter's own words:
 - Active in the last 7 days: last seen within the last 7 days.
 - Slipping away: last seen more than 14 days ago AND within the last 90 days. "Active before" is
   read as "seen in the 90 days before": someone last seen a year ago has gone, not slipping, and
-  someone never seen (a person only imported) was never active.
+  someone never seen (a person only imported) was never active (neither condition matches them:
+  "more than 14 days ago" on last seen means seen, and before that).
 """
 
 from typing import Any

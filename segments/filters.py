@@ -15,7 +15,8 @@ The rules, once:
     before, after (ISO date or datetime text), within_days, not_within_days (days 1..366);
   email, name, phone: equals, not_equals, in, contains, starts_with, is_set, is_not_set;
   email_domain: equals, not_equals, in (a domain, no "@"); user_id: equals, not_equals, in,
-    is_set, is_not_set; first_seen, last_seen: the date operators, is_set, is_not_set;
+    is_set, is_not_set; first_seen, last_seen: the date operators (not_within_days: seen, and
+    more than N days ago; never seen is is_not_set), is_set, is_not_set;
   group: is_set, is_not_set; audience: is_true, is_false, is_set, is_not_set;
   segment: in, not_in (a saved segment's id); event: at_least, at_most, exactly N (0..1e6) in
     the last `days` (null: ever), optionally `where` a property condition (equals, not_equals,

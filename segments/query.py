@@ -12,11 +12,14 @@ What the operators match, once:
 - `is_set`: present and not null (a column: not null and not ""). is_true / is_false match only
   an explicit JSON true / false: an unset boolean is neither.
 - Negative operators (not_equals, is_not_set, not_within_days, a segment's not_in) are exactly
-  "not the positive one": `not_equals "Pro"` matches people without the trait too, and
-  `last_seen not_within_days 14` matches people never seen. A company condition on a person
+  "not the positive one": `not_equals "Pro"` matches people without the trait too, and a date
+  trait's `not_within_days 14` people without that trait. A company condition on a person
   without a company is false, so its negatives match them.
+- One exception: `not_within_days N` on first_seen / last_seen means "seen, and more than N
+  days ago"; people never seen do not match (they have no last seen: `is_not_set` finds them).
+  "Slipping away" reads it so, and it is one range of the person_recent index.
 - `within_days N`: at or after now - N days (a date a little in the future counts: senders'
-  clocks run ahead). `email_domain`: the part after the last "@". `user_id`: any user id of the
+  clocks run ahead). `email_domain`: the part after the last "@" (EMAIL_DOMAIN_SQL, which an index holds). `user_id`: any user id of the
   person (case-sensitive: ids are exact).
 - `segment in N` applies saved segment N's filter, read now (segments are live), through at most
   3 segments inside segments; a cycle, a deeper chain, a segment of another workspace or another
@@ -26,7 +29,8 @@ What the operators match, once:
 
 Every condition compiles into one WHERE clause of one query (EXISTS subqueries for user ids,
 behaviour and companies), whatever the number of people; keys are query parameters, never
-formatted into SQL.
+formatted into SQL. Behaviour conditions take one of two forms by what the query is for
+(`plan`, see people_matching and feed/behaviour.py), matching the same people.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.apps import apps
 from django.db import NotSupportedError, connection
@@ -74,6 +78,7 @@ EXACT_COUNT_UP_TO = 200_000
 # --- SQL fragments ---------------------------------------------------------------------------
 
 Frag = tuple[str, list[Any]]
+Plan = Literal["page", "count"]
 
 
 def _f(template: str, *parts: Frag | object) -> Frag:
@@ -125,6 +130,20 @@ def _sqlite_lower(text: object) -> object:
     return text.lower() if isinstance(text, str) else text
 
 
+def _sqlite_email_domain(email: object) -> object:
+    """EMAIL_DOMAIN_SQL on SQLite: the part after the last "@", lower case; None without one."""
+    if not isinstance(email, str) or "@" not in email:
+        return None
+    return email.rpartition("@")[2].lower()
+
+
+# An email's domain, as `email_domain` compares it: the part after the last "@", lower case, ""
+# without an "@" (never NULL, so that its negation holds for people without an email).
+# people/migrations/0016 indexes this very expression (with "email" for the column): keep them
+# the same, or the index is not used.
+EMAIL_DOMAIN_SQL = "COALESCE(lower(substring({} from '@([^@]*)$')), '')"
+
+
 class _Test(Expression):
     """A true/false (never null) test of the value at `key` of a JSON column, or of a text
     column when `key` is None, written for PostgreSQL and SQLite."""
@@ -150,6 +169,9 @@ class _Test(Expression):
             connection.connection.create_function(
                 "segment_lower", 1, _sqlite_lower, deterministic=True
             )
+            connection.connection.create_function(
+                "segment_email_domain", 1, _sqlite_email_domain, deterministic=True
+            )
             return self._sqlite(column)
         raise NotSupportedError(
             f"Segment filters need PostgreSQL or SQLite, not {connection.vendor}."
@@ -167,6 +189,10 @@ class _Test(Expression):
             if key is None:
                 return _f("COALESCE({}, '') <> ''", column)
             return _f("COALESCE({}, 'null') <> 'null'", kind)
+        if test == "domain_in":
+            listed = ", ".join(["lower(%s)"] * len(value))
+            sql, params = _f(EMAIL_DOMAIN_SQL, column)
+            return f"{sql} IN ({listed})", [*params, *value]
         if test in ("true", "false"):
             return _f(f"COALESCE(({{}} -> {{}}) = '{test}'::jsonb, FALSE)", column, key)
         number = _f("({} -> {})::numeric", column, key) if key is not None else None
@@ -226,6 +252,10 @@ class _Test(Expression):
             return _f("COALESCE({}, 'null') <> 'null'", kind)
         if test in ("true", "false"):
             return _f(f"COALESCE({{}} = '{test}', FALSE)", kind)
+        if test == "domain_in":
+            listed = ", ".join(["segment_lower(%s)"] * len(value))
+            sql, params = _f("COALESCE(segment_email_domain({}), '')", column)
+            return f"{sql} IN ({listed})", [*params, *value]
         if test == "equals":
             text_value, number_value = value
             sql = _f(
@@ -294,6 +324,7 @@ class _Context:
     now: datetime
     viewer: Membership | None
     segment_filter_of: Callable[[Workspace, int, Membership | None], Group | None]
+    plan: Plan = "page"
     chain: tuple[int, ...] = ()
     conditions: list[int] = field(default_factory=lambda: [0])
 
@@ -335,7 +366,11 @@ def _condition_q(node: Node, ctx: _Context) -> Q:
             return _did_event_q(node, ctx)
         case DidNotEvent(name, days):
             return behaviour.did_not_event(
-                workspace_id=ctx.workspace.pk, name=name, days=days, now=ctx.now
+                workspace_id=ctx.workspace.pk,
+                name=name,
+                days=days,
+                now=ctx.now,
+                per_person=ctx.plan == "page",
             )
     raise TypeError(f"not a filter node: {node!r}")
 
@@ -384,16 +419,17 @@ def _json_q(column: Expression, key: str | None, operator: str, value: Value, no
 
 def _reserved_q(node: Reserved, ctx: _Context) -> Q:
     field_name, operator, value = node.field, node.operator, node.value
+    if field_name in ("first_seen", "last_seen") and operator == "not_within_days":
+        # Seen, and before the window: one range of the person_recent index (the negation
+        # would add "or never seen", a second range).
+        return Q(**{f"{field_name}__lt": ctx.now - timedelta(days=value)})
     if operator in _NEGATIVE:
         return ~_reserved_q(Reserved(field_name, _NEGATIVE[operator], value), ctx)
     if field_name in ("email", "name", "phone"):
         return _json_q(F(field_name), None, operator, value, ctx.now)
     if field_name == "email_domain":
         domains = value if isinstance(value, tuple) else (value,)
-        either = Q(pk__in=[])
-        for domain in domains:
-            either |= Q(_Test(F("email"), None, "ends_with", f"@{domain}"))
-        return either
+        return Q(_Test(F("email"), None, "domain_in", domains))
     if field_name == "user_id":
         ids = Identity.objects.for_workspace(ctx.workspace).filter(
             kind=Identity.Kind.USER, person=OuterRef("pk")
@@ -458,6 +494,7 @@ def _did_event_q(node: DidEvent, ctx: _Context) -> Q:
         "value": node.value,
         "days": node.days,
         "now": ctx.now,
+        "per_person": ctx.plan == "page",
     }
     if node.where is None:
         return behaviour.did_event(**common)
@@ -480,11 +517,19 @@ def people_matching(
     now: datetime,
     viewer: Membership | None = None,
     segment_filter: Callable[[Workspace, int, Membership | None], Group | None] = segment_filter_of,
+    plan: Plan = "page",
 ) -> PersonQuerySet:
     """The workspace's current people that match `filter`, unordered (callers order and page).
-    Raises FilterError for a saved segment that cannot be used (see the module docstring)."""
+    Raises FilterError for a saved segment that cannot be used (see the module docstring).
+
+    `plan` says what the query is for; the people are the same. "page" (pages, keyset batches):
+    behaviour conditions are per-person subqueries, which a walk along the page's index stops
+    early. "count" (COUNT(*) and the planner's estimate): they are semi-joins, aggregated once
+    for all people (faster over everyone, and estimated from the aggregate's statistics)."""
     people = Person.objects.for_workspace(workspace).current()
-    ctx = _Context(workspace=workspace, now=now, viewer=viewer, segment_filter_of=segment_filter)
+    ctx = _Context(
+        workspace=workspace, now=now, viewer=viewer, segment_filter_of=segment_filter, plan=plan
+    )
     condition = _compile(filter, ctx, top=True)
     return people.filter(condition) if condition else people
 
@@ -502,7 +547,9 @@ def people_count(
     people (by the planner's estimate: one EXPLAIN, then the count); above that the planner's
     estimate of the matching rows (exact=False, shown as "about"), because an exact count would
     read every person of the workspace."""
-    matching = people_matching(workspace=workspace, filter=filter, now=now, viewer=viewer)
+    matching = people_matching(
+        workspace=workspace, filter=filter, now=now, viewer=viewer, plan="count"
+    )
     if connection.vendor != "postgresql":
         return PeopleCount(matching.count(), True)
     everyone = _planned_rows(Person.objects.for_workspace(workspace).current())
