@@ -161,6 +161,22 @@ MUTANTS: list[Mutant] = [
         "tests/feed/test_behaviour.py",
     ),
     mutant(
+        "behaviour-per-person-at-most-needs-rows",
+        "the per-person form counts a person without rows as 0 (at most, exactly 0, did not)",
+        "feed/behaviour.py",
+        "return Q(_lookup(Coalesce(Subquery(own), 0), lookup, value))",
+        "return Q(_lookup(Subquery(own), lookup, value))",
+        "tests/feed/test_behaviour.py",
+    ),
+    mutant(
+        "behaviour-per-person-unscoped",
+        "the per-person form counts only that person's rows",
+        "feed/behaviour.py",
+        'rows.filter(identity__person_id=OuterRef("pk"))',
+        "rows",
+        "tests/feed/test_behaviour.py",
+    ),
+    mutant(
         "events-keys-checked-per-row",
         "the worker's events are checked once per referenced row, not per event, where allowed",
         "feed/services.py",

@@ -19,8 +19,8 @@ What the operators match, once:
   days ago"; people never seen do not match (they have no last seen: `is_not_set` finds them).
   "Slipping away" reads it so, and it is one range of the person_recent index.
 - `within_days N`: at or after now - N days (a date a little in the future counts: senders'
-  clocks run ahead). `email_domain`: the part after the last "@" (EMAIL_DOMAIN_SQL, which an index holds). `user_id`: any user id of the
-  person (case-sensitive: ids are exact).
+  clocks run ahead). `email_domain`: the part after the last "@" (EMAIL_DOMAIN_SQL, which an
+  index holds). `user_id`: any user id of the person (case-sensitive: ids are exact).
 - `segment in N` applies saved segment N's filter, read now (segments are live), through at most
   3 segments inside segments; a cycle, a deeper chain, a segment of another workspace or another
   member's private one is a FilterError ("no such segment"). Without a viewer only team segments

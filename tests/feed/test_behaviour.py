@@ -98,7 +98,10 @@ def test_counts_and_conditions_equal_counting_the_events_under_any_delivery(data
     days = data.draw(st.sampled_from([None, 1, 2, 3, 6]))
     operator = data.draw(st.sampled_from(["at_least", "at_most", "exactly"]))
     value = data.draw(st.integers(0, 3))
+    # Both forms: the set form (counts) and the per-person one (pages) match the same people.
+    per_person = data.draw(st.booleans())
     condition = dict(workspace_id=workspace.pk, name=name, days=days, now=NOW)
+    condition["per_person"] = per_person
 
     totals = counted_per_person(workspace, name, days)
     got = matching(workspace, did_event(operator=operator, value=value, **condition))
@@ -224,7 +227,8 @@ def test_the_window_is_today_and_the_days_before_it_in_utc(workspace):
     assert who(8) == set(people)
 
 
-def test_at_most_and_exactly_zero_and_did_not_match_people_without_any_event(workspace):
+@pytest.mark.parametrize("per_person", [False, True])
+def test_at_most_and_exactly_zero_and_did_not_match_people_without_any_event(workspace, per_person):
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     batch_process(
         [
@@ -236,7 +240,9 @@ def test_at_most_and_exactly_zero_and_did_not_match_people_without_any_event(wor
         ]
     )
     pk = {v: person_of(workspace, v).pk for v in ("newcomer", "once", "twice", "long-ago")}
-    condition = dict(workspace_id=workspace.pk, name="Order Completed", days=30, now=now)
+    condition = dict(
+        workspace_id=workspace.pk, name="Order Completed", days=30, now=now, per_person=per_person
+    )
 
     def who(q) -> set[str]:
         found = matching(workspace, q)

@@ -522,3 +522,21 @@ def test_the_email_domain_index_holds_the_expression_the_filter_compares():
     # The planner uses people 0016's index only for the very expression segments write.
     migration = importlib.import_module("people.migrations.0016_person_email_domain_index")
     assert f"({query.EMAIL_DOMAIN_SQL.format('email')})" in migration.INDEX[1]
+
+
+def test_pages_read_behaviour_per_person_and_counts_aggregate_once(people):
+    # A page walks people in its order and stops at its size, so behaviour is a per-person
+    # subquery there; a count reads everyone, so it aggregates once (a semi-join with HAVING).
+    bought = filter_of(condition("event", "at_least", 3, name="Order Completed", days=30))
+    for plan, having in (("page", False), ("count", True)):
+        found = people_matching(
+            workspace=people.workspace, filter=bought, now=people.now, plan=plan
+        )
+        assert ("HAVING" in str(found.query)) is having, plan
+
+
+def test_last_seen_more_than_days_ago_is_one_range(people):
+    # "Seen, and before the window": no "OR last_seen IS NULL" branch for the index walk.
+    old = filter_of(condition("last_seen", "not_within_days", 14))
+    found = people_matching(workspace=people.workspace, filter=old, now=people.now)
+    assert "IS NULL" not in str(found.query).replace('"merged_into_id" IS NULL', "")
