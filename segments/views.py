@@ -213,6 +213,7 @@ def people_list(request: WorkspaceRequest) -> HttpResponse:
         "query": selection.query(),
         "error": selection.error,
         "can_delete": request.membership.can(Capability.DELETE_PEOPLE),
+        "can_set_search": request.membership.can(Capability.MANAGE_SOURCES),
         "can_edit_segment": bool(
             selection.segment and selection.segment.editable_by(request.membership)
         ),

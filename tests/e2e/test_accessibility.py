@@ -65,6 +65,7 @@ STATES: dict[str, set[str]] = {
     "person-delete": {"people:delete"},
     "person-deleted": {"people:delete", "people:list"},
     "suppressions": {"people:suppressions"},
+    "search-settings": {"people:search_settings"},
     "suppression-lifted": {"people:lift", "people:suppressions"},
     "feed": {"feed:list"},
     "feed-row-expanded": {"feed:event"},
@@ -129,7 +130,7 @@ EXEMPT: dict[str, str] = {
     "ops:metrics": "Prometheus text, no page",
     **{
         f"api:{name}": "a Read API endpoint: JSON, no page (tests/api, tests/test_isolation.py)"
-        for name in ("person", "person-events", "events", "groups", "group")
+        for name in ("person", "person-events", "events", "groups", "group", "segments", "segment")
     },
 }
 
@@ -275,7 +276,7 @@ def seed(sdk, workspace) -> int:
     sent = 0
     for name, email, group, audiences in TEAM:
         user_id = "usr_" + name.split()[0].lower()
-        traits = {"name": name, "plan": "pro", **audiences}
+        traits = {"name": name, "plan": "pro"}
         if email:
             traits["email"] = email
         if name == "Ada Lovelace":
@@ -283,6 +284,11 @@ def seed(sdk, workspace) -> int:
             traits["avatar"] = "http://127.0.0.1:9/ada.png"
         sdk.identify(user_id, traits)
         sent += 1
+        if audiences:
+            # An Engage audience sync (context.personas): booleans are audiences only from one.
+            sync = {"personas": {"computation_class": "audience", "space_id": "spa_1"}}
+            sdk.identify(user_id, audiences, context=sync)
+            sent += 1
         if group:
             group_name, plan = GROUPS[group]
             sdk.group(user_id, f"grp_{group}", {"name": group_name, "plan": plan})
@@ -537,6 +543,11 @@ def test_every_page_state_passes_axe_wcag_21_aa(
     page.wait_for_url(f"{base}/sources/")
     expect(page.locator("[data-may-erase]").first).to_contain_text("yes")
     walk.check(page, "sources-may-erase")
+    # The People search settings (an owner's People page links to them).
+    page.goto(f"{base}/people/")
+    page.click("#search-settings-link")
+    page.wait_for_url(f"{base}/people/search-settings/")
+    walk.check(page, "search-settings")
     # The API keys page (the owner's header links to it), and the docs it links to.
     page.click("#api-link")
     page.wait_for_url(f"{base}/api-keys/")

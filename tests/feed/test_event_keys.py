@@ -22,6 +22,7 @@ from core.bulk import COPY_FROM
 from feed.models import Event
 from feed.services import events_write
 from people.models import Identity, Person
+from segments.models import Segment
 from tests.factories import typed_message
 
 pytestmark = pytest.mark.skipif(
@@ -175,6 +176,8 @@ def _batch_of(target: str, owner) -> tuple[tuple[int, int | None, Identity | Non
     batch's arguments, and the table and id a deleter removes."""
     workspace = Workspace.objects.create(name=f"w-{uuid.uuid4().hex[:8]}")
     if target == "workspace":
+        # Its built-in segments (segments/builtin.py) would hold the row: it must hold nothing.
+        Segment.objects.filter(workspace=workspace).delete()
         return (workspace.pk, None, None), "accounts_workspace", workspace.pk
     source, identity = _references(workspace)
     if target == "source":
